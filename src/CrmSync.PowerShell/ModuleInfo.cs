@@ -1,0 +1,1 @@
+namespace CrmSync.PowerShell; internal static class ModuleInfo { }
