@@ -1,0 +1,34 @@
+namespace CrmSync.Engine.Commands;
+
+/// <summary>
+/// What a command handler may ask of whoever runs it: a PowerShell cmdlet, the crmsync CLI, or a test's fake host.
+/// Handlers are plain C# and never see PowerShell types; the cmdlet maps these calls one to one onto
+/// ShouldProcess / WriteProgress / WriteVerbose / WriteWarning / WriteDebug / WriteObject / WriteError.
+/// Calls are made on the caller's (pipeline) thread only.
+/// </summary>
+public interface ICommandHost
+{
+    /// <summary>ShouldProcess(target, action): false when -WhatIf was given or the user declined.</summary>
+    bool ShouldProcess(string target, string action);
+
+    void WriteProgress(ProgressInfo progress);
+    void WriteVerbose(string message);
+    void WriteWarning(string message);
+    void WriteDebug(string message);
+
+    /// <summary>A result object for the pipeline.</summary>
+    void WriteObject(object value);
+
+    /// <summary>A non-terminating error: this record or item failed, the command goes on.</summary>
+    void WriteError(CrmSyncException error);
+}
+
+/// <summary>One progress report. <see cref="PercentComplete"/> is -1 when unknown; Completed closes the bar.</summary>
+public sealed record ProgressInfo(
+    int ActivityId,
+    string Activity,
+    string Status,
+    int PercentComplete = -1,
+    int SecondsRemaining = -1,
+    string? CurrentOperation = null,
+    bool Completed = false);
