@@ -12,6 +12,7 @@ public static class ErrorIds
     // profiles and connections
     public const string ProfileNotFound = "ProfileNotFound";
     public const string InvalidProfileName = "InvalidProfileName";
+    public const string ProfileExists = "ProfileExists";
     public const string DatabasePathInvalid = "DatabasePathInvalid";
     public const string DatabaseLocked = "DatabaseLocked";
     public const string DatabaseSchemaTooNew = "DatabaseSchemaTooNew";

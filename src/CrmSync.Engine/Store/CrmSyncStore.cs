@@ -1,0 +1,297 @@
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Store;
+
+/// <summary>
+/// One profile's local SQLite database: the system tables (profile, field catalog, mappings, outbox, watermarks,
+/// checkpoints, run history, errors, conflicts, API usage, run lock) and, later, the synced object tables.
+/// Connections are pooled, in WAL mode with a busy timeout and foreign keys on, so other tools can read and write
+/// the file while a sync runs. Every value goes through SQL parameters.
+/// </summary>
+public sealed class CrmSyncStore : IDisposable
+{
+    /// <summary>How long a statement waits for another writer before failing with <see cref="ErrorIds.DatabaseLocked"/>.</summary>
+    public const int BusyTimeoutMilliseconds = 5000;
+
+    private readonly string _connectionString;
+
+    private CrmSyncStore(string databasePath, TimeProvider time)
+    {
+        DatabasePath = databasePath;
+        Time = time;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = BusyTimeoutMilliseconds / 1000,
+        }.ToString();
+
+        Profile = new ProfileTable(this);
+        FieldCatalog = new FieldCatalog(this);
+        FieldMappings = new FieldMappingTable(this);
+        SchemaWriter = new SchemaWriter(this);
+        Outbox = new Outbox(this);
+        Watermarks = new WatermarkTable(this);
+        Checkpoints = new CheckpointTable(this);
+        Runs = new RunHistory(this);
+        Errors = new SyncErrorLog(this);
+        Conflicts = new ConflictJournal(this);
+        ApiUsage = new ApiUsageLog(this);
+        RunLock = new RunLock(this);
+    }
+
+    /// <summary>
+    /// Opens (creating it and its folder if missing) the database at <paramref name="databasePath"/>, switches it to
+    /// WAL and brings its schema to <see cref="LatestSchemaVersion"/>. Throws <see cref="ErrorIds.DatabaseSchemaTooNew"/>
+    /// when the file was written by a newer CrmSync, <see cref="ErrorIds.DatabasePathInvalid"/> when it is some other
+    /// application's database, <see cref="ErrorIds.DatabaseCorrupt"/> when it is not a SQLite file, and
+    /// <see cref="ErrorIds.DatabaseLocked"/> when another writer holds it past the busy timeout.
+    /// </summary>
+    /// <param name="databasePath">The SQLite file.</param>
+    /// <param name="timeProvider">The clock for every timestamp the store writes (tests pass a fake one).</param>
+    public static CrmSyncStore Open(string databasePath, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        var full = Path.GetFullPath(databasePath);
+        try
+        {
+            var folder = Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(folder))
+                Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.WriteError,
+                $"The folder of the database '{full}' cannot be created: {e.Message}",
+                "Give a database path in a folder you can write to.", full, e);
+        }
+
+        var store = new CrmSyncStore(full, timeProvider ?? TimeProvider.System);
+        try
+        {
+            store.Migrate();
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The absolute path of the database file.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>The clock used for every timestamp the store writes.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>The schema version this code writes.</summary>
+    public static int LatestSchemaVersion => StoreMigrations.Latest;
+
+    /// <summary>The profile row (connection settings; never secrets).</summary>
+    public ProfileTable Profile { get; }
+    /// <summary>The append-only catalog of created fields.</summary>
+    public FieldCatalog FieldCatalog { get; }
+    /// <summary>The field mappings.</summary>
+    public FieldMappingTable FieldMappings { get; }
+    /// <summary>Creates synced tables and columns: only ever CREATE TABLE and ADD COLUMN.</summary>
+    public SchemaWriter SchemaWriter { get; }
+    /// <summary>Local changes waiting to be pushed.</summary>
+    public Outbox Outbox { get; }
+    /// <summary>Committed per-object pull watermarks.</summary>
+    public WatermarkTable Watermarks { get; }
+    /// <summary>Resumable positions of long phases such as the initial copy.</summary>
+    public CheckpointTable Checkpoints { get; }
+    /// <summary>Run history and per-object counts.</summary>
+    public RunHistory Runs { get; }
+    /// <summary>Record- and job-level sync errors.</summary>
+    public SyncErrorLog Errors { get; }
+    /// <summary>The conflict journal.</summary>
+    public ConflictJournal Conflicts { get; }
+    /// <summary>API usage reported by the CRM.</summary>
+    public ApiUsageLog ApiUsage { get; }
+    /// <summary>The single-holder run lease.</summary>
+    public RunLock RunLock { get; }
+
+    /// <summary>
+    /// Opens a new pooled connection (busy timeout, synchronous=NORMAL, foreign keys on). The caller disposes it.
+    /// Use it with <see cref="SqliteConnection.BeginTransaction()"/> to commit data and a checkpoint atomically.
+    /// </summary>
+    public SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;";
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw Translate(e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the schema version stored in the file (<c>PRAGMA user_version</c>).</summary>
+    public int ReadSchemaVersion()
+    {
+        using var connection = OpenConnection();
+        return ReadPragmaInt(connection, null, "user_version");
+    }
+
+    /// <summary>Reads the journal mode of the file (<c>wal</c> once opened by CrmSync).</summary>
+    public string ReadJournalMode()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.Command(null, "PRAGMA journal_mode;");
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }
+
+    /// <summary>Returns this database's pooled connections to the OS (so the file can be moved or deleted).</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    internal T Read<T>(SqliteTransaction? transaction, Func<SqliteConnection, SqliteTransaction?, T> work)
+    {
+        try
+        {
+            if (transaction is not null)
+                return work(Connection(transaction), transaction);
+            using var connection = OpenConnection();
+            return work(connection, null);
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in the caller's transaction, or in a new write transaction of its own.</summary>
+    internal T Write<T>(SqliteTransaction? transaction, Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        try
+        {
+            if (transaction is not null)
+                return work(Connection(transaction), transaction);
+            using var connection = OpenConnection();
+            using var own = connection.BeginTransaction(); // BEGIN IMMEDIATE
+            var result = work(connection, own);
+            own.Commit();
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    internal string Now() => StoreTime.Format(Time.GetUtcNow());
+
+    private static SqliteConnection Connection(SqliteTransaction transaction) =>
+        transaction.Connection ?? throw new InvalidOperationException("The transaction has already completed.");
+
+    private CrmSyncException Translate(SqliteException e) => e.SqliteErrorCode switch
+    {
+        5 or 6 => new CrmSyncException(ErrorIds.DatabaseLocked, ErrorKind.ResourceBusy,
+            $"The CrmSync database {DatabasePath} is locked by another writer and stayed locked past the " +
+            $"{BusyTimeoutMilliseconds} ms busy timeout.",
+            "Close the other program writing to the database (or wait for it), then try again.", DatabasePath, e),
+        11 or 26 => new CrmSyncException(ErrorIds.DatabaseCorrupt, ErrorKind.InvalidData,
+            $"The file {DatabasePath} is not a readable CrmSync database: {e.Message}",
+            "Restore the file from a backup, or give a different -DatabasePath.", DatabasePath, e),
+        _ => new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.WriteError,
+            $"A SQLite operation on {DatabasePath} failed: {e.Message}",
+            "Check the database file and the disk; if it persists, report the error.", DatabasePath, e),
+    };
+
+    private void Migrate()
+    {
+        using var connection = OpenConnection();
+        try
+        {
+            var version = ReadPragmaInt(connection, null, "user_version");
+            ThrowIfTooNew(version);
+            if (version == 0)
+                ThrowIfForeign(connection, ReadPragmaInt(connection, null, "application_id"), requireEmpty: true);
+            else
+                ThrowIfForeign(connection, ReadPragmaInt(connection, null, "application_id"), requireEmpty: false);
+
+            // journal_mode cannot change inside a transaction; it is persistent in the file.
+            using (var wal = connection.Command(null, "PRAGMA journal_mode = WAL;"))
+            {
+                var mode = Convert.ToString(wal.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                    throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.InvalidOperation,
+                        $"The database {DatabasePath} could not be switched to WAL mode (it reports '{mode}'); " +
+                        "the folder may be on a network or read-only file system.",
+                        "Give -DatabasePath a file on a local disk.", DatabasePath);
+            }
+
+            for (var target = version + 1; target <= StoreMigrations.Latest; target++)
+            {
+                using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE: one migrator at a time
+                var current = ReadPragmaInt(connection, transaction, "user_version");
+                ThrowIfTooNew(current);
+                if (current >= target)
+                {
+                    transaction.Commit(); // another process migrated meanwhile
+                    continue;
+                }
+                using (var command = connection.Command(transaction, StoreMigrations.All[target - 1]))
+                    command.ExecuteNonQuery();
+                // PRAGMA values cannot be parameters; these are integers from code, never input.
+                using (var command = connection.Command(transaction,
+                           $"PRAGMA user_version = {target}; PRAGMA application_id = {StoreMigrations.ApplicationId};"))
+                    command.ExecuteNonQuery();
+                transaction.Commit();
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    private void ThrowIfTooNew(int version)
+    {
+        if (version > StoreMigrations.Latest)
+            throw new CrmSyncException(ErrorIds.DatabaseSchemaTooNew, ErrorKind.InvalidData,
+                $"The database {DatabasePath} has schema version {version}, but this CrmSync {EngineInfo.Version} " +
+                $"understands versions up to {StoreMigrations.Latest}.",
+                "Update the CrmSync module to the version that last wrote this database.", DatabasePath);
+    }
+
+    private void ThrowIfForeign(SqliteConnection connection, int applicationId, bool requireEmpty)
+    {
+        var foreign = applicationId != 0 && applicationId != StoreMigrations.ApplicationId;
+        if (!foreign && requireEmpty)
+        {
+            using var command = connection.Command(null, "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%';");
+            foreign = (long)command.ExecuteScalar()! > 0;
+        }
+        if (foreign)
+            throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.InvalidData,
+                $"The file {DatabasePath} is a SQLite database that CrmSync did not create; CrmSync will not add its tables to it.",
+                "Give -DatabasePath a new file name or an existing CrmSync database.", DatabasePath);
+    }
+
+    private static int ReadPragmaInt(SqliteConnection connection, SqliteTransaction? transaction, string pragma)
+    {
+        using var command = connection.Command(transaction, $"PRAGMA {pragma};");
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

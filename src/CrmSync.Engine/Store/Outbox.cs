@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Store;
+
+/// <summary>The kind of local change waiting in the outbox.</summary>
+public enum OutboxOperation
+{
+    Insert,
+    Update,
+    Delete,
+}
+
+/// <summary>Where an outbox entry is in its life.</summary>
+public enum OutboxState
+{
+    Pending,
+    InFlight,
+    Done,
+    Failed,
+}
+
+/// <summary>One local change to push.</summary>
+public sealed record OutboxEntry(
+    long Id,
+    string TableName,
+    string RowKey,
+    string CrmObject,
+    string? CrmId,
+    string? ClientKey,
+    OutboxOperation Operation,
+    IReadOnlyList<string> ChangedColumns,
+    DateTimeOffset CapturedAt,
+    int Attempts,
+    DateTimeOffset? NextAttemptAt,
+    string? LastError,
+    OutboxState State);
+
+/// <summary>
+/// Local changes to two-way tables waiting to be pushed (<c>crmsync_outbox</c>). Change-capture triggers will
+/// fill it later; this is the queue's API: enqueue, peek what is due, and mark progress.
+/// </summary>
+public sealed class Outbox
+{
+    private const string Columns =
+        "id, table_name, row_key, crm_object, crm_id, client_key, operation, changed_columns, captured_at, attempts, " +
+        "next_attempt_at, last_error, state";
+
+    private readonly CrmSyncStore _store;
+
+    internal Outbox(CrmSyncStore store) => _store = store;
+
+    /// <summary>Queues a change and returns its id.</summary>
+    public long Enqueue(string tableName, string rowKey, string crmObject, OutboxOperation operation,
+        IReadOnlyList<string> changedColumns, string? crmId = null, string? clientKey = null, SqliteTransaction? transaction = null)
+    {
+        ArgumentNullException.ThrowIfNull(changedColumns);
+        SqlIdentifier.Quote(tableName);
+        foreach (var column in changedColumns)
+            SqlIdentifier.Quote(column);
+        return _store.Write(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, """
+                INSERT INTO crmsync_outbox (table_name, row_key, crm_object, crm_id, client_key, operation, changed_columns, captured_at)
+                VALUES ($table, $key, $object, $crmId, $clientKey, $operation, $columns, $now)
+                RETURNING id;
+                """)
+                .With("$table", tableName).With("$key", rowKey).With("$object", crmObject).With("$crmId", crmId)
+                .With("$clientKey", clientKey).With("$operation", operation.ToString())
+                .With("$columns", JsonSerializer.Serialize(changedColumns)).With("$now", _store.Now());
+            return (long)command.ExecuteScalar()!;
+        });
+    }
+
+    /// <summary>Up to <paramref name="max"/> pending entries that are due now, oldest first.</summary>
+    public IReadOnlyList<OutboxEntry> PeekDue(int max, SqliteTransaction? transaction = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        return Query(transaction,
+            "WHERE state = 'Pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $now) ORDER BY id LIMIT $max",
+            c => c.With("$now", _store.Now()).With("$max", max));
+    }
+
+    /// <summary>One entry, or null.</summary>
+    public OutboxEntry? Get(long id, SqliteTransaction? transaction = null) =>
+        Query(transaction, "WHERE id = $id", c => c.With("$id", id)).FirstOrDefault();
+
+    /// <summary>Marks entries as being pushed now (each attempt counts).</summary>
+    public void MarkInFlight(IEnumerable<long> ids, SqliteTransaction? transaction = null)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var list = ids.ToList();
+        _store.Write(transaction, (connection, tx) =>
+        {
+            foreach (var id in list)
+            {
+                using var command = connection.Command(tx,
+                    "UPDATE crmsync_outbox SET state = 'InFlight', attempts = attempts + 1 WHERE id = $id;").With("$id", id);
+                command.ExecuteNonQuery();
+            }
+            return list.Count;
+        });
+    }
+
+    /// <summary>Marks an entry pushed.</summary>
+    public void MarkDone(long id, SqliteTransaction? transaction = null) =>
+        SetState(id, "state = 'Done', last_error = NULL, next_attempt_at = NULL", null, null, transaction);
+
+    /// <summary>
+    /// Records a failed push. With <paramref name="retryAt"/> the entry goes back to Pending and is due then;
+    /// without it the failure is final (state Failed).
+    /// </summary>
+    public void MarkFailed(long id, string error, DateTimeOffset? retryAt, SqliteTransaction? transaction = null) =>
+        SetState(id,
+            retryAt is null ? "state = 'Failed', last_error = $error, next_attempt_at = NULL"
+                            : "state = 'Pending', last_error = $error, next_attempt_at = $retry",
+            error, retryAt, transaction);
+
+    /// <summary>How many entries still have to be pushed (Pending or InFlight).</summary>
+    public long CountBacklog(SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx, "SELECT count(*) FROM crmsync_outbox WHERE state IN ('Pending', 'InFlight');");
+        return (long)command.ExecuteScalar()!;
+    });
+
+    private void SetState(long id, string assignments, string? error, DateTimeOffset? retryAt, SqliteTransaction? transaction) =>
+        _store.Write(transaction, (connection, tx) =>
+        {
+            // assignments is one of the constant strings above.
+            using var command = connection.Command(tx, $"UPDATE crmsync_outbox SET {assignments} WHERE id = $id;")
+                .With("$id", id).With("$error", error).With("$retry", StoreTime.ToDb(retryAt));
+            return command.ExecuteNonQuery() == 1
+                ? 0
+                : throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.ObjectNotFound,
+                    $"Outbox entry {id} does not exist.", "Use an id returned by the outbox.", id);
+        });
+
+    private List<OutboxEntry> Query(SqliteTransaction? transaction, string where, Action<SqliteCommand> bind) =>
+        _store.Read(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, $"SELECT {Columns} FROM crmsync_outbox {where};");
+            bind(command);
+            using var reader = command.ExecuteReader();
+            var rows = new List<OutboxEntry>();
+            while (reader.Read())
+                rows.Add(new OutboxEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    reader.NullableString(4), reader.NullableString(5), reader.Enum<OutboxOperation>(6),
+                    JsonSerializer.Deserialize<string[]>(reader.GetString(7)) ?? [], reader.Time(8), reader.GetInt32(9),
+                    reader.NullableTime(10), reader.NullableString(11), reader.Enum<OutboxState>(12)));
+            return rows;
+        });
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Store;
+
+/// <summary>A held (or last held) run lease.</summary>
+public sealed record RunLease(
+    Guid HolderId,
+    int ProcessId,
+    string Host,
+    DateTimeOffset AcquiredAt,
+    DateTimeOffset HeartbeatAt,
+    DateTimeOffset ExpiresAt)
+{
+    /// <summary>True while the lease has not expired at <paramref name="now"/>.</summary>
+    public bool IsAliveAt(DateTimeOffset now) => ExpiresAt > now;
+}
+
+/// <summary>
+/// The run lock (<c>crmsync_run_lock</c>): one lease row, so two overlapping Start-CrmSync calls (in one process or
+/// many, on one machine or several sharing the file) never both run. Taking the lease is atomic (BEGIN IMMEDIATE)
+/// and succeeds only when it is free or expired; the holder extends it with heartbeats, and a dead holder's lease
+/// simply expires.
+/// </summary>
+public sealed class RunLock
+{
+    /// <summary>How long a lease lasts without a heartbeat.</summary>
+    public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromMinutes(2);
+
+    private readonly CrmSyncStore _store;
+
+    internal RunLock(CrmSyncStore store) => _store = store;
+
+    /// <summary>
+    /// Takes the lease for this process, or throws <see cref="ErrorIds.SyncLockHeld"/> (ResourceBusy) naming the
+    /// holder's host, process and since when, while another holder's lease is alive.
+    /// </summary>
+    public RunLease Acquire(TimeSpan? leaseDuration = null)
+    {
+        var duration = Duration(leaseDuration);
+        return _store.Write(null, (connection, tx) =>
+        {
+            var now = _store.Time.GetUtcNow();
+            var current = ReadCurrent(tx);
+            if (current is not null && current.IsAliveAt(now))
+                throw Held(current);
+            var lease = new RunLease(Guid.NewGuid(), Environment.ProcessId, Environment.MachineName, now, now, now + duration);
+            using var command = connection.Command(tx, """
+                INSERT INTO crmsync_run_lock (id, holder_id, pid, host, acquired_at, heartbeat_at, expires_at)
+                VALUES (1, $holder, $pid, $host, $now, $now, $expires)
+                ON CONFLICT (id) DO UPDATE SET holder_id = excluded.holder_id, pid = excluded.pid, host = excluded.host,
+                    acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at;
+                """).With("$holder", lease.HolderId.ToString("D")).With("$pid", lease.ProcessId).With("$host", lease.Host)
+                .With("$now", StoreTime.Format(now)).With("$expires", StoreTime.Format(lease.ExpiresAt));
+            command.ExecuteNonQuery();
+            return ReadCurrent(tx)!;
+        });
+    }
+
+    /// <summary>
+    /// Extends the lease by <paramref name="leaseDuration"/> from now. Throws <see cref="ErrorIds.SyncLockHeld"/> when
+    /// the lease has been taken over by another holder (it had expired): the caller must stop.
+    /// </summary>
+    public RunLease Heartbeat(RunLease lease, TimeSpan? leaseDuration = null)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var duration = Duration(leaseDuration);
+        return _store.Write(null, (connection, tx) =>
+        {
+            var now = _store.Time.GetUtcNow();
+            using var command = connection.Command(tx,
+                    "UPDATE crmsync_run_lock SET heartbeat_at = $now, expires_at = $expires WHERE id = 1 AND holder_id = $holder;")
+                .With("$now", StoreTime.Format(now)).With("$expires", StoreTime.Format(now + duration))
+                .With("$holder", lease.HolderId.ToString("D"));
+            if (command.ExecuteNonQuery() == 1)
+                return ReadCurrent(tx)!;
+            var current = ReadCurrent(tx);
+            throw current is null
+                ? new CrmSyncException(ErrorIds.SyncLockHeld, ErrorKind.ResourceBusy,
+                    $"The sync lock of {_store.DatabasePath} was released while this run still held it.",
+                    "Start the sync again.", _store.DatabasePath)
+                : Held(current, lost: true);
+        });
+    }
+
+    /// <summary>Releases the lease if <paramref name="lease"/> still holds it; returns false when it did not.</summary>
+    public bool Release(RunLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return _store.Write(null, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, "DELETE FROM crmsync_run_lock WHERE id = 1 AND holder_id = $holder;")
+                .With("$holder", lease.HolderId.ToString("D"));
+            return command.ExecuteNonQuery() == 1;
+        });
+    }
+
+    /// <summary>The lease as recorded (alive or expired), or null when none is.</summary>
+    public RunLease? ReadCurrent(SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx,
+            "SELECT holder_id, pid, host, acquired_at, heartbeat_at, expires_at FROM crmsync_run_lock WHERE id = 1;");
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new RunLease(Guid.Parse(reader.GetString(0)), reader.GetInt32(1), reader.GetString(2), reader.Time(3), reader.Time(4), reader.Time(5))
+            : null;
+    });
+
+    private static TimeSpan Duration(TimeSpan? leaseDuration)
+    {
+        var duration = leaseDuration ?? DefaultLeaseDuration;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(duration, TimeSpan.Zero, nameof(leaseDuration));
+        return duration;
+    }
+
+    private CrmSyncException Held(RunLease holder, bool lost = false)
+    {
+        var who = string.Create(CultureInfo.InvariantCulture,
+            $"host {holder.Host}, process {holder.ProcessId}, since {StoreTime.Format(holder.AcquiredAt)} (lease expires {StoreTime.Format(holder.ExpiresAt)})");
+        return lost
+            ? new CrmSyncException(ErrorIds.SyncLockHeld, ErrorKind.ResourceBusy,
+                $"This run's sync lock on {_store.DatabasePath} expired and was taken over by {who}.",
+                "Stop this run; the other run continues. Heartbeat more often than the lease duration.", _store.DatabasePath)
+            : new CrmSyncException(ErrorIds.SyncLockHeld, ErrorKind.ResourceBusy,
+                $"Another CrmSync run holds the sync lock on {_store.DatabasePath}: {who}.",
+                "Wait for that run to finish, or stop it; if it died, its lease expires on its own.", _store.DatabasePath);
+    }
+}

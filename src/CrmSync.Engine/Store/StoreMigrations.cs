@@ -1,0 +1,209 @@
+namespace CrmSync.Engine.Store;
+
+/// <summary>
+/// The store's schema, as an ordered list of migrations. Migration N moves <c>PRAGMA user_version</c> from N-1 to N
+/// and runs in one transaction. Append new migrations at the end; never edit one that has shipped.
+/// System tables are prefixed <c>crmsync_</c> so they never collide with synced object tables (person, account, ...).
+/// </summary>
+internal static class StoreMigrations
+{
+    /// <summary>PRAGMA application_id of a CrmSync database ('CRMS').</summary>
+    public const int ApplicationId = 0x43524D53;
+
+    public static IReadOnlyList<string> All { get; } =
+    [
+        // 1: the system tables
+        """
+        CREATE TABLE crmsync_profile (
+            id                 INTEGER PRIMARY KEY CHECK (id = 1),
+            name               TEXT    NOT NULL,
+            crm_kind           TEXT    NOT NULL CHECK (crm_kind IN ('Salesforce', 'Dynamics')),
+            login_url          TEXT    NOT NULL,
+            instance_url       TEXT,
+            user_name          TEXT    NOT NULL,
+            api_version        TEXT,
+            sandbox            INTEGER NOT NULL DEFAULT 0 CHECK (sandbox IN (0, 1)),
+            sync_filter_field  TEXT,
+            sync_enabled       INTEGER NOT NULL DEFAULT 1 CHECK (sync_enabled IN (0, 1)),
+            mappings_locked_at TEXT,
+            first_started_at   TEXT,
+            next_run_at        TEXT,
+            settings_json      TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(settings_json)),
+            created_at         TEXT    NOT NULL,
+            updated_at         TEXT    NOT NULL
+        );
+
+        CREATE TABLE crmsync_field_catalog (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            object_name     TEXT    NOT NULL,
+            table_name      TEXT    NOT NULL,
+            field_name      TEXT    NOT NULL,
+            column_name     TEXT    NOT NULL,
+            crm_type        TEXT    NOT NULL,
+            sqlite_type     TEXT    NOT NULL CHECK (sqlite_type IN ('TEXT', 'INTEGER', 'REAL', 'NUMERIC', 'BLOB')),
+            is_createable   INTEGER NOT NULL DEFAULT 0 CHECK (is_createable IN (0, 1)),
+            is_updateable   INTEGER NOT NULL DEFAULT 0 CHECK (is_updateable IN (0, 1)),
+            is_calculated   INTEGER NOT NULL DEFAULT 0 CHECK (is_calculated IN (0, 1)),
+            is_external_id  INTEGER NOT NULL DEFAULT 0 CHECK (is_external_id IN (0, 1)),
+            is_orphaned     INTEGER NOT NULL DEFAULT 0 CHECK (is_orphaned IN (0, 1)),
+            orphaned_at     TEXT,
+            replaced_type   TEXT,
+            created_at      TEXT    NOT NULL,
+            created_by_run  INTEGER,
+            UNIQUE (object_name, field_name)
+        );
+        CREATE INDEX crmsync_field_catalog_table ON crmsync_field_catalog (table_name, column_name);
+
+        CREATE TRIGGER crmsync_field_catalog_no_delete
+        BEFORE DELETE ON crmsync_field_catalog
+        BEGIN
+            SELECT RAISE(ABORT, 'crmsync_field_catalog is append-only: created fields are permanent and are never deleted');
+        END;
+
+        CREATE TRIGGER crmsync_field_catalog_identity_fixed
+        BEFORE UPDATE ON crmsync_field_catalog
+        WHEN NEW.id IS NOT OLD.id
+          OR NEW.object_name IS NOT OLD.object_name
+          OR NEW.table_name IS NOT OLD.table_name
+          OR NEW.field_name IS NOT OLD.field_name
+          OR NEW.column_name IS NOT OLD.column_name
+          OR NEW.crm_type IS NOT OLD.crm_type
+          OR NEW.sqlite_type IS NOT OLD.sqlite_type
+          OR NEW.created_at IS NOT OLD.created_at
+          OR NEW.created_by_run IS NOT OLD.created_by_run
+        BEGIN
+            SELECT RAISE(ABORT, 'crmsync_field_catalog is append-only: the identity of a created field (object, field, table, column, types, creation) never changes');
+        END;
+
+        CREATE TABLE crmsync_field_mapping (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            object_name  TEXT    NOT NULL,
+            field_name   TEXT    NOT NULL,
+            table_name   TEXT    NOT NULL,
+            column_name  TEXT    NOT NULL,
+            rule         TEXT    NOT NULL CHECK (rule IN ('TwoWay', 'PreferCrmUnlessBlank', 'AlwaysCrm', 'AlwaysLocal', 'None')),
+            direction    TEXT    NOT NULL CHECK (direction IN ('TwoWay', 'CrmToLocal', 'LocalToCrm', 'None')),
+            enabled      INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+            updated_at   TEXT    NOT NULL,
+            UNIQUE (object_name, field_name)
+        );
+
+        CREATE TABLE crmsync_outbox (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            table_name       TEXT    NOT NULL,
+            row_key          TEXT    NOT NULL,
+            crm_object       TEXT    NOT NULL,
+            crm_id           TEXT,
+            client_key       TEXT,
+            operation        TEXT    NOT NULL CHECK (operation IN ('Insert', 'Update', 'Delete')),
+            changed_columns  TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(changed_columns)),
+            captured_at      TEXT    NOT NULL,
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at  TEXT,
+            last_error       TEXT,
+            state            TEXT    NOT NULL DEFAULT 'Pending' CHECK (state IN ('Pending', 'InFlight', 'Done', 'Failed'))
+        );
+        CREATE INDEX crmsync_outbox_state ON crmsync_outbox (state, id);
+
+        CREATE TABLE crmsync_watermark (
+            object_name   TEXT NOT NULL,
+            stream        TEXT NOT NULL,
+            watermark     TEXT,
+            watermark_id  TEXT,
+            updated_at    TEXT NOT NULL,
+            PRIMARY KEY (object_name, stream)
+        );
+
+        CREATE TABLE crmsync_checkpoint (
+            object_name  TEXT    NOT NULL,
+            phase        TEXT    NOT NULL,
+            cursor_json  TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(cursor_json)),
+            rows_done    INTEGER NOT NULL DEFAULT 0,
+            rows_total   INTEGER,
+            updated_at   TEXT    NOT NULL,
+            PRIMARY KEY (object_name, phase)
+        );
+
+        CREATE TABLE crmsync_run (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at     TEXT    NOT NULL,
+            ended_at       TEXT,
+            state          TEXT    NOT NULL CHECK (state IN ('Running', 'Succeeded', 'Failed', 'Cancelled')),
+            kind           TEXT    NOT NULL CHECK (kind IN ('Initial', 'Incremental')),
+            triggered_by   TEXT    NOT NULL,
+            pid            INTEGER NOT NULL,
+            host           TEXT    NOT NULL,
+            api_calls      INTEGER NOT NULL DEFAULT 0,
+            error_id       TEXT,
+            error_message  TEXT,
+            duration_ms    INTEGER
+        );
+        CREATE INDEX crmsync_run_state ON crmsync_run (state, id);
+
+        CREATE TABLE crmsync_run_count (
+            run_id         INTEGER NOT NULL REFERENCES crmsync_run (id),
+            object_name    TEXT    NOT NULL,
+            operation      TEXT    NOT NULL CHECK (operation IN ('PullUpdates', 'PullDeletes', 'PullConversions', 'PushNew', 'PushUpdates', 'SyncSchema')),
+            new_count      INTEGER NOT NULL DEFAULT 0,
+            updated_count  INTEGER NOT NULL DEFAULT 0,
+            deleted_count  INTEGER NOT NULL DEFAULT 0,
+            failed_count   INTEGER NOT NULL DEFAULT 0,
+            skipped_count  INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, object_name, operation)
+        );
+
+        CREATE TABLE crmsync_error (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id          INTEGER REFERENCES crmsync_run (id),
+            level           TEXT    NOT NULL CHECK (level IN ('Record', 'Job')),
+            object_name     TEXT,
+            local_key       TEXT,
+            crm_id          TEXT,
+            operation       TEXT,
+            error_id        TEXT    NOT NULL,
+            crm_error_code  TEXT,
+            message         TEXT    NOT NULL,
+            occurred_at     TEXT    NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 1,
+            resolved_at     TEXT
+        );
+        CREATE INDEX crmsync_error_occurred ON crmsync_error (occurred_at);
+
+        CREATE TABLE crmsync_conflict (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id       INTEGER REFERENCES crmsync_run (id),
+            object_name  TEXT NOT NULL,
+            crm_id       TEXT,
+            local_key    TEXT,
+            field_name   TEXT NOT NULL,
+            local_value  TEXT,
+            crm_value    TEXT,
+            winner       TEXT NOT NULL CHECK (winner IN ('Local', 'Crm')),
+            rule         TEXT NOT NULL,
+            occurred_at  TEXT NOT NULL
+        );
+        CREATE INDEX crmsync_conflict_run ON crmsync_conflict (run_id);
+
+        CREATE TABLE crmsync_api_usage (
+            id      INTEGER PRIMARY KEY AUTOINCREMENT,
+            at      TEXT    NOT NULL,
+            used    INTEGER NOT NULL,
+            max     INTEGER,
+            source  TEXT    NOT NULL
+        );
+
+        CREATE TABLE crmsync_run_lock (
+            id            INTEGER PRIMARY KEY CHECK (id = 1),
+            holder_id     TEXT    NOT NULL,
+            pid           INTEGER NOT NULL,
+            host          TEXT    NOT NULL,
+            acquired_at   TEXT    NOT NULL,
+            heartbeat_at  TEXT    NOT NULL,
+            expires_at    TEXT    NOT NULL
+        );
+        """,
+    ];
+
+    /// <summary>The schema version this code writes (the number of migrations).</summary>
+    public static int Latest => All.Count;
+}

@@ -1,0 +1,114 @@
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Store;
+
+/// <summary>Whether an error concerns one record or a whole job (object, phase, run).</summary>
+public enum SyncErrorLevel
+{
+    Record,
+    Job,
+}
+
+/// <summary>One sync error (<c>crmsync_error</c>). <see cref="Message"/> never contains secrets.</summary>
+public sealed record SyncErrorEntry(
+    long Id,
+    long? RunId,
+    SyncErrorLevel Level,
+    string? ObjectName,
+    string? LocalKey,
+    string? CrmId,
+    string? Operation,
+    string ErrorId,
+    string? CrmErrorCode,
+    string Message,
+    DateTimeOffset OccurredAt,
+    int Attempts,
+    DateTimeOffset? ResolvedAt);
+
+/// <summary>An error to record.</summary>
+public sealed record NewSyncError(
+    SyncErrorLevel Level,
+    string ErrorId,
+    string Message,
+    long? RunId = null,
+    string? ObjectName = null,
+    string? LocalKey = null,
+    string? CrmId = null,
+    string? Operation = null,
+    string? CrmErrorCode = null,
+    int Attempts = 1);
+
+/// <summary>Record- and job-level sync errors, kept for <see cref="DefaultRetention"/> unless purged sooner or later.</summary>
+public sealed class SyncErrorLog
+{
+    /// <summary>How long errors are kept by default (5 days).</summary>
+    public static readonly TimeSpan DefaultRetention = TimeSpan.FromDays(5);
+
+    private const string Columns =
+        "id, run_id, level, object_name, local_key, crm_id, operation, error_id, crm_error_code, message, occurred_at, attempts, resolved_at";
+
+    private readonly CrmSyncStore _store;
+
+    internal SyncErrorLog(CrmSyncStore store) => _store = store;
+
+    /// <summary>Records an error and returns its id.</summary>
+    public long Record(NewSyncError error, SqliteTransaction? transaction = null)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (!ErrorIds.IsCatalogued(error.ErrorId))
+            throw new ArgumentException($"ErrorId '{error.ErrorId}' is not in the ErrorIds catalog.", nameof(error));
+        ArgumentException.ThrowIfNullOrWhiteSpace(error.Message);
+        return _store.Write(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, """
+                INSERT INTO crmsync_error (run_id, level, object_name, local_key, crm_id, operation, error_id, crm_error_code, message, occurred_at, attempts)
+                VALUES ($run, $level, $object, $local, $crmId, $operation, $errorId, $code, $message, $now, $attempts)
+                RETURNING id;
+                """).With("$run", error.RunId).With("$level", error.Level.ToString()).With("$object", error.ObjectName)
+                .With("$local", error.LocalKey).With("$crmId", error.CrmId).With("$operation", error.Operation)
+                .With("$errorId", error.ErrorId).With("$code", error.CrmErrorCode).With("$message", error.Message)
+                .With("$now", _store.Now()).With("$attempts", error.Attempts);
+            return (long)command.ExecuteScalar()!;
+        });
+    }
+
+    /// <summary>Marks an error resolved (e.g. the record pushed on a later attempt). False when it does not exist.</summary>
+    public bool Resolve(long id, SqliteTransaction? transaction = null) => _store.Write(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx, "UPDATE crmsync_error SET resolved_at = coalesce(resolved_at, $now) WHERE id = $id;")
+            .With("$now", _store.Now()).With("$id", id);
+        return command.ExecuteNonQuery() == 1;
+    });
+
+    /// <summary>The newest errors first, optionally only unresolved ones or only those of one run.</summary>
+    public IReadOnlyList<SyncErrorEntry> List(bool includeResolved = true, long? runId = null, int max = 1000, SqliteTransaction? transaction = null) =>
+        _store.Read(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, $"""
+                SELECT {Columns} FROM crmsync_error
+                WHERE ($all = 1 OR resolved_at IS NULL) AND ($run IS NULL OR run_id = $run)
+                ORDER BY id DESC LIMIT $max;
+                """).With("$all", includeResolved ? 1 : 0).With("$run", runId).With("$max", max);
+            using var reader = command.ExecuteReader();
+            var rows = new List<SyncErrorEntry>();
+            while (reader.Read())
+                rows.Add(new SyncErrorEntry(reader.GetInt64(0), reader.NullableInt64(1), reader.Enum<SyncErrorLevel>(2),
+                    reader.NullableString(3), reader.NullableString(4), reader.NullableString(5), reader.NullableString(6),
+                    reader.GetString(7), reader.NullableString(8), reader.GetString(9), reader.Time(10), reader.GetInt32(11),
+                    reader.NullableTime(12)));
+            return rows;
+        });
+
+    /// <summary>Deletes errors that occurred more than <paramref name="retention"/> (default 5 days) ago; returns how many.</summary>
+    public int Purge(TimeSpan? retention = null, SqliteTransaction? transaction = null)
+    {
+        var keep = retention ?? DefaultRetention;
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, TimeSpan.Zero, nameof(retention));
+        var cutoff = StoreTime.Format(_store.Time.GetUtcNow() - keep);
+        return _store.Write(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, "DELETE FROM crmsync_error WHERE occurred_at < $cutoff;").With("$cutoff", cutoff);
+            return command.ExecuteNonQuery();
+        });
+    }
+}
