@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using CrmSync.Engine.Resilience;
+
+namespace CrmSync.Engine.Crm.Salesforce;
+
+/// <summary>
+/// Reads Salesforce records: initial copies (Bulk API 2.0 or keyset-paged REST queries), incremental reads by
+/// (SystemModstamp, Id) with an overlap window, several objects' first pages in one composite call, /deleted, /updated and counts.
+/// </summary>
+public sealed class SalesforceChangeSource : ICrmChangeSource
+{
+    /// <summary>Subrequests Salesforce accepts in one composite call.</summary>
+    public const int MaxCompositeSubrequests = 25;
+
+    private readonly SalesforceSession _session;
+    private readonly TimeProvider _time;
+
+    internal SalesforceChangeSource(SalesforceSession session, TimeProvider time)
+    {
+        _session = session;
+        _time = time;
+        Bulk = new SalesforceBulkQuery(session, time);
+    }
+
+    /// <summary>The Bulk API 2.0 query client used by initial copies.</summary>
+    public SalesforceBulkQuery Bulk { get; }
+
+    public async IAsyncEnumerable<CrmRecordPage> ReadAllAsync(CrmFullReadRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var position = request.ResumeCursor is null ? null : SalesforcePosition.Read(request.ResumeCursor);
+        var useBulk = position switch
+        {
+            SalesforcePosition.Bulk => true,
+            SalesforcePosition.Keyset => false,
+            _ => request.Strategy switch
+            {
+                CrmFullReadStrategy.Bulk => true,
+                CrmFullReadStrategy.Paged => false,
+                _ => await EstimateCountAsync(request.Object.Name, cancellationToken).ConfigureAwait(false) >= request.BulkThreshold,
+            },
+        };
+
+        if (!useBulk)
+        {
+            var change = new CrmChangeReadRequest(request.Object, request.Fields)
+            {
+                ResumeCursor = request.ResumeCursor,
+                PageSize = request.PageSize,
+                IncludeDeleted = false,
+            };
+            await foreach (var page in ReadChangesAsync(change, cancellationToken).ConfigureAwait(false))
+                yield return page;
+            yield break;
+        }
+
+        await foreach (var page in ReadAllBulkAsync(request, position as SalesforcePosition.Bulk, cancellationToken).ConfigureAwait(false))
+            yield return page;
+    }
+
+    private async IAsyncEnumerable<CrmRecordPage> ReadAllBulkAsync(CrmFullReadRequest request, SalesforcePosition.Bulk? resume,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var schema = request.Object;
+        // The incremental watermark after a bulk copy is the moment the copy started: changes made during the copy are read next.
+        var startedAt = resume?.StartedAt ?? _time.GetUtcNow();
+        CrmWatermark? finalWatermark = schema.ModificationStampField is null
+            ? null
+            : new CrmWatermark(SalesforcePosition.Write(new SalesforcePosition.Keyset(startedAt, null)));
+        if (resume is { Done: true })
+        {
+            yield return new CrmRecordPage(schema.Name, [], request.ResumeCursor!, finalWatermark, false, null);
+            yield break;
+        }
+
+        string? jobId = resume?.JobId;
+        string? locator = resume?.Locator;
+        SalesforceBulkJob? job = jobId is null ? null : await Bulk.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+        if (job is null || job.IsFinishedUnsuccessfully)
+        {
+            // No job yet, or it expired/failed: start a new one (already applied records are applied again, which is harmless).
+            var soql = SoqlBuilder.From(schema).Select(SalesforceChangeQuery.Fields(schema, request.Fields, includeDeleted: false)).Build();
+            job = await Bulk.CreateJobAsync(soql, includeDeleted: false, cancellationToken).ConfigureAwait(false);
+            locator = null;
+        }
+        job = await Bulk.WaitForCompletionAsync(job.Id, cancellationToken).ConfigureAwait(false);
+
+        var total = job.NumberRecordsProcessed;
+        while (true)
+        {
+            var (records, next) = await Bulk.ReadResultsAsync(job.Id, locator, request.BulkPageSize, schema, schema.Name, cancellationToken).ConfigureAwait(false);
+            var done = next is null;
+            var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
+            yield return new CrmRecordPage(schema.Name, records, cursor, done ? finalWatermark : null, !done, total);
+            if (done) break;
+            locator = next;
+        }
+
+        if (!await Bulk.DeleteJobAsync(job.Id, cancellationToken).ConfigureAwait(false))
+            Report(CrmEventLevel.Warning, $"The finished bulk query job {job.Id} could not be deleted; Salesforce removes it after 7 days.");
+    }
+
+    public async IAsyncEnumerable<CrmRecordPage> ReadChangesAsync(CrmChangeReadRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var schema = request.Object;
+        var pageSize = Math.Clamp(request.PageSize, 200, 2000);
+        DateTimeOffset? from = null;
+        (DateTimeOffset? Stamp, string? Id)? after = null;
+        SalesforcePosition.Keyset? last = null;
+        if (request.ResumeCursor is not null)
+        {
+            last = SalesforcePosition.ReadKeyset(request.ResumeCursor);
+            after = (last.Stamp, last.Id);
+        }
+        else if (request.Since is not null)
+        {
+            last = SalesforcePosition.ReadKeyset(request.Since.Value);
+            if (last.Stamp is { } s) from = s - request.Overlap;
+            else if (last.Id is not null) after = (null, last.Id);
+        }
+
+        var seen = new HashSet<(string, DateTimeOffset?)>();
+        while (true)
+        {
+            var soql = SalesforceChangeQuery.Build(schema, request.Fields, from, after, pageSize, request.IncludeDeleted);
+            var endpoint = SalesforceChangeQuery.UsesQueryAll(schema, request.IncludeDeleted) ? "queryAll" : "query";
+            var (records, total) = await QueryAllPagesAsync(endpoint, soql, pageSize, schema, cancellationToken).ConfigureAwait(false);
+
+            var fresh = new List<CrmRecord>(records.Count);
+            foreach (var r in records)
+                if (seen.Add((r.Id, r.ModifiedAt))) fresh.Add(r);
+            var hasMore = records.Count >= pageSize;
+            if (records.Count > 0)
+            {
+                var tail = records[^1];
+                var position = new SalesforcePosition.Keyset(schema.ModificationStampField is null ? null : tail.ModifiedAt, tail.Id);
+                // Within a read the keyset moves forward; the first page of an overlap read may end before the old watermark.
+                last = hasMore ? position : SalesforcePosition.Keyset.Max(last, position);
+            }
+            var cursor = SalesforcePosition.Write(last ?? new SalesforcePosition.Keyset(null, null));
+            CrmWatermark? watermark = last is null ? request.Since : new CrmWatermark(cursor);
+            yield return new CrmRecordPage(schema.Name, fresh, cursor, watermark, hasMore, total);
+            if (!hasMore) yield break;
+            from = null;
+            after = (last!.Stamp, last.Id);
+        }
+    }
+
+    public async Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var results = new List<CrmChangeBatchItem>(requests.Count);
+        foreach (var chunk in requests.Chunk(MaxCompositeSubrequests))
+            results.AddRange(await ReadCompositeChunkAsync(chunk, cancellationToken).ConfigureAwait(false));
+        return results;
+    }
+
+    private async Task<IReadOnlyList<CrmChangeBatchItem>> ReadCompositeChunkAsync(CrmChangeReadRequest[] requests, CancellationToken cancellationToken)
+    {
+        await _session.EnsureLoggedInAsync(cancellationToken).ConfigureAwait(false);
+        var prepared = new List<(CrmChangeReadRequest Request, int Limit, SalesforcePosition.Keyset? Start)>();
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("allOrNone", false);
+            w.WriteStartArray("compositeRequest");
+            for (var i = 0; i < requests.Length; i++)
+            {
+                var request = requests[i];
+                var limit = Math.Clamp(request.PageSize, 200, 2000);
+                DateTimeOffset? from = null;
+                (DateTimeOffset?, string?)? after = null;
+                SalesforcePosition.Keyset? start = null;
+                if (request.ResumeCursor is not null)
+                {
+                    start = SalesforcePosition.ReadKeyset(request.ResumeCursor);
+                    after = (start.Stamp, start.Id);
+                }
+                else if (request.Since is not null)
+                {
+                    start = SalesforcePosition.ReadKeyset(request.Since.Value);
+                    if (start.Stamp is { } s) from = s - request.Overlap;
+                    else if (start.Id is not null) after = (null, start.Id);
+                }
+                var soql = SalesforceChangeQuery.Build(request.Object, request.Fields, from, after, limit, request.IncludeDeleted);
+                var endpoint = SalesforceChangeQuery.UsesQueryAll(request.Object, request.IncludeDeleted) ? "queryAll" : "query";
+                prepared.Add((request, limit, start));
+                w.WriteStartObject();
+                w.WriteString("method", "GET");
+                w.WriteString("url", _session.DataUri($"{endpoint}?q={Uri.EscapeDataString(soql)}").PathAndQuery);
+                w.WriteString("referenceId", "r" + i.ToString(CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        var body = ms.ToArray();
+        using var doc = await _session.SendForJsonAsync(() =>
+        {
+            var r = new HttpRequestMessage(HttpMethod.Post, _session.DataUri("composite")) { Content = new ByteArrayContent(body) };
+            r.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "UTF-8" };
+            return r.MarkIdempotent(); // only GET subrequests
+        }, "a composite query", cancellationToken).ConfigureAwait(false);
+
+        var byReference = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (!doc.RootElement.TryGetProperty("compositeResponse", out var responses) || responses.ValueKind != JsonValueKind.Array)
+            throw new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError, "Salesforce's composite response has no 'compositeResponse' array.",
+                "Retry; if it persists, report it to the CrmSync maintainers.", "composite");
+        foreach (var sub in responses.EnumerateArray())
+            if (SalesforceJson.GetString(sub, "referenceId") is { } id) byReference[id] = sub;
+
+        var items = new List<CrmChangeBatchItem>(prepared.Count);
+        for (var i = 0; i < prepared.Count; i++)
+        {
+            var (request, limit, start) = prepared[i];
+            var schema = request.Object;
+            if (!byReference.TryGetValue("r" + i.ToString(CultureInfo.InvariantCulture), out var sub))
+            {
+                items.Add(new CrmChangeBatchItem(request, null, new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError,
+                    $"Salesforce's composite response has no answer for {schema.Name}.", "Run the sync again.", schema.Name)));
+                continue;
+            }
+            var status = sub.TryGetProperty("httpStatusCode", out var sc) && sc.ValueKind == JsonValueKind.Number ? sc.GetInt32() : 0;
+            var subBody = sub.TryGetProperty("body", out var b) ? b : default;
+            if (status is < 200 or > 299)
+            {
+                var text = subBody.ValueKind == JsonValueKind.Undefined ? "" : subBody.GetRawText();
+                items.Add(new CrmChangeBatchItem(request, null, SalesforceSession.ToException((System.Net.HttpStatusCode)status, text, "the changes of " + schema.Name)));
+                continue;
+            }
+            SalesforceQueryResult result;
+            try
+            {
+                result = SalesforceJson.ParseQueryResult(subBody, schema, schema.Name);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+            {
+                items.Add(new CrmChangeBatchItem(request, null, new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError,
+                    $"Salesforce returned an unexpected query result for {schema.Name}: {ex.Message}", "Run the sync again.", schema.Name, ex)));
+                continue;
+            }
+            var last = start;
+            var hasMore = result.Records.Count >= limit || !result.Done;
+            if (result.Records.Count > 0)
+            {
+                var tail = result.Records[^1];
+                var position = new SalesforcePosition.Keyset(schema.ModificationStampField is null ? null : tail.ModifiedAt, tail.Id);
+                last = hasMore ? position : SalesforcePosition.Keyset.Max(last, position);
+            }
+            var cursor = SalesforcePosition.Write(last ?? new SalesforcePosition.Keyset(null, null));
+            var watermark = last is null ? request.Since : new CrmWatermark(cursor);
+            items.Add(new CrmChangeBatchItem(request, new CrmRecordPage(schema.Name, result.Records, cursor, watermark, hasMore, result.TotalSize), null));
+        }
+        return items;
+    }
+
+    public async Task<CrmDeletionResult> ReadDeletionsAsync(string objectName, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        SoqlSyntax.CheckIdentifier(objectName, "object");
+        var end = _time.GetUtcNow();
+        var uri = $"sobjects/{objectName}/deleted/?start={Uri.EscapeDataString(FormatIso(since))}&end={Uri.EscapeDataString(FormatIso(end))}";
+        using var doc = await _session.SendForJsonAsync(() => new HttpRequestMessage(HttpMethod.Get, _session.DataUri(uri)),
+            "the deletions of " + objectName, cancellationToken).ConfigureAwait(false);
+        return SalesforceSchemaReader.Parse(() => SalesforceJson.ParseDeleted(doc.RootElement, objectName, since), "the deletions of " + objectName);
+    }
+
+    /// <summary>Ids of records changed between <paramref name="start"/> and <paramref name="end"/> (the /updated resource, 30 days back at most).</summary>
+    public async Task<SalesforceUpdatedIds> GetUpdatedIdsAsync(string objectName, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        SoqlSyntax.CheckIdentifier(objectName, "object");
+        var uri = $"sobjects/{objectName}/updated/?start={Uri.EscapeDataString(FormatIso(start))}&end={Uri.EscapeDataString(FormatIso(end))}";
+        using var doc = await _session.SendForJsonAsync(() => new HttpRequestMessage(HttpMethod.Get, _session.DataUri(uri)),
+            "the updates of " + objectName, cancellationToken).ConfigureAwait(false);
+        return SalesforceSchemaReader.Parse(() => SalesforceJson.ParseUpdated(doc.RootElement), "the updates of " + objectName);
+    }
+
+    public async Task<long> EstimateCountAsync(string objectName, CancellationToken cancellationToken)
+    {
+        SoqlSyntax.CheckIdentifier(objectName, "object");
+        var soql = "SELECT COUNT() FROM " + objectName;
+        using var doc = await _session.SendForJsonAsync(() => new HttpRequestMessage(HttpMethod.Get, _session.DataUri($"query?q={Uri.EscapeDataString(soql)}")),
+            "the record count of " + objectName, cancellationToken).ConfigureAwait(false);
+        return doc.RootElement.TryGetProperty("totalSize", out var t) && t.ValueKind == JsonValueKind.Number
+            ? t.GetInt64()
+            : throw new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError, $"Salesforce's count of {objectName} has no totalSize.",
+                "Retry; if it persists, report it to the CrmSync maintainers.", objectName);
+    }
+
+    /// <summary>Runs one query and follows nextRecordsUrl until done; returns all records and the total size.</summary>
+    private async Task<(IReadOnlyList<CrmRecord> Records, long? Total)> QueryAllPagesAsync(string endpoint, string soql, int batchSize,
+        CrmObjectSchema schema, CancellationToken cancellationToken)
+    {
+        var records = new List<CrmRecord>();
+        long? total = null;
+        string? nextPath = null; // a server-given nextRecordsUrl; URLs are built inside the factory so a re-login's instance is used
+        while (true)
+        {
+            var current = nextPath;
+            using var doc = await _session.SendForJsonAsync(() =>
+            {
+                var uri = current is null ? _session.DataUri($"{endpoint}?q={Uri.EscapeDataString(soql)}") : _session.InstanceUri(current);
+                var r = new HttpRequestMessage(HttpMethod.Get, uri);
+                r.Headers.TryAddWithoutValidation("Sforce-Query-Options", "batchSize=" + batchSize.ToString(CultureInfo.InvariantCulture));
+                return r;
+            }, "a query on " + schema.Name, cancellationToken).ConfigureAwait(false);
+            var page = SalesforceSchemaReader.Parse(() => SalesforceJson.ParseQueryResult(doc.RootElement, schema, schema.Name), "a query on " + schema.Name);
+            records.AddRange(page.Records);
+            total ??= page.TotalSize;
+            if (page.Done || page.NextRecordsUrl is null) break;
+            nextPath = page.NextRecordsUrl;
+        }
+        return (records, total);
+    }
+
+    private static string FormatIso(DateTimeOffset value) =>
+        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
+
+    private void Report(CrmEventLevel level, string message) => _session.Report(new CrmClientEvent(level, CrmEventKind.Notice, message));
+}

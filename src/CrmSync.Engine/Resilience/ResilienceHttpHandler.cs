@@ -1,0 +1,88 @@
+using Polly;
+
+namespace CrmSync.Engine.Resilience;
+
+/// <summary>
+/// Runs every request through one shared resilience pipeline. Each attempt sends a fresh copy of the request
+/// (the body is buffered once) and reads the response body inside the attempt, so the attempt timeout covers it
+/// and a broken body read is retried like any other transient failure.
+/// </summary>
+public sealed class ResilienceHttpHandler : DelegatingHandler
+{
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+
+    public ResilienceHttpHandler(ResiliencePipeline<HttpResponseMessage> pipeline, HttpMessageHandler innerHandler)
+        : base(innerHandler)
+    {
+        _pipeline = pipeline ?? throw new ArgumentNullException(nameof(pipeline));
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var body = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            context.Properties.Set(CrmResiliencePipeline.IdempotentProperty, CrmRequestOptions.IsIdempotent(request));
+            context.Properties.Set(CrmResiliencePipeline.RequestDescriptionProperty,
+                $"{request.Method} {request.RequestUri?.Host}{request.RequestUri?.AbsolutePath}");
+            return await _pipeline.ExecuteAsync(
+                static async (ctx, state) =>
+                {
+                    using var attempt = Copy(state.request, state.body);
+                    var response = await state.handler.SendInner(attempt, ctx.CancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await BufferAsync(response, ctx.CancellationToken).ConfigureAwait(false);
+                        return response;
+                    }
+                    catch
+                    {
+                        response.Dispose();
+                        throw;
+                    }
+                },
+                context,
+                (request, body, handler: this)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+            // The buffered body may hold credentials (a login): no attempt can use it any more.
+            if (body is not null) Array.Clear(body);
+        }
+    }
+
+    private Task<HttpResponseMessage> SendInner(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        base.SendAsync(request, cancellationToken);
+
+    private static HttpRequestMessage Copy(HttpRequestMessage source, byte[]? body)
+    {
+        var copy = new HttpRequestMessage(source.Method, source.RequestUri)
+        {
+            Version = source.Version,
+            VersionPolicy = source.VersionPolicy,
+        };
+        foreach (var header in source.Headers)
+            copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        if (body is not null)
+        {
+            copy.Content = new ByteArrayContent(body);
+            foreach (var header in source.Content!.Headers)
+                copy.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+        foreach (var option in source.Options)
+            ((IDictionary<string, object?>)copy.Options)[option.Key] = option.Value;
+        return copy;
+    }
+
+    private static async Task BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var buffered = new ByteArrayContent(bytes);
+        foreach (var header in response.Content.Headers)
+            buffered.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        response.Content.Dispose();
+        response.Content = buffered;
+    }
+}
