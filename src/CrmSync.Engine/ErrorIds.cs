@@ -22,6 +22,8 @@ public static class ErrorIds
     public const string SecretStoreInsecure = "SecretStoreInsecure";
     public const string SecretStoreUnreadable = "SecretStoreUnreadable";
     public const string SecretNotFound = "SecretNotFound";
+    public const string CredentialsNotSaved = "CredentialsNotSaved";
+    public const string ProfileOrganizationMismatch = "ProfileOrganizationMismatch";
 
     // CRM access
     public const string InvalidCredentials = "InvalidCredentials";
@@ -43,6 +45,10 @@ public static class ErrorIds
     public const string MappingInvalid = "MappingInvalid";
     public const string CatalogAppendOnly = "CatalogAppendOnly";
     public const string ExternalIdFieldMissing = "ExternalIdFieldMissing";
+    public const string ObjectNotSynced = "ObjectNotSynced";
+    public const string FieldExclusionRefused = "FieldExclusionRefused";
+    public const string FieldPlanStale = "FieldPlanStale";
+    public const string CrmNotSupported = "CrmNotSupported";
 
     // sync
     public const string SyncLockHeld = "SyncLockHeld";
@@ -51,6 +57,7 @@ public static class ErrorIds
     public const string SyncCancelled = "SyncCancelled";
     public const string RecordPushFailed = "RecordPushFailed";
     public const string RecordPullFailed = "RecordPullFailed";
+    public const string PulledValueDoesNotFit = "PulledValueDoesNotFit";
 
     // general
     public const string InvalidArgument = "InvalidArgument";

@@ -1,0 +1,478 @@
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Store;
+
+namespace CrmSync.Engine.Connections;
+
+/// <summary>
+/// Connects profiles to their CRM and opens CRM clients from them:
+/// <list type="bullet">
+/// <item><see cref="ConnectAsync"/> (Connect-CrmSync) logs in for real first and stores nothing unless the login works; then it
+/// creates or updates the profile and keeps the credentials for the current user (encrypted, <see cref="ISecretStore"/>) or for
+/// this process only (<see cref="CrmConnectionRegistry"/>).</item>
+/// <item><see cref="Forget"/> (Disconnect-CrmSync) forgets the credentials and keeps the database and every local row.</item>
+/// <item><see cref="OpenClientAsync(string, string?, CrmClientOptions, CancellationToken)"/> (Sync-CrmField, Start-CrmSync,
+/// scheduled tasks) builds a signed-in client from the profile row plus the process connection or the saved secrets.</item>
+/// </list>
+/// A profile belongs to one CRM org for life: its fields and data came from that org, so connecting it to another org or
+/// another kind of CRM is refused (<see cref="ErrorIds.ProfileOrganizationMismatch"/>).
+/// </summary>
+public sealed class ProfileConnector
+{
+    /// <summary>The API usage source recorded for Salesforce responses.</summary>
+    public const string SalesforceUsageSource = "Sforce-Limit-Info";
+
+    /// <summary>The API usage source recorded for Dynamics 365 responses.</summary>
+    public const string DynamicsUsageSource = "Dynamics 365 Web API";
+
+    private static readonly Uri SalesforceProductionLogin = new("https://login.salesforce.com");
+    private static readonly Uri SalesforceSandboxLogin = new("https://test.salesforce.com");
+
+    private readonly Func<CrmConnectionSettings, CrmClientOptions, ICrmClient> _clientFactory;
+
+    /// <summary>
+    /// A connector over the data folder <paramref name="paths"/>.
+    /// </summary>
+    /// <param name="paths">Where profiles, secrets and keys live.</param>
+    /// <param name="secrets">Where credentials are saved; null: <see cref="FileSecretStore.ForCurrentPlatform"/> over <paramref name="paths"/>.</param>
+    /// <param name="registry">The Process-scope connections; null: <see cref="CrmConnectionRegistry.Process"/>.</param>
+    /// <param name="timeProvider">The clock for ConnectedAt and every store timestamp.</param>
+    /// <param name="clientFactory">Builds CRM clients; null: <see cref="CrmClientFactory.Create"/>.</param>
+    public ProfileConnector(CrmSyncPaths paths, ISecretStore? secrets = null, CrmConnectionRegistry? registry = null,
+        TimeProvider? timeProvider = null, Func<CrmConnectionSettings, CrmClientOptions, ICrmClient>? clientFactory = null)
+    {
+        Paths = paths ?? throw new ArgumentNullException(nameof(paths));
+        Time = timeProvider ?? TimeProvider.System;
+        Profiles = new ProfileStore(new ProfileLocator(paths), Time);
+        Secrets = secrets ?? FileSecretStore.ForCurrentPlatform(paths);
+        Registry = registry ?? CrmConnectionRegistry.Process;
+        _clientFactory = clientFactory ?? CrmClientFactory.Create;
+    }
+
+    /// <summary>The connector for the current user and process (CRMSYNC_HOME or the per-user data folder).</summary>
+    public static ProfileConnector ForCurrentUser() => new(CrmSyncPaths.ForCurrentUser());
+
+    /// <summary>The connector over the data folder named by the environment, read through <paramref name="getEnvironmentVariable"/>.</summary>
+    public static ProfileConnector ForEnvironment(Func<string, string?> getEnvironmentVariable) =>
+        new(CrmSyncPaths.FromEnvironment(getEnvironmentVariable));
+
+    /// <summary>The data folder layout.</summary>
+    public CrmSyncPaths Paths { get; }
+
+    /// <summary>The profile databases.</summary>
+    public ProfileStore Profiles { get; }
+
+    /// <summary>The saved (encrypted) credentials.</summary>
+    public ISecretStore Secrets { get; }
+
+    /// <summary>The Process-scope connections.</summary>
+    public CrmConnectionRegistry Registry { get; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>
+    /// Connect-CrmSync. Validates the request, logs in for real (<see cref="ICrmSession.LoginAsync"/>), and only then:
+    /// refuses an existing profile of another org or CRM kind (<see cref="ErrorIds.ProfileOrganizationMismatch"/>), and
+    /// <list type="bullet">
+    /// <item>CurrentUser scope: replaces the profile's saved secrets by the ones given (encrypted), forgets any Process-scope
+    /// connection of the profile, and creates or updates the profile row with the identity the login returned.</item>
+    /// <item>Process scope: registers the connection in <see cref="Registry"/> (copies of the secrets, memory only) and
+    /// writes no secret. A new profile's database is created with its row (no secrets) so later commands in this process
+    /// work; an existing profile's row and saved secrets are left exactly as they were.</item>
+    /// </list>
+    /// Errors (all <see cref="CrmSyncException"/>): InvalidArgument, InvalidProfileName, DatabasePathInvalid, InsecureTransport
+    /// (no request sent), InvalidCredentials, CrmUnreachable, NotACrmEndpoint, ProfileOrganizationMismatch, and the store's errors.
+    /// </summary>
+    /// <param name="request">What to connect; the connector copies the secrets it keeps.</param>
+    /// <param name="options">How the CRM client behaves (tests inject a handler and a clock).</param>
+    /// <param name="verbose">Receives progress lines (hosts: Write-Verbose); they never contain a secret.</param>
+    /// <param name="cancellationToken">Cancels the login.</param>
+    public async Task<CrmConnectionInfo> ConnectAsync(ConnectionRequest request, CrmClientOptions options, Action<string>? verbose,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        verbose ??= _ => { };
+
+        var location = Profiles.Locator.Resolve(request.Profile, request.DatabasePath);
+        var method = request.EffectiveAuthMethod;
+        var loginUrl = ProfileLoginUrl(request);
+        var settings = new CrmConnectionSettings
+        {
+            Kind = request.Crm,
+            AuthMethod = method,
+            LoginUrl = request.Crm == CrmKind.Salesforce ? loginUrl : request.LoginUrl,
+            OrganizationUrl = request.Crm == CrmKind.Dynamics ? request.Url : null,
+            Sandbox = request.Sandbox,
+            Username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username,
+            Password = request.Password,
+            SecurityToken = request.SecurityToken,
+            ClientId = string.IsNullOrWhiteSpace(request.ClientId) ? null : request.ClientId,
+            ClientSecret = request.ClientSecret,
+            TenantId = request.TenantId,
+        };
+
+        verbose($"Logging in to {request.Crm} at {loginUrl.GetLeftPart(UriPartial.Authority)} as {settings.Username ?? settings.ClientId ?? "(no user)"} " +
+                $"({Describe(method)}) for profile '{location.ProfileName}'.");
+        CrmIdentity identity;
+        using (var client = _clientFactory(settings, options))
+            identity = await client.Session.LoginAsync(cancellationToken).ConfigureAwait(false);
+        verbose($"Signed in as {identity.UserName ?? settings.Username ?? identity.UserId} (user {identity.UserId}, org {identity.OrganizationId}) " +
+                $"on {identity.InstanceUrl.GetLeftPart(UriPartial.Authority)}, API version {identity.ApiVersion}{(identity.Sandbox ? ", sandbox" : "")}.");
+
+        // Nothing was written before this point. An existing profile must belong to the org we just signed in to.
+        ProfileInfo? existing = null;
+        if (File.Exists(location.DatabasePath))
+        {
+            using var store = Profiles.Open(location.ProfileName, location.DatabasePath);
+            existing = store.Profile.Read() ?? throw ProfileLocator.ProfileNotFound(location);
+            EnsureSameOrganization(existing, request.Crm, identity, location, connecting: true);
+        }
+
+        var saved = new ProfileConnectorSettings
+        {
+            OrganizationId = identity.OrganizationId,
+            UserId = identity.UserId,
+            AuthMethod = method,
+            ClientId = settings.ClientId,
+            TenantId = settings.TenantId,
+            AuthorityUrl = request.Crm == CrmKind.Dynamics ? request.LoginUrl?.AbsoluteUri : null,
+        };
+        var userName = settings.Username ?? identity.UserName ?? settings.ClientId ?? identity.UserId;
+        string? secretsStoredAt = null;
+
+        if (request.Scope == ConnectionScope.CurrentUser)
+        {
+            // Replace, never merge: a secret of an earlier sign-in method (an old client secret) must not linger.
+            Secrets.Delete(location.ProfileName);
+            var count = 0;
+            count += SaveSecret(location.ProfileName, SecretNames.Password, request.Password);
+            count += SaveSecret(location.ProfileName, SecretNames.SecurityToken, request.SecurityToken);
+            count += SaveSecret(location.ProfileName, SecretNames.ClientSecret, request.ClientSecret);
+            secretsStoredAt = Secrets is FileSecretStore file ? file.SecretFilePath(location.ProfileName) : Secrets.Protection;
+            Registry.Remove(location);
+            verbose($"Saved {count} secret(s) for the current user, encrypted ({Secrets.Protection}), in {secretsStoredAt}.");
+        }
+        else
+        {
+            Registry.Register(location, WithApiVersion(settings, identity.ApiVersion));
+            verbose($"Keeping the credentials of profile '{location.ProfileName}' in this process only; no secret was written to disk. " +
+                    "Unattended runs (scheduled tasks) need Connect-CrmSync -Scope CurrentUser.");
+        }
+
+        var created = false;
+        if (existing is null)
+        {
+            var row = new ProfileInfo
+            {
+                Name = location.ProfileName,
+                Crm = request.Crm,
+                LoginUrl = ProfileRowUrl(request, loginUrl),
+                InstanceUrl = identity.InstanceUrl.AbsoluteUri,
+                UserName = userName,
+                ApiVersion = identity.ApiVersion,
+                Sandbox = identity.Sandbox,
+                SyncFilterField = request.SyncFilterField,
+                SettingsJson = saved.WriteInto("{}"),
+            };
+            using (Profiles.Create(row, location.DatabasePath))
+            {
+            }
+            created = true;
+            verbose($"Created profile '{location.ProfileName}' with its database {location.DatabasePath}.");
+        }
+        else if (request.Scope == ConnectionScope.CurrentUser)
+        {
+            using var store = Profiles.Open(location.ProfileName, location.DatabasePath);
+            store.Profile.Save(existing with
+            {
+                Crm = request.Crm,
+                LoginUrl = ProfileRowUrl(request, loginUrl),
+                InstanceUrl = identity.InstanceUrl.AbsoluteUri,
+                UserName = userName,
+                ApiVersion = identity.ApiVersion,
+                Sandbox = identity.Sandbox,
+                SyncFilterField = request.SyncFilterField ?? existing.SyncFilterField,
+                SettingsJson = saved.WriteInto(existing.SettingsJson),
+            });
+            verbose($"Updated profile '{location.ProfileName}' in {location.DatabasePath}; its local fields and data are unchanged.");
+        }
+        else
+        {
+            verbose($"Profile '{location.ProfileName}' already exists in {location.DatabasePath}; its saved settings are unchanged.");
+        }
+
+        return new CrmConnectionInfo
+        {
+            Profile = location.ProfileName,
+            Crm = request.Crm,
+            UserName = userName,
+            UserId = identity.UserId,
+            OrganizationId = identity.OrganizationId,
+            LoginUrl = ProfileRowUrl(request, loginUrl),
+            InstanceUrl = identity.InstanceUrl.AbsoluteUri,
+            ApiVersion = identity.ApiVersion,
+            Sandbox = identity.Sandbox,
+            AuthMethod = method,
+            Scope = request.Scope,
+            DatabasePath = location.DatabasePath,
+            SecretsStoredAt = secretsStoredAt,
+            ProfileCreated = created,
+            ConnectedAt = Time.GetUtcNow(),
+        };
+    }
+
+    /// <summary>
+    /// Resolves an existing profile for Disconnect-CrmSync: throws <see cref="ErrorIds.ProfileNotFound"/> (or
+    /// InvalidProfileName, DatabasePathInvalid) and changes nothing when there is no such profile.
+    /// </summary>
+    public ProfileLocation FindProfile(string profile, string? databasePath = null)
+    {
+        var location = Profiles.Locator.Resolve(profile, databasePath);
+        using (Profiles.Open(location.ProfileName, location.DatabasePath))
+        {
+        }
+        return location;
+    }
+
+    /// <summary>
+    /// Disconnect-CrmSync (after its ShouldProcess): forgets the profile's saved secrets and its Process-scope connection.
+    /// The database and every local row are kept.
+    /// </summary>
+    public CrmDisconnectionInfo Forget(ProfileLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        var savedForgotten = Secrets.Delete(location.ProfileName);
+        var processForgotten = Registry.Remove(location);
+        var what = (savedForgotten, processForgotten) switch
+        {
+            (true, true) => "the credentials saved for the current user and this process's connection",
+            (true, false) => "the credentials saved for the current user",
+            (false, true) => "this process's connection",
+            _ => null,
+        };
+        var message = what is null
+            ? $"Profile '{location.ProfileName}' had no saved credentials and no connection in this process; nothing to forget. " +
+              $"The database {location.DatabasePath} and all local data are kept."
+            : $"Forgot {what} of profile '{location.ProfileName}'. The database {location.DatabasePath} and all local data are kept; " +
+              $"run Connect-CrmSync -Profile {location.ProfileName} to connect again.";
+        return new CrmDisconnectionInfo
+        {
+            Profile = location.ProfileName,
+            DatabasePath = location.DatabasePath,
+            SavedSecretsForgotten = savedForgotten,
+            ProcessConnectionForgotten = processForgotten,
+            Message = message,
+        };
+    }
+
+    /// <summary>
+    /// Opens a signed-in CRM client for a saved profile (Sync-CrmField, Start-CrmSync, scheduled tasks): the profile row gives
+    /// the CRM, login URL, user and API version; the secrets come from this process's connection (<see cref="Registry"/>,
+    /// preferred) or from the secrets saved for the current user. It logs in once (so bad or missing credentials fail here,
+    /// before any work), checks that the org is still the profile's own, records a moved instance URL, and records every API
+    /// usage report of the client into the profile's <see cref="CrmSyncStore.ApiUsage"/> log (besides passing it on to
+    /// <paramref name="options"/>' own sink). The caller disposes the client.
+    /// Errors: ProfileNotFound, CredentialsNotSaved (no Process connection and no saved secrets: Process scope in another
+    /// process, or after Disconnect-CrmSync), SecretStoreUnreadable, ProfileOrganizationMismatch, and the login errors.
+    /// </summary>
+    public async Task<ICrmClient> OpenClientAsync(string profile, string? databasePath, CrmClientOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var location = Profiles.Locator.Resolve(profile, databasePath);
+        // On success the store stays in use by the client's API usage recorder (it holds no open connection between writes).
+        var store = Profiles.Open(location.ProfileName, location.DatabasePath);
+        try
+        {
+            return await OpenClientCoreAsync(store, location, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Like <see cref="OpenClientAsync(string, string?, CrmClientOptions, CancellationToken)"/>, for a caller that already holds the profile's store.</summary>
+    public Task<ICrmClient> OpenClientAsync(CrmSyncStore store, CrmClientOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        var row = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
+            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+        var location = Profiles.Locator.Resolve(row.Name, store.DatabasePath);
+        return OpenClientCoreAsync(store, location, options, cancellationToken);
+    }
+
+    private async Task<ICrmClient> OpenClientCoreAsync(CrmSyncStore store, ProfileLocation location, CrmClientOptions options, CancellationToken cancellationToken)
+    {
+        var row = store.Profile.Read() ?? throw ProfileLocator.ProfileNotFound(location);
+        var clientOptions = Override(options, options.Events,
+            new StoreApiUsageRecorder(store, row.Crm == CrmKind.Salesforce ? SalesforceUsageSource : DynamicsUsageSource, options.ApiUsage, options.Events));
+
+        ICrmClient client;
+        if (Registry.TryUse(location, settings => _clientFactory(settings, clientOptions), out var registered))
+            client = registered!;
+        else
+            client = CreateFromSavedSecrets(row, location, clientOptions);
+
+        try
+        {
+            var identity = await client.Session.LoginAsync(cancellationToken).ConfigureAwait(false);
+            EnsureSameOrganization(row, client.Kind, identity, location, connecting: false);
+            var instance = identity.InstanceUrl.AbsoluteUri;
+            if (!string.Equals(row.InstanceUrl, instance, StringComparison.OrdinalIgnoreCase))
+                store.Profile.Save(row with { InstanceUrl = instance });
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private ICrmClient CreateFromSavedSecrets(ProfileInfo row, ProfileLocation location, CrmClientOptions options)
+    {
+        var saved = ProfileConnectorSettings.Read(row.SettingsJson);
+        SecretValue? password = null, token = null, clientSecret = null;
+        try
+        {
+            Secrets.TryGet(location.ProfileName, SecretNames.Password, out password);
+            Secrets.TryGet(location.ProfileName, SecretNames.SecurityToken, out token);
+            Secrets.TryGet(location.ProfileName, SecretNames.ClientSecret, out clientSecret);
+            var complete = saved.AuthMethod == CrmAuthMethod.ClientCredentials ? clientSecret is not null : password is not null;
+            if (!complete)
+                throw CredentialsNotSaved(location);
+
+            var settings = new CrmConnectionSettings
+            {
+                Kind = row.Crm,
+                AuthMethod = saved.AuthMethod,
+                LoginUrl = row.Crm == CrmKind.Salesforce ? new Uri(row.LoginUrl) : OptionalUri(saved.AuthorityUrl),
+                OrganizationUrl = row.Crm == CrmKind.Dynamics ? new Uri(row.LoginUrl) : null,
+                Sandbox = row.Sandbox,
+                Username = saved.AuthMethod == CrmAuthMethod.ClientCredentials ? null : row.UserName,
+                Password = password,
+                SecurityToken = token,
+                ClientId = saved.ClientId,
+                ClientSecret = clientSecret,
+                TenantId = saved.TenantId,
+                ApiVersion = row.ApiVersion,
+            };
+            return _clientFactory(settings, options);
+        }
+        finally
+        {
+            password?.Dispose();
+            token?.Dispose();
+            clientSecret?.Dispose();
+        }
+    }
+
+    /// <summary>The error a profile without usable credentials gives (what scheduled tasks hit).</summary>
+    public static CrmSyncException CredentialsNotSaved(ProfileLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return new CrmSyncException(ErrorIds.CredentialsNotSaved, ErrorKind.AuthenticationError,
+            $"Profile '{location.ProfileName}' has no saved credentials for the current user and no connection in this process: " +
+            "it was connected with -Scope Process in another session, or Disconnect-CrmSync forgot its credentials.",
+            $"Run Connect-CrmSync -Profile {location.ProfileName} -Scope CurrentUser (as the user that runs the scheduled task) " +
+            "to save the credentials encrypted, then run the command again.",
+            location.ProfileName);
+    }
+
+    /// <summary>
+    /// Refuses a profile of another CRM kind or org. Org ids compare exactly, or on their first 15 characters when one side is
+    /// a 15-character Salesforce id. A profile without a recorded org (made by other means) is accepted.
+    /// </summary>
+    private static void EnsureSameOrganization(ProfileInfo existing, CrmKind kind, CrmIdentity identity, ProfileLocation location, bool connecting)
+    {
+        var action = connecting
+            ? $"Connect this org under a new profile (Connect-CrmSync -Profile <new name>), or sign in to the org that profile '{location.ProfileName}' belongs to."
+            : $"Run Connect-CrmSync -Profile {location.ProfileName} with the credentials of the org the profile belongs to.";
+        if (existing.Crm != kind)
+            throw new CrmSyncException(ErrorIds.ProfileOrganizationMismatch, ErrorKind.InvalidOperation,
+                $"Profile '{location.ProfileName}' belongs to {existing.Crm} ({existing.InstanceUrl ?? existing.LoginUrl}); it cannot be connected to {kind}: " +
+                "its local fields and data came from that CRM.", action, location.ProfileName);
+        var recorded = ProfileConnectorSettings.Read(existing.SettingsJson).OrganizationId;
+        if (string.IsNullOrEmpty(recorded) || string.IsNullOrEmpty(identity.OrganizationId) || SameId(recorded, identity.OrganizationId))
+            return;
+        throw new CrmSyncException(ErrorIds.ProfileOrganizationMismatch, ErrorKind.InvalidOperation,
+            $"Profile '{location.ProfileName}' belongs to the {existing.Crm} org {recorded} ({existing.InstanceUrl ?? existing.LoginUrl}), but these credentials " +
+            $"signed in to the org {identity.OrganizationId} ({identity.InstanceUrl.GetLeftPart(UriPartial.Authority)}); the profile's local fields and data " +
+            "came from its own org, so it cannot be switched." + (connecting ? " Nothing was saved." : ""), action, location.ProfileName);
+    }
+
+    private static bool SameId(string a, string b)
+    {
+        if (string.Equals(a, b, StringComparison.Ordinal))
+            return true;
+        if (Guid.TryParse(a, out var ga) && Guid.TryParse(b, out var gb))
+            return ga == gb; // Dynamics: GUIDs in any case or format
+        // Salesforce: the 15-character id is the case-sensitive prefix of the 18-character one.
+        return Math.Min(a.Length, b.Length) == 15 && Math.Max(a.Length, b.Length) == 18 && string.CompareOrdinal(a, 0, b, 0, 15) == 0;
+    }
+
+    private int SaveSecret(string profile, string name, SecretValue? value)
+    {
+        if (value is null || value.Length == 0)
+            return 0;
+        Secrets.Save(profile, name, value.Span);
+        return 1;
+    }
+
+    /// <summary>The login URL used: Salesforce the given one or the production / sandbox host; Dynamics the org URL.</summary>
+    private static Uri ProfileLoginUrl(ConnectionRequest request)
+    {
+        if (request.Crm == CrmKind.Dynamics)
+            return request.Url ?? throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                "Connecting to Dynamics 365 needs the organization URL.", "Give -Url https://<org>.crm.dynamics.com.");
+        var url = request.LoginUrl ?? (request.Sandbox ? SalesforceSandboxLogin : SalesforceProductionLogin);
+        if (!url.IsAbsoluteUri)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                $"The login URL '{url}' is not an absolute URL.",
+                "Give a URL such as https://login.salesforce.com or https://mydomain.my.salesforce.com.", url.ToString());
+        return url;
+    }
+
+    /// <summary>What the profile row keeps as its login URL (scheme and host only for Salesforce).</summary>
+    private static string ProfileRowUrl(ConnectionRequest request, Uri loginUrl) =>
+        request.Crm == CrmKind.Salesforce ? loginUrl.GetLeftPart(UriPartial.Authority) : loginUrl.AbsoluteUri;
+
+    private static Uri? OptionalUri(string? text) => text is null ? null : new Uri(text);
+
+    private static string Describe(CrmAuthMethod method) => method switch
+    {
+        CrmAuthMethod.Password => "password and security token",
+        CrmAuthMethod.OAuthPassword => "OAuth password grant",
+        _ => "OAuth client credentials",
+    };
+
+    private static CrmConnectionSettings WithApiVersion(CrmConnectionSettings s, string apiVersion) => new()
+    {
+        Kind = s.Kind,
+        AuthMethod = s.AuthMethod,
+        LoginUrl = s.LoginUrl,
+        OrganizationUrl = s.OrganizationUrl,
+        Sandbox = s.Sandbox,
+        Username = s.Username,
+        Password = s.Password,
+        SecurityToken = s.SecurityToken,
+        ClientId = s.ClientId,
+        ClientSecret = s.ClientSecret,
+        TenantId = s.TenantId,
+        ApiVersion = apiVersion,
+    };
+
+    /// <summary>A copy of <paramref name="options"/> with its event and API usage sinks replaced.</summary>
+    internal static CrmClientOptions Override(CrmClientOptions options, IProgress<CrmClientEvent>? events, IProgress<CrmApiUsage>? apiUsage) => new()
+    {
+        TimeProvider = options.TimeProvider,
+        Resilience = options.Resilience,
+        ApiUsage = apiUsage,
+        Events = events,
+        ApiReserveFraction = options.ApiReserveFraction,
+        PrimaryHandler = options.PrimaryHandler,
+    };
+}
