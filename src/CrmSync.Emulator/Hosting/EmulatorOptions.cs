@@ -1,0 +1,60 @@
+using System.Globalization;
+using CrmSync.Emulator.Salesforce.Auth;
+using CrmSync.Emulator.Salesforce.Seeding;
+
+namespace CrmSync.Emulator.Hosting;
+
+/// <summary>How to run an emulator.</summary>
+public sealed record EmulatorOptions
+{
+    /// <summary>Listen URL, e.g. <c>http://127.0.0.1:5080</c>; port 0 picks a free port. Default <c>http://127.0.0.1:0</c>.</summary>
+    public string Url { get; init; } = "http://127.0.0.1:0";
+    /// <summary>SQLite file for persistence; null keeps everything in memory.</summary>
+    public string? DatabasePath { get; init; }
+    /// <summary>Records to generate at start (only when the database is empty).</summary>
+    public SeedPlan? Seed { get; init; }
+    /// <summary>Seed value for deterministic generation.</summary>
+    public string SeedValue { get; init; } = "crmsync";
+    /// <summary>Accepted credentials.</summary>
+    public EmulatorCredentials Credentials { get; init; } = new();
+    /// <summary>Session inactivity timeout (Salesforce's default: 2 hours).</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>Daily API request allowance.</summary>
+    public int DailyApiLimit { get; init; } = 15000;
+    /// <summary>Expose the /_emulator admin API.</summary>
+    public bool EnableAdmin { get; init; }
+    /// <summary>Clock; defaults to the system clock (wrapped in an <see cref="EmulatorClock"/> so it can be advanced).</summary>
+    public TimeProvider? TimeProvider { get; init; }
+    /// <summary>Bulk API 2.0: status polls before a job is complete.</summary>
+    public int BulkPollsToComplete { get; init; } = 2;
+
+    /// <summary>Parses command-line arguments (see the README for the list).</summary>
+    public static EmulatorOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new EmulatorOptions();
+        var credentials = new EmulatorCredentials();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+            switch (arg)
+            {
+                case "--urls": options = options with { Url = Next().Split(';')[0] }; break;
+                case "--db": options = options with { DatabasePath = Next() }; break;
+                case "--seed": options = options with { Seed = SeedPlan.Parse(Next()) }; break;
+                case "--seed-value": options = options with { SeedValue = Next() }; break;
+                case "--sf-user": credentials = credentials with { Username = Next() }; break;
+                case "--sf-password": credentials = credentials with { Password = Next() }; break;
+                case "--sf-token": credentials = credentials with { SecurityToken = Next() }; break;
+                case "--client-id": credentials = credentials with { ClientId = Next() }; break;
+                case "--client-secret": credentials = credentials with { ClientSecret = Next() }; break;
+                case "--session-timeout": options = options with { SessionTimeout = TimeSpan.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--daily-api-limit": options = options with { DailyApiLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--bulk-polls": options = options with { BulkPollsToComplete = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--admin": options = options with { EnableAdmin = true }; break;
+                default: throw new ArgumentException($"Unknown option {arg}.");
+            }
+        }
+        return options with { Credentials = credentials };
+    }
+}
