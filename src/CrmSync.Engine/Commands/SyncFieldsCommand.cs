@@ -1,0 +1,142 @@
+using CrmSync.Engine.Connections;
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
+
+namespace CrmSync.Engine.Commands;
+
+/// <summary>The parameters of Sync-CrmField / <c>crmsync sync-field</c>.</summary>
+public sealed record SyncFieldsOptions
+{
+    /// <summary>The profile name.</summary>
+    public string Profile { get; init; } = "default";
+    /// <summary>The profile's database file when not the default one.</summary>
+    public string? DatabasePath { get; init; }
+    /// <summary>-ExcludeField wildcard patterns (<c>Object.Field</c> or <c>Field</c>); added to the patterns stored by earlier runs.</summary>
+    public IReadOnlyList<string> ExcludeField { get; init; } = [];
+    /// <summary>Replace the stored exclusion patterns by <see cref="ExcludeField"/> (none given: clear them).</summary>
+    public bool ResetExclusions { get; init; }
+}
+
+/// <summary>
+/// Sync-CrmField (ConfirmImpact High) and <c>crmsync sync-field</c>: describes every synced object the sync user can see,
+/// writes the plan (one <see cref="FieldPlanEntry"/> per field), and, after one ShouldProcess for the permanent part,
+/// backs up the database and creates the tables, columns, catalog rows and default mappings in one transaction.
+/// -WhatIf or a declined confirmation changes nothing at all (no backup, no table, no catalog row, no stored exclusion).
+/// Warnings: skipped objects, newly orphaned fields, type changes. Errors (thrown, <see cref="CrmSyncException"/>):
+/// InvalidArgument (a bad pattern), FieldExclusionRefused, ProfileNotFound, CrmObjectNotFound (neither Lead nor Contact
+/// visible), FieldPlanStale, DatabaseLocked, CrmNotSupported, and the CRM client's own errors.
+/// </summary>
+public sealed class SyncFieldsCommand : ICommandHandler
+{
+    /// <summary>The activity id of the "Describing CRM objects" progress bar.</summary>
+    public const int ProgressActivityId = 41;
+
+    private readonly ProfileStore _profiles;
+    private readonly Func<ProfileInfo, CancellationToken, Task<ICrmSchemaReader>> _connect;
+
+    /// <summary>The command over <paramref name="profiles"/>; <paramref name="connect"/> builds the CRM schema reader from the saved profile (the caller owns and disposes what it builds).</summary>
+    public SyncFieldsCommand(ProfileStore profiles, SyncFieldsOptions options, Func<ProfileInfo, CancellationToken, Task<ICrmSchemaReader>> connect)
+    {
+        _profiles = profiles ?? throw new ArgumentNullException(nameof(profiles));
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        _connect = connect ?? throw new ArgumentNullException(nameof(connect));
+    }
+
+    /// <summary>The command with an already connected <paramref name="reader"/>.</summary>
+    public SyncFieldsCommand(ProfileStore profiles, SyncFieldsOptions options, ICrmSchemaReader reader)
+        : this(profiles, options, (_, _) => Task.FromResult(reader ?? throw new ArgumentNullException(nameof(reader))))
+    {
+    }
+
+    /// <summary>The options.</summary>
+    public SyncFieldsOptions Options { get; }
+
+    /// <summary>The plan of the last run (null before it got that far).</summary>
+    public FieldSyncPlan? Plan { get; private set; }
+
+    /// <summary>What the last run changed (null when nothing was applied: WhatIf, declined, nothing to do).</summary>
+    public FieldSyncResult? Result { get; private set; }
+
+    /// <inheritdoc />
+    public async Task ExecuteAsync(ICommandHost host, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        cancellationToken.ThrowIfCancellationRequested();
+        Plan = null;
+        Result = null;
+        var given = FieldExclusionSet.Parse(Options.ExcludeField);
+
+        using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
+        var profile = store.Profile.Read()!;
+        var objects = SyncedObjectCatalog.For(profile.Crm);
+        host.WriteVerbose($"Discovering the {profile.Crm} fields the sync user {profile.UserName} can see, for profile '{profile.Name}' ({store.DatabasePath}).");
+
+        var reader = await _connect(profile, cancellationToken).ConfigureAwait(false)
+                     ?? throw new InvalidOperationException("The CRM connection factory returned no schema reader.");
+        CrmSchemaSnapshot snapshot;
+        try
+        {
+            snapshot = await new CrmSchemaDiscovery(reader, objects).DiscoverAsync(new HostProgress(host), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            host.WriteProgress(new ProgressInfo(ProgressActivityId, "Describing CRM objects", "Done", 100, Completed: true));
+        }
+        foreach (var skipped in snapshot.Skipped)
+            host.WriteWarning($"{skipped.ObjectName} is skipped: {skipped.Reason}. Its fields are not created; grant the sync user access and run Sync-CrmField again to add them.");
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), given, Options.ResetExclusions);
+        Plan = plan;
+        if (plan.ProtectedFromExclusion.Count > 0)
+            host.WriteWarning("The -ExcludeField patterns do not apply to fields the sync itself needs; these are kept: " +
+                              string.Join(", ", plan.ProtectedFromExclusion) + ".");
+        var described = new HashSet<string>(snapshot.Objects.Select(o => o.Object.ObjectName), StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in plan.Entries)
+        {
+            if (entry.Action == FieldPlanAction.Orphaned && entry.ChangesDatabase && described.Contains(entry.ObjectName))
+                host.WriteWarning($"{entry.ObjectName}.{entry.FieldName} is gone from the CRM: {entry.Note}.");
+            else if (entry.Action == FieldPlanAction.TypeChanged)
+                host.WriteWarning($"{entry.ObjectName}.{entry.FieldName} changed type: {entry.Note}.");
+            host.WriteObject(entry);
+        }
+        // one warning per object that is no longer described, rather than one per field
+        foreach (var group in plan.Entries.Where(e => e.Action == FieldPlanAction.Orphaned && e.ChangesDatabase && !described.Contains(e.ObjectName))
+                     .GroupBy(e => e.ObjectName, StringComparer.OrdinalIgnoreCase))
+            host.WriteWarning($"{group.Count()} fields of {group.Key} will be orphaned (columns kept, no longer synced): {group.First().Note}.");
+        host.WriteVerbose(string.Join(", ", plan.Entries.GroupBy(e => e.Action).Select(g => $"{g.Key}: {g.Count()}")));
+
+        if (!plan.HasChanges)
+        {
+            host.WriteVerbose($"The local database of profile '{profile.Name}' already has every visible field; nothing to change.");
+            return;
+        }
+        var target = $"CrmSync profile '{profile.Name}' ({store.DatabasePath})";
+        if (!host.ShouldProcess(target, plan.Summarize()))
+        {
+            host.WriteVerbose("Nothing was changed.");
+            return;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = new FieldSyncApplier(store, objects).Apply(plan);
+        Result = result;
+        if (result.BackupPath is not null)
+            host.WriteVerbose($"Backed up the database to {result.BackupPath} before creating fields.");
+        host.WriteVerbose($"Created {result.TablesCreated.Count} tables and {result.ColumnsAdded.Count} columns, catalogued {result.FieldsCatalogued} fields, " +
+                          $"orphaned {result.FieldsOrphaned}, recorded {result.TypeChangesRecorded} type changes, restored {result.FieldsRestored}, " +
+                          $"added {result.MappingsAdded} default mappings.");
+    }
+
+    private sealed class HostProgress(ICommandHost host) : IProgress<SchemaDiscoveryProgress>
+    {
+        public void Report(SchemaDiscoveryProgress value)
+        {
+            if (value.Done >= value.Total)
+                return;
+            host.WriteProgress(new ProgressInfo(ProgressActivityId, "Describing CRM objects",
+                $"{value.ObjectName} ({value.Done + 1} of {value.Total})", value.Total == 0 ? -1 : value.Done * 100 / value.Total,
+                CurrentOperation: value.ObjectName));
+        }
+    }
+}

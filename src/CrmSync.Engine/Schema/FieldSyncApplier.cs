@@ -1,0 +1,214 @@
+using System.Globalization;
+using CrmSync.Engine.Store;
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Schema;
+
+/// <summary>What applying a field plan did.</summary>
+/// <param name="BackupPath">The <c>VACUUM INTO</c> backup taken before creating anything, or null when nothing was created.</param>
+/// <param name="TablesCreated">The tables created.</param>
+/// <param name="ColumnsAdded">Field columns added (table.column).</param>
+/// <param name="FieldsCatalogued">New catalog rows.</param>
+/// <param name="FieldsOrphaned">Fields newly marked orphaned.</param>
+/// <param name="TypeChangesRecorded">Type changes newly recorded.</param>
+/// <param name="FieldsRestored">Orphaned fields that sync again.</param>
+/// <param name="MappingsAdded">Default mappings written.</param>
+/// <param name="ExclusionsStored">True when the profile's exclusion patterns were updated.</param>
+public sealed record FieldSyncResult(
+    string? BackupPath,
+    IReadOnlyList<string> TablesCreated,
+    IReadOnlyList<string> ColumnsAdded,
+    int FieldsCatalogued,
+    int FieldsOrphaned,
+    int TypeChangesRecorded,
+    int FieldsRestored,
+    int MappingsAdded,
+    bool ExclusionsStored);
+
+/// <summary>
+/// Applies a <see cref="FieldSyncPlan"/>: when it creates anything, first a <c>VACUUM INTO</c> backup next to the database
+/// (<c>&lt;db&gt;.backup-&lt;yyyyMMddTHHmmssZ&gt;.db</c>), then ONE transaction that creates the tables with their system
+/// columns (<see cref="SystemColumns"/>), appends the catalog rows, adds their columns (only CREATE TABLE, ALTER TABLE
+/// ADD COLUMN and CREATE INDEX; column names only from catalog rows), marks orphaned fields and type changes, writes the
+/// default mappings of new fields (also after the mappings are locked), stores the exclusion patterns and the field labels.
+/// Nothing is ever dropped. The plan is re-computed inside the transaction; if the database changed since the plan was
+/// shown, nothing is applied (<see cref="ErrorIds.FieldPlanStale"/>).
+/// </summary>
+public sealed class FieldSyncApplier
+{
+    private readonly CrmSyncStore _store;
+    private readonly SyncedObjectCatalog _objects;
+
+    /// <summary>An applier writing to <paramref name="store"/>.</summary>
+    public FieldSyncApplier(CrmSyncStore store, SyncedObjectCatalog objects)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _objects = objects ?? throw new ArgumentNullException(nameof(objects));
+    }
+
+    /// <summary>Applies <paramref name="plan"/>; <paramref name="runId"/> is recorded on new catalog rows (a Start-CrmSync cycle passes its run).</summary>
+    public FieldSyncResult Apply(FieldSyncPlan plan, long? runId = null)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (!plan.HasChanges)
+            return new FieldSyncResult(null, [], [], 0, 0, 0, 0, 0, false);
+
+        var backup = plan.CreatesSchema ? Backup() : null;
+        return _store.Write(null, (connection, tx) =>
+        {
+            var current = new FieldSyncPlanner(_objects).Plan(plan.Snapshot, FieldSyncState.Read(_store, tx), plan.GivenExclusions, plan.ResetExclusions);
+            if (current.Signature() != plan.Signature())
+                throw new CrmSyncException(ErrorIds.FieldPlanStale, ErrorKind.InvalidOperation,
+                    $"The CrmSync database {_store.DatabasePath} changed since the field plan was made (another Sync-CrmField or Start-CrmSync ran); nothing was applied.",
+                    "Run Sync-CrmField again to see the current plan.", _store.DatabasePath);
+
+            var tablesCreated = new List<string>();
+            foreach (var table in plan.Tables.Where(t => !t.Exists))
+            {
+                CreateTable(connection, tx, table);
+                tablesCreated.Add(table.Name);
+            }
+
+            var catalogued = 0;
+            foreach (var entry in plan.Entries.Where(e => e.Action == FieldPlanAction.Create))
+            {
+                _store.FieldCatalog.Append(new NewCatalogField(entry.ObjectName, entry.Table, entry.FieldName, entry.Column!, entry.NativeType,
+                    entry.SqliteType!.Value, entry.IsCreateable, entry.IsUpdateable, entry.IsCalculated, entry.IsExternalId), runId, tx);
+                catalogued++;
+            }
+
+            var columnsAdded = new List<string>();
+            foreach (var table in plan.Tables.Select(t => t.Name))
+                columnsAdded.AddRange(_store.SchemaWriter.AddCatalogColumns(tx, table).Select(c => table + "." + c));
+
+            int orphaned = 0, typeChanges = 0, restored = 0, mappings = 0;
+            foreach (var entry in plan.Entries.Where(e => e.ChangesDatabase))
+            {
+                switch (entry.Action)
+                {
+                    case FieldPlanAction.Orphaned:
+                        if (_store.FieldCatalog.MarkOrphaned(entry.ObjectName, entry.FieldName, tx))
+                            orphaned++;
+                        break;
+                    case FieldPlanAction.TypeChanged:
+                        if (_store.FieldCatalog.MarkTypeReplaced(entry.ObjectName, entry.FieldName, entry.NativeType, tx))
+                            typeChanges++;
+                        break;
+                    case FieldPlanAction.Restored:
+                        Restore(connection, tx, entry);
+                        restored++;
+                        if (entry.CreatedAsType is not null)
+                            _store.FieldCatalog.MarkTypeReplaced(entry.ObjectName, entry.FieldName, entry.NativeType, tx);
+                        break;
+                    case FieldPlanAction.Exists:
+                        ClearReplacedType(connection, tx, entry);
+                        break;
+                }
+                if (entry.NeedsDefaultMapping && entry.Column is not null)
+                {
+                    _store.FieldMappings.Save(FieldMappingService.DefaultMapping(entry.ObjectName, entry.FieldName, entry.Table, entry.Column, entry.Direction), tx);
+                    mappings++;
+                }
+            }
+
+            CreateIndexes(connection, tx, plan);
+            SaveLabels(connection, tx, plan);
+            if (plan.StoresExclusions)
+            {
+                var profile = _store.Profile.Read(tx)!;
+                _store.Profile.Save(profile with { SettingsJson = plan.Exclusions.WriteTo(profile.SettingsJson) }, tx);
+            }
+            return new FieldSyncResult(backup, tablesCreated, columnsAdded, catalogued, orphaned, typeChanges, restored, mappings, plan.StoresExclusions);
+        });
+    }
+
+    /// <summary>The path the next backup would get: <c>&lt;db&gt;.backup-&lt;yyyyMMddTHHmmssZ&gt;.db</c>, with -2, -3, ... if taken.</summary>
+    public string NextBackupPath()
+    {
+        var stamp = _store.Time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var path = $"{_store.DatabasePath}.backup-{stamp}.db";
+        for (var n = 2; File.Exists(path); n++)
+            path = $"{_store.DatabasePath}.backup-{stamp}-{n.ToString(CultureInfo.InvariantCulture)}.db";
+        return path;
+    }
+
+    private string Backup()
+    {
+        var path = NextBackupPath();
+        _store.Read(null, (connection, _) =>
+        {
+            using var command = connection.Command(null, "VACUUM INTO $path;").With("$path", path);
+            return command.ExecuteNonQuery();
+        });
+        return path;
+    }
+
+    private static void CreateTable(SqliteConnection connection, SqliteTransaction tx, PlannedTable table)
+    {
+        var name = QuoteTable(table.Name);
+        using var command = connection.Command(tx,
+            $"CREATE TABLE IF NOT EXISTS {name} ({string.Join(", ", SystemColumns.DefinitionsFor(table.IsPerson, table.IsTwoWay))});");
+        command.ExecuteNonQuery();
+    }
+
+    private void CreateIndexes(SqliteConnection connection, SqliteTransaction tx, FieldSyncPlan plan)
+    {
+        foreach (var table in plan.Tables.Where(t => t.IsPerson))
+        {
+            var quoted = QuoteTable(table.Name);
+            Execute(connection, tx, $"CREATE INDEX IF NOT EXISTS {QuoteIndex(table.Name + "_crm_type_id")} ON {quoted} (\"{SystemColumns.CrmType}\", \"{SystemColumns.CrmId}\");");
+            var email = _store.FieldCatalog.List(tableName: table.Name, transaction: tx)
+                .FirstOrDefault(e => string.Equals(e.FieldName, "Email", StringComparison.OrdinalIgnoreCase) && e.SqliteType == SqliteColumnType.Text);
+            if (email is not null)
+                Execute(connection, tx, $"CREATE INDEX IF NOT EXISTS {QuoteIndex(table.Name + "_email_lower")} ON {quoted} (lower({SqlIdentifier.Quote(email.ColumnName)}));");
+        }
+    }
+
+    private static void SaveLabels(SqliteConnection connection, SqliteTransaction tx, FieldSyncPlan plan)
+    {
+        Execute(connection, tx, $"""
+            CREATE TABLE IF NOT EXISTS {FieldSyncState.LabelTable} (
+                object_name TEXT NOT NULL, field_name TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (object_name, field_name));
+            """);
+        foreach (var entry in plan.Entries.Where(e => e.Column is not null && e.Action != FieldPlanAction.Orphaned))
+        {
+            using var command = connection.Command(tx, $"""
+                INSERT INTO {FieldSyncState.LabelTable} (object_name, field_name, label) VALUES ($object, $field, $label)
+                ON CONFLICT (object_name, field_name) DO UPDATE SET label = excluded.label;
+                """).With("$object", entry.ObjectName).With("$field", entry.FieldName).With("$label", entry.Label);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static void Restore(SqliteConnection connection, SqliteTransaction tx, FieldPlanEntry entry)
+    {
+        using var command = connection.Command(tx, """
+            UPDATE crmsync_field_catalog SET is_orphaned = 0, orphaned_at = NULL WHERE object_name = $object AND field_name = $field;
+            """).With("$object", entry.ObjectName).With("$field", entry.FieldName);
+        command.ExecuteNonQuery();
+    }
+
+    private static void ClearReplacedType(SqliteConnection connection, SqliteTransaction tx, FieldPlanEntry entry)
+    {
+        using var command = connection.Command(tx, """
+            UPDATE crmsync_field_catalog SET replaced_type = NULL WHERE object_name = $object AND field_name = $field;
+            """).With("$object", entry.ObjectName).With("$field", entry.FieldName);
+        command.ExecuteNonQuery();
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction tx, string sql)
+    {
+        using var command = connection.Command(tx, sql);
+        command.ExecuteNonQuery();
+    }
+
+    private static string QuoteTable(string name)
+    {
+        if (name.StartsWith("crmsync_", StringComparison.OrdinalIgnoreCase))
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                $"Table names starting with 'crmsync_' are reserved for CrmSync's own tables ({name}).", "Use the CRM object's name for a synced table.", name);
+        return SqlIdentifier.Quote(name);
+    }
+
+    private static string QuoteIndex(string name) => SqlIdentifier.Quote("ix_" + name);
+}
