@@ -1,0 +1,490 @@
+using System.Globalization;
+using System.Text.Json;
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Store;
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Sync;
+
+/// <summary>
+/// The pull half of a cycle: the initial copy of objects not yet copied, one batched incremental read for the others,
+/// the daily delete-log pass and the formula re-pull. Every page is applied in ONE transaction together with its
+/// checkpoint, watermark and counts, so a crash loses at most the page in flight and a restart resumes from the last
+/// committed page. Cancellation is honoured between pages.
+/// </summary>
+internal sealed class PullPhase
+{
+    /// <summary>The watermark stream recording when the CRM's delete log (Salesforce /deleted) was last read.</summary>
+    public const string DeletedLogStream = "deleted-log";
+    /// <summary>The checkpoint phase of a formula re-pull in progress.</summary>
+    public const string FormulaPhase = "formula";
+    /// <summary>The checkpoint phase filling columns created after an object's initial copy.</summary>
+    public const string BackfillPhase = "backfill";
+
+    private readonly SyncCycleContext _context;
+    private readonly IReadOnlyList<SyncedObjectPlan> _plans;
+    private readonly RecordWarningLog _warnings;
+    private readonly CrmSyncStore _store;
+    private readonly ICrmChangeSource _source;
+    private readonly SyncOptions _options;
+    private readonly TimeProvider _time;
+    private CrmApiUsage? _lastUsage;
+
+    private readonly IPullConflictGuard? _guard;
+
+    public PullPhase(SyncCycleContext context, IReadOnlyList<SyncedObjectPlan> plans, RecordWarningLog warnings, IPullConflictGuard? guard = null)
+    {
+        _guard = guard;
+        _context = context;
+        _plans = plans;
+        _warnings = warnings;
+        _store = context.Store;
+        _source = context.Client.Changes;
+        _options = context.Options;
+        _time = context.Store.Time;
+    }
+
+    /// <summary>CRM calls this phase made, as far as it can tell (one per page, batch chunk, delete-log read).</summary>
+    public long LogicalCalls { get; private set; }
+
+    /// <summary>True when the pull stopped early because the API allowance reached its reserve.</summary>
+    public bool StoppedAtApiReserve { get; private set; }
+
+    /// <summary>Job-level errors this phase already wrote to the error log (per object), so the run does not log them twice.</summary>
+    public HashSet<Exception> RecordedErrors { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Objects whose initial copy completed in this run.</summary>
+    public List<string> InitialCopiesCompleted { get; } = [];
+
+    /// <summary>True when the object's initial copy has not completed (no pull watermark yet, or a checkpoint is open).</summary>
+    public static bool NeedsInitialCopy(CrmSyncStore store, string objectName) =>
+        store.Checkpoints.Read(objectName, CheckpointTable.Initial) is not null
+        || store.Watermarks.Read(objectName, WatermarkTable.PullUpdates) is null;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var initial = _plans.Where(p => NeedsInitialCopy(_store, p.ObjectName)).ToList();
+        var incremental = _plans.Except(initial).ToList();
+        foreach (var plan in initial)
+        {
+            await InitialCopyAsync(plan, cancellationToken).ConfigureAwait(false);
+            if (ReserveReached(plan.ObjectName))
+                return;
+        }
+        if (incremental.Count == 0)
+            return;
+        await IncrementalAsync(incremental, cancellationToken).ConfigureAwait(false);
+        if (StoppedAtApiReserve)
+            return;
+        foreach (var plan in incremental)
+        {
+            if (_store.Checkpoints.Read(plan.ObjectName, BackfillPhase) is { } backfill)
+                await BackfillAsync(plan, backfill, cancellationToken).ConfigureAwait(false);
+            if (IsDue(plan.ObjectName, DeletedLogStream, _options.DeletionLogInterval))
+                await DeletionLogAsync(plan, cancellationToken).ConfigureAwait(false);
+            if (plan.FormulaFields.Count > 0 && IsDue(plan.ObjectName, WatermarkTable.Formula, _options.FormulaInterval))
+                await FormulasAsync(plan, cancellationToken).ConfigureAwait(false);
+            if (ReserveReached(plan.ObjectName))
+                return;
+        }
+    }
+
+    private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null);
+
+    private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
+    {
+        var checkpoint = _store.Checkpoints.Read(plan.ObjectName, CheckpointTable.Initial);
+        var state = checkpoint is null ? new CursorState(null, Now()) : ReadCursor(checkpoint.CursorJson);
+        var done = checkpoint?.RowsDone ?? 0;
+        if (checkpoint is null)
+            Commit(tx => _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(state), 0, null));
+        _context.Events.Verbose(state.Cursor is null
+            ? $"Initial copy of {plan.ObjectName} into table {plan.TableName} begins."
+            : $"Initial copy of {plan.ObjectName} resumes after {done} records.", plan.ObjectName);
+
+        var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
+        var request = new CrmFullReadRequest(plan.Schema, plan.RequestFields)
+        {
+            ResumeCursor = state.Cursor,
+            Strategy = _options.InitialStrategy,
+            BulkThreshold = _options.BulkThreshold,
+            PageSize = _options.PageSize,
+            BulkPageSize = _options.BulkPageSize,
+        };
+        var rate = new RateMeter(_time);
+        var completed = false;
+        await foreach (var page in _source.ReadAllAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            LogicalCalls++;
+            long? total = page.TotalEstimate;
+            Commit(tx =>
+            {
+                var outcome = applier.Apply(tx, page.Records);
+                done += page.Records.Count;
+                if (page.HasMore)
+                    _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(state with { Cursor = page.Cursor }), done, total);
+                else
+                    CompleteInitialCopy(tx, plan, page.Watermark, state.StartedAt);
+                if (page.HasMore && page.Watermark is not null)
+                    _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, page.Watermark.Value, null); // the open checkpoint keeps the copy going
+                CommitCounts(tx, plan.ObjectName, outcome);
+            });
+            rate.Add(page.Records.Count);
+            Report(plan.ObjectName, SyncPhase.InitialCopy, done, total, rate);
+            AfterPage(cancellationToken);
+            if (!page.HasMore)
+            {
+                completed = true;
+                break;
+            }
+        }
+        if (!completed)
+            Commit(tx => CompleteInitialCopy(tx, plan, null, state.StartedAt));
+        InitialCopiesCompleted.Add(plan.ObjectName);
+        _context.Events.Verbose($"Initial copy of {plan.ObjectName} completed: {done} records.", plan.ObjectName);
+    }
+
+    private void CompleteInitialCopy(SqliteTransaction tx, SyncedObjectPlan plan, CrmWatermark? watermark, string startedAt)
+    {
+        _store.Checkpoints.Complete(tx, plan.ObjectName, CheckpointTable.Initial);
+        // Paged copies carry a watermark on every page; a bulk copy on its last one. Without any (an object with no
+        // modification stamp) incremental cycles read the object from the start each time.
+        var last = watermark?.Value ?? _store.Watermarks.Read(plan.ObjectName, WatermarkTable.PullUpdates, tx)?.Stamp;
+        _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, last, null);
+        // The copy saw every live record as of its start: deletions and formulas are current as of then.
+        _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullDeletes, startedAt, null);
+        _store.Watermarks.Commit(tx, plan.ObjectName, DeletedLogStream, startedAt, null);
+        _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.Formula, startedAt, null);
+    }
+
+    private async Task IncrementalAsync(IReadOnlyList<SyncedObjectPlan> plans, CancellationToken cancellationToken)
+    {
+        var readStartedAt = Now();
+        var requests = new List<CrmChangeReadRequest>(plans.Count);
+        foreach (var plan in plans)
+        {
+            WarnIfDeletePassStale(plan);
+            var since = _store.Watermarks.Read(plan.ObjectName, WatermarkTable.PullUpdates)?.Stamp;
+            requests.Add(new CrmChangeReadRequest(plan.Schema, plan.RequestFields)
+            {
+                Since = string.IsNullOrWhiteSpace(since) ? null : CrmWatermark.Parse(since),
+                Overlap = _options.Overlap,
+                PageSize = _options.PageSize,
+                IncludeDeleted = true,
+            });
+        }
+
+        var items = await _source.ReadChangesBatchAsync(requests, cancellationToken).ConfigureAwait(false);
+        LogicalCalls += (requests.Count + 24) / 25;
+        CrmSyncException? firstError = null;
+        for (var i = 0; i < plans.Count; i++)
+        {
+            var plan = plans[i];
+            var item = items.FirstOrDefault(x => ReferenceEquals(x.Request, requests[i]))
+                       ?? items.FirstOrDefault(x => string.Equals(x.Request.Object.Name, plan.ObjectName, StringComparison.OrdinalIgnoreCase));
+            if (item?.Page is null)
+            {
+                var error = item?.Error ?? new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError,
+                    $"The CRM's batched read returned nothing for {plan.ObjectName}.", "Run the sync again.", plan.ObjectName);
+                _store.Errors.Record(new NewSyncError(SyncErrorLevel.Job, error.ErrorId, $"{plan.ObjectName}: {error.Message}", _context.RunId,
+                    plan.ObjectName, Operation: RunOperation.PullUpdates.ToString()));
+                RecordedErrors.Add(error);
+                _context.Events.Warning($"Reading the changes of {plan.ObjectName} failed: {error.Message}", plan.ObjectName);
+                firstError ??= error;
+                continue;
+            }
+
+            var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
+            var coversDeletes = plan.Schema.DeletedFlagField is not null;
+            var rate = new RateMeter(_time);
+            long done = 0;
+            var page = item.Page;
+            void ApplyPage(CrmRecordPage p)
+            {
+                Commit(tx =>
+                {
+                    var outcome = applier.Apply(tx, p.Records);
+                    if (p.Watermark is not null)
+                        _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, p.Watermark.Value, null);
+                    if (!p.HasMore && coversDeletes)
+                        _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullDeletes, readStartedAt, null);
+                    CommitCounts(tx, plan.ObjectName, outcome);
+                });
+                done += p.Records.Count;
+                rate.Add(p.Records.Count);
+                Report(plan.ObjectName, SyncPhase.Incremental, done, null, rate);
+            }
+
+            ApplyPage(page);
+            AfterPage(cancellationToken);
+            if (page.HasMore)
+            {
+                var more = requests[i] with { ResumeCursor = page.Cursor, Since = page.Watermark ?? requests[i].Since };
+                await foreach (var next in _source.ReadChangesAsync(more, cancellationToken).ConfigureAwait(false))
+                {
+                    LogicalCalls++;
+                    ApplyPage(next);
+                    AfterPage(cancellationToken);
+                    if (!next.HasMore)
+                        break;
+                }
+            }
+            if (done > 0)
+                _context.Events.Verbose($"{plan.ObjectName}: {done} changed records pulled.", plan.ObjectName);
+            if (ReserveReached(plan.ObjectName))
+                break;
+        }
+        if (firstError is not null)
+            throw firstError;
+    }
+
+    private void WarnIfDeletePassStale(SyncedObjectPlan plan)
+    {
+        var last = _store.Watermarks.Read(plan.ObjectName, WatermarkTable.PullDeletes)?.Stamp;
+        if (ParseTime(last) is { } at && _time.GetUtcNow() - at > _options.DeletionLogRetention)
+            _context.Events.Warning(
+                $"The last pass over the deletions of {plan.ObjectName} was at {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC, longer ago than the CRM keeps " +
+                $"deleted records ({_options.DeletionLogRetention.TotalDays:0} days): records deleted and purged since then may still look live locally. " +
+                "Reset the object's sync (a new initial copy) to be sure.", plan.ObjectName);
+    }
+
+    private async Task DeletionLogAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var earliest = now - _options.DeletionLogRetention + TimeSpan.FromMinutes(1);
+        var last = ParseTime(_store.Watermarks.Read(plan.ObjectName, DeletedLogStream)?.Stamp);
+        var since = last is { } l && l > earliest ? l - _options.Overlap : earliest;
+        var result = await _source.ReadDeletionsAsync(plan.ObjectName, since, cancellationToken).ConfigureAwait(false);
+        LogicalCalls++;
+        if (result.MayHaveMissedDeletions)
+            _context.Events.Warning($"The CRM's delete log of {plan.ObjectName} starts at {result.EarliestAvailable:yyyy-MM-dd HH:mm} UTC, after the " +
+                                    "last pass: deletions in between may have been missed.", plan.ObjectName);
+        var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
+        var covered = SqliteValueConverter.FormatDateTime(result.LatestCovered ?? now);
+        Commit(tx =>
+        {
+            var tally = applier.ApplyDeletedIds(tx, result.Records.Select(r => r.Id));
+            _store.Watermarks.Commit(tx, plan.ObjectName, DeletedLogStream, covered, null);
+            var deletesCovered = ParseTime(_store.Watermarks.Read(plan.ObjectName, WatermarkTable.PullDeletes, tx)?.Stamp);
+            if (deletesCovered is null || deletesCovered < (result.LatestCovered ?? now))
+                _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullDeletes, covered, null);
+            _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullDeletes, tally);
+        });
+        Report(plan.ObjectName, SyncPhase.Deletions, result.Records.Count, result.Records.Count, null);
+        AfterPage(cancellationToken);
+    }
+
+    private Task FormulasAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
+    {
+        _context.Events.Verbose($"Re-reading the {plan.FormulaFields.Count} formula fields of {plan.ObjectName}.", plan.ObjectName);
+        return RereadColumnsAsync(plan, FormulaPhase, plan.FormulaFields, SyncPhase.Formulas,
+            (tx, startedAt) => _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.Formula, startedAt, null), cancellationToken);
+    }
+
+    /// <summary>
+    /// Fills columns created after the object's initial copy (a new CRM field found by the schema refresh): their values
+    /// are read once for every record, since records that do not change would otherwise keep them empty.
+    /// </summary>
+    private Task BackfillAsync(SyncedObjectPlan plan, Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        var names = ReadCursor(checkpoint.CursorJson).Fields ?? [];
+        var fields = plan.Fields.Where(f => names.Contains(f.FieldName, StringComparer.OrdinalIgnoreCase)).ToList();
+        _context.Events.Verbose($"Filling the new columns of {plan.ObjectName} ({string.Join(", ", fields.Select(f => f.ColumnName))}).", plan.ObjectName);
+        return RereadColumnsAsync(plan, BackfillPhase, fields, SyncPhase.Formulas, (_, _) => { }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads only the id and <paramref name="fields"/> of every record (a full, paged or bulk read resumable from the
+    /// <paramref name="phase"/> checkpoint) and updates just those columns of existing rows.
+    /// </summary>
+    private async Task RereadColumnsAsync(SyncedObjectPlan plan, string phase, IReadOnlyList<PulledField> fields, SyncPhase progressPhase,
+        Action<SqliteTransaction, string> onCompleted, CancellationToken cancellationToken)
+    {
+        var checkpoint = _store.Checkpoints.Read(plan.ObjectName, phase);
+        var state = checkpoint is null ? new CursorState(null, Now()) : ReadCursor(checkpoint.CursorJson);
+        var done = checkpoint?.RowsDone ?? 0;
+        if (fields.Count == 0)
+        {
+            Commit(tx => _store.Checkpoints.Complete(tx, plan.ObjectName, phase));
+            return;
+        }
+        if (checkpoint is null)
+            Commit(tx => _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state), 0, null));
+        var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
+        var request = new CrmFullReadRequest(plan.Schema, fields.Select(f => f.FieldName).ToList())
+        {
+            ResumeCursor = state.Cursor,
+            Strategy = _options.InitialStrategy,
+            BulkThreshold = _options.BulkThreshold,
+            PageSize = _options.PageSize,
+            BulkPageSize = _options.BulkPageSize,
+        };
+        var rate = new RateMeter(_time);
+        var completed = false;
+        await foreach (var page in _source.ReadAllAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            LogicalCalls++;
+            Commit(tx =>
+            {
+                var tally = applier.ApplyFormulas(tx, page.Records, fields);
+                done += page.Records.Count;
+                if (page.HasMore)
+                    _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state with { Cursor = page.Cursor }), done, page.TotalEstimate);
+                else
+                {
+                    _store.Checkpoints.Complete(tx, plan.ObjectName, phase);
+                    onCompleted(tx, state.StartedAt);
+                }
+                _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullUpdates, tally);
+            });
+            rate.Add(page.Records.Count);
+            Report(plan.ObjectName, progressPhase, done, page.TotalEstimate, rate);
+            AfterPage(cancellationToken);
+            if (!page.HasMore)
+            {
+                completed = true;
+                break;
+            }
+        }
+        if (!completed)
+            Commit(tx =>
+            {
+                _store.Checkpoints.Complete(tx, plan.ObjectName, phase);
+                onCompleted(tx, state.StartedAt);
+            });
+    }
+
+    private bool IsDue(string objectName, string stream, TimeSpan interval)
+    {
+        if (stream == WatermarkTable.Formula && _store.Checkpoints.Read(objectName, FormulaPhase) is not null)
+            return true; // a re-pull in progress resumes
+        var last = ParseTime(_store.Watermarks.Read(objectName, stream)?.Stamp);
+        return last is null || _time.GetUtcNow() - last.Value >= interval;
+    }
+
+    private bool ReserveReached(string objectName)
+    {
+        var session = _context.Client.Session;
+        if (session.ApiUsage is { } usage && usage != _lastUsage)
+        {
+            _lastUsage = usage;
+            _store.ApiUsage.Record(usage.Used, usage.Max, _context.Client.Kind == CrmKind.Salesforce ? "Sforce-Limit-Info" : "x-ms-ratelimit");
+        }
+        if (!session.IsApiReserveReached)
+            return false;
+        StoppedAtApiReserve = true;
+        _context.Events.Warning(
+            $"The CRM's API allowance is down to its reserve ({session.ApiUsage}, reserve {session.ApiReserveFraction:P0}): the cycle stops after " +
+            $"{objectName} and the next cycle continues where this one stopped.", objectName);
+        return true;
+    }
+
+    private void CommitCounts(SqliteTransaction tx, string objectName, PageOutcome outcome)
+    {
+        _context.Counts.Commit(tx, objectName, RunOperation.PullUpdates, outcome.Updates);
+        _context.Counts.Commit(tx, objectName, RunOperation.PullDeletes, outcome.Deletes);
+        _context.Counts.Commit(tx, objectName, RunOperation.PullConversions, outcome.Conversions);
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction marked as the sync's own (no echo into the outbox).</summary>
+    private void Commit(Action<SqliteTransaction> work)
+    {
+        try
+        {
+            using var connection = _store.OpenConnection();
+            using var transaction = connection.BeginTransaction();
+            SyncWriteMarker.Begin(transaction, _context.RunId);
+            work(transaction);
+            SyncWriteMarker.End(transaction);
+            transaction.Commit();
+        }
+        catch (SqliteException e)
+        {
+            throw e.SqliteErrorCode is 5 or 6
+                ? new CrmSyncException(ErrorIds.DatabaseLocked, ErrorKind.ResourceBusy,
+                    $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout; the page was not applied.",
+                    "Close the other program writing to the database, then start the sync again; it resumes from the last committed page.",
+                    _store.DatabasePath, e)
+                : new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.WriteError,
+                    $"Writing pulled records to {_store.DatabasePath} failed: {e.Message}",
+                    "Check the database file and the disk, then start the sync again.", _store.DatabasePath, e);
+        }
+    }
+
+    private void AfterPage(CancellationToken cancellationToken)
+    {
+        _context.Heartbeat();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void Report(string objectName, SyncPhase phase, long done, long? total, RateMeter? rate)
+    {
+        if (_context.Progress is null)
+            return;
+        var perSecond = rate?.PerSecond;
+        TimeSpan? remaining = perSecond is > 0 && total is { } t && t >= done ? TimeSpan.FromSeconds((t - done) / perSecond.Value) : null;
+        _context.Progress.Report(new SyncProgress(objectName, phase, done, total, perSecond, remaining));
+    }
+
+    private string Now() => SqliteValueConverter.FormatDateTime(_time.GetUtcNow());
+
+    private static DateTimeOffset? ParseTime(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value)
+            ? value : null;
+
+    private static string WriteCursor(CursorState state) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?> { ["cursor"] = state.Cursor, ["startedAt"] = state.StartedAt, ["fields"] = state.Fields });
+
+    /// <summary>Opens (or widens) the backfill of <paramref name="fields"/> of an object inside <paramref name="transaction"/>.</summary>
+    public static void ScheduleBackfill(CrmSyncStore store, SqliteTransaction transaction, string objectName, IReadOnlyCollection<string> fields, string now)
+    {
+        var open = store.Checkpoints.Read(objectName, BackfillPhase, transaction);
+        var all = new List<string>(fields);
+        if (open is not null)
+        {
+            using var document = JsonDocument.Parse(open.CursorJson);
+            if (document.RootElement.TryGetProperty("fields", out var f) && f.ValueKind == JsonValueKind.Array)
+                all.AddRange(f.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!));
+        }
+        var distinct = all.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        // A widened backfill starts over: rows already passed lack the newly added fields.
+        store.Checkpoints.Commit(transaction, objectName, BackfillPhase, WriteCursor(new CursorState(null, now, distinct)), 0, null);
+    }
+
+    private CursorState ReadCursor(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            var cursor = root.TryGetProperty("cursor", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+            var started = root.TryGetProperty("startedAt", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            var fields = root.TryGetProperty("fields", out var f) && f.ValueKind == JsonValueKind.Array
+                ? f.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
+                : null;
+            return new CursorState(cursor, started ?? Now(), fields);
+        }
+        catch (JsonException)
+        {
+            return new CursorState(null, Now());
+        }
+    }
+
+    /// <summary>Records per second of one phase of this run.</summary>
+    private sealed class RateMeter(TimeProvider time)
+    {
+        private readonly long _start = time.GetTimestamp();
+        private long _records;
+
+        public void Add(long records) => _records += records;
+
+        public double? PerSecond
+        {
+            get
+            {
+                var seconds = time.GetElapsedTime(_start).TotalSeconds;
+                return seconds > 0.001 ? _records / seconds : null;
+            }
+        }
+    }
+}

@@ -1,0 +1,547 @@
+using System.Globalization;
+using System.Text.Json;
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Sync;
+
+/// <summary>What applying one page did, per operation.</summary>
+public sealed class PageOutcome
+{
+    public OperationTally Updates;
+    public OperationTally Deletes;
+    public OperationTally Conversions;
+
+    /// <summary>Records taken from the page (applied, skipped or failed).</summary>
+    public int Records { get; internal set; }
+}
+
+/// <summary>
+/// Applies pulled records to an object's table inside the caller's transaction, idempotently, with parameterised SQL
+/// whose column names come only from the field catalog (<see cref="SyncedObjectPlan"/>).
+/// <list type="bullet">
+/// <item>Upsert by <c>_crm_id</c>: a new id is inserted (New); a known one is updated (Updated) unless the row already holds
+/// the same modification stamp and delete state (Skipped), so applying a record twice changes nothing.</item>
+/// <item>Deletes (IsDeleted, from queryAll or the delete log) set <c>_crm_is_deleted = 1</c> and keep the row; a record deleted
+/// before it was ever seen locally is Skipped. An undelete in the CRM clears the flag.</item>
+/// <item>Merges (a deleted record with MergedIntoId): the winner's values win, a blank (NULL or '') winner column takes the
+/// loser's value, the loser is flagged deleted and, where the table has <c>_merged_into</c>, marked merged into the winner.</item>
+/// <item>Lead conversion (IsConverted with ConvertedContactId): see <see cref="ApplyConversion"/>. Counted as PullConversions.</item>
+/// <item>A record that cannot be stored (a constraint) becomes a Record-level <see cref="ErrorIds.RecordPullFailed"/> error and
+/// the page goes on; a value that no longer fits its column is stored as it comes and reported as
+/// <see cref="ErrorIds.PulledValueDoesNotFit"/>.</item>
+/// </list>
+/// </summary>
+public sealed class RecordApplier
+{
+    private readonly SyncedObjectPlan _plan;
+    private readonly CrmSyncStore _store;
+    private readonly long _runId;
+    private readonly RecordWarningLog _warnings;
+    private readonly string _table;
+    private readonly string? _crmType;
+
+    private readonly IPullConflictGuard? _guard;
+
+    internal RecordApplier(SyncedObjectPlan plan, CrmSyncStore store, long runId, RecordWarningLog warnings, IPullConflictGuard? guard = null)
+    {
+        _guard = guard;
+        _plan = plan;
+        _store = store;
+        _runId = runId;
+        _warnings = warnings;
+        _table = SqlIdentifier.Quote(plan.TableName);
+        _crmType = plan.IsPerson && plan.HasColumn(SystemColumns.CrmType) ? plan.ObjectName : null;
+    }
+
+    private sealed record ExistingRow(long RowId, string? Modstamp, bool Deleted, string? MergedInto, string? ConvertedFrom);
+
+    /// <summary>Applies <paramref name="records"/> in <paramref name="transaction"/>; nothing is committed here.</summary>
+    public PageOutcome Apply(SqliteTransaction transaction, IReadOnlyList<CrmRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(records);
+        var outcome = new PageOutcome();
+        if (records.Count == 0)
+            return outcome;
+        var connection = transaction.Connection!;
+        var now = SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow());
+        var existing = Lookup(connection, transaction, records.Select(r => r.Id));
+        using var insert = BuildInsert(connection, transaction);
+        using var update = BuildUpdate(connection, transaction);
+
+        foreach (var record in records)
+        {
+            outcome.Records++;
+            if (string.IsNullOrEmpty(record.Id))
+            {
+                RecordFailure(transaction, record, "the CRM returned a record without an id", ref outcome.Updates);
+                continue;
+            }
+            try
+            {
+                if (_plan.IsConvertedField is not null && !record.IsDeleted && ConvertedContactId(record) is { } contactId)
+                    ApplyConversion(transaction, record, contactId, existing, insert, update, now, ref outcome.Conversions);
+                else if (record.IsDeleted && !string.IsNullOrEmpty(record.MergedIntoId))
+                    ApplyMerge(transaction, record, record.MergedIntoId!, existing, now, ref outcome.Deletes);
+                else if (record.IsDeleted)
+                    ApplyUpsert(transaction, record, existing, insert, update, now, deleted: true, ref outcome.Deletes);
+                else
+                    ApplyUpsert(transaction, record, existing, insert, update, now, deleted: false, ref outcome.Updates);
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is 18 or 19 or 20 or 25)
+            {
+                // Constraint, mismatch, too big, range: this record only. The statement (or the record's savepoint) was rolled back.
+                if (record.IsDeleted)
+                    RecordFailure(transaction, record, e.Message, ref outcome.Deletes);
+                else if (_plan.IsConvertedField is not null && ConvertedContactId(record) is not null)
+                    RecordFailure(transaction, record, e.Message, ref outcome.Conversions);
+                else
+                    RecordFailure(transaction, record, e.Message, ref outcome.Updates);
+            }
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// Writes only the formula (calculated) columns of rows already present, for the slower formula re-pull. Rows whose
+    /// values are unchanged are Skipped; unknown ids (not pulled yet, or a converted lead) are Skipped.
+    /// </summary>
+    public OperationTally ApplyFormulas(SqliteTransaction transaction, IReadOnlyList<CrmRecord> records, IReadOnlyList<PulledField> formulas)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var tally = new OperationTally();
+        if (formulas.Count == 0 || records.Count == 0)
+            return tally;
+        var set = string.Join(", ", formulas.Select((f, i) => $"{SqlIdentifier.Quote(f.ColumnName)} = $p{i}"));
+        var changed = string.Join(" OR ", formulas.Select((f, i) => $"{SqlIdentifier.Quote(f.ColumnName)} IS NOT $p{i}"));
+        using var command = transaction.Connection!.Command(transaction,
+            $"UPDATE {_table} SET {set}, \"{SystemColumns.SyncedAt}\" = $now WHERE \"{SystemColumns.CrmId}\" = $id AND ({changed});");
+        var now = SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow());
+        foreach (var record in records)
+        {
+            command.Parameters.Clear();
+            command.With("$id", record.Id).With("$now", now);
+            for (var i = 0; i < formulas.Count; i++)
+            {
+                var value = SqliteValueConverter.ToStorage(record.Values.GetValueOrDefault(formulas[i].FieldName), formulas[i].ColumnType, out var misfit);
+                command.With("$p" + i.ToString(CultureInfo.InvariantCulture), value);
+                if (misfit is not null)
+                    _warnings.Report(transaction, _plan, record.Id, formulas[i], misfit);
+            }
+            try
+            {
+                if (command.ExecuteNonQuery() == 1) tally.Updated++;
+                else tally.Skipped++;
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is 18 or 19 or 20 or 25)
+            {
+                RecordFailure(transaction, record, e.Message, ref tally);
+            }
+        }
+        return tally;
+    }
+
+    /// <summary>Flags the rows of ids from the CRM's delete log as deleted in the CRM (never deletes a row).</summary>
+    public OperationTally ApplyDeletedIds(SqliteTransaction transaction, IEnumerable<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var tally = new OperationTally();
+        using var command = transaction.Connection!.Command(transaction,
+            $"UPDATE {_table} SET \"{SystemColumns.CrmIsDeleted}\" = 1, \"{SystemColumns.SyncedAt}\" = $now WHERE \"{SystemColumns.CrmId}\" = $id AND \"{SystemColumns.CrmIsDeleted}\" = 0;");
+        var now = SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow());
+        foreach (var id in ids)
+        {
+            command.Parameters.Clear();
+            command.With("$id", id).With("$now", now);
+            if (command.ExecuteNonQuery() == 1) tally.Deleted++;
+            else tally.Skipped++;
+        }
+        return tally;
+    }
+
+    private void ApplyUpsert(SqliteTransaction transaction, CrmRecord record, Dictionary<string, ExistingRow> existing, RecordCommand insert,
+        RecordCommand update, string now, bool deleted, ref OperationTally tally, string? crmIdOverride = null, string? crmTypeOverride = null)
+    {
+        var id = crmIdOverride ?? record.Id;
+        var stamp = record.ModifiedAt is { } m ? SqliteValueConverter.FormatDateTime(m) : null;
+        if (existing.TryGetValue(id, out var row))
+        {
+            if (row.Deleted == deleted && stamp is not null && row.Modstamp == stamp)
+            {
+                tally.Skipped++;
+                return;
+            }
+            var keep = _guard?.ColumnsToKeep(transaction, _plan, row.RowId, record);
+            if (keep is { Count: > 0 })
+            {
+                // Local changes waiting to be pushed win for these columns (issue 6 decides): a one-off statement without them.
+                using var partial = BuildUpdate(transaction.Connection!, transaction, new HashSet<string>(keep, StringComparer.OrdinalIgnoreCase));
+                Bind(transaction, partial, record, now, deleted, stamp, crmTypeOverride, id);
+                partial.Row!.Value = row.RowId;
+                partial.Command.ExecuteNonQuery();
+            }
+            else
+            {
+                Bind(transaction, update, record, now, deleted, stamp, crmTypeOverride, id);
+                update.Row!.Value = row.RowId;
+                update.Command.ExecuteNonQuery();
+            }
+            existing[id] = row with { Modstamp = stamp, Deleted = deleted };
+            if (deleted) tally.Deleted++;
+            else tally.Updated++;
+            return;
+        }
+        if (deleted)
+        {
+            tally.Skipped++; // deleted before it was ever pulled: there is no local data to flag
+            return;
+        }
+        Bind(transaction, insert, record, now, deleted, stamp, crmTypeOverride, id);
+        insert.Command.ExecuteNonQuery();
+        existing[id] = new ExistingRow(LastInsertRowId(transaction), stamp, deleted, null, null);
+        tally.New++;
+    }
+
+    /// <summary>
+    /// A converted lead (IsConverted, ConvertedContactId = C) leaves exactly one live person of type Contact for C:
+    /// <list type="number">
+    /// <item>no row for the lead nor for C: a new person is inserted from the lead's values with <c>_crm_id</c> = C,
+    /// <c>_crm_type</c> = Contact, <c>_converted_from_lead_id</c> = the lead id (the contact's own record updates it when it arrives);</item>
+    /// <item>only the lead's row: that row becomes the contact (same three columns; its lead values stay until the contact's record arrives);</item>
+    /// <item>only C's row: it gets <c>_converted_from_lead_id</c> (Skipped when it already has one: with several leads converted
+    /// into one contact, the first lead seen stays recorded);</item>
+    /// <item>both rows (the contact arrived first, or the lead was converted into an existing contact): they collapse into the
+    /// OLDER local row (smaller <c>_row_id</c>), which keeps its local-only columns. If that is the lead's row, C's row first
+    /// gives up its id (<c>_crm_id</c> = NULL, <c>_merged_into</c> = C, <c>_crm_is_deleted</c> = 1), then the lead's row takes
+    /// <c>_crm_id</c> = C, type Contact, C's stamps, and every catalogued column takes C's value where C's row has one (the
+    /// contact's CRM values win; the lead's value stays where C's is NULL). If C's row is older, it keeps its values, takes
+    /// the lead row's value where its own is blank, and records <c>_converted_from_lead_id</c>; the lead's row is marked
+    /// <c>_merged_into</c> = C and <c>_crm_is_deleted</c> = 1. No row is ever deleted.</item>
+    /// </list>
+    /// </summary>
+    private void ApplyConversion(SqliteTransaction transaction, CrmRecord lead, string contactId, Dictionary<string, ExistingRow> existing,
+        RecordCommand insert, RecordCommand update, string now, ref OperationTally tally)
+    {
+        var connection = transaction.Connection!;
+        existing.TryGetValue(lead.Id, out var leadRow);
+        var contactRow = Lookup(connection, transaction, [contactId]).GetValueOrDefault(contactId);
+        if (leadRow is not null && contactRow is not null && leadRow.RowId == contactRow.RowId)
+            contactRow = null;
+
+        using var savepoint = new Savepoint(transaction);
+        if (leadRow is null && contactRow is null)
+        {
+            var inserted = new OperationTally();
+            ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref inserted, contactId, "Contact");
+            SetConvertedFrom(transaction, existing[contactId].RowId, lead.Id);
+            existing.Remove(contactId);
+            tally.New++;
+        }
+        else if (leadRow is null)
+        {
+            if (contactRow!.ConvertedFrom is not null)
+            {
+                // Already linked (to this lead, or to the first of several leads converted into the same contact).
+                tally.Skipped++;
+                savepoint.Release();
+                return;
+            }
+            SetConvertedFrom(transaction, contactRow.RowId, lead.Id);
+            tally.Updated++;
+        }
+        else if (contactRow is null)
+        {
+            var ignored = new OperationTally();
+            ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref ignored);
+            Execute(transaction, $"""
+                UPDATE {_table} SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = 'Contact',
+                    "{SystemColumns.ConvertedFromLeadId}" = $lead, "{SystemColumns.SyncedAt}" = $now
+                WHERE "{SystemColumns.RowId}" = $row;
+                """, ("$contact", contactId), ("$lead", lead.Id), ("$now", now), ("$row", leadRow.RowId));
+            existing.Remove(lead.Id);
+            tally.Updated++;
+        }
+        else if (leadRow.Deleted && leadRow.MergedInto == contactId)
+        {
+            tally.Skipped++; // collapsed into the contact's row before
+            savepoint.Release();
+            return;
+        }
+        else
+        {
+            Collapse(transaction, lead.Id, leadRow, contactId, contactRow, now);
+            existing.Remove(lead.Id);
+            tally.Updated++;
+        }
+        savepoint.Release();
+    }
+
+    private void Collapse(SqliteTransaction transaction, string leadId, ExistingRow leadRow, string contactId, ExistingRow contactRow, string now)
+    {
+        var columns = _plan.TableFieldColumns.Select(SqlIdentifier.Quote).ToList();
+        var mergedInto = _plan.HasColumn(SystemColumns.MergedInto) ? $", \"{SystemColumns.MergedInto}\" = $contact" : "";
+        if (leadRow.RowId < contactRow.RowId)
+        {
+            Execute(transaction, $"""
+                UPDATE {_table} SET "{SystemColumns.CrmId}" = NULL, "{SystemColumns.CrmIsDeleted}" = 1, "{SystemColumns.SyncedAt}" = $now{mergedInto}
+                WHERE "{SystemColumns.RowId}" = $redundant;
+                """, ("$contact", contactId), ("$now", now), ("$redundant", contactRow.RowId));
+            var fill = string.Concat(columns.Select(c => $", {c} = coalesce(k.{c}, t.{c})"));
+            Execute(transaction, $"""
+                UPDATE {_table} AS t SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = 'Contact',
+                    "{SystemColumns.ConvertedFromLeadId}" = $lead, "{SystemColumns.CrmIsDeleted}" = 0,
+                    "{SystemColumns.CrmModstamp}" = k."{SystemColumns.CrmModstamp}",
+                    "{SystemColumns.CrmCreatedDate}" = coalesce(k."{SystemColumns.CrmCreatedDate}", t."{SystemColumns.CrmCreatedDate}"),
+                    "{SystemColumns.SyncedAt}" = $now{fill}
+                FROM (SELECT * FROM {_table} WHERE "{SystemColumns.RowId}" = $redundant) AS k
+                WHERE t."{SystemColumns.RowId}" = $survivor;
+                """, ("$contact", contactId), ("$lead", leadId), ("$now", now), ("$redundant", contactRow.RowId), ("$survivor", leadRow.RowId));
+        }
+        else
+        {
+            var fill = string.Concat(columns.Select(c => $", {c} = CASE WHEN t.{c} IS NULL OR t.{c} = '' THEN l.{c} ELSE t.{c} END"));
+            Execute(transaction, $"""
+                UPDATE {_table} AS t SET "{SystemColumns.ConvertedFromLeadId}" = coalesce(t."{SystemColumns.ConvertedFromLeadId}", $lead),
+                    "{SystemColumns.SyncedAt}" = $now{fill}
+                FROM (SELECT * FROM {_table} WHERE "{SystemColumns.RowId}" = $redundant) AS l
+                WHERE t."{SystemColumns.RowId}" = $survivor;
+                """, ("$lead", leadId), ("$now", now), ("$redundant", leadRow.RowId), ("$survivor", contactRow.RowId));
+            Execute(transaction, $"""
+                UPDATE {_table} SET "{SystemColumns.CrmIsDeleted}" = 1, "{SystemColumns.SyncedAt}" = $now{mergedInto}
+                WHERE "{SystemColumns.RowId}" = $redundant;
+                """, ("$contact", contactId), ("$now", now), ("$redundant", leadRow.RowId));
+        }
+        if (_plan.HasColumn(SystemColumns.MergedInto))
+            Execute(transaction, $"UPDATE {_table} SET \"{SystemColumns.MergedInto}\" = $contact WHERE \"{SystemColumns.MergedInto}\" = $lead;",
+                ("$contact", contactId), ("$lead", leadId));
+    }
+
+    private void ApplyMerge(SqliteTransaction transaction, CrmRecord loser, string winnerId, Dictionary<string, ExistingRow> existing, string now,
+        ref OperationTally tally)
+    {
+        if (!existing.TryGetValue(loser.Id, out var loserRow))
+        {
+            tally.Skipped++;
+            return;
+        }
+        var hasMergedInto = _plan.HasColumn(SystemColumns.MergedInto);
+        if (loserRow.Deleted && (!hasMergedInto || loserRow.MergedInto == winnerId))
+        {
+            tally.Skipped++;
+            return;
+        }
+        var connection = transaction.Connection!;
+        var winnerRow = existing.GetValueOrDefault(winnerId) ?? Lookup(connection, transaction, [winnerId]).GetValueOrDefault(winnerId);
+        using var savepoint = new Savepoint(transaction);
+        if (winnerRow is not null && winnerRow.RowId != loserRow.RowId)
+        {
+            var special = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+                { _plan.Schema.PrimaryIdField, _plan.Schema.ModificationStampField ?? "", _plan.Schema.DeletedFlagField ?? "", _plan.Schema.MergedIntoField ?? "" };
+            var columns = _plan.Fields.Where(f => !special.Contains(f.FieldName)).Select(f => SqlIdentifier.Quote(f.ColumnName)).ToList();
+            if (columns.Count > 0)
+            {
+                var fill = string.Join(", ", columns.Select(c => $"{c} = CASE WHEN t.{c} IS NULL OR t.{c} = '' THEN l.{c} ELSE t.{c} END"));
+                Execute(transaction, $"""
+                    UPDATE {_table} AS t SET {fill}
+                    FROM (SELECT * FROM {_table} WHERE "{SystemColumns.RowId}" = $loser) AS l
+                    WHERE t."{SystemColumns.RowId}" = $winner;
+                    """, ("$loser", loserRow.RowId), ("$winner", winnerRow.RowId));
+            }
+        }
+        var stamp = loser.ModifiedAt is { } m ? SqliteValueConverter.FormatDateTime(m) : loserRow.Modstamp;
+        Execute(transaction, $"""
+            UPDATE {_table} SET "{SystemColumns.CrmIsDeleted}" = 1, "{SystemColumns.CrmModstamp}" = $stamp, "{SystemColumns.SyncedAt}" = $now
+                {(hasMergedInto ? $", \"{SystemColumns.MergedInto}\" = $winner" : "")}
+            WHERE "{SystemColumns.RowId}" = $loser;
+            """, ("$stamp", stamp), ("$now", now), ("$winner", winnerId), ("$loser", loserRow.RowId));
+        savepoint.Release();
+        existing[loser.Id] = loserRow with { Deleted = true, Modstamp = stamp, MergedInto = winnerId };
+        tally.Deleted++;
+    }
+
+    private string? ConvertedContactId(CrmRecord record) =>
+        record.Values.GetValueOrDefault(_plan.IsConvertedField!) is true
+        && record.Values.GetValueOrDefault(_plan.ConvertedContactField!) is string contact && contact.Length > 0
+            ? contact
+            : null;
+
+    private void SetConvertedFrom(SqliteTransaction transaction, long rowId, string leadId) =>
+        Execute(transaction, $"UPDATE {_table} SET \"{SystemColumns.ConvertedFromLeadId}\" = $lead WHERE \"{SystemColumns.RowId}\" = $row;",
+            ("$lead", leadId), ("$row", rowId));
+
+    private void Bind(SqliteTransaction transaction, RecordCommand command, CrmRecord record, string now, bool deleted, string? stamp,
+        string? crmTypeOverride, string id)
+    {
+        command.Id.Value = id;
+        command.Deleted.Value = deleted ? 1L : 0L;
+        command.Stamp.Value = (object?)stamp ?? DBNull.Value;
+        command.Now.Value = now;
+        command.Created.Value = _plan.CreatedDateField is { } created && record.Values.GetValueOrDefault(created) is { } c
+            ? SqliteValueConverter.ToStorage(c, SqliteColumnType.Text, out _) : DBNull.Value;
+        if (command.Type is not null)
+            command.Type.Value = crmTypeOverride ?? _crmType;
+        for (var i = 0; i < _plan.Fields.Count; i++)
+        {
+            var field = _plan.Fields[i];
+            command.Fields[i].Value = SqliteValueConverter.ToStorage(record.Values.GetValueOrDefault(field.FieldName), field.ColumnType, out var misfit);
+            if (misfit is not null)
+                _warnings.Report(transaction, _plan, record.Id, field, misfit);
+        }
+    }
+
+    /// <summary>A prepared statement and its parameters, bound anew for each record (no per-record allocation of parameters).</summary>
+    private sealed class RecordCommand : IDisposable
+    {
+        public RecordCommand(SqliteCommand command, bool withType, int fields, bool withRow)
+        {
+            Command = command;
+            SqliteParameter Add(string name) => command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+            Id = Add("$id");
+            Deleted = Add("$deleted");
+            Stamp = Add("$stamp");
+            Now = Add("$now");
+            Created = Add("$created");
+            Type = withType ? Add("$type") : null;
+            Fields = Enumerable.Range(0, fields).Select(i => Add("$p" + i.ToString(CultureInfo.InvariantCulture))).ToArray();
+            Row = withRow ? Add("$row") : null;
+        }
+
+        public SqliteCommand Command { get; }
+        public SqliteParameter Id { get; }
+        public SqliteParameter Deleted { get; }
+        public SqliteParameter Stamp { get; }
+        public SqliteParameter Now { get; }
+        public SqliteParameter Created { get; }
+        public SqliteParameter? Type { get; }
+        public SqliteParameter[] Fields { get; }
+        public SqliteParameter? Row { get; }
+
+        public void Dispose() => Command.Dispose();
+    }
+
+    private RecordCommand BuildInsert(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        var columns = new List<string> { SystemColumns.CrmId, SystemColumns.CrmIsDeleted, SystemColumns.CrmModstamp, SystemColumns.CrmCreatedDate, SystemColumns.SyncedAt };
+        var values = new List<string> { "$id", "$deleted", "$stamp", "$created", "$now" };
+        if (_crmType is not null)
+        {
+            columns.Add(SystemColumns.CrmType);
+            values.Add("$type");
+        }
+        for (var i = 0; i < _plan.Fields.Count; i++)
+        {
+            columns.Add(_plan.Fields[i].ColumnName);
+            values.Add("$p" + i.ToString(CultureInfo.InvariantCulture));
+        }
+        return new RecordCommand(connection.Command(transaction,
+            $"INSERT INTO {_table} ({string.Join(", ", columns.Select(QuoteColumn))}) VALUES ({string.Join(", ", values)});"),
+            _crmType is not null, _plan.Fields.Count, withRow: false);
+    }
+
+    private RecordCommand BuildUpdate(SqliteConnection connection, SqliteTransaction transaction, IReadOnlySet<string>? keep = null)
+    {
+        var set = new List<string>
+        {
+            $"\"{SystemColumns.CrmIsDeleted}\" = $deleted",
+            $"\"{SystemColumns.CrmModstamp}\" = coalesce($stamp, \"{SystemColumns.CrmModstamp}\")",
+            $"\"{SystemColumns.CrmCreatedDate}\" = coalesce($created, \"{SystemColumns.CrmCreatedDate}\")",
+            $"\"{SystemColumns.SyncedAt}\" = $now",
+        };
+        if (_crmType is not null)
+            set.Add($"\"{SystemColumns.CrmType}\" = $type");
+        for (var i = 0; i < _plan.Fields.Count; i++)
+        {
+            var field = _plan.Fields[i];
+            if (keep is not null && keep.Contains(field.ColumnName))
+                continue;
+            var column = SqlIdentifier.Quote(field.ColumnName);
+            var p = "$p" + i.ToString(CultureInfo.InvariantCulture);
+            switch (field.Rule)
+            {
+                case FieldMappingRule.AlwaysLocal:
+                    set.Add($"{column} = coalesce({column}, {p})"); // local always wins; the CRM only fills an empty column
+                    break;
+                case FieldMappingRule.PreferCrmUnlessBlank:
+                    set.Add($"{column} = CASE WHEN {p} IS NULL OR {p} = '' THEN {column} ELSE {p} END");
+                    break;
+                default:
+                    set.Add($"{column} = {p}");
+                    break;
+            }
+        }
+        return new RecordCommand(connection.Command(transaction, $"UPDATE {_table} SET {string.Join(", ", set)} WHERE \"{SystemColumns.RowId}\" = $row;"),
+            _crmType is not null, _plan.Fields.Count, withRow: true);
+    }
+
+    private static long LastInsertRowId(SqliteTransaction transaction) =>
+        SQLitePCL.raw.sqlite3_last_insert_rowid(transaction.Connection!.Handle);
+
+    private Dictionary<string, ExistingRow> Lookup(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<string> ids)
+    {
+        var mergedInto = _plan.HasColumn(SystemColumns.MergedInto) ? $"\"{SystemColumns.MergedInto}\"" : "NULL";
+        var convertedFrom = _plan.HasColumn(SystemColumns.ConvertedFromLeadId) ? $"\"{SystemColumns.ConvertedFromLeadId}\"" : "NULL";
+        using var command = connection.Command(transaction, $"""
+            SELECT "{SystemColumns.CrmId}", "{SystemColumns.RowId}", "{SystemColumns.CrmModstamp}", "{SystemColumns.CrmIsDeleted}", {mergedInto}, {convertedFrom}
+            FROM {_table} WHERE "{SystemColumns.CrmId}" IN (SELECT value FROM json_each($ids));
+            """).With("$ids", JsonSerializer.Serialize(ids.Where(i => !string.IsNullOrEmpty(i)).Distinct(StringComparer.Ordinal).ToList()));
+        using var reader = command.ExecuteReader();
+        var rows = new Dictionary<string, ExistingRow>(StringComparer.Ordinal);
+        while (reader.Read())
+            rows[reader.GetString(0)] = new ExistingRow(reader.GetInt64(1), reader.NullableString(2), reader.GetInt64(3) != 0,
+                reader.NullableString(4), reader.NullableString(5));
+        return rows;
+    }
+
+    private void RecordFailure(SqliteTransaction transaction, CrmRecord record, string reason, ref OperationTally tally)
+    {
+        tally.Failed++;
+        _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPullFailed,
+            $"{_plan.ObjectName} {record.Id} could not be stored in table {_plan.TableName}: {reason}",
+            _runId, _plan.ObjectName, null, string.IsNullOrEmpty(record.Id) ? null : record.Id,
+            (record.IsDeleted ? RunOperation.PullDeletes : RunOperation.PullUpdates).ToString()), transaction);
+    }
+
+    /// <summary>System columns (constants of <see cref="SystemColumns"/>, which start with '_') quoted as they are; field columns checked by <see cref="SqlIdentifier"/>.</summary>
+    private static string QuoteColumn(string name) =>
+        name.StartsWith('_') && SystemColumns.NamesFor(isPerson: true, isTwoWay: true).Contains(name, StringComparer.Ordinal)
+            ? "\"" + name + "\""
+            : SqlIdentifier.Quote(name);
+
+    private static void Execute(SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = transaction.Connection!.Command(transaction, sql);
+        foreach (var (name, value) in parameters)
+            command.With(name, value);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>A SAVEPOINT around one record's several statements: rolled back unless released.</summary>
+    private sealed class Savepoint : IDisposable
+    {
+        private readonly SqliteTransaction _transaction;
+        private bool _done;
+
+        public Savepoint(SqliteTransaction transaction)
+        {
+            _transaction = transaction;
+            Execute(transaction, "SAVEPOINT crmsync_record;");
+        }
+
+        public void Release()
+        {
+            if (_done) return;
+            _done = true;
+            Execute(_transaction, "RELEASE crmsync_record;");
+        }
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            Execute(_transaction, "ROLLBACK TO crmsync_record; RELEASE crmsync_record;");
+        }
+    }
+}

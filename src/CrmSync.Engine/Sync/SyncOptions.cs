@@ -1,0 +1,69 @@
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Store;
+
+namespace CrmSync.Engine.Sync;
+
+/// <summary>How a sync cycle reads the CRM and how often its slower passes run. The defaults suit production.</summary>
+public sealed record SyncOptions
+{
+    /// <summary>Who started the cycle, recorded in the run history, e.g. "Start-CrmSync", "crmsync start", "schedule".</summary>
+    public string TriggeredBy { get; init; } = "Start-CrmSync";
+
+    /// <summary>
+    /// True when the caller (Start-CrmSync) turns sync on again for a profile that Stop-CrmSync disabled. False makes a
+    /// disabled profile fail with <see cref="ErrorIds.SyncDisabled"/>.
+    /// </summary>
+    public bool EnableSync { get; init; } = true;
+
+    /// <summary>How the initial copy reads an object (Auto: bulk at or above <see cref="BulkThreshold"/> records).</summary>
+    public CrmFullReadStrategy InitialStrategy { get; init; } = CrmFullReadStrategy.Auto;
+
+    /// <summary>Record count from which the initial copy uses the CRM's bulk API.</summary>
+    public long BulkThreshold { get; init; } = 50_000;
+
+    /// <summary>Records per page of paged queries (Salesforce: 200..2000).</summary>
+    public int PageSize { get; init; } = 2000;
+
+    /// <summary>Records per page of bulk results.</summary>
+    public int BulkPageSize { get; init; } = 50_000;
+
+    /// <summary>How far before the watermark incremental reads look again (clock skew, commit lag, equal stamps).</summary>
+    public TimeSpan Overlap { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often formula (calculated) fields are re-read, since they change without moving the modification stamp.</summary>
+    public TimeSpan FormulaInterval { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often the CRM's delete log (Salesforce /deleted) is read in addition to queryAll's deleted rows.</summary>
+    public TimeSpan DeletionLogInterval { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How far back the CRM's delete log reaches (Salesforce: 15 days): an older last delete pass gets a warning.</summary>
+    public TimeSpan DeletionLogRetention { get; init; } = TimeSpan.FromDays(15);
+
+    /// <summary>
+    /// How often a cycle compares the CRM's fields with the local catalog (new fields created, vanished ones orphaned);
+    /// null never does (run Sync-CrmField by hand). It costs one call per synced object, so keep it slow.
+    /// </summary>
+    public TimeSpan? SchemaRefreshInterval { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>The run lease; a holder that stops heartbeating loses it after this long.</summary>
+    public TimeSpan LeaseDuration { get; init; } = RunLock.DefaultLeaseDuration;
+
+    /// <summary>Most record-level warnings of one kind (object and field) written to the error log per cycle.</summary>
+    public int MaxRecordWarningsPerField { get; init; } = 100;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(TriggeredBy, nameof(TriggeredBy));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BulkThreshold, 0, nameof(BulkThreshold));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PageSize, 1, nameof(PageSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BulkPageSize, 1, nameof(BulkPageSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Overlap, TimeSpan.Zero, nameof(Overlap));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FormulaInterval, TimeSpan.Zero, nameof(FormulaInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DeletionLogInterval, TimeSpan.Zero, nameof(DeletionLogInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DeletionLogRetention, TimeSpan.Zero, nameof(DeletionLogRetention));
+        if (SchemaRefreshInterval is { } schema)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(schema, TimeSpan.Zero, nameof(SchemaRefreshInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(LeaseDuration, TimeSpan.Zero, nameof(LeaseDuration));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxRecordWarningsPerField, nameof(MaxRecordWarningsPerField));
+    }
+}
