@@ -57,6 +57,7 @@ public static class ErrorIds
     public const string SyncCancelled = "SyncCancelled";
     public const string RecordPushFailed = "RecordPushFailed";
     public const string RecordPullFailed = "RecordPullFailed";
+    public const string LocalEditNotPushed = "LocalEditNotPushed";
     public const string PulledValueDoesNotFit = "PulledValueDoesNotFit";
 
     // general

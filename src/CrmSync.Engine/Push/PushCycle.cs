@@ -1,0 +1,606 @@
+using System.Globalization;
+using System.Text.Json;
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
+using CrmSync.Engine.Sync;
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Push;
+
+/// <summary>One push: the outbox drained once, in the order persons, campaigns, campaign members (see <see cref="PushPhase"/>).</summary>
+internal sealed class PushCycle
+{
+    private const string PersonTable = SyncedObjectCatalog.PersonTable;
+    private const string CampaignTable = "campaign";
+    private const string MemberTable = "campaign_member";
+
+    private readonly SyncCycleContext _context;
+    private readonly CrmSyncStore _store;
+    private readonly PushFieldMap _map;
+    private readonly PushOptions _options;
+    private readonly Dictionary<(string Object, string Field), int> _reportedEdits = new();
+    private readonly HashSet<string> _checkedExternalIds = new(StringComparer.OrdinalIgnoreCase);
+    private long _done;
+    private long _total;
+
+    public PushCycle(SyncCycleContext context, PushFieldMap map, PushOptions options)
+    {
+        _context = context;
+        _store = context.Store;
+        _map = map;
+        _options = options;
+    }
+
+    /// <summary>The waiting outbox entries of one row, merged, and the row as it is now.</summary>
+    private sealed class RowChange
+    {
+        public required string Table { get; init; }
+        public required long RowId { get; init; }
+        public List<long> OutboxIds { get; } = [];
+        public HashSet<string> Columns { get; } = new(StringComparer.OrdinalIgnoreCase);
+        public int Attempts { get; set; }
+        public bool Due { get; set; } = true;
+        public bool Exists { get; set; }
+        public string? CrmId { get; set; }
+        public string? CrmType { get; set; }
+        public string? ClientKey { get; set; }
+        public string? MergedInto { get; set; }
+        public Dictionary<string, object?> Values { get; } = new(StringComparer.OrdinalIgnoreCase);
+        public string LocalKey => RowId.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private sealed record WorkItem(RowChange Row, PushedObject Object, bool IsCreate, CrmRecordChange Change, IReadOnlyDictionary<string, object?> Pushed,
+        IReadOnlyList<(PushedField? Field, string Column, string Reason)> NotPushed);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        ResetInFlight();
+        var rows = LoadDueRows();
+        if (rows.Count == 0)
+            return;
+        _total = rows.Count;
+        var byTable = rows.GroupBy(r => r.Table, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.OrdinalIgnoreCase);
+        var persons = byTable.GetValueOrDefault(PersonTable) ?? [];
+        var campaigns = byTable.GetValueOrDefault(CampaignTable) ?? [];
+        var members = byTable.GetValueOrDefault(MemberTable) ?? [];
+        foreach (var other in byTable.Where(p => p.Key is not (PersonTable or CampaignTable or MemberTable)))
+            persons.AddRange(other.Value); // another two-way table of another CRM's list: pushed like campaigns
+
+        // Everything to be created is checked before the first write of the push.
+        var needsKey = new List<string>();
+        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null) && _map.Find("Lead") is not null)
+            needsKey.Add("Lead");
+        if (campaigns.Any(r => r.Exists && r.CrmId is null) && _map.Find("Campaign") is not null)
+            needsKey.Add("Campaign");
+        await CheckExternalIdFieldAsync(needsKey, cancellationToken).ConfigureAwait(false);
+
+        var first = Classify(persons.Concat(campaigns).ToList());
+        foreach (var group in first.GroupBy(w => (w.Object.ObjectName, w.IsCreate)).OrderBy(g => Order(g.Key.ObjectName)).ThenByDescending(g => g.Key.IsCreate))
+            await PushAsync(group.Key.ObjectName, group.Key.IsCreate, group.ToList(), cancellationToken).ConfigureAwait(false);
+        var second = Classify(members);
+        foreach (var group in second.GroupBy(w => (w.Object.ObjectName, w.IsCreate)).OrderByDescending(g => g.Key.IsCreate))
+            await PushAsync(group.Key.ObjectName, group.Key.IsCreate, group.ToList(), cancellationToken).ConfigureAwait(false);
+        ReportEditSummary();
+    }
+
+    private static int Order(string objectName) => objectName switch
+    {
+        "Lead" => 0,
+        "Contact" => 1,
+        "Campaign" => 2,
+        _ => 3,
+    };
+
+    // ---- reading the outbox ----
+
+    /// <summary>
+    /// An entry left InFlight was being pushed by a cycle that died (this cycle holds the run lock): it is due again (creates
+    /// are upserts on their client key, so sending it again never duplicates). Pushed entries older than
+    /// <see cref="PushOptions.DoneRetention"/> are deleted.
+    /// </summary>
+    private void ResetInFlight()
+    {
+        using var connection = _store.OpenConnection();
+        using var command = connection.Command(null,
+            "UPDATE crmsync_outbox SET state = 'Pending' WHERE state = 'InFlight'; " +
+            "DELETE FROM crmsync_outbox WHERE state = 'Done' AND julianday(captured_at) < julianday($cutoff);")
+            .With("$cutoff", StoreTime.Format(_store.Time.GetUtcNow() - _options.DoneRetention));
+        command.ExecuteNonQuery();
+    }
+
+    private List<RowChange> LoadDueRows()
+    {
+        var now = StoreTime.Format(_store.Time.GetUtcNow());
+        var rows = new Dictionary<(string, string), RowChange>();
+        using var connection = _store.OpenConnection();
+        using (var read = connection.Command(null,
+                   "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' ORDER BY id;"))
+        using (var reader = read.ExecuteReader())
+            while (reader.Read())
+            {
+                var table = reader.GetString(1);
+                var key = reader.GetString(2);
+                if (!_map.TableColumns.ContainsKey(table) || !long.TryParse(key, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rowId))
+                    continue;
+                if (!rows.TryGetValue((table, key), out var row))
+                    rows[(table, key)] = row = new RowChange { Table = table, RowId = rowId };
+                row.OutboxIds.Add(reader.GetInt64(0));
+                foreach (var column in JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [])
+                    row.Columns.Add(column);
+                row.Attempts = Math.Max(row.Attempts, reader.GetInt32(4));
+                if (!reader.IsDBNull(5) && string.CompareOrdinal(reader.GetString(5), now) > 0)
+                    row.Due = false; // backing off after a transient failure: the whole row waits
+            }
+        var due = rows.Values.Where(r => r.Due).ToList();
+        foreach (var table in due.GroupBy(r => r.Table, StringComparer.OrdinalIgnoreCase))
+            ReadRows(connection, table.Key, table.ToList());
+        return due;
+    }
+
+    private void ReadRows(SqliteConnection connection, string table, List<RowChange> rows)
+    {
+        var columns = new HashSet<string>(_store.SchemaWriter.ReadColumns(table), StringComparer.OrdinalIgnoreCase);
+        string System(string name) => columns.Contains(name) ? $"\"{name}\"" : "NULL";
+        var fields = _map.TableColumns[table].Where(columns.Contains).ToList();
+        var byId = rows.ToDictionary(r => r.RowId);
+        foreach (var chunk in rows.Chunk(5000))
+        {
+            using var read = connection.Command(null, $"""
+                SELECT "{SystemColumns.RowId}", "{SystemColumns.CrmId}", {System(SystemColumns.CrmType)}, {System(SystemColumns.ClientKey)},
+                       {System(SystemColumns.MergedInto)}{string.Concat(fields.Select(f => ", " + SqlIdentifier.Quote(f)))}
+                FROM {SqlIdentifier.Quote(table)} WHERE "{SystemColumns.RowId}" IN (SELECT value FROM json_each($ids));
+                """).With("$ids", JsonSerializer.Serialize(chunk.Select(r => r.RowId)));
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                var row = byId[reader.GetInt64(0)];
+                row.Exists = true;
+                row.CrmId = reader.NullableString(1);
+                row.CrmType = reader.NullableString(2);
+                row.ClientKey = reader.NullableString(3);
+                row.MergedInto = reader.NullableString(4);
+                for (var i = 0; i < fields.Count; i++)
+                    row.Values[fields[i]] = reader.IsDBNull(5 + i) ? null : reader.GetValue(5 + i);
+            }
+        }
+    }
+
+    // ---- deciding what to send ----
+
+    private List<WorkItem> Classify(List<RowChange> rows)
+    {
+        var items = new List<WorkItem>();
+        var nothingToDo = new List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)>();
+        var keys = new List<RowChange>();
+        foreach (var row in rows)
+        {
+            var obj = ObjectOf(row);
+            if (!row.Exists || obj is null || (row.CrmId is null && row.MergedInto is not null))
+            {
+                // The row is gone, or it gave its CRM id to another row (a collapse): nothing to push.
+                nothingToDo.Add((row, obj, false, []));
+                continue;
+            }
+            var isCreate = row.CrmId is null;
+            if (isCreate && row.ClientKey is null)
+                keys.Add(row);
+            var item = isCreate ? BuildCreate(row, obj) : BuildUpdate(row, obj);
+            if (item is null)
+                continue; // waits (a campaign member whose person is not in the CRM yet)
+            if (!isCreate && item.Pushed.Count == 0)
+            {
+                nothingToDo.Add((row, obj, false, item.NotPushed));
+                continue;
+            }
+            items.Add(item);
+        }
+        if (keys.Count > 0)
+        {
+            AssignClientKeys(keys);
+            items = items.Select(i => i.IsCreate && keys.Contains(i.Row) ? Rebuild(i) : i).ToList();
+        }
+        if (nothingToDo.Count > 0)
+            CommitNothingToDo(nothingToDo);
+        return items;
+    }
+
+    private WorkItem Rebuild(WorkItem item) => BuildCreate(item.Row, item.Object) ?? item;
+
+    private PushedObject? ObjectOf(RowChange row)
+    {
+        if (string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
+            return _map.Find(row.CrmId is null ? "Lead" : row.CrmType ?? "Lead");
+        return _map.Objects.FirstOrDefault(o => string.Equals(o.TableName, row.Table, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private WorkItem BuildUpdate(RowChange row, PushedObject obj)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var notPushed = new List<(PushedField?, string, string)>();
+        foreach (var column in row.Columns.Where(c => _map.TableColumns[row.Table].Contains(c, StringComparer.OrdinalIgnoreCase)))
+        {
+            var field = obj.ByColumn(column);
+            if (field is null)
+                notPushed.Add((null, column, $"column {column} is not a field of {obj.ObjectName}"));
+            else if (!field.PushesOnUpdate)
+                notPushed.Add((field, column, WhyNotPushed(field, create: false)));
+            else
+            {
+                var stored = row.Values.GetValueOrDefault(column);
+                values[field.FieldName] = ToCrm(stored, field.Type);
+                pushed[column] = stored;
+            }
+        }
+        return new WorkItem(row, obj, false, new CrmRecordChange(row.CrmId, values), pushed, notPushed);
+    }
+
+    private WorkItem? BuildCreate(RowChange row, PushedObject obj)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var notPushed = new List<(PushedField?, string, string)>();
+        foreach (var field in obj.Fields)
+        {
+            var stored = row.Values.GetValueOrDefault(field.ColumnName);
+            if (stored is null)
+                continue;
+            if (field.PushesOnCreate)
+            {
+                values[field.FieldName] = ToCrm(stored, field.Type);
+                pushed[field.ColumnName] = stored;
+            }
+            else if (row.Columns.Contains(field.ColumnName) && FieldMappingService.Pushes(field.Rule) && !IsSystemField(field.FieldName))
+                notPushed.Add((field, field.ColumnName, WhyNotPushed(field, create: true)));
+        }
+        if (obj.Object.IsPerson)
+        {
+            // Salesforce requires both on a lead; Marketo documents "[not provided]" for an empty one. First push only:
+            // later pushes are updates, which send only what changed.
+            foreach (var required in new[] { "LastName", "Company" })
+                if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
+                    values[required] = _options.RequiredFieldPlaceholder;
+        }
+        if (string.Equals(obj.ObjectName, "CampaignMember", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!ResolveMemberReferences(row, obj, values))
+                return null;
+        }
+        if (row.ClientKey is not null && UsesExternalId(obj))
+            values[_options.ExternalIdField] = row.ClientKey;
+        return new WorkItem(row, obj, true, new CrmRecordChange(null, values), pushed, notPushed);
+    }
+
+    private static bool IsSystemField(string fieldName) => fieldName is "Id" or "IsDeleted" or "SystemModstamp" or "CreatedDate" or "LastModifiedDate";
+
+    private static string WhyNotPushed(PushedField field, bool create) =>
+        !FieldMappingService.Pushes(field.Rule) ? $"its mapping rule is {field.Rule}"
+        : field.IsCalculated ? "it is a formula (calculated) field"
+        : create ? "the sync user may not set it on create"
+        : "it is read-only for the sync user";
+
+    /// <summary>
+    /// A new campaign member names its person in LeadId or ContactId and its campaign in CampaignId, by CRM id or, for one
+    /// created locally and not pushed yet, by its <c>_client_key</c>. Returns false when the person or campaign is not in
+    /// the CRM yet: the member waits for a later push.
+    /// </summary>
+    private bool ResolveMemberReferences(RowChange row, PushedObject obj, Dictionary<string, object?> values)
+    {
+        using var connection = _store.OpenConnection();
+        foreach (var name in new[] { "LeadId", "ContactId" })
+        {
+            if (values.GetValueOrDefault(name) is not string reference)
+                continue;
+            var person = Lookup(connection, PersonTable, reference, withType: true);
+            if (person is null)
+                continue; // not a local person: the CRM decides
+            if (person.Value.CrmId is null)
+                return false;
+            values.Remove("LeadId");
+            values.Remove("ContactId");
+            values[person.Value.Type == "Contact" ? "ContactId" : "LeadId"] = person.Value.CrmId;
+            break;
+        }
+        if (values.GetValueOrDefault("CampaignId") is string campaign && _map.TableColumns.ContainsKey(CampaignTable))
+        {
+            var found = Lookup(connection, CampaignTable, campaign, withType: false);
+            if (found is { CrmId: null })
+                return false;
+            if (found is { CrmId: { } id })
+                values["CampaignId"] = id;
+        }
+        return true;
+    }
+
+    private (string? CrmId, string? Type)? Lookup(SqliteConnection connection, string table, string reference, bool withType)
+    {
+        using var read = connection.Command(null, $"""
+            SELECT "{SystemColumns.CrmId}", {(withType ? $"\"{SystemColumns.CrmType}\"" : "NULL")} FROM {SqlIdentifier.Quote(table)}
+            WHERE "{SystemColumns.CrmId}" = $ref OR "{SystemColumns.ClientKey}" = $ref LIMIT 1;
+            """).With("$ref", reference);
+        using var reader = read.ExecuteReader();
+        return reader.Read() ? (reader.NullableString(0), reader.NullableString(1)) : null;
+    }
+
+    private bool UsesExternalId(PushedObject obj) =>
+        obj.ObjectName is "Lead" or "Campaign" ? true
+        : _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
+              && string.Equals(e.FieldName, _options.ExternalIdField, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A stored value as the CRM wants it: booleans are 0/1 locally, blobs travel as base64.</summary>
+    internal static object? ToCrm(object? stored, CrmFieldType type) => stored switch
+    {
+        null => null,
+        long l when type == CrmFieldType.Boolean => l != 0,
+        string s when type == CrmFieldType.Boolean => s is "1" || string.Equals(s, "true", StringComparison.OrdinalIgnoreCase),
+        double d when type is CrmFieldType.Integer or CrmFieldType.Long && Math.Abs(d % 1) == 0 && Math.Abs(d) < 9e15 => (long)d,
+        byte[] bytes => Convert.ToBase64String(bytes),
+        _ => stored,
+    };
+
+    // ---- the External ID field and client keys ----
+
+    private async Task CheckExternalIdFieldAsync(IReadOnlyList<string> objects, CancellationToken cancellationToken)
+    {
+        var missing = new List<string>();
+        foreach (var objectName in objects)
+        {
+            if (!_checkedExternalIds.Add(objectName))
+                continue;
+            var schema = await _context.Client.Schema.DescribeAsync(objectName, cancellationToken).ConfigureAwait(false);
+            var field = schema.FindField(_options.ExternalIdField);
+            if (field is null || !field.ExternalId || !(field.Createable || field.Updateable))
+                missing.Add(objectName);
+        }
+        if (missing.Count == 0)
+            return;
+        var addTo = missing.Contains("Lead") ? missing.Append("Contact").Distinct().ToList() : missing;
+        throw new CrmSyncException(ErrorIds.ExternalIdFieldMissing, ErrorKind.ObjectNotFound,
+            $"The External ID field {_options.ExternalIdField} is missing on {string.Join(" and ", missing)} in the CRM (or the sync user cannot " +
+            "write it), so records created locally cannot be pushed without risking duplicates. Nothing was pushed.",
+            $"In the CRM, add a custom field {_options.ExternalIdField} (Text(64), External ID, Unique) to {string.Join(" and ", addTo)}, " +
+            "give the sync user edit access to it, then run Start-CrmSync again.", _options.ExternalIdField);
+    }
+
+    /// <summary>A row created without a client key (before the triggers existed) gets one, committed before anything is sent.</summary>
+    private void AssignClientKeys(List<RowChange> rows)
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        SyncWriteMarker.Begin(transaction, _context.RunId);
+        foreach (var row in rows)
+        {
+            var key = Guid.NewGuid().ToString("N");
+            using var update = connection.Command(transaction, $"""
+                UPDATE {SqlIdentifier.Quote(row.Table)} SET "{SystemColumns.ClientKey}" = coalesce("{SystemColumns.ClientKey}", $key)
+                WHERE "{SystemColumns.RowId}" = $row RETURNING "{SystemColumns.ClientKey}";
+                """).With("$key", key).With("$row", row.RowId);
+            row.ClientKey = update.ExecuteScalar() as string ?? key;
+        }
+        SyncWriteMarker.End(transaction);
+        transaction.Commit();
+    }
+
+    // ---- sending and committing ----
+
+    private async Task PushAsync(string objectName, bool create, List<WorkItem> items, CancellationToken cancellationToken)
+    {
+        var obj = items[0].Object;
+        var writer = _context.Client.Writer;
+        var size = Math.Clamp(Math.Min(_options.BatchSize, writer.MaxBatchSize), 1, int.MaxValue);
+        var operation = create ? RunOperation.PushNew : RunOperation.PushUpdates;
+        var upsert = create && UsesExternalId(obj);
+        foreach (var batch in items.Chunk(size))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            MarkInFlight(batch);
+            var changes = batch.Select(i => i.Change).ToList();
+            IReadOnlyList<CrmWriteResult> results = !create ? await writer.UpdateAsync(objectName, changes, cancellationToken).ConfigureAwait(false)
+                : upsert ? await writer.UpsertAsync(objectName, _options.ExternalIdField, changes, cancellationToken).ConfigureAwait(false)
+                : await writer.CreateAsync(objectName, changes, cancellationToken).ConfigureAwait(false);
+            var byIndex = new Dictionary<int, CrmWriteResult>();
+            foreach (var result in results)
+                byIndex[result.Index] = result;
+            CommitBatch(obj, operation, batch, byIndex);
+            _done += batch.Length;
+            _context.Heartbeat();
+            _context.Progress?.Report(new SyncProgress(objectName, SyncPhase.Push, _done, _total, null, null));
+        }
+        _context.Events.Verbose($"Pushed {items.Count} {(create ? "new" : "changed")} {objectName} records.", objectName);
+    }
+
+    private void MarkInFlight(IEnumerable<WorkItem> batch)
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        _store.Outbox.MarkInFlight(batch.SelectMany(i => i.Row.OutboxIds), transaction);
+        transaction.Commit();
+    }
+
+    private void CommitBatch(PushedObject obj, RunOperation operation, IReadOnlyList<WorkItem> batch, Dictionary<int, CrmWriteResult> results)
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        SyncWriteMarker.Begin(transaction, _context.RunId);
+        var tally = new OperationTally();
+        var now = _store.Time.GetUtcNow();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i];
+            ReportNotPushed(transaction, item.Object, item.Row, item.NotPushed);
+            var result = results.GetValueOrDefault(i);
+            if (result is { Success: true } && (!item.IsCreate || !string.IsNullOrEmpty(result.Id)))
+            {
+                if (item.IsCreate)
+                    WriteBackCreated(transaction, item, result.Id!);
+                Done(transaction, item.Row, item.Pushed);
+                ResolveErrors(transaction, item.Object.ObjectName, item.Row.LocalKey);
+                if (item.IsCreate && result.Created == false) tally.Updated++;
+                else if (item.IsCreate) tally.New++;
+                else tally.Updated++;
+                continue;
+            }
+            tally.Failed++;
+            var errors = result?.Errors ?? [new CrmWriteError("NO_RESULT", "The CRM returned no result for this record.", [], true)];
+            var described = string.Join("; ", errors.Select(e => e.Fields.Count > 0 ? $"{e.Code}: {e.Message} ({string.Join(", ", e.Fields)})" : $"{e.Code}: {e.Message}"));
+            var attempts = item.Row.Attempts + 1;
+            var transient = (result?.IsTransientFailure ?? true) && attempts < _options.MaxAttempts;
+            var what = item.IsCreate
+                ? $"New {obj.ObjectName} (local row {item.Row.LocalKey} in {item.Row.Table}, key {item.Row.ClientKey})"
+                : $"{obj.ObjectName} {item.Row.CrmId} (local row {item.Row.LocalKey} in {item.Row.Table})";
+            string message;
+            if (transient)
+            {
+                var retryAt = now + Backoff(attempts);
+                message = $"{what} was not pushed (attempt {attempts}): {described}. It is retried after {retryAt:u}.";
+                foreach (var id in item.Row.OutboxIds)
+                    _store.Outbox.MarkFailed(id, Shorten(described), retryAt, transaction);
+            }
+            else
+            {
+                message = $"{what} was rejected by the CRM: {described}";
+                foreach (var id in item.Row.OutboxIds)
+                    _store.Outbox.MarkFailed(id, Shorten(described), null, transaction);
+                ForgetBase(transaction, item.Row);
+            }
+            _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, Shorten(message), _context.RunId,
+                obj.ObjectName, item.Row.LocalKey, item.Row.CrmId, operation.ToString(), errors[0].Code, attempts), transaction);
+            if (!transient)
+                _context.Events.Warning(message, obj.ObjectName);
+            else
+                _context.Events.Verbose(message, obj.ObjectName);
+        }
+        _context.Counts.Commit(transaction, obj.ObjectName, operation, tally);
+        SyncWriteMarker.End(transaction);
+        transaction.Commit();
+    }
+
+    private TimeSpan Backoff(int attempts)
+    {
+        var factor = Math.Pow(2, Math.Min(attempts - 1, 30));
+        var delay = TimeSpan.FromTicks((long)Math.Min(_options.RetryBaseDelay.Ticks * factor, _options.MaxRetryDelay.Ticks));
+        return delay;
+    }
+
+    private static string Shorten(string text) => text.Length > 4000 ? text[..4000] + "..." : text;
+
+    /// <summary>
+    /// Writes the new CRM id (and type Lead) into the created row. If the pull already brought the record in as another row
+    /// (the CRM accepted an earlier upsert whose local commit was lost), that row gives up the id to the local row, which
+    /// takes the CRM values where its own are empty; the other row is kept, marked merged into the record.
+    /// </summary>
+    private void WriteBackCreated(SqliteTransaction transaction, WorkItem item, string crmId)
+    {
+        var table = SqlIdentifier.Quote(item.Row.Table);
+        var columns = new HashSet<string>(_store.SchemaWriter.ReadColumns(item.Row.Table, transaction), StringComparer.OrdinalIgnoreCase);
+        var isPerson = columns.Contains(SystemColumns.CrmType);
+        long? other;
+        using (var find = transaction.Connection!.Command(transaction,
+                   $"SELECT \"{SystemColumns.RowId}\" FROM {table} WHERE \"{SystemColumns.CrmId}\" = $id AND \"{SystemColumns.RowId}\" <> $row;")
+                   .With("$id", crmId).With("$row", item.Row.RowId))
+            other = find.ExecuteScalar() is long found ? found : null;
+        var type = isPerson ? $", \"{SystemColumns.CrmType}\" = '{(item.Object.ObjectName == "Contact" ? "Contact" : "Lead")}'" : "";
+        var now = SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow());
+        if (other is { } duplicate)
+        {
+            var merged = columns.Contains(SystemColumns.MergedInto) ? $", \"{SystemColumns.MergedInto}\" = $id" : "";
+            Execute(transaction, $"UPDATE {table} SET \"{SystemColumns.CrmId}\" = NULL, \"{SystemColumns.CrmIsDeleted}\" = 1, \"{SystemColumns.SyncedAt}\" = $now{merged} WHERE \"{SystemColumns.RowId}\" = $dup;",
+                ("$id", crmId), ("$now", now), ("$dup", duplicate));
+            var fill = string.Concat(_map.TableColumns[item.Row.Table].Where(columns.Contains).Select(SqlIdentifier.Quote).Select(c => $", {c} = coalesce(t.{c}, k.{c})"));
+            Execute(transaction, $"""
+                UPDATE {table} AS t SET "{SystemColumns.CrmId}" = $id{type}, "{SystemColumns.CrmModstamp}" = k."{SystemColumns.CrmModstamp}",
+                    "{SystemColumns.CrmCreatedDate}" = coalesce(t."{SystemColumns.CrmCreatedDate}", k."{SystemColumns.CrmCreatedDate}"), "{SystemColumns.SyncedAt}" = $now{fill}
+                FROM (SELECT * FROM {table} WHERE "{SystemColumns.RowId}" = $dup) AS k
+                WHERE t."{SystemColumns.RowId}" = $row;
+                """, ("$id", crmId), ("$now", now), ("$dup", duplicate), ("$row", item.Row.RowId));
+            _context.Events.Verbose($"{item.Object.ObjectName} {crmId} had already been pulled as local row {duplicate}; it is now local row {item.Row.LocalKey} again.", item.Object.ObjectName);
+        }
+        else
+        {
+            Execute(transaction, $"UPDATE {table} SET \"{SystemColumns.CrmId}\" = $id{type}, \"{SystemColumns.SyncedAt}\" = $now WHERE \"{SystemColumns.RowId}\" = $row;",
+                ("$id", crmId), ("$now", now), ("$row", item.Row.RowId));
+        }
+        item.Row.CrmId = crmId;
+    }
+
+    /// <summary>Marks the row's entries done; the pushed values are what the CRM has now (the base of later collisions).</summary>
+    private void Done(SqliteTransaction transaction, RowChange row, IReadOnlyDictionary<string, object?> pushed)
+    {
+        foreach (var id in row.OutboxIds)
+            _store.Outbox.MarkDone(id, transaction);
+        foreach (var (column, value) in pushed)
+            Execute(transaction, $"INSERT OR REPLACE INTO {ChangeCapture.BaseTable} (table_name, row_id, column_name, old_value) VALUES ($t, $r, $c, $v);",
+                ("$t", row.Table), ("$r", row.RowId), ("$c", column), ("$v", value));
+        Execute(transaction, $"""
+            DELETE FROM {ChangeCapture.BaseTable} WHERE table_name = $t AND row_id = $r
+              AND NOT EXISTS (SELECT 1 FROM crmsync_outbox WHERE table_name = $t AND row_key = $k AND state IN ('Pending', 'InFlight'));
+            """, ("$t", row.Table), ("$r", row.RowId), ("$k", row.LocalKey));
+    }
+
+    private static void ForgetBase(SqliteTransaction transaction, RowChange row) =>
+        Execute(transaction, $"DELETE FROM {ChangeCapture.BaseTable} WHERE table_name = $t AND row_id = $r;", ("$t", row.Table), ("$r", row.RowId));
+
+    /// <summary>Earlier failures of a record that has now been pushed are resolved.</summary>
+    private void ResolveErrors(SqliteTransaction transaction, string objectName, string localKey) =>
+        Execute(transaction, """
+            UPDATE crmsync_error SET resolved_at = $now
+            WHERE error_id = $errorId AND level = 'Record' AND object_name = $object AND local_key = $key AND resolved_at IS NULL;
+            """, ("$now", StoreTime.Format(_store.Time.GetUtcNow())), ("$errorId", ErrorIds.RecordPushFailed), ("$object", objectName), ("$key", localKey));
+
+    private void CommitNothingToDo(List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)> rows)
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        SyncWriteMarker.Begin(transaction, _context.RunId);
+        foreach (var group in rows.GroupBy(r => r.Object?.ObjectName ?? r.Row.Table))
+        {
+            var tally = new OperationTally();
+            foreach (var (row, obj, _, notPushed) in group)
+            {
+                if (obj is not null)
+                    ReportNotPushed(transaction, obj, row, notPushed);
+                foreach (var id in row.OutboxIds)
+                    _store.Outbox.MarkDone(id, transaction);
+                ForgetBase(transaction, row);
+                tally.Skipped++;
+            }
+            _context.Counts.Commit(transaction, group.Key, RunOperation.PushUpdates, tally);
+        }
+        SyncWriteMarker.End(transaction);
+        transaction.Commit();
+        _done += rows.Count;
+    }
+
+    /// <summary>A local edit of a field that is never pushed is reported (a record-level error), not silently dropped.</summary>
+    private void ReportNotPushed(SqliteTransaction transaction, PushedObject obj, RowChange row, IReadOnlyList<(PushedField? Field, string Column, string Reason)> notPushed)
+    {
+        foreach (var (field, column, reason) in notPushed)
+        {
+            var key = (obj.ObjectName, field?.FieldName ?? column);
+            var count = _reportedEdits.GetValueOrDefault(key) + 1;
+            _reportedEdits[key] = count;
+            if (count > _options.MaxReportedEditsPerField)
+                continue;
+            _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.LocalEditNotPushed,
+                $"The local change of {row.Table}.{column} (local row {row.LocalKey}{(row.CrmId is null ? "" : ", " + obj.ObjectName + " " + row.CrmId)}) " +
+                $"is not pushed to the CRM: {reason}. The next change of this field in the CRM overwrites it.",
+                _context.RunId, obj.ObjectName, row.LocalKey, row.CrmId, RunOperation.PushUpdates.ToString()), transaction);
+        }
+    }
+
+    private void ReportEditSummary()
+    {
+        foreach (var ((objectName, field), count) in _reportedEdits)
+            _context.Events.Warning($"{count} local change(s) of {objectName}.{field} were not pushed because the field is not writable by the sync " +
+                                    "(see Get-CrmSyncError, LocalEditNotPushed).", objectName);
+    }
+
+    private static void Execute(SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = transaction.Connection!.Command(transaction, sql);
+        foreach (var (name, value) in parameters)
+            command.With(name, value);
+        command.ExecuteNonQuery();
+    }
+}
