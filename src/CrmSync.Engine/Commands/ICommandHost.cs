@@ -4,7 +4,8 @@ namespace CrmSync.Engine.Commands;
 /// What a command handler may ask of whoever runs it: a PowerShell cmdlet, the crmsync CLI, or a test's fake host.
 /// Handlers are plain C# and never see PowerShell types; the cmdlet maps these calls one to one onto
 /// ShouldProcess / WriteProgress / WriteVerbose / WriteWarning / WriteDebug / WriteObject / WriteError.
-/// Calls are made on the caller's (pipeline) thread only.
+/// A host receives calls on its own (pipeline) thread only: hosts run handlers through <see cref="CommandHostPump"/>,
+/// which lets a handler call from any thread and replays each call, in order, on the thread that started the command.
 /// </summary>
 public interface ICommandHost
 {

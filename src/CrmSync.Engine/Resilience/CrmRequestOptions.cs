@@ -10,6 +10,23 @@ public static class CrmRequestOptions
     /// </summary>
     public static readonly HttpRequestOptionsKey<bool> Idempotent = new("CrmSync.Idempotent");
 
+    /// <summary>
+    /// Set on a SOAP request. SOAP 1.1 answers every fault with HTTP 500 (a wrong password or security token included), so an
+    /// XML 500 is the server's final answer: it is neither retried nor counted by the circuit breaker (retrying a rejected login
+    /// could lock the user out). A 500 without an XML body, 429, 502, 503, 504 and transport failures are still retried.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> Soap = new("CrmSync.Soap");
+
+    /// <summary>Marks the request as a SOAP call (see <see cref="Soap"/>) and returns it.</summary>
+    public static HttpRequestMessage MarkSoap(this HttpRequestMessage request)
+    {
+        request.Options.Set(Soap, true);
+        return request;
+    }
+
+    /// <summary>True when the request is a SOAP call whose HTTP 500 answers are final faults.</summary>
+    public static bool IsSoap(HttpRequestMessage request) => request.Options.TryGetValue(Soap, out var soap) && soap;
+
     /// <summary>Marks the request idempotent and returns it.</summary>
     public static HttpRequestMessage MarkIdempotent(this HttpRequestMessage request)
     {

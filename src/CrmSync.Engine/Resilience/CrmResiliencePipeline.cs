@@ -14,6 +14,7 @@ namespace CrmSync.Engine.Resilience;
 public static class CrmResiliencePipeline
 {
     internal static readonly ResiliencePropertyKey<bool> IdempotentProperty = new("CrmSync.Idempotent");
+    internal static readonly ResiliencePropertyKey<bool> SoapProperty = new("CrmSync.Soap");
     internal static readonly ResiliencePropertyKey<string> RequestDescriptionProperty = new("CrmSync.RequestDescription");
 
     /// <summary>Status codes that are worth another attempt: 420 (Salesforce Edge), 429, 500, 502, 503, 504.</summary>
@@ -44,7 +45,7 @@ public static class CrmResiliencePipeline
                 Delay = options.BaseDelay,
                 MaxDelay = options.MaxDelay,
                 ShouldHandle = args => ValueTask.FromResult(
-                    IsTransient(args.Outcome) && args.Context.Properties.GetValue(IdempotentProperty, false)),
+                    IsTransient(args.Outcome) && !IsSoapFault(args.Outcome, args.Context) && args.Context.Properties.GetValue(IdempotentProperty, false)),
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, timeProvider, options.MaxRetryAfter)),
                 OnRetry = args =>
                 {
@@ -70,7 +71,7 @@ public static class CrmResiliencePipeline
             MinimumThroughput = options.MinimumThroughput,
             SamplingDuration = options.SamplingDuration,
             BreakDuration = options.BreakDuration,
-            ShouldHandle = args => ValueTask.FromResult(IsServerFailure(args.Outcome)),
+            ShouldHandle = args => ValueTask.FromResult(IsServerFailure(args.Outcome) && !IsSoapFault(args.Outcome, args.Context)),
             OnOpened = args =>
             {
                 events?.Report(new CrmClientEvent(CrmEventLevel.Warning, CrmEventKind.CircuitBreaker,
@@ -96,6 +97,15 @@ public static class CrmResiliencePipeline
         null => outcome.Result is { } r && IsTransientStatus(r.StatusCode),
         _ => false,
     };
+
+    /// <summary>
+    /// A SOAP fault: an XML HTTP 500 answer to a SOAP request, the server's final answer (see <see cref="CrmRequestOptions.Soap"/>).
+    /// A 500 with any other body (an HTML error page of a failing server) stays transient.
+    /// </summary>
+    private static bool IsSoapFault(Outcome<HttpResponseMessage> outcome, ResilienceContext context) =>
+        outcome.Exception is null && outcome.Result is { StatusCode: HttpStatusCode.InternalServerError } r
+        && context.Properties.GetValue(SoapProperty, false)
+        && (r.Content.Headers.ContentType?.MediaType?.Contains("xml", StringComparison.OrdinalIgnoreCase) ?? false);
 
     private static bool IsServerFailure(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {

@@ -24,6 +24,7 @@ public sealed class ResilienceHttpHandler : DelegatingHandler
         try
         {
             context.Properties.Set(CrmResiliencePipeline.IdempotentProperty, CrmRequestOptions.IsIdempotent(request));
+            context.Properties.Set(CrmResiliencePipeline.SoapProperty, CrmRequestOptions.IsSoap(request));
             context.Properties.Set(CrmResiliencePipeline.RequestDescriptionProperty,
                 $"{request.Method} {request.RequestUri?.Host}{request.RequestUri?.AbsolutePath}");
             return await _pipeline.ExecuteAsync(

@@ -32,6 +32,27 @@ public sealed class SalesforceClientTests
     }
 
     [Fact]
+    public async Task A_connection_that_breaks_while_the_body_is_read_is_CrmUnreachable()
+    {
+        using var sf = new TestSalesforce().ExpectSoapLogin();
+        sf.Http.Expect(HttpMethod.Get, Data + "sobjects/", _ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new BrokenStream()) });
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() => sf.Client.Schema.ListObjectsAsync(CancellationToken.None));
+        sf.Http.VerifyAllConsumed();
+        Assert.Equal(ErrorIds.CrmUnreachable, ex.ErrorId);
+        Assert.IsType<HttpRequestException>(ex.InnerException); // HttpContent wraps the body's IOException
+    }
+
+    /// <summary>A response body whose connection breaks mid-read (as SocketsHttpHandler's HttpIOException does).</summary>
+    private sealed class BrokenStream : MemoryStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => throw new IOException("The response ended prematurely.");
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromException<int>(new IOException("The response ended prematurely."));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromException<int>(new IOException("The response ended prematurely."));
+    }
+
+    [Fact]
     public async Task Expired_session_logs_in_again_once_and_replays_the_call()
     {
         using var sf = new TestSalesforce().ExpectSoapLogin();

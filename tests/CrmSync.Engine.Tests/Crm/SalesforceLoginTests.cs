@@ -64,6 +64,38 @@ public sealed class SalesforceLoginTests
     }
 
     [Fact]
+    public async Task Invalid_login_fault_is_final_and_never_retried_even_with_retries_on()
+    {
+        // SOAP reports every fault as HTTP 500; retrying a wrong password would only risk locking the user out.
+        using var sf = new TestSalesforce(resilience: new CrmSync.Engine.Resilience.CrmResilienceOptions { MaxRetryAttempts = 3 });
+        sf.Http.Expect(HttpMethod.Post, "https://login.salesforce.com/services/Soap/u/59.0", HttpStatusCode.InternalServerError,
+            Fixtures.Text("soap-login-fault-invalid-login.xml"), "text/xml");
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() => sf.Client.Session.LoginAsync(CancellationToken.None));
+        sf.Http.VerifyAllConsumed();
+        Assert.Equal(ErrorIds.InvalidCredentials, ex.ErrorId);
+        Assert.Single(sf.Http.Requests);
+        Assert.DoesNotContain(sf.Events.Items, e => e.Kind is CrmEventKind.Retry or CrmEventKind.Throttled);
+    }
+
+    [Fact]
+    public async Task A_login_500_that_is_not_a_SOAP_fault_is_still_retried()
+    {
+        using var sf = new TestSalesforce(resilience: new CrmSync.Engine.Resilience.CrmResilienceOptions
+        {
+            MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromSeconds(1), UseJitter = false,
+        });
+        sf.Http.Expect(HttpMethod.Post, "https://login.salesforce.com/services/Soap/u/59.0", HttpStatusCode.InternalServerError,
+            "<html><body>Service temporarily broken</body></html>", "text/html");
+        sf.ExpectSoapLogin();
+        var login = sf.Client.Session.LoginAsync(CancellationToken.None);
+        await sf.Time.WaitForPendingTimerAsync(TimeSpan.FromSeconds(1));
+        sf.Time.Advance(TimeSpan.FromSeconds(1));
+        var identity = await login;
+        sf.Http.VerifyAllConsumed();
+        Assert.Equal("005i0000002MUqLAAW", identity.UserId);
+    }
+
+    [Fact]
     public async Task OAuth_password_grant_sends_consumer_key_secret_and_password_with_token()
     {
         using var sf = new TestSalesforce(s => Copy(s, method: CrmAuthMethod.OAuthPassword, clientId: "3MVG9 key", clientSecret: "s3cr=t"));

@@ -129,7 +129,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
             using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/xml") { CharSet = "UTF-8" };
             request.Headers.Add("SOAPAction", "login");
-            request.MarkIdempotent();
+            request.MarkIdempotent().MarkSoap(); // a login fault (wrong password) is HTTP 500: final, never retried
             using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             return SalesforceLogin.ParseSoapLoginResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, _loginUrl);

@@ -1,0 +1,161 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, packages and demonstrates CrmSync: a thin dispatcher over the dotnet commands that CI runs.
+
+.DESCRIPTION
+    Build    dotnet build CrmSync.sln -c Release (which also stages the module in out/CrmSync/<version>/).
+    Test     Build, then the test command README.md gives (dotnet test), Pester on tests/pester when Pester 5 is
+             installed, and the npm conformance tests when tests/conformance/package.json exists.
+    Package  Build, then zip the staged module folder to out/CrmSync-<version>.zip.
+    Demo     Build, then show a profile's status with crmsync and with the module. Until Start-CrmSync arrives this
+             is all CrmSync can demonstrate: it creates a never-synced profile 'demo' in out/demo-home (never in your
+             own data folder) and shows its status (NotStarted).
+    Clean    dotnet clean, and remove out/ and TestResults/.
+
+.EXAMPLE
+    ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$root = $PSScriptRoot
+$solution = Join-Path $root 'CrmSync.sln'
+$version = (Import-PowerShellDataFile (Join-Path $root 'CrmSync.psd1')).ModuleVersion
+$staged = Join-Path $root 'out' 'CrmSync' $version
+
+function Invoke-Dotnet {
+    # The arguments are one array, so that '-c' or '--' reach dotnet untouched by PowerShell's parameter binder.
+    param([Parameter(Mandatory)] [string[]] $Arguments)
+    Write-Host "dotnet $($Arguments -join ' ')" -ForegroundColor Cyan
+    & dotnet @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($Arguments[0]) failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    Invoke-Dotnet @('build', $solution, '-c', $Configuration)
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $failures = @()
+
+    # The one dotnet test command README.md states (CI runs the same one).
+    $testArguments = @('test', $solution, '-c', $Configuration, '--no-build', '--logger', 'trx',
+        '--results-directory', (Join-Path $root 'TestResults' 'local'), '--blame-hang-timeout', '10m')
+    Write-Host "dotnet $($testArguments -join ' ')" -ForegroundColor Cyan
+    & dotnet @testArguments
+    if ($LASTEXITCODE -ne 0) { $failures += 'dotnet test' }
+
+    $pester = Get-Module -ListAvailable Pester | Where-Object Version -GE ([version]'5.0') | Sort-Object Version -Descending | Select-Object -First 1
+    if ($pester) {
+        Import-Module $pester
+        $config = New-PesterConfiguration
+        $config.Run.Path = Join-Path $root 'tests' 'pester'
+        $config.Run.PassThru = $true
+        $config.Output.Verbosity = 'Detailed'
+        $result = Invoke-Pester -Configuration $config
+        if ($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount -gt 0) { $failures += 'Pester' }
+    }
+    else {
+        Write-Warning 'Pester 5 is not installed (Install-Module Pester -MinimumVersion 5.0 -Scope CurrentUser); the Pester tests were skipped.'
+    }
+
+    $conformance = Join-Path $root 'tests' 'conformance'
+    if ((Test-Path (Join-Path $conformance 'package.json')) -and -not (Get-Command npm -ErrorAction SilentlyContinue)) {
+        $failures += 'npm conformance tests (npm is not installed)'
+    }
+    elseif (Test-Path (Join-Path $conformance 'package.json')) {
+        Push-Location $conformance
+        try {
+            & npm ci --no-audit --no-fund
+            if ($LASTEXITCODE -ne 0) { & npm install --no-audit --no-fund }
+            & npm test
+            if ($LASTEXITCODE -ne 0) { $failures += 'npm conformance tests' }
+        }
+        finally { Pop-Location }
+    }
+
+    if ($failures) { throw "Failed: $($failures -join ', ')." }
+    Write-Host 'All tests passed.' -ForegroundColor Green
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $zip = Join-Path $root 'out' "CrmSync-$version.zip"
+    # The zip holds CrmSync/<version>/..., ready to extract into a folder on PSModulePath; only this version.
+    $layout = Join-Path ([System.IO.Path]::GetTempPath()) ("crmsync-package-" + [guid]::NewGuid().ToString('n'))
+    try {
+        $target = Join-Path $layout 'CrmSync' $version
+        New-Item -ItemType Directory -Path $target -Force | Out-Null
+        Copy-Item -Path (Join-Path $staged '*') -Destination $target -Recurse
+        Compress-Archive -Path (Join-Path $layout 'CrmSync') -DestinationPath $zip -Force
+    }
+    finally {
+        Remove-Item -LiteralPath $layout -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    Write-Host "Packaged $staged as $zip"
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $demoHome = Join-Path $root 'out' 'demo-home'
+    $savedHome = $env:CRMSYNC_HOME
+    $env:CRMSYNC_HOME = $demoHome
+    try {
+        # The module runs in a child pwsh, so this session never holds the staged DLLs open (a later build can replace them).
+        $pwsh = (Get-Process -Id $PID).Path
+        & $pwsh -NoLogo -NoProfile -NonInteractive -Command {
+            param([string] $Staged, [string] $DemoHome)
+            $ErrorActionPreference = 'Stop'
+            Import-Module (Join-Path $Staged 'CrmSync.psd1')
+            if (-not (Test-Path (Join-Path $DemoHome 'profiles' 'demo.db'))) {
+                # Connect-CrmSync is not there yet: create the never-synced profile through the engine, as it will.
+                Add-Type -Path (Join-Path $Staged 'CrmSync.Engine.dll')
+                $locator = [CrmSync.Engine.Connections.ProfileLocator]::new([CrmSync.Engine.Connections.CrmSyncPaths]::new($DemoHome))
+                $json = @{ Name = 'demo'; Crm = [int][CrmSync.Engine.Crm.CrmKind]::Salesforce; LoginUrl = 'https://login.salesforce.com'; UserName = 'demo.sync.user@example.com' } |
+                    ConvertTo-Json -Compress
+                $info = [System.Text.Json.JsonSerializer]::Deserialize($json, [CrmSync.Engine.Store.ProfileInfo], [System.Text.Json.JsonSerializerOptions]::new())
+                [CrmSync.Engine.Connections.ProfileStore]::new($locator, $null).Create($info, [NullString]::Value).Dispose()
+                Write-Host "Created the never-synced profile 'demo' in $DemoHome"
+            }
+            Write-Host "`n> Get-CrmSyncStatus -Profile demo" -ForegroundColor Cyan
+            Get-CrmSyncStatus -Profile demo | Format-Table -AutoSize | Out-String | Write-Host
+        } -args $staged, $demoHome
+        if ($LASTEXITCODE -ne 0) { throw "The PowerShell part of the demo failed (exit code $LASTEXITCODE)." }
+
+        Write-Host "`n> crmsync status --profile demo" -ForegroundColor Cyan
+        Invoke-Dotnet @('run', '--project', (Join-Path $root 'src' 'CrmSync.Cli'), '-c', $Configuration, '--no-build', '--', 'status', '--profile', 'demo')
+
+        Write-Host "`nThe full demo (CRM emulator, Sync-CrmField, Start-CrmSync) arrives with Start-CrmSync."
+    }
+    finally {
+        $env:CRMSYNC_HOME = $savedHome
+    }
+}
+
+function Invoke-Clean {
+    Invoke-Dotnet @('clean', $solution, '-c', $Configuration)
+    foreach ($folder in 'out', 'TestResults') {
+        $path = Join-Path $root $folder
+        if (Test-Path $path) { Remove-Item -LiteralPath $path -Recurse -Force }
+    }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Package' { Invoke-Package }
+    'Demo' { Invoke-Demo }
+    'Clean' { Invoke-Clean }
+}

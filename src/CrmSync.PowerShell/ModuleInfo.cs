@@ -1,1 +1,0 @@
-namespace CrmSync.PowerShell; internal static class ModuleInfo { }

@@ -1,0 +1,40 @@
+using CrmSync.Engine.Crm;
+
+namespace CrmSync.Benchmarks.Infrastructure;
+
+/// <summary>
+/// Counts the HTTP requests the CRM client really sends (its <see cref="CrmEventKind.Request"/> events, retries included),
+/// split into logins (SOAP/OAuth: not counted by Salesforce's API allowance), sObject Collections writes (the push) and
+/// everything else (queries, composite, bulk, describes).
+/// </summary>
+internal sealed class RequestTally : IProgress<CrmClientEvent>
+{
+    private long _logins;
+    private long _collections;
+    private long _other;
+
+    public readonly record struct Snapshot(long Logins, long Collections, long Other)
+    {
+        /// <summary>Requests that count against the CRM's API allowance (everything but logins).</summary>
+        public long Api => Collections + Other;
+        public long All => Logins + Collections + Other;
+
+        public static Snapshot operator -(Snapshot a, Snapshot b) => new(a.Logins - b.Logins, a.Collections - b.Collections, a.Other - b.Other);
+    }
+
+    public Snapshot Take() => new(Interlocked.Read(ref _logins), Interlocked.Read(ref _collections), Interlocked.Read(ref _other));
+
+    public void Report(CrmClientEvent value)
+    {
+        if (value.Kind != CrmEventKind.Request)
+            return;
+        // "METHOD host/path -> status"
+        var message = value.Message;
+        if (message.Contains("/services/Soap/", StringComparison.Ordinal) || message.Contains("/services/oauth2/", StringComparison.Ordinal))
+            Interlocked.Increment(ref _logins);
+        else if (message.Contains("/composite/sobjects", StringComparison.Ordinal))
+            Interlocked.Increment(ref _collections);
+        else
+            Interlocked.Increment(ref _other);
+    }
+}

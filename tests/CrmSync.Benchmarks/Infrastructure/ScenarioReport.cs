@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace CrmSync.Benchmarks.Infrastructure;
+
+/// <summary>Prints a scenario's figures as aligned "name: value" lines, with the machine they were measured on.</summary>
+internal sealed class ScenarioReport(string title)
+{
+    private readonly List<(string Name, string Value)> _lines = [];
+
+    public ScenarioReport Add(string name, string value)
+    {
+        _lines.Add((name, value));
+        return this;
+    }
+
+    public ScenarioReport Add(string name, long value) => Add(name, value.ToString("N0", CultureInfo.InvariantCulture));
+
+    public ScenarioReport Add(string name, double value, string format = "N0") => Add(name, value.ToString(format, CultureInfo.InvariantCulture));
+
+    public void Print()
+    {
+        Console.WriteLine();
+        Console.WriteLine($"== {title} ==");
+        var width = _lines.Max(l => l.Name.Length);
+        foreach (var (name, value) in _lines)
+            Console.WriteLine($"  {name.PadRight(width)} : {value}");
+        Console.WriteLine();
+    }
+
+    public static string Megabytes(long bytes) => (bytes / 1024.0 / 1024.0).ToString("N1", CultureInfo.InvariantCulture) + " MB";
+
+    public static string Seconds(TimeSpan duration) => duration.TotalSeconds.ToString("N3", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>Cores, memory, runtime and date, for docs/benchmarks.md.</summary>
+    public static string Machine()
+    {
+        var memory = "?";
+        try
+        {
+            var total = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+            if (total is not null)
+                memory = (long.Parse(total[9..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0 / 1024.0).ToString("N1", CultureInfo.InvariantCulture) + " GB";
+        }
+        catch (IOException)
+        {
+        }
+        return $"{Environment.ProcessorCount} cores, {memory} RAM, {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.FrameworkDescription}, " +
+               $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC";
+    }
+
+    /// <summary>This process's peak resident set over its whole life (Linux VmHWM; Process.PeakWorkingSet64).</summary>
+    public static long ProcessPeakWorkingSet()
+    {
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return self.PeakWorkingSet64;
+    }
+}
