@@ -66,6 +66,8 @@ internal sealed class FakeTimeProvider : TimeProvider
                     _offset = target - _base.GetUtcNow();
                     return;
                 }
+                // Time reaches the timer before it fires, so a timer its callback (or another thread) creates meanwhile is due later.
+                if (due.DueAt > _base.GetUtcNow() + _offset) _offset = due.DueAt - _base.GetUtcNow();
                 due.Fired(due.DueAt);
             }
             due.Invoke();
