@@ -17,6 +17,9 @@ public sealed partial class FileSecretStore : ISecretStore
 {
     private const string FileFormat = "crmsync-secrets/1";
 
+    /// <summary>How long a save waits for another process holding the profile's secret file lock.</summary>
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(10);
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly ISecretProtector _protector;
     private readonly object _gate = new();
@@ -57,6 +60,7 @@ public sealed partial class FileSecretStore : ISecretStore
             var entry = _protector.Protect(plaintext.AsSpan(0, length), AssociatedData(profile, name));
             lock (_gate)
             {
+                using var fileLock = AcquireFileLock(path);
                 var file = ReadFile(path, profile) ?? new SecretFileContent { Format = FileFormat, Protection = Protection };
                 file.Secrets[name] = entry;
                 WriteFile(path, file);
@@ -121,9 +125,69 @@ public sealed partial class FileSecretStore : ISecretStore
         {
             if (!File.Exists(path))
                 return false;
+            using var fileLock = AcquireFileLock(path);
+            if (!File.Exists(path))
+                return false;
             File.Delete(path);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Serialises the read-modify-write of <paramref name="path"/> across processes: an exclusive handle (FileShare.None;
+    /// on Unix an advisory flock) on <c>&lt;path&gt;.lock</c>, created empty and owner-only, retried with a short backoff
+    /// for at most <see cref="LockWait"/>. The lock file is left in place: deleting it while another process waits on it
+    /// would let two writers hold "the" lock at once.
+    /// </summary>
+    private static FileStream AcquireFileLock(string path)
+    {
+        var lockPath = path + ".lock";
+        var folder = EnsureFolder(path);
+        var started = Environment.TickCount64;
+        var backoff = 2;
+        while (true)
+        {
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows())
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                return new FileStream(lockPath, options);
+            }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+            {
+                if (Environment.TickCount64 - started >= (long)LockWait.TotalMilliseconds)
+                    throw new CrmSyncException(ErrorIds.SecretStoreUnreadable, ErrorKind.ResourceBusy,
+                        $"The secret file {path} stayed locked by another CrmSync process for {LockWait.TotalSeconds:0} seconds.",
+                        $"Wait for the other Connect-CrmSync to finish, or remove {lockPath} if no CrmSync process is running.", path, e);
+                Thread.Sleep(backoff);
+                backoff = Math.Min(backoff * 2, 50);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new CrmSyncException(ErrorIds.SecretStoreUnreadable, ErrorKind.WriteError,
+                    $"The lock file {lockPath} cannot be opened: {e.Message}", $"Make sure you can write to {folder}.", path, e);
+            }
+        }
+    }
+
+    /// <summary>Creates the secrets folder if missing (owner-only on Unix) and returns it.</summary>
+    private static string EnsureFolder(string path)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        try
+        {
+            if (OperatingSystem.IsWindows())
+                Directory.CreateDirectory(folder);
+            else
+                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CrmSyncException(ErrorIds.SecretStoreUnreadable, ErrorKind.WriteError,
+                $"The secrets folder {folder} cannot be created: {e.Message}", $"Make sure you can write to {Path.GetDirectoryName(folder)}.", folder, e);
+        }
+        return folder;
     }
 
     private static void ValidateName(string name)
@@ -143,8 +207,12 @@ public sealed partial class FileSecretStore : ISecretStore
         SecretFileContent? file;
         try
         {
-            using var stream = File.OpenRead(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             file = JsonSerializer.Deserialize<SecretFileContent>(stream, Json);
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // deleted by another process since the check
         }
         catch (JsonException e)
         {

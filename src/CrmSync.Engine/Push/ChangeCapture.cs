@@ -25,7 +25,7 @@ namespace CrmSync.Engine.Push;
 /// </summary>
 public static class ChangeCapture
 {
-    /// <summary>The table of the values columns had before their first unpushed local change.</summary>
+    /// <summary>The table of the values columns had before their first unpushed local change (created by the store's migrations).</summary>
     public const string BaseTable = "crmsync_capture_base";
 
     private const string Now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -42,18 +42,8 @@ public static class ChangeCapture
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(map);
-        SyncWriteMarker.EnsureCreated(store);
         using var connection = store.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        Execute(connection, transaction, $"""
-            CREATE TABLE IF NOT EXISTS {BaseTable} (
-                table_name   TEXT    NOT NULL,
-                row_id       INTEGER NOT NULL,
-                column_name  TEXT    NOT NULL,
-                old_value,
-                PRIMARY KEY (table_name, row_id, column_name)
-            );
-            """);
         var created = 0;
         foreach (var (table, columns) in map.TableColumns)
         {

@@ -28,7 +28,8 @@ public sealed record FieldSyncResult(
 /// <summary>
 /// Applies a <see cref="FieldSyncPlan"/>: when it creates anything, first a <c>VACUUM INTO</c> backup next to the database
 /// (<c>&lt;db&gt;.backup-&lt;yyyyMMddTHHmmssZ&gt;.db</c>), then ONE transaction that creates the tables with their system
-/// columns (<see cref="SystemColumns"/>), appends the catalog rows, adds their columns (only CREATE TABLE, ALTER TABLE
+/// columns (<see cref="SystemColumns"/>, through <see cref="SchemaWriter.CreateTableIfMissing"/>, the one code path that
+/// creates synced tables), appends the catalog rows, adds their columns (only CREATE TABLE, ALTER TABLE
 /// ADD COLUMN and CREATE INDEX; column names only from catalog rows), marks orphaned fields and type changes, writes the
 /// default mappings of new fields (also after the mappings are locked), stores the exclusion patterns and the field labels.
 /// Nothing is ever dropped. The plan is re-computed inside the transaction; if the database changed since the plan was
@@ -65,8 +66,8 @@ public sealed class FieldSyncApplier
             var tablesCreated = new List<string>();
             foreach (var table in plan.Tables.Where(t => !t.Exists))
             {
-                CreateTable(connection, tx, table);
-                tablesCreated.Add(table.Name);
+                if (_store.SchemaWriter.CreateTableIfMissing(tx, table.Name, SystemColumns.For(table.IsPerson, table.IsTwoWay)))
+                    tablesCreated.Add(table.Name);
             }
 
             var catalogued = 0;
@@ -95,13 +96,13 @@ public sealed class FieldSyncApplier
                             typeChanges++;
                         break;
                     case FieldPlanAction.Restored:
-                        Restore(connection, tx, entry);
-                        restored++;
+                        if (_store.FieldCatalog.MarkRestored(entry.ObjectName, entry.FieldName, tx))
+                            restored++;
                         if (entry.CreatedAsType is not null)
                             _store.FieldCatalog.MarkTypeReplaced(entry.ObjectName, entry.FieldName, entry.NativeType, tx);
                         break;
                     case FieldPlanAction.Exists:
-                        ClearReplacedType(connection, tx, entry);
+                        _store.FieldCatalog.ClearReplacedType(entry.ObjectName, entry.FieldName, tx);
                         break;
                 }
                 if (entry.NeedsDefaultMapping && entry.Column is not null)
@@ -143,14 +144,6 @@ public sealed class FieldSyncApplier
         return path;
     }
 
-    private static void CreateTable(SqliteConnection connection, SqliteTransaction tx, PlannedTable table)
-    {
-        var name = QuoteTable(table.Name);
-        using var command = connection.Command(tx,
-            $"CREATE TABLE IF NOT EXISTS {name} ({string.Join(", ", SystemColumns.DefinitionsFor(table.IsPerson, table.IsTwoWay))});");
-        command.ExecuteNonQuery();
-    }
-
     private void CreateIndexes(SqliteConnection connection, SqliteTransaction tx, FieldSyncPlan plan)
     {
         foreach (var table in plan.Tables.Where(t => t.IsPerson))
@@ -166,10 +159,6 @@ public sealed class FieldSyncApplier
 
     private static void SaveLabels(SqliteConnection connection, SqliteTransaction tx, FieldSyncPlan plan)
     {
-        Execute(connection, tx, $"""
-            CREATE TABLE IF NOT EXISTS {FieldSyncState.LabelTable} (
-                object_name TEXT NOT NULL, field_name TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (object_name, field_name));
-            """);
         foreach (var entry in plan.Entries.Where(e => e.Column is not null && e.Action != FieldPlanAction.Orphaned))
         {
             using var command = connection.Command(tx, $"""
@@ -178,22 +167,6 @@ public sealed class FieldSyncApplier
                 """).With("$object", entry.ObjectName).With("$field", entry.FieldName).With("$label", entry.Label);
             command.ExecuteNonQuery();
         }
-    }
-
-    private static void Restore(SqliteConnection connection, SqliteTransaction tx, FieldPlanEntry entry)
-    {
-        using var command = connection.Command(tx, """
-            UPDATE crmsync_field_catalog SET is_orphaned = 0, orphaned_at = NULL WHERE object_name = $object AND field_name = $field;
-            """).With("$object", entry.ObjectName).With("$field", entry.FieldName);
-        command.ExecuteNonQuery();
-    }
-
-    private static void ClearReplacedType(SqliteConnection connection, SqliteTransaction tx, FieldPlanEntry entry)
-    {
-        using var command = connection.Command(tx, """
-            UPDATE crmsync_field_catalog SET replaced_type = NULL WHERE object_name = $object AND field_name = $field;
-            """).With("$object", entry.ObjectName).With("$field", entry.FieldName);
-        command.ExecuteNonQuery();
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction tx, string sql)

@@ -16,7 +16,7 @@ public sealed record FieldSyncState(
     IReadOnlyDictionary<string, string> Labels,
     FieldExclusionSet StoredExclusions)
 {
-    /// <summary>The table keeping the last known label of each catalogued field, for rename detection and display.</summary>
+    /// <summary>The table keeping the last known label of each catalogued field, for rename detection and display (created by the store's migrations).</summary>
     internal const string LabelTable = "crmsync_schema_field_label";
 
     /// <summary>An empty database.</summary>
@@ -41,13 +41,10 @@ public sealed record FieldSyncState(
                 while (reader.Read())
                     names.Add(reader.GetString(0));
             var known = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (names.Contains(LabelTable))
-            {
-                using var command = connection.Command(tx, $"SELECT object_name, field_name, label FROM {LabelTable};");
-                using var reader = command.ExecuteReader();
+            using (var command = connection.Command(tx, $"SELECT object_name, field_name, label FROM {LabelTable};"))
+            using (var reader = command.ExecuteReader())
                 while (reader.Read())
                     known[LabelKey(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
-            }
             return (names, known);
         });
         return new FieldSyncState(catalog, mappings, tables, labels, FieldExclusionSet.FromSettingsJson(profile.SettingsJson));

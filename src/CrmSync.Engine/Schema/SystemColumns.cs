@@ -1,3 +1,5 @@
+using CrmSync.Engine.Store;
+
 namespace CrmSync.Engine.Schema;
 
 /// <summary>
@@ -31,31 +33,6 @@ public static class SystemColumns
     /// <summary>person: when the row was last changed locally (ISO-8601 UTC).</summary>
     public const string LocalUpdatedAt = "_local_updated_at";
 
-    /// <summary>The column definitions every synced table starts with.</summary>
-    internal static IReadOnlyList<string> Common { get; } =
-    [
-        $"\"{RowId}\" INTEGER PRIMARY KEY",
-        $"\"{CrmId}\" TEXT COLLATE BINARY UNIQUE",
-        $"\"{CrmIsDeleted}\" INTEGER NOT NULL DEFAULT 0 CHECK (\"{CrmIsDeleted}\" IN (0, 1))",
-        $"\"{CrmModstamp}\" TEXT",
-        $"\"{CrmCreatedDate}\" TEXT",
-        $"\"{SyncedAt}\" TEXT",
-    ];
-
-    /// <summary>The extra column definitions of the person table.</summary>
-    internal static IReadOnlyList<string> PersonExtra { get; } =
-    [
-        $"\"{CrmType}\" TEXT CHECK (\"{CrmType}\" IN ('Lead', 'Contact') OR \"{CrmType}\" IS NULL)",
-        $"\"{ClientKey}\" TEXT UNIQUE",
-        $"\"{MergedInto}\" TEXT",
-        $"\"{ConvertedFromLeadId}\" TEXT",
-        $"\"{LocalCreatedAt}\" TEXT",
-        $"\"{LocalUpdatedAt}\" TEXT",
-    ];
-
-    /// <summary>The extra column definitions of the other two-way tables (campaign, campaign_member).</summary>
-    internal static IReadOnlyList<string> TwoWayExtra { get; } = [$"\"{ClientKey}\" TEXT UNIQUE"];
-
     /// <summary>The names of the system columns of a table of the given kind, in table order.</summary>
     public static IReadOnlyList<string> NamesFor(bool isPerson, bool isTwoWay)
     {
@@ -67,7 +44,32 @@ public static class SystemColumns
         return names;
     }
 
-    /// <summary>The column definitions of a table of the given kind.</summary>
-    internal static IReadOnlyList<string> DefinitionsFor(bool isPerson, bool isTwoWay) =>
+    /// <summary>The system columns every synced table starts with.</summary>
+    private static IReadOnlyList<SystemColumn> Common { get; } =
+    [
+        new(RowId, SqliteColumnType.Integer, PrimaryKey: true),
+        new(CrmId, SqliteColumnType.Text) { Unique = true },
+        new(CrmIsDeleted, SqliteColumnType.Integer) { IsFlag = true },
+        new(CrmModstamp, SqliteColumnType.Text),
+        new(CrmCreatedDate, SqliteColumnType.Text),
+        new(SyncedAt, SqliteColumnType.Text),
+    ];
+
+    /// <summary>The extra system columns of the person table.</summary>
+    private static IReadOnlyList<SystemColumn> PersonExtra { get; } =
+    [
+        new(CrmType, SqliteColumnType.Text) { AllowedValues = ["Lead", "Contact"] },
+        new(ClientKey, SqliteColumnType.Text) { Unique = true },
+        new(MergedInto, SqliteColumnType.Text),
+        new(ConvertedFromLeadId, SqliteColumnType.Text),
+        new(LocalCreatedAt, SqliteColumnType.Text),
+        new(LocalUpdatedAt, SqliteColumnType.Text),
+    ];
+
+    /// <summary>The extra system columns of the other two-way tables (campaign, campaign_member).</summary>
+    private static IReadOnlyList<SystemColumn> TwoWayExtra { get; } = [new(ClientKey, SqliteColumnType.Text) { Unique = true }];
+
+    /// <summary>The system columns of a table of the given kind, in table order, for <see cref="SchemaWriter.CreateTableIfMissing"/>.</summary>
+    public static IReadOnlyList<SystemColumn> For(bool isPerson, bool isTwoWay) =>
         isPerson ? [.. Common, .. PersonExtra] : isTwoWay ? [.. Common, .. TwoWayExtra] : Common;
 }

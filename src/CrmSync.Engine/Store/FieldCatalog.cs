@@ -132,6 +132,34 @@ public sealed class FieldCatalog
             return command.ExecuteNonQuery() == 1;
         });
 
+    /// <summary>
+    /// A field marked orphaned that the CRM shows again syncs again: clears the orphaned flag and time (the row and its
+    /// column were kept all along). False when the field is not catalogued or not orphaned.
+    /// </summary>
+    public bool MarkRestored(string objectName, string fieldName, SqliteTransaction? transaction = null) =>
+        _store.Write(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, """
+                UPDATE crmsync_field_catalog SET is_orphaned = 0, orphaned_at = NULL
+                WHERE object_name = $object AND field_name = $field AND is_orphaned = 1;
+                """).With("$object", objectName).With("$field", fieldName);
+            return command.ExecuteNonQuery() == 1;
+        });
+
+    /// <summary>
+    /// The CRM reports the field's original type again: forgets the recorded type change (<see cref="MarkTypeReplaced"/>).
+    /// The created type itself never changes. False when the field is not catalogued or has no recorded type change.
+    /// </summary>
+    public bool ClearReplacedType(string objectName, string fieldName, SqliteTransaction? transaction = null) =>
+        _store.Write(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, """
+                UPDATE crmsync_field_catalog SET replaced_type = NULL
+                WHERE object_name = $object AND field_name = $field AND replaced_type IS NOT NULL;
+                """).With("$object", objectName).With("$field", fieldName);
+            return command.ExecuteNonQuery() == 1;
+        });
+
     /// <summary>The catalogued field, or null.</summary>
     public FieldCatalogEntry? Find(string objectName, string fieldName, SqliteTransaction? transaction = null) =>
         Query(transaction, "WHERE object_name = $object AND field_name = $field", c => c.With("$object", objectName).With("$field", fieldName))

@@ -2,8 +2,29 @@ using Microsoft.Data.Sqlite;
 
 namespace CrmSync.Engine.Store;
 
-/// <summary>A system column of a synced table (CRM id, CRM type, modification stamp, ...).</summary>
-public sealed record SystemColumn(string Name, SqliteColumnType Type, bool PrimaryKey = false, bool NotNull = false);
+/// <summary>
+/// A system column of a synced table (CRM id, CRM type, modification stamp, ...). Its name is a system column name
+/// (<see cref="SqlIdentifier.IsValidSystemColumn"/>, e.g. <c>_crm_id</c>) or a plain identifier; constraints are flags,
+/// never SQL text.
+/// </summary>
+/// <param name="Name">The column name.</param>
+/// <param name="Type">The storage class.</param>
+/// <param name="PrimaryKey">The table's primary key (an INTEGER one is the rowid).</param>
+/// <param name="NotNull">NOT NULL.</param>
+public sealed record SystemColumn(string Name, SqliteColumnType Type, bool PrimaryKey = false, bool NotNull = false)
+{
+    /// <summary>UNIQUE; a unique TEXT column compares case-sensitively (<c>COLLATE BINARY</c>, spelled out).</summary>
+    public bool Unique { get; init; }
+
+    /// <summary>A 0/1 flag: INTEGER NOT NULL DEFAULT 0 CHECK (column IN (0, 1)).</summary>
+    public bool IsFlag { get; init; }
+
+    /// <summary>
+    /// The only values a TEXT column may hold (CHECK IN; NULL too unless <see cref="NotNull"/>); each is 1 to 64 letters,
+    /// digits or '_'. Null allows any value.
+    /// </summary>
+    public IReadOnlyList<string>? AllowedValues { get; init; }
+}
 
 /// <summary>
 /// Creates the synced object tables and their columns. It only ever issues <c>CREATE TABLE</c> and
@@ -32,13 +53,15 @@ public sealed class SchemaWriter
         if (systemColumns.Count(c => c.PrimaryKey) > 1)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 $"Table {tableName} may have one primary key column.", "Mark one system column as the primary key.", tableName);
+        var columns = systemColumns.Select(c => ColumnDefinition(tableName, c)).ToList();
+        if (systemColumns.Select(c => c.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != systemColumns.Count)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                $"Table {tableName} names a system column twice.", "Give each system column once.", tableName);
 
         return _store.Write(transaction, (connection, tx) =>
         {
             if (TableExists(connection, tx, tableName))
                 return false;
-            var columns = systemColumns.Select(c =>
-                $"{SqlIdentifier.Quote(c.Name)} {TypeName(c.Type)}{(c.PrimaryKey ? " PRIMARY KEY" : "")}{(c.NotNull && !c.PrimaryKey ? " NOT NULL" : "")}");
             using var command = connection.Command(tx, $"CREATE TABLE {table} ({string.Join(", ", columns)});");
             command.ExecuteNonQuery();
             return true;
@@ -93,6 +116,40 @@ public sealed class SchemaWriter
             .With("$table", tableName);
         return (long)command.ExecuteScalar()! > 0;
     }
+
+    /// <summary>The column definition of a system column: every name checked and quoted, every constraint from a flag.</summary>
+    private static string ColumnDefinition(string tableName, SystemColumn column)
+    {
+        ArgumentNullException.ThrowIfNull(column);
+        var name = SqlIdentifier.IsValidSystemColumn(column.Name) ? SqlIdentifier.QuoteSystemColumn(column.Name) : SqlIdentifier.Quote(column.Name);
+        if (column.IsFlag && (column.Type != SqliteColumnType.Integer || column.PrimaryKey || column.AllowedValues is not null))
+            throw Invalid(tableName, column, "a flag column is a plain INTEGER column");
+        if (column.AllowedValues is { } allowed && (column.Type != SqliteColumnType.Text || column.PrimaryKey || allowed.Count == 0
+                || allowed.Any(v => v is null || v.Length is 0 or > 64 || !v.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_'))))
+            throw Invalid(tableName, column, "allowed values belong to a TEXT column and are 1 to 64 letters, digits or '_'");
+
+        var sql = new System.Text.StringBuilder($"{name} {TypeName(column.Type)}");
+        if (column.Unique && column.Type == SqliteColumnType.Text)
+            sql.Append(" COLLATE BINARY");
+        if (column.PrimaryKey)
+            sql.Append(" PRIMARY KEY");
+        else
+        {
+            if (column.NotNull || column.IsFlag)
+                sql.Append(" NOT NULL");
+            if (column.IsFlag)
+                sql.Append($" DEFAULT 0 CHECK ({name} IN (0, 1))");
+            if (column.Unique)
+                sql.Append(" UNIQUE");
+            if (column.AllowedValues is { } values)
+                sql.Append($" CHECK ({name} IN ({string.Join(", ", values.Select(v => "'" + v + "'"))}){(column.NotNull ? "" : $" OR {name} IS NULL")})");
+        }
+        return sql.ToString();
+    }
+
+    private static CrmSyncException Invalid(string tableName, SystemColumn column, string reason) =>
+        new(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+            $"The system column {column.Name} of table {tableName} is not valid: {reason}.", "Fix the system column definition.", tableName);
 
     private static string QuoteSyncedTable(string tableName)
     {

@@ -202,6 +202,30 @@ internal static class StoreMigrations
             expires_at    TEXT    NOT NULL
         );
         """,
+
+        // 2: system tables that earlier code created on first use (Sync-CrmField, the first cycle, the first push). IF NOT
+        // EXISTS because a database from before this migration may already have them, with these same definitions.
+        """
+        CREATE TABLE IF NOT EXISTS crmsync_sync_writer (
+            id      INTEGER PRIMARY KEY CHECK (id = 1),
+            run_id  INTEGER,
+            since   TEXT NOT NULL
+        );
+        DELETE FROM crmsync_sync_writer;
+
+        CREATE TABLE IF NOT EXISTS crmsync_capture_base (
+            table_name   TEXT    NOT NULL,
+            row_id       INTEGER NOT NULL,
+            column_name  TEXT    NOT NULL,
+            old_value,
+            PRIMARY KEY (table_name, row_id, column_name)
+        );
+
+        CREATE TABLE IF NOT EXISTS crmsync_schema_field_label (
+            object_name TEXT NOT NULL, field_name TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (object_name, field_name));
+
+        CREATE INDEX IF NOT EXISTS crmsync_error_occurred ON crmsync_error (occurred_at);
+        """,
     ];
 
     /// <summary>The schema version this code writes (the number of migrations).</summary>

@@ -25,7 +25,7 @@ public sealed record SyncOptions
     public int PageSize { get; init; } = 2000;
 
     /// <summary>Records per page of bulk results.</summary>
-    public int BulkPageSize { get; init; } = 50_000;
+    public int BulkPageSize { get; init; } = 10_000;
 
     /// <summary>How far before the watermark incremental reads look again (clock skew, commit lag, equal stamps).</summary>
     public TimeSpan Overlap { get; init; } = TimeSpan.FromMinutes(5);
@@ -51,6 +51,12 @@ public sealed record SyncOptions
     /// <summary>Most record-level warnings of one kind (object and field) written to the error log per cycle.</summary>
     public int MaxRecordWarningsPerField { get; init; } = 100;
 
+    /// <summary>
+    /// How long sync errors are kept (Get-CrmSyncError): each successful cycle ends by deleting older ones. Null keeps
+    /// them forever.
+    /// </summary>
+    public TimeSpan? ErrorRetention { get; init; } = SyncErrorLog.DefaultRetention;
+
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(TriggeredBy, nameof(TriggeredBy));
@@ -65,5 +71,7 @@ public sealed record SyncOptions
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(schema, TimeSpan.Zero, nameof(SchemaRefreshInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(LeaseDuration, TimeSpan.Zero, nameof(LeaseDuration));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRecordWarningsPerField, nameof(MaxRecordWarningsPerField));
+        if (ErrorRetention is { } retention)
+            ArgumentOutOfRangeException.ThrowIfLessThan(retention, TimeSpan.Zero, nameof(ErrorRetention));
     }
 }

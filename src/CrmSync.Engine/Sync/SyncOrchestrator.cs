@@ -9,7 +9,8 @@ namespace CrmSync.Engine.Sync;
 /// the holder; a dead holder's lease expires), starts a run (Initial while any object still needs its first copy,
 /// Incremental otherwise), locks the field mappings at the first start, pulls every synced object (<see cref="PullPhase"/>),
 /// then runs the push phase (issue 6) if one is given, records per object × operation counts and API calls, and finishes
-/// the run as Succeeded, Failed (with the error recorded) or Cancelled. A failed or cancelled cycle leaves everything as of
+/// the run as Succeeded, Failed (with the error recorded) or Cancelled; a successful cycle then deletes the sync errors older
+/// than <see cref="SyncOptions.ErrorRetention"/> (5 days by default). A failed or cancelled cycle leaves everything as of
 /// its last committed page; the next cycle resumes from there.
 /// </summary>
 public sealed class SyncOrchestrator
@@ -160,7 +161,7 @@ public sealed class SyncOrchestrator
         var lease = _store.RunLock.Acquire(_options.LeaseDuration);
         try
         {
-            SyncWriteMarker.EnsureCreated(_store);
+            SyncWriteMarker.ClearStaleMark(_store);
             var plans = SyncedObjectPlan.ReadAll(_store, objects);
             if (plans.Count == 0)
                 throw new CrmSyncException(ErrorIds.FieldsNotSynced, ErrorKind.InvalidOperation,
@@ -260,6 +261,8 @@ public sealed class SyncOrchestrator
             relay.Warning($"Sync run {runId} failed: {failure.Message}");
         }
         var record = _store.Runs.Finish(runId, state, state == RunState.Succeeded ? null : error!.ErrorId, error?.Message);
+        if (state == RunState.Succeeded)
+            PurgeOldErrors(relay);
         var initialSyncCompleted = pull is { InitialCopiesCompleted.Count: > 0 } && !plans.Any(p => PullPhase.NeedsInitialCopy(_store, p.ObjectName));
         if (initialSyncCompleted)
             relay.Verbose($"The initial sync completed: every synced object has been copied ({string.Join(", ", plans.Select(p => p.ObjectName))}).");
@@ -278,6 +281,23 @@ public sealed class SyncOrchestrator
             InitialCopiesCompleted = pull?.InitialCopiesCompleted.ToList() ?? [],
             InitialSyncCompleted = initialSyncCompleted,
         };
+    }
+
+    /// <summary>Deletes the errors older than <see cref="SyncOptions.ErrorRetention"/>; a busy database only delays it to the next cycle.</summary>
+    private void PurgeOldErrors(SyncEventRelay relay)
+    {
+        if (_options.ErrorRetention is not { } retention)
+            return;
+        try
+        {
+            var purged = _store.Errors.Purge(retention);
+            if (purged > 0)
+                relay.Verbose($"Removed {purged} sync errors older than the retention of {retention}.");
+        }
+        catch (CrmSyncException e)
+        {
+            relay.Warning($"Old sync errors could not be removed this cycle (the next one tries again): {e.Message}");
+        }
     }
 
     private static ProfileInfo ReadProfile(CrmSyncStore store) =>

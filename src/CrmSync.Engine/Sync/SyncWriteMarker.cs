@@ -20,20 +20,17 @@ public static class SyncWriteMarker
     /// <summary>The WHEN clause body a capture trigger uses to ignore the sync's own writes.</summary>
     public const string TriggerCondition = "NOT EXISTS (SELECT 1 FROM crmsync_sync_writer)";
 
-    /// <summary>Creates the marker table if missing (idempotent; it holds no committed rows).</summary>
-    public static void EnsureCreated(CrmSyncStore store)
+    /// <summary>
+    /// Removes a mark left committed by a write that never reached <see cref="End"/> (it would hide every local change from
+    /// the capture triggers). The table itself is created by the store's migrations. The orchestrator calls this at the
+    /// start of each cycle, under the run lock.
+    /// </summary>
+    public static void ClearStaleMark(CrmSyncStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
         using var connection = store.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        Execute(connection, transaction, $"""
-            CREATE TABLE IF NOT EXISTS {TableName} (
-                id      INTEGER PRIMARY KEY CHECK (id = 1),
-                run_id  INTEGER,
-                since   TEXT NOT NULL
-            );
-            DELETE FROM {TableName};
-            """);
+        Execute(connection, transaction, $"DELETE FROM {TableName};");
         transaction.Commit();
     }
 

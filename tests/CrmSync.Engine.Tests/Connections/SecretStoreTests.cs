@@ -71,7 +71,85 @@ public sealed class SecretStoreTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_paths.SecretsDirectory));
         // no temporary files are left behind
         Assert.Equal(["secret.key"], Directory.GetFiles(_paths.KeysDirectory).Select(Path.GetFileName));
-        Assert.Equal(["prod.json"], Directory.GetFiles(_paths.SecretsDirectory).Select(Path.GetFileName));
+        Assert.Equal(["prod.json", "prod.json.lock"], Directory.GetFiles(_paths.SecretsDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        // the lock file that serialises writers across processes is empty and owner-only too
+        Assert.Equal(0, new FileInfo(_secrets.SecretFilePath("prod") + ".lock").Length);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_secrets.SecretFilePath("prod") + ".lock"));
+    }
+
+    [Fact]
+    public async Task Two_writers_saving_different_names_of_one_profile_at_once_lose_nothing_and_never_expose_a_file()
+    {
+        // two store instances, as two processes would have: only the lock file serialises them
+        var first = FileSecretStore.ForCurrentPlatform(_paths);
+        var second = FileSecretStore.ForCurrentPlatform(_paths);
+        first.Save("prod", "warm-up", "w".AsSpan()); // creates the key file and the folders before the race
+        const int PerWriter = 40;
+        var exposed = new List<string>();
+        using var done = new CancellationTokenSource();
+
+        var watcher = Task.Run(() =>
+        {
+            const UnixFileMode OthersOrGroup = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+                UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            do
+            {
+                foreach (var file in Directory.EnumerateFiles(_paths.SecretsDirectory))
+                {
+                    try
+                    {
+                        if ((File.GetUnixFileMode(file) & OthersOrGroup) != 0)
+                            lock (exposed)
+                                exposed.Add(file);
+                    }
+                    catch (FileNotFoundException)
+                    {
+                        // a temp file renamed over the secret file meanwhile
+                    }
+                }
+            }
+            while (!done.IsCancellationRequested);
+        });
+        var writers = new[] { (Store: first, Prefix: "a"), (Store: second, Prefix: "b") }.Select(w => Task.Run(() =>
+        {
+            for (var i = 0; i < PerWriter; i++)
+                w.Store.Save("prod", $"{w.Prefix}-{i}", $"value-{w.Prefix}-{i}".AsSpan());
+        })).ToArray();
+
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromMinutes(1));
+        await done.CancelAsync();
+        await watcher.WaitAsync(TimeSpan.FromMinutes(1));
+
+        var expected = Enumerable.Range(0, PerWriter).SelectMany(i => new[] { $"a-{i}", $"b-{i}" }).Append("warm-up").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, _secrets.ListNames("prod"));
+        Assert.True(_secrets.TryGet("prod", "b-17", out var value));
+        using (value)
+            Assert.Equal("value-b-17", Reveal(value));
+        Assert.Empty(exposed);
+        Assert.Equal(["prod.json", "prod.json.lock"], Directory.GetFiles(_paths.SecretsDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_save_waits_for_the_lock_another_process_holds()
+    {
+        _secrets.Save("prod", "password", "first".AsSpan());
+        var lockPath = _secrets.SecretFilePath("prod") + ".lock";
+        Task save;
+        using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) // another process's lock
+        {
+            using var started = new ManualResetEventSlim();
+            save = Task.Run(() =>
+            {
+                started.Set();
+                FileSecretStore.ForCurrentPlatform(_paths).Save("prod", "security-token", "second".AsSpan());
+            });
+            Assert.True(started.Wait(TimeSpan.FromMinutes(1)));
+            // the secret file cannot change while the lock is held: the save keeps retrying
+            Assert.Equal(["password"], _secrets.ListNames("prod"));
+        }
+
+        await save.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(["password", "security-token"], _secrets.ListNames("prod"));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Resilience;
 using CrmSync.Engine.Tests.Crm;
 using Polly.CircuitBreaker;
+using FakeTimeProvider = CrmSync.Engine.Tests.Support.FakeTimeProvider;
 
 namespace CrmSync.Engine.Tests.Resilience;
 
@@ -15,7 +16,7 @@ public sealed class ResiliencePipelineTests
     private sealed class Harness : IDisposable
     {
         public RecordedHttpHandler Http { get; } = new();
-        public FakeTimeProvider Time { get; } = new();
+        public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero));
         public RecordingProgress<CrmClientEvent> Events { get; } = new();
         public HttpClient Client { get; }
 

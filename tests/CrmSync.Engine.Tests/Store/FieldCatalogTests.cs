@@ -1,4 +1,5 @@
 using System.Reflection;
+using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -183,5 +184,137 @@ public sealed class FieldCatalogTests : IDisposable
         var writerMethods = typeof(SchemaWriter).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
             .Select(m => m.Name).Order().ToList();
         Assert.Equal(["AddCatalogColumns", "CreateTableIfMissing", "ReadColumns"], writerMethods);
+    }
+
+    [Fact]
+    public void MarkRestored_revives_an_orphaned_field_and_only_an_orphaned_one()
+    {
+        var created = _store.FieldCatalog.Append(Email);
+        Assert.False(_store.FieldCatalog.MarkRestored("Lead", "Email")); // not orphaned
+        Assert.False(_store.FieldCatalog.MarkRestored("Lead", "NoSuchField"));
+        _store.FieldCatalog.MarkOrphaned("Lead", "Email");
+        Assert.True(_store.FieldCatalog.Find("Lead", "Email")!.IsOrphaned);
+
+        using (var connection = _store.OpenConnection())
+        using (var transaction = connection.BeginTransaction())
+        {
+            Assert.True(_store.FieldCatalog.MarkRestored("Lead", "Email", transaction));
+            transaction.Rollback();
+        }
+        Assert.True(_store.FieldCatalog.Find("Lead", "Email")!.IsOrphaned); // the caller's transaction decides
+
+        Assert.True(_store.FieldCatalog.MarkRestored("Lead", "Email"));
+        var restored = _store.FieldCatalog.Find("Lead", "Email")!;
+        Assert.False(restored.IsOrphaned);
+        Assert.Null(restored.OrphanedAt);
+        Assert.Equal(created with { IsOrphaned = false, OrphanedAt = null }, restored);
+    }
+
+    [Fact]
+    public void ClearReplacedType_forgets_a_recorded_type_change_and_keeps_the_created_type()
+    {
+        var created = _store.FieldCatalog.Append(Email);
+        Assert.False(_store.FieldCatalog.ClearReplacedType("Lead", "Email")); // nothing recorded
+        _store.FieldCatalog.MarkTypeReplaced("Lead", "Email", "string");
+        Assert.Equal("string", _store.FieldCatalog.Find("Lead", "Email")!.ReplacedType);
+
+        Assert.True(_store.FieldCatalog.ClearReplacedType("Lead", "Email"));
+
+        var entry = _store.FieldCatalog.Find("Lead", "Email")!;
+        Assert.Null(entry.ReplacedType);
+        Assert.Equal("email", entry.CrmType);
+        Assert.Equal(created, entry);
+        Assert.False(_store.FieldCatalog.ClearReplacedType("Lead", "NoSuchField"));
+    }
+
+    [Fact]
+    public void The_triggers_still_refuse_delete_and_identity_changes_after_restoring_and_clearing()
+    {
+        _store.FieldCatalog.Append(Email);
+        _store.FieldCatalog.MarkOrphaned("Lead", "Email");
+        _store.FieldCatalog.MarkTypeReplaced("Lead", "Email", "string");
+        _store.FieldCatalog.MarkRestored("Lead", "Email");
+        _store.FieldCatalog.ClearReplacedType("Lead", "Email");
+        var before = _store.FieldCatalog.Find("Lead", "Email");
+
+        Assert.Contains("append-only", Assert.Throws<SqliteException>(() => Execute("DELETE FROM crmsync_field_catalog;")).Message);
+        Assert.Contains("append-only", Assert.Throws<SqliteException>(() => Execute("UPDATE crmsync_field_catalog SET crm_type = 'string';")).Message);
+        Assert.Contains("append-only", Assert.Throws<SqliteException>(() => Execute("UPDATE crmsync_field_catalog SET column_name = 'Mail';")).Message);
+        Assert.Equal(before, _store.FieldCatalog.Find("Lead", "Email"));
+    }
+
+    [Theory]
+    [InlineData("_crm_id", true)]
+    [InlineData("_row_id", true)]
+    [InlineData("_converted_from_lead_id", true)]
+    [InlineData("_x1", true)]
+    [InlineData("crm_id", false)]
+    [InlineData("_Crm_id", false)]
+    [InlineData("__crm_id", false)]
+    [InlineData("_1", false)]
+    [InlineData("_", false)]
+    [InlineData("_crm_id\n", false)]
+    [InlineData("_crm_id\"; DROP TABLE crmsync_run; --", false)]
+    [InlineData("_crm id", false)]
+    public void System_column_names_are_an_underscore_then_lower_case_letters_digits_and_underscores(string name, bool valid)
+    {
+        Assert.Equal(valid, SqlIdentifier.IsValidSystemColumn(name));
+        if (valid)
+            Assert.Equal("\"" + name + "\"", SqlIdentifier.QuoteSystemColumn(name));
+        else
+            Assert.Equal(ErrorIds.InvalidArgument, Assert.Throws<CrmSyncException>(() => SqlIdentifier.QuoteSystemColumn(name)).ErrorId);
+        if (valid)
+            Assert.False(SqlIdentifier.IsValid(name)); // a field column can never take a system column's name
+    }
+
+    [Fact]
+    public void The_schema_writer_creates_a_synced_table_with_its_system_columns_and_their_constraints()
+    {
+        _store.FieldCatalog.Append(Email);
+        using var connection = _store.OpenConnection();
+        using (var transaction = connection.BeginTransaction())
+        {
+            Assert.True(_store.SchemaWriter.CreateTableIfMissing(transaction, "person", SystemColumns.For(isPerson: true, isTwoWay: true)));
+            Assert.Equal(["Email"], _store.SchemaWriter.AddCatalogColumns(transaction, "person"));
+            transaction.Commit();
+        }
+
+        Assert.Equal([.. SystemColumns.NamesFor(isPerson: true, isTwoWay: true), "Email"], _store.SchemaWriter.ReadColumns("person"));
+        Execute("INSERT INTO person (_crm_id, _crm_type, Email) VALUES ('00Q000000000001AAA', 'Lead', 'a@example.com');");
+        Execute("INSERT INTO person (_crm_id, _crm_type) VALUES ('00Q000000000001AAa', 'Contact');"); // ids compare case-sensitively
+        Execute("INSERT INTO person (_crm_type) VALUES (NULL);"); // a person created locally
+        Assert.Throws<SqliteException>(() => Execute("INSERT INTO person (_crm_id) VALUES ('00Q000000000001AAA');")); // unique
+        Assert.Throws<SqliteException>(() => Execute("INSERT INTO person (_crm_type) VALUES ('Account');")); // CHECK
+        Assert.Throws<SqliteException>(() => Execute("INSERT INTO person (_crm_is_deleted) VALUES (2);")); // a flag
+        Assert.Throws<SqliteException>(() => Execute("INSERT INTO person (_crm_is_deleted) VALUES (NULL);"));
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT group_concat(_crm_is_deleted) FROM person;";
+        Assert.Equal("0,0,0", command.ExecuteScalar()); // DEFAULT 0
+        command.CommandText = "SELECT count(*) FROM pragma_table_info('person') WHERE name = '_row_id' AND pk = 1 AND type = 'INTEGER';";
+        Assert.Equal(1L, command.ExecuteScalar());
+    }
+
+    [Fact]
+    public void The_schema_writer_refuses_unsafe_system_column_definitions()
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        SystemColumn[][] unsafeDefinitions =
+        [
+            [new("_row_id\" INTEGER); DROP TABLE crmsync_run; --", SqliteColumnType.Integer, PrimaryKey: true)],
+            [new("_Row", SqliteColumnType.Integer, PrimaryKey: true)],
+            [new("_row_id", SqliteColumnType.Integer, PrimaryKey: true), new("_row_id", SqliteColumnType.Text)],
+            [new("_row_id", SqliteColumnType.Integer, PrimaryKey: true), new("_kind", SqliteColumnType.Text) { AllowedValues = ["Lead'); DROP TABLE x; --"] }],
+            [new("_row_id", SqliteColumnType.Integer, PrimaryKey: true), new("_kind", SqliteColumnType.Text) { AllowedValues = [] }],
+            [new("_row_id", SqliteColumnType.Integer, PrimaryKey: true), new("_kind", SqliteColumnType.Integer) { AllowedValues = ["A"] }],
+            [new("_row_id", SqliteColumnType.Integer, PrimaryKey: true), new("_flag", SqliteColumnType.Text) { IsFlag = true }],
+        ];
+
+        foreach (var columns in unsafeDefinitions)
+            Assert.Equal(ErrorIds.InvalidArgument,
+                Assert.Throws<CrmSyncException>(() => _store.SchemaWriter.CreateTableIfMissing(transaction, "thing", columns)).ErrorId);
+        transaction.Rollback();
+        Assert.Empty(_store.SchemaWriter.ReadColumns("thing"));
+        Assert.Empty(_store.Runs.List()); // crmsync_run is still there
     }
 }

@@ -1,7 +1,7 @@
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
-using ManualClock = CrmSync.Engine.Tests.Crm.FakeTimeProvider;
+using CrmSync.Engine.Tests.Support;
 
 namespace CrmSync.Engine.Tests.Sync;
 
@@ -69,8 +69,10 @@ public sealed class SyncOrchestratorTests
         bed.Source.BeforePage = _ =>
         {
             if (usurper is not null) return;
-            bed.FakeTime!.Advance(TimeSpan.FromMinutes(3)); // this run stalled past its lease ...
-            usurper = bed.Store.RunLock.Acquire(); // ... and another process took the lock over
+            // this run stalled past its lease (no heartbeat: the process was frozen) ...
+            bed.Execute($"UPDATE crmsync_run_lock SET expires_at = '{StoreTime.Format(bed.FakeTime!.GetUtcNow() - TimeSpan.FromSeconds(1))}';");
+            usurper = bed.Store.RunLock.Acquire(); // ... another process took the lock over ...
+            bed.FakeTime.Advance(TimeSpan.FromMinutes(3)); // ... and this one resumes: its next heartbeat finds the lease gone
         };
 
         var result = await bed.CycleAsync();
@@ -176,7 +178,7 @@ public sealed class SyncOrchestratorTests
     [Fact]
     public async Task A_continuous_sync_waits_the_interval_from_the_end_of_each_cycle_and_stops_when_sync_is_disabled()
     {
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
         using var bed = new SyncTestBed(clock);
         bed.Lead("00Q000000000001AAA", "Ames");
         bed.Lead("00Q000000000002AAA", "Baker");
@@ -220,7 +222,7 @@ public sealed class SyncOrchestratorTests
     [Fact]
     public async Task A_continuous_sync_ends_when_cancelled_while_waiting()
     {
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
         using var bed = new SyncTestBed(clock);
         bed.Lead("00Q000000000001AAA", "Ames");
         using var cts = new CancellationTokenSource();
