@@ -44,6 +44,15 @@ public sealed class ConsoleCommandHost : ICommandHost
         return false;
     }
 
+    public bool ShouldProcess(ShouldProcessRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!whatIf)
+            return true;
+        console.Error.WriteLine("What if: " + request.Description);
+        return false;
+    }
+
     public void WriteProgress(ProgressInfo progress)
     {
         if (!verbose || !progressThrottle.ShouldWrite(progress))

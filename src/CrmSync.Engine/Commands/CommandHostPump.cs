@@ -78,18 +78,22 @@ public static class CommandHostPump
             calls.CompleteAdding();
         }
 
-        public bool ShouldProcess(string target, string action)
+        public bool ShouldProcess(string target, string action) => Ask(host => host.ShouldProcess(target, action));
+
+        public bool ShouldProcess(ShouldProcessRequest request) => Ask(host => host.ShouldProcess(request));
+
+        private bool Ask(Func<ICommandHost, bool> question)
         {
             // Only reachable from a host call that is itself being drained: answering inline avoids a deadlock.
             if (Environment.CurrentManagedThreadId == callingThreadId && !closed && !calls.IsAddingCompleted)
-                return this.target.ShouldProcess(target, action);
+                return question(target);
 
             var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             Post(() =>
             {
                 try
                 {
-                    answer.SetResult(this.target.ShouldProcess(target, action));
+                    answer.SetResult(question(target));
                 }
                 catch (Exception e)
                 {

@@ -12,6 +12,13 @@ public interface ICommandHost
     /// <summary>ShouldProcess(target, action): false when -WhatIf was given or the user declined.</summary>
     bool ShouldProcess(string target, string action);
 
+    /// <summary>
+    /// ShouldProcess with a full text: PowerShell's ShouldProcess(verboseDescription, verboseWarning, caption), for an operation
+    /// whose -WhatIf text must list more than one line can carry (e.g. every field Sync-CrmField would create). Hosts that have
+    /// no use for the long form fall back to <see cref="ShouldProcess(string, string)"/> with the request's target and action.
+    /// </summary>
+    bool ShouldProcess(ShouldProcessRequest request) => ShouldProcess(request.Target, request.Action);
+
     void WriteProgress(ProgressInfo progress);
     void WriteVerbose(string message);
     void WriteWarning(string message);
@@ -23,6 +30,13 @@ public interface ICommandHost
     /// <summary>A non-terminating error: this record or item failed, the command goes on.</summary>
     void WriteError(CrmSyncException error);
 }
+
+/// <summary>
+/// A ShouldProcess question in full. <see cref="Target"/> and <see cref="Action"/> are the short form;
+/// <see cref="Description"/> is what -WhatIf prints after "What if: " (may span lines), <see cref="Warning"/> the confirmation
+/// question and <see cref="Caption"/> the confirmation prompt's title.
+/// </summary>
+public sealed record ShouldProcessRequest(string Target, string Action, string Description, string Warning, string Caption);
 
 /// <summary>One progress report. <see cref="PercentComplete"/> is -1 when unknown; Completed closes the bar.</summary>
 public sealed record ProgressInfo(

@@ -113,7 +113,9 @@ public sealed class SyncFieldsCommand : ICommandHandler
             return;
         }
         var target = $"CrmSync profile '{profile.Name}' ({store.DatabasePath})";
-        if (!host.ShouldProcess(target, plan.Summarize()))
+        var summary = plan.Summarize();
+        if (!host.ShouldProcess(new ShouldProcessRequest(target, summary, DescribeInFull(plan, target, summary),
+                $"{summary}{Environment.NewLine}Apply this plan to {target}?", "Sync-CrmField: permanent change")))
         {
             host.WriteVerbose("Nothing was changed.");
             return;
@@ -126,6 +128,32 @@ public sealed class SyncFieldsCommand : ICommandHandler
         host.WriteVerbose($"Created {result.TablesCreated.Count} tables and {result.ColumnsAdded.Count} columns, catalogued {result.FieldsCatalogued} fields, " +
                           $"orphaned {result.FieldsOrphaned}, recorded {result.TypeChangesRecorded} type changes, restored {result.FieldsRestored}, " +
                           $"added {result.MappingsAdded} default mappings.");
+    }
+
+    /// <summary>
+    /// The -WhatIf text: the summary, then every field the plan changes, one per line and grouped by what happens to it,
+    /// so that the list is exact however long it is (the summary names at most ten).
+    /// </summary>
+    internal static string DescribeInFull(FieldSyncPlan plan, string target, string summary)
+    {
+        var text = new System.Text.StringBuilder($"Performing the operation \"{summary}\" on target \"{target}\".");
+        void Section(string heading, IEnumerable<FieldPlanEntry> entries, Func<FieldPlanEntry, string> line)
+        {
+            var list = entries.ToList();
+            if (list.Count == 0)
+                return;
+            text.AppendLine().Append(heading).Append(" (").Append(list.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("):");
+            foreach (var entry in list)
+                text.AppendLine().Append("  ").Append(line(entry));
+        }
+        foreach (var table in plan.NewTables)
+            text.AppendLine().Append("New table: ").Append(table.Name);
+        Section("Fields to create", plan.Entries.Where(e => e.Action == FieldPlanAction.Create), e => e.Describe());
+        Section("Orphaned fields to sync again", plan.Entries.Where(e => e.Action == FieldPlanAction.Restored), e => e.Describe());
+        Section("Fields to mark orphaned (columns kept)", plan.Entries.Where(e => e.Action == FieldPlanAction.Orphaned && e.ChangesDatabase), e => e.Describe());
+        Section("Type changes to record (old columns kept)", plan.Entries.Where(e => e.Action == FieldPlanAction.TypeChanged && e.ChangesDatabase),
+            e => $"{e.ObjectName}.{e.FieldName} {e.CreatedAsType} → {e.NativeType}");
+        return text.ToString();
     }
 
     private sealed class HostProgress(ICommandHost host) : IProgress<SchemaDiscoveryProgress>

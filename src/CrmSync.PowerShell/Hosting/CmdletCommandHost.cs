@@ -22,6 +22,9 @@ internal sealed class CmdletCommandHost : ICommandHost
 
     public bool ShouldProcess(string target, string action) => cmdlet.ShouldProcess(target, action);
 
+    public bool ShouldProcess(ShouldProcessRequest request) =>
+        cmdlet.ShouldProcess(request.Description, request.Warning, request.Caption);
+
     public void WriteProgress(ProgressInfo progress)
     {
         if (throttle.ShouldWrite(progress))

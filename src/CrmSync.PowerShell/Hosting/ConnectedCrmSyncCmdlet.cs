@@ -13,6 +13,7 @@ public abstract class ConnectedCrmSyncCmdlet : CrmSyncCmdlet
     /// <summary>The connection profile's name.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ProfileCompleter))]
     public string Profile { get; set; } = ProfileName.Default;
 
     /// <summary>

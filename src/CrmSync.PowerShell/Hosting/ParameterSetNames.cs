@@ -8,4 +8,19 @@ public static class ParameterSetNames
 {
     /// <summary>The set of a cmdlet that works on a saved connection profile (by name, or by database path).</summary>
     public const string ByProfile = "ByProfile";
+
+    /// <summary>Set-CrmFieldMapping: edit one mapping (-Object, -Field and what to change).</summary>
+    public const string ByField = "ByField";
+
+    /// <summary>Set-CrmFieldMapping: import a reviewed mapping file (-Path).</summary>
+    public const string FromFile = "FromFile";
+
+    /// <summary>Connect-CrmSync to Salesforce as the sync user (-Credential, -SecurityToken; optional connected app).</summary>
+    public const string SalesforceUser = "SalesforceUser";
+
+    /// <summary>Connect-CrmSync to Salesforce with the client-credentials grant (-ClientId, -ClientSecret, -LoginUrl; no user).</summary>
+    public const string SalesforceClientCredentials = "SalesforceClientCredentials";
+
+    /// <summary>Connect-CrmSync to Dynamics 365 (-Url); accepted by the surface, refused by the engine until Dynamics lands.</summary>
+    public const string Dynamics = "Dynamics";
 }

@@ -1,0 +1,116 @@
+using CrmSync.Cli.Output;
+using CrmSync.Engine.Commands;
+using CrmSync.Engine.Connections;
+using CrmSync.Engine.Store;
+
+namespace CrmSync.Cli.Verbs;
+
+/// <summary>
+/// <c>crmsync mapping [--object O] [--field F] [--json] [--export PATH | --import PATH [--yes] | --set OBJECT.FIELD ...]</c>:
+/// Get-CrmFieldMapping and Set-CrmFieldMapping for shells.
+/// </summary>
+public sealed class MappingVerb : ICliVerb
+{
+    public string Name => "mapping";
+
+    public string Summary => "Shows, exports, imports or changes the field mappings (Get-/Set-CrmFieldMapping).";
+
+    public string Description =>
+        "Without a mode, lists the mappings (filter with --object and --field, wildcards allowed).\n" +
+        "--export PATH writes them to a reviewable JSON file; --import PATH applies an edited file, all or nothing (asks y/N on\n" +
+        "a terminal; elsewhere give --yes). --set OBJECT.FIELD changes one mapping: --column (another column of the same\n" +
+        "table), --rule (TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal, None), --disable or --enable.\n" +
+        "Once the sync has started, the mappings are locked and every change fails with MappingLocked.";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("object", TakesValue: true, "OBJECT", "only mappings of this CRM object (wildcards allowed; repeatable)") { Repeatable = true },
+        new("field", TakesValue: true, "FIELD", "only mappings of this CRM field (wildcards allowed; repeatable)") { Repeatable = true },
+        new("export", TakesValue: true, "PATH", "write the (filtered) mappings to this JSON file"),
+        new("import", TakesValue: true, "PATH", "apply the mappings of this JSON file (all or nothing)"),
+        new("set", TakesValue: true, "OBJECT.FIELD", "change the mapping of this CRM field, e.g. Lead.Email"),
+        new("column", TakesValue: true, "COLUMN", "with --set: sync the field into this existing column of the same table"),
+        new("rule", TakesValue: true, "RULE", "with --set: TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal or None"),
+        new("disable", TakesValue: false, "", "with --set: break the mapping (the field stops syncing, its column stays)"),
+        new("enable", TakesValue: false, "", "with --set: restore a broken mapping"),
+        new("yes", TakesValue: false, "", "with --import: confirm without a prompt (needed when standard input is not a terminal)"),
+        new("what-if", TakesValue: false, "", "with --export, --import or --set: say what would change and change nothing"),
+        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
+        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
+        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
+        new("verbose", TakesValue: false, "", "write verbose and progress messages to stderr"),
+        new("help", TakesValue: false, "", "show this help"),
+    ];
+
+    public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(console);
+        int modes = new[] { "export", "import", "set" }.Count(options.Has);
+        if (modes > 1)
+            return Usage(console, "give one of --export, --import and --set");
+        bool editing = options.Has("column") || options.Has("rule") || options.Has("disable") || options.Has("enable");
+        if (editing && !options.Has("set"))
+            return Usage(console, "--column, --rule, --disable and --enable change one mapping: give it with --set OBJECT.FIELD");
+        if ((options.Has("import") || options.Has("set")) && (options.Has("object") || options.Has("field")))
+            return Usage(console, "--object and --field filter the listing and --export; --import and --set do not take them");
+        if (options.Has("yes") && !options.Has("import"))
+            return Usage(console, "--yes confirms --import; the other modes do not ask");
+
+        string profile = options.Value("profile") ?? ProfileName.Default;
+        string? database = options.Value("database");
+        ProfileStore Profiles() => new(new ProfileLocator(CrmSyncPaths.FromEnvironment(console.GetEnvironmentVariable)));
+        ICommandHandler handler;
+        if (options.Value("set") is { } set)
+        {
+            int dot = set.IndexOf('.', StringComparison.Ordinal);
+            if (dot <= 0 || dot == set.Length - 1)
+                return Usage(console, $"--set takes OBJECT.FIELD (e.g. Lead.Email), not '{set}'");
+            FieldMappingRule? rule = null;
+            if (options.Value("rule") is { } ruleText)
+            {
+                if (!Enum.TryParse(ruleText, ignoreCase: true, out FieldMappingRule parsed) || !Enum.IsDefined(parsed) || int.TryParse(ruleText, out _))
+                    return Usage(console, $"--rule takes {string.Join(", ", Enum.GetNames<FieldMappingRule>())}, not '{ruleText}'");
+                rule = parsed;
+            }
+            if (options.Has("disable") && options.Has("enable"))
+                return Usage(console, "give --disable or --enable, not both");
+            if (!editing)
+                return Usage(console, $"say what to change on {set}: --column, --rule, --disable or --enable");
+            var setOptions = new SetFieldMappingOptions
+            {
+                Profile = profile, DatabasePath = database, ObjectName = set[..dot], FieldName = set[(dot + 1)..], Column = options.Value("column"),
+                Rule = rule, Enabled = options.Has("enable") ? true : options.Has("disable") ? false : null,
+            };
+            handler = new DeferredCommand(() => new SetFieldMappingCommand(Profiles(), setOptions));
+        }
+        else if (options.Value("import") is { } import)
+        {
+            if (ConfirmationPolicy.RefuseUnattended(options, console, $"{Name} --import", "replaces the field mappings") is { } refused)
+                return refused;
+            var importOptions = new SetFieldMappingOptions { Profile = profile, DatabasePath = database, ImportPath = import };
+            handler = ConfirmationPolicy.Wrap(new DeferredCommand(() => new SetFieldMappingCommand(Profiles(), importOptions)), options, console);
+        }
+        else
+        {
+            if (options.Has("what-if") && !options.Has("export"))
+                return Usage(console, "--what-if goes with --export, --import or --set; listing changes nothing");
+            var getOptions = new GetFieldMappingOptions
+            {
+                Profile = profile, DatabasePath = database, Object = options.Values("object"), Field = options.Values("field"),
+                ExportPath = options.Value("export"),
+            };
+            handler = new DeferredCommand(() => new GetFieldMappingCommand(Profiles(), getOptions));
+        }
+        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"),
+            whatIf: options.Has("what-if"));
+        return CommandRunner.Run(handler, host, cancellationToken);
+    }
+
+    private static int Usage(CliConsole console, string message)
+    {
+        console.Error.WriteLine($"crmsync: {message}");
+        console.Error.WriteLine("Run 'crmsync help mapping' for usage.");
+        return ExitCodes.Usage;
+    }
+}

@@ -1,0 +1,69 @@
+using CrmSync.Cli.Output;
+using CrmSync.Engine.Commands;
+using CrmSync.Engine.Connections;
+
+namespace CrmSync.Cli.Verbs;
+
+/// <summary><c>crmsync sync-field [--exclude PATTERN]... [--reset-exclusions] [--what-if] [--yes]</c>: Sync-CrmField for shells.</summary>
+public sealed class SyncFieldVerb : ICliVerb
+{
+    public string Name => "sync-field";
+
+    public string Summary => "Creates a local column for every CRM field the sync user can see; permanent (Sync-CrmField).";
+
+    public string Description =>
+        "Describes every synced CRM object and prints the plan: fields to create, already created, gone from the CRM (kept),\n" +
+        "renamed (a new field) and changed types (old column kept). Confirming backs up the database and creates the tables and\n" +
+        "columns in one transaction. Created columns can never be deleted: review the plan with --what-if (which changes\n" +
+        "nothing), then run again with --yes. On a terminal it asks y/N; without a terminal and without --yes it refuses (exit 2).\n" +
+        "--exclude takes wildcard patterns such as 'Lead.*SSN*' or '*.Internal_*' (repeatable), remembered for later runs.";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("exclude", TakesValue: true, "PATTERN", "do not create fields matching this Object.Field wildcard pattern (repeatable)") { Repeatable = true },
+        new("reset-exclusions", TakesValue: false, "", "replace the remembered exclusion patterns by the --exclude ones (none: clear them)"),
+        new("what-if", TakesValue: false, "", "print the plan and the fields that would be created; change nothing"),
+        new("yes", TakesValue: false, "", "confirm without a prompt (needed when standard input is not a terminal)"),
+        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
+        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
+        new("json", TakesValue: false, "", "write the plan as JSON (camelCase) instead of text; errors on stderr are JSON too"),
+        new("verbose", TakesValue: false, "", "write verbose and progress messages to stderr"),
+        new("help", TakesValue: false, "", "show this help"),
+    ];
+
+    public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(console);
+        if (options.Has("yes") && options.Has("what-if"))
+        {
+            console.Error.WriteLine("crmsync: give --what-if to review the plan or --yes to apply it, not both.");
+            return ExitCodes.Usage;
+        }
+        if (ConfirmationPolicy.RefuseUnattended(options, console, Name, "creates permanent columns that can never be deleted") is { } refused)
+            return refused;
+        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"),
+            whatIf: options.Has("what-if"));
+        string? databasePath = options.Value("database");
+        var syncOptions = new SyncFieldsOptions
+        {
+            Profile = options.Value("profile") ?? ProfileName.Default, DatabasePath = databasePath,
+            ExcludeField = options.Values("exclude"), ResetExclusions = options.Has("reset-exclusions"),
+        };
+        SchemaReaderLease? lease = null;
+        try
+        {
+            var handler = new DeferredCommand(() =>
+            {
+                var connector = ProfileConnector.ForEnvironment(console.GetEnvironmentVariable);
+                lease = new SchemaReaderLease(connector, databasePath);
+                return new SyncFieldsCommand(connector.Profiles, syncOptions, lease.OpenAsync);
+            });
+            return CommandRunner.Run(ConfirmationPolicy.Wrap(handler, options, console), host, cancellationToken);
+        }
+        finally
+        {
+            lease?.Dispose();
+        }
+    }
+}

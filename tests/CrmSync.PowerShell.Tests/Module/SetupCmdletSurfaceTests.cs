@@ -1,0 +1,145 @@
+using System.Reflection;
+
+namespace CrmSync.PowerShell.Tests.Module;
+
+/// <summary>
+/// The parameter metadata of the setup-flow cmdlets (Connect-/Disconnect-CrmSync, Sync-CrmField, Get-CrmField,
+/// Get-/Set-CrmFieldMapping) in the built DLL: sets, mandatory flags, types (no plain-string secret), output types and
+/// completers. Read with MetadataLoadContext; nothing is executed.
+/// </summary>
+public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
+{
+    private const string ParameterAttribute = "System.Management.Automation.ParameterAttribute";
+    private const string CompleterAttribute = "System.Management.Automation.ArgumentCompleterAttribute";
+    private readonly BuiltModule module;
+
+    public SetupCmdletSurfaceTests(BuiltModule module) => this.module = module;
+
+    private CmdletFacts Cmdlet(string name) => Assert.Single(module.Cmdlets, c => c.Name == name);
+
+    private ParameterFacts Parameter(string cmdlet, string name) => Assert.Single(Cmdlet(cmdlet).Parameters, p => p.Name == name);
+
+    /// <summary>(set, mandatory) of each [Parameter] on the property.</summary>
+    private IReadOnlyList<(string Set, bool Mandatory)> Declarations(string cmdlet, string parameter)
+    {
+        PropertyInfo property = module.CmdletAssembly.GetType(Cmdlet(cmdlet).ClassName, throwOnError: true)!.GetProperty(parameter)!;
+        return property.GetCustomAttributesData().Where(a => a.AttributeType.FullName == ParameterAttribute)
+            .Select(a => (
+                a.NamedArguments.Where(n => n.MemberName == "ParameterSetName").Select(n => (string)n.TypedValue.Value!).FirstOrDefault() ?? CmdletRules.AllParameterSets,
+                a.NamedArguments.Any(n => n.MemberName == "Mandatory" && (bool)n.TypedValue.Value!)))
+            .OrderBy(d => d.Item1, StringComparer.Ordinal).ToList();
+    }
+
+    private string? CompleterOf(string cmdlet, string parameter)
+    {
+        for (Type? type = module.CmdletAssembly.GetType(Cmdlet(cmdlet).ClassName, throwOnError: true); type is not null; type = type.BaseType)
+        {
+            PropertyInfo? property = type.GetProperty(parameter, BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly);
+            if (property is null)
+                continue;
+            var completer = property.GetCustomAttributesData().SingleOrDefault(a => a.AttributeType.FullName == CompleterAttribute);
+            return (completer?.ConstructorArguments.Single().Value as Type)?.FullName;
+        }
+        return null;
+    }
+
+    [Theory]
+    [InlineData("Connect-CrmSync", "CrmSync.Engine.Connections.CrmConnectionInfo")]
+    [InlineData("Disconnect-CrmSync", "CrmSync.Engine.Connections.CrmDisconnectionInfo")]
+    [InlineData("Sync-CrmField", "CrmSync.Engine.Schema.FieldPlanEntry")]
+    [InlineData("Get-CrmField", "CrmSync.Engine.Schema.CrmFieldInfo")]
+    [InlineData("Get-CrmFieldMapping", "CrmSync.Engine.Schema.CrmFieldMapping")]
+    [InlineData("Set-CrmFieldMapping", "CrmSync.Engine.Schema.CrmFieldMapping")]
+    public void Each_setup_cmdlet_outputs_the_engines_type(string cmdlet, string outputType)
+    {
+        Assert.Equal([outputType], Cmdlet(cmdlet).OutputTypes);
+        Assert.NotNull(module.FindType(outputType));
+    }
+
+    [Theory]
+    [InlineData("Connect-CrmSync", "Medium")]
+    [InlineData("Disconnect-CrmSync", "Medium")]
+    [InlineData("Set-CrmFieldMapping", "Medium")]
+    [InlineData("Sync-CrmField", "High")]
+    public void State_changing_setup_cmdlets_support_ShouldProcess_with_their_impact(string cmdlet, string impact)
+    {
+        Assert.True(Cmdlet(cmdlet).SupportsShouldProcess);
+        Assert.Equal(Enum.Parse<Impact>(impact), Cmdlet(cmdlet).ConfirmImpact);
+    }
+
+    [Theory]
+    [InlineData("Get-CrmField")]
+    [InlineData("Get-CrmFieldMapping")]
+    public void The_Get_cmdlets_are_read_only(string cmdlet) => Assert.False(Cmdlet(cmdlet).SupportsShouldProcess);
+
+    [Fact]
+    public void Connect_takes_secrets_only_as_PSCredential_and_SecureString()
+    {
+        Assert.Equal("System.Management.Automation.PSCredential", Parameter("Connect-CrmSync", "Credential").TypeFullName);
+        Assert.Equal("System.Security.SecureString", Parameter("Connect-CrmSync", "SecurityToken").TypeFullName);
+        Assert.Equal("System.Security.SecureString", Parameter("Connect-CrmSync", "ClientSecret").TypeFullName);
+        Assert.DoesNotContain(Cmdlet("Connect-CrmSync").Parameters, p => p.Name.Contains("Password", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("CrmSync.Engine.Crm.CrmKind", Parameter("Connect-CrmSync", "Crm").TypeFullName);
+        Assert.Equal("CrmSync.Engine.Connections.ConnectionScope", Parameter("Connect-CrmSync", "Scope").TypeFullName);
+        Assert.Equal("System.Uri", Parameter("Connect-CrmSync", "LoginUrl").TypeFullName);
+        Assert.Equal("System.Management.Automation.SwitchParameter", Parameter("Connect-CrmSync", "Sandbox").TypeFullName);
+    }
+
+    [Fact]
+    public void Connect_has_a_user_set_a_client_credentials_set_and_a_Dynamics_set()
+    {
+        Assert.Equal("SalesforceUser", Cmdlet("Connect-CrmSync").DefaultParameterSetName);
+        Assert.Equal([("SalesforceUser", true), ("Dynamics", false)], Declarations("Connect-CrmSync", "Credential").OrderByDescending(d => d.Mandatory));
+        Assert.Equal([("SalesforceClientCredentials", true), ("SalesforceUser", false)], Declarations("Connect-CrmSync", "LoginUrl"));
+        Assert.Equal([("Dynamics", false), ("SalesforceClientCredentials", true), ("SalesforceUser", false)], Declarations("Connect-CrmSync", "ClientSecret"));
+        Assert.Equal([("SalesforceUser", false)], Declarations("Connect-CrmSync", "SecurityToken"));
+        Assert.Equal([("Dynamics", true)], Declarations("Connect-CrmSync", "Url"));
+        Assert.Equal([(CmdletRules.AllParameterSets, false)], Declarations("Connect-CrmSync", "Scope"));
+    }
+
+    [Fact]
+    public void Sync_CrmField_takes_wildcard_exclusions_and_a_reset_switch()
+    {
+        Assert.Equal("System.String[]", Parameter("Sync-CrmField", "ExcludeField").TypeFullName);
+        Assert.Equal("System.Management.Automation.SwitchParameter", Parameter("Sync-CrmField", "ResetExclusions").TypeFullName);
+        Assert.Equal(["DatabasePath", "ExcludeField", "Profile", "ResetExclusions"], Cmdlet("Sync-CrmField").Parameters.Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Set_CrmFieldMapping_edits_one_field_or_imports_a_file()
+    {
+        Assert.Equal("ByField", Cmdlet("Set-CrmFieldMapping").DefaultParameterSetName);
+        Assert.Equal([("ByField", true)], Declarations("Set-CrmFieldMapping", "Object"));
+        Assert.Equal([("ByField", true)], Declarations("Set-CrmFieldMapping", "Field"));
+        Assert.Equal([("FromFile", true)], Declarations("Set-CrmFieldMapping", "Path"));
+        Assert.Equal([("ByField", false)], Declarations("Set-CrmFieldMapping", "Column"));
+        Assert.StartsWith("System.Nullable`1[[CrmSync.Engine.Store.FieldMappingRule", Parameter("Set-CrmFieldMapping", "Rule").TypeFullName, StringComparison.Ordinal);
+        Assert.Equal("System.Management.Automation.SwitchParameter", Parameter("Set-CrmFieldMapping", "Disable").TypeFullName);
+        // Get-CrmFieldMapping | Set-CrmFieldMapping -Rule AlwaysCrm binds the object and field by property name
+        Assert.True(Parameter("Set-CrmFieldMapping", "Object").FromPipelineByPropertyName);
+        Assert.True(Parameter("Set-CrmFieldMapping", "Field").FromPipelineByPropertyName);
+    }
+
+    [Theory]
+    [InlineData("Get-CrmField", "Object", "ObjectNameCompleter")]
+    [InlineData("Get-CrmField", "Name", "FieldNameCompleter")]
+    [InlineData("Get-CrmFieldMapping", "Object", "ObjectNameCompleter")]
+    [InlineData("Get-CrmFieldMapping", "Field", "FieldNameCompleter")]
+    [InlineData("Set-CrmFieldMapping", "Object", "ObjectNameCompleter")]
+    [InlineData("Set-CrmFieldMapping", "Field", "FieldNameCompleter")]
+    [InlineData("Sync-CrmField", "Profile", "ProfileCompleter")]
+    [InlineData("Get-CrmSyncStatus", "Profile", "ProfileCompleter")]
+    public void Names_complete_from_the_local_catalog(string cmdlet, string parameter, string completer) =>
+        Assert.Equal($"CrmSync.PowerShell.Completion.{completer}", CompleterOf(cmdlet, parameter));
+
+    [Fact]
+    public void The_completers_are_PowerShell_argument_completers()
+    {
+        foreach (string name in new[] { "ProfileCompleter", "ObjectNameCompleter", "FieldNameCompleter" })
+        {
+            Type completer = module.CmdletAssembly.GetType($"CrmSync.PowerShell.Completion.{name}", throwOnError: true)!;
+            Assert.Contains("System.Management.Automation.IArgumentCompleter", completer.GetInterfaces().Select(i => i.FullName));
+            Assert.NotNull(completer.GetConstructor(Type.EmptyTypes));
+        }
+    }
+}

@@ -1,0 +1,50 @@
+#Requires -Version 7.4
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'CrmSyncTestSetup.ps1')
+    . (Join-Path $PSScriptRoot 'CrmSyncRunSetup.ps1')
+    $script:TestHome = New-CrmSyncTestHome
+    $script:Emulator = Start-CrmSyncTestEmulator
+    Connect-CrmSyncTestProfile -Emulator $script:Emulator -Name 'default'
+    Stop-CrmSyncTestEmulator -Emulator $script:Emulator
+}
+
+AfterAll {
+    Remove-CrmSyncTestHome -Path $script:TestHome
+}
+
+Describe 'Get-CrmFieldMapping' {
+    It 'lists the default mappings: Lead and Contact fields with the same name share one person column' {
+        $lead = Get-CrmFieldMapping -Object Lead -Field Email
+        $contact = Get-CrmFieldMapping -Object Contact -Field Email
+        $lead | Should -BeOfType ([CrmSync.Engine.Schema.CrmFieldMapping])
+        $lead.TableName | Should -Be 'person'
+        $contact.ColumnName | Should -Be $lead.ColumnName
+        $lead.Rule | Should -Be 'TwoWay'
+    }
+
+    It 'exports the filtered mappings to a JSON file and writes nothing to the pipeline' {
+        $file = Join-Path $script:TestHome 'lead.json'
+        Get-CrmFieldMapping -Object Lead -Path $file | Should -BeNullOrEmpty
+        $json = Get-Content $file -Raw | ConvertFrom-Json
+        $json | Should -Not -BeNullOrEmpty
+        Get-Content $file -Raw | Should -Match '"Email"'
+        Get-Content $file -Raw | Should -Not -Match '"Contact"'
+    }
+
+    It 'resolves a relative -Path against the current PowerShell location' {
+        Push-Location $script:TestHome
+        try { Get-CrmFieldMapping -Path './all.json' } finally { Pop-Location }
+        Test-Path (Join-Path $script:TestHome 'all.json') | Should -BeTrue
+    }
+
+    It 'writes ObjectNotSynced for a literal object without mappings' {
+        Get-CrmFieldMapping -Object 'NoSuchObject' -ErrorVariable errors -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectNotSynced*'
+    }
+
+    It 'is shown as a table by default' {
+        Get-CrmFieldMapping -Object Lead -Field Email | Out-String | Should -Match 'Object\s+Field\s+Column\s+Rule'
+    }
+}
