@@ -10,7 +10,18 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('CrmSync.format.ps1xml')
     CmdletsToExport      = @(
-        'Get-CrmSyncStatus'
+        'Connect-CrmSync',
+        'Disconnect-CrmSync',
+        'Find-CrmDuplicate',
+        'Get-CrmField',
+        'Get-CrmFieldMapping',
+        'Get-CrmSyncConflict',
+        'Get-CrmSyncError',
+        'Get-CrmSyncStatus',
+        'Set-CrmFieldMapping',
+        'Start-CrmSync',
+        'Stop-CrmSync',
+        'Sync-CrmField'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

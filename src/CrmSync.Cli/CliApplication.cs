@@ -10,7 +10,7 @@ namespace CrmSync.Cli;
 public static class CliApplication
 {
     /// <summary>The verbs, in the order help lists them.</summary>
-    public static IReadOnlyList<ICliVerb> Verbs { get; } = [new StatusVerb()];
+    public static IReadOnlyList<ICliVerb> Verbs { get; } = [new ConnectVerb(), new DisconnectVerb(), new SyncFieldVerb(), new FieldVerb(), new MappingVerb(), new StatusVerb(), new StartVerb(), new StopVerb(), new ErrorVerb(), new ConflictVerb(), new DuplicateVerb(), new DemoVerb()];
 
     /// <summary>Runs one command line and returns the process exit code (see <see cref="ExitCodes"/>).</summary>
     public static int Run(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)
@@ -130,5 +130,7 @@ public static class CliApplication
         writer.WriteLine($"  {ExitCodes.Failure}  the command failed (details and the recommended action on standard error)");
         writer.WriteLine($"  {ExitCodes.Usage}  usage error: unknown verb or option, missing or invalid value; nothing was done");
         writer.WriteLine($"  {ExitCodes.NotFound}  not found, e.g. the profile does not exist (ErrorId ProfileNotFound)");
+        writer.WriteLine($"  {ExitCodes.LockHeld}  start: another run holds the profile's sync lock (ErrorId SyncLockHeld); nothing was run");
+        writer.WriteLine($"  {ExitCodes.Interrupted}  start: interrupted by Ctrl+C or SIGTERM; everything up to the last committed page is kept");
     }
 }

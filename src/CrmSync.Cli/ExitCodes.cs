@@ -14,4 +14,10 @@ public static class ExitCodes
 
     /// <summary>What the command is about does not exist (e.g. ErrorId ProfileNotFound).</summary>
     public const int NotFound = 3;
+
+    /// <summary><c>crmsync start</c>: another run holds the profile's sync lock (ErrorId SyncLockHeld); nothing was run.</summary>
+    public const int LockHeld = 4;
+
+    /// <summary><c>crmsync start</c> was interrupted (Ctrl+C or SIGTERM): the cycle stopped after the page in flight committed.</summary>
+    public const int Interrupted = 130;
 }

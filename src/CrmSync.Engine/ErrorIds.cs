@@ -55,6 +55,7 @@ public static class ErrorIds
     public const string SyncDisabled = "SyncDisabled";
     public const string SyncFailed = "SyncFailed";
     public const string SyncCancelled = "SyncCancelled";
+    public const string ConfirmationRequired = "ConfirmationRequired";
     public const string RecordPushFailed = "RecordPushFailed";
     public const string RecordPullFailed = "RecordPullFailed";
     public const string LocalEditNotPushed = "LocalEditNotPushed";

@@ -5,6 +5,10 @@ namespace CrmSync.Engine.Sync;
 /// <summary>What one sync cycle did (Start-CrmSync's output object).</summary>
 public sealed record SyncRunResult
 {
+    /// <summary>The profile the cycle ran for (binds to -Profile down the pipeline); set by Start-CrmSync.</summary>
+    public string? Profile { get; init; }
+    /// <summary>The profile's database file (binds to -DatabasePath down the pipeline); set by Start-CrmSync.</summary>
+    public string? DatabasePath { get; init; }
     /// <summary>The run's id in the run history.</summary>
     public required long RunId { get; init; }
     /// <summary>Succeeded, Failed or Cancelled.</summary>

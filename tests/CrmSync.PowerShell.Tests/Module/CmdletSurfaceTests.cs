@@ -12,7 +12,7 @@ public sealed class CmdletSurfaceTests : IClassFixture<BuiltModule>
     public static readonly IReadOnlyDictionary<string, Impact?> ExpectedConfirmImpact = new Dictionary<string, Impact?>
     {
         ["Get-CrmSyncStatus"] = null,
-        ["Get-CrmSyncError"] = null,
+        ["Get-CrmSyncError"] = Impact.Low, // ShouldProcess guards -Purge only; listing is a read
         ["Get-CrmFieldMapping"] = null,
         ["Find-CrmDuplicate"] = null,
         ["Get-CrmField"] = null,
@@ -22,6 +22,7 @@ public sealed class CmdletSurfaceTests : IClassFixture<BuiltModule>
         ["Set-CrmFieldMapping"] = Impact.Medium,
         ["Sync-CrmField"] = Impact.High,
         ["Start-CrmSync"] = Impact.High,
+        ["Stop-CrmSync"] = Impact.Medium,
     };
 
     private readonly BuiltModule module;

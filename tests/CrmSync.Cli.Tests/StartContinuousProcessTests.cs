@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using CrmSync.Engine.Commands;
+using CrmSync.Engine.Connections;
+using CrmSync.Engine.Crm;
+
+namespace CrmSync.Cli.Tests;
+
+/// <summary>A [Fact] that needs POSIX signals (SIGTERM from a service manager or a container stop); not on Windows.</summary>
+public sealed class PosixFactAttribute : FactAttribute
+{
+    public PosixFactAttribute()
+    {
+        if (OperatingSystem.IsWindows())
+            Skip = "sends SIGTERM, which Windows does not have";
+    }
+}
+
+/// <summary>
+/// <c>crmsync start --continuous</c> as a long-running process: each cycle's result is printed as it completes, and SIGTERM
+/// stops it cleanly (exit 130, lock released, no next run planned).
+/// </summary>
+public sealed class StartContinuousProcessTests : IClassFixture<SeededEmulatorFixture>, IDisposable
+{
+    private readonly SeededEmulatorFixture emulator;
+    private readonly TempHome home = new();
+
+    public StartContinuousProcessTests(SeededEmulatorFixture emulator) => this.emulator = emulator;
+
+    public void Dispose() => home.Dispose();
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    private const int SIGTERM = 15;
+
+    [PosixFact]
+    public async Task Continuous_prints_each_cycle_as_it_completes_and_SIGTERM_stops_it_with_exit_130()
+    {
+        await ConnectAndSyncFieldsAsync("loop");
+
+        var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { CliProcess.CliDll, "start", "--profile", "loop", "--yes", "--continuous", "--interval", "00:00:01", "--json" })
+            start.ArgumentList.Add(arg);
+        start.Environment["CRMSYNC_HOME"] = home.Path;
+        start.Environment.Remove("CI");
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // The first cycle's JSON document arrives while the process keeps running (indented: it ends with "}" alone on a line).
+            var first = new StringBuilder();
+            using (var safety = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+            {
+                while (await process.StandardOutput.ReadLineAsync(safety.Token) is { } line)
+                {
+                    first.AppendLine(line);
+                    if (line == "}")
+                        break;
+                }
+            }
+            using (JsonDocument cycle = JsonDocument.Parse(first.ToString()))
+            {
+                Assert.Equal("Succeeded", cycle.RootElement.GetProperty("state").GetString());
+                Assert.Equal("Initial", cycle.RootElement.GetProperty("kind").GetString());
+                Assert.Equal("loop", cycle.RootElement.GetProperty("profile").GetString());
+            }
+            Assert.False(process.HasExited);
+
+            Assert.Equal(0, SendSignal(process.Id, SIGTERM));
+            Task<string> rest = process.StandardOutput.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "crmsync start --continuous did not stop on SIGTERM");
+            process.WaitForExit();
+
+            Assert.True(process.ExitCode == ExitCodes.Interrupted, $"exit {process.ExitCode}: {await errors}");
+            await rest;
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+
+        using var store = new ProfileStore(new ProfileLocator(home.Paths)).Open("loop");
+        Assert.Null(store.RunLock.ReadCurrent()); // the lock was released
+        Assert.Null(store.Profile.Read()!.NextRunAt); // no next run planned any more
+        Assert.DoesNotContain(store.Runs.List(), r => r.State == Engine.Store.RunState.Running);
+    }
+
+    private async Task ConnectAndSyncFieldsAsync(string profile)
+    {
+        var connector = new ProfileConnector(home.Paths, registry: new CrmConnectionRegistry());
+        var credentials = emulator.Host.Credentials;
+        using (var request = new ConnectionRequest
+        {
+            Crm = CrmKind.Salesforce,
+            Profile = profile,
+            LoginUrl = new Uri(emulator.Host.BaseUrl),
+            Username = credentials.Username,
+            Password = SecretValue.Copy(credentials.Password),
+            SecurityToken = SecretValue.Copy(credentials.SecurityToken),
+        })
+            await new ConnectCommand(connector, request).ExecuteAsync(new AcceptingHost(), CancellationToken.None);
+        ICrmClient? client = null;
+        try
+        {
+            await new SyncFieldsCommand(connector.Profiles, new SyncFieldsOptions { Profile = profile }, async (row, ct) =>
+            {
+                client = await connector.OpenClientAsync(row.Name, null, new CrmClientOptions(), ct);
+                return client.Schema;
+            }).ExecuteAsync(new AcceptingHost(), CancellationToken.None);
+        }
+        finally
+        {
+            client?.Dispose();
+        }
+    }
+
+    private sealed class AcceptingHost : ICommandHost
+    {
+        public bool ShouldProcess(string target, string action) => true;
+        public void WriteProgress(ProgressInfo progress) { }
+        public void WriteVerbose(string message) { }
+        public void WriteWarning(string message) { }
+        public void WriteDebug(string message) { }
+        public void WriteObject(object value) { }
+        public void WriteError(Engine.CrmSyncException error) => throw error;
+    }
+}
