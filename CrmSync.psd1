@@ -29,7 +29,6 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('CRM', 'Salesforce', 'Dynamics365', 'Sync', 'Marketing', 'SQLite')
-            ProjectUri   = 'https://example.invalid/crmsync'
             ReleaseNotes = 'See README.md.'
         }
     }

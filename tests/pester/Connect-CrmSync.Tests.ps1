@@ -24,7 +24,7 @@ Describe 'Connect-CrmSync' {
         }
         catch { $err = $_ }
         $err | Should -Not -BeNullOrEmpty
-        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidCredentials*'
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidCredentials,CrmSync.PowerShell.Cmdlets.ConnectCrmSyncCommand'
         $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
         "$($err.ErrorDetails.Message) $($err.ErrorDetails.RecommendedAction)" | Should -Match 'security token'
         Test-Path (Join-Path $script:TestHome 'profiles' 'wrong.db') | Should -BeFalse
@@ -59,13 +59,26 @@ Describe 'Connect-CrmSync' {
         Test-Path (Join-Path $script:TestHome 'secrets' 'session.json') | Should -BeFalse
     }
 
+    It 'selects the client-credentials set with -ClientCredentials and logs in without a user' {
+        $secret = ConvertTo-SecureString 'crmsync-emulator-consumer-secret' -AsPlainText -Force
+        $connection = Connect-CrmSync -Profile 'app' -ClientCredentials -ClientId 'crmsync-emulator-consumer-key' -ClientSecret $secret -LoginUrl $script:Emulator.BaseUrl -Confirm:$false
+        $connection.Profile | Should -Be 'app'
+        $connection.AuthMethod | Should -Be 'ClientCredentials'
+    }
+
+    It 'resolves -ClientId/-ClientSecret/-LoginUrl without -ClientCredentials to the sync-user set, which needs -Credential' {
+        # PowerShell picks the default set when a call fits several; in a non-interactive session the missing -Credential is an error
+        $output = & ([System.Environment]::ProcessPath) -NoProfile -NonInteractive -Command "Import-Module '$script:StagedManifest'; Connect-CrmSync -Profile 'noflow' -ClientId 'x' -ClientSecret (ConvertTo-SecureString 'y' -AsPlainText -Force) -LoginUrl '$($script:Emulator.BaseUrl)' -WhatIf" *>&1 | Out-String
+        $output | Should -Match 'missing mandatory parameters: Credential'
+    }
+
     It 'refuses plain http to a host that is not loopback with InsecureTransport' {
         { Connect-CrmSync -Profile 'insecure' -Credential $script:Credential -SecurityToken $script:Token -LoginUrl 'http://example.com' -ErrorAction Stop } |
-            Should -Throw -ErrorId 'InsecureTransport*'
+            Should -Throw -ErrorId 'InsecureTransport,CrmSync.PowerShell.Cmdlets.ConnectCrmSyncCommand'
     }
 
     It 'accepts -Crm Dynamics only with -Url, and the engine refuses Dynamics clearly' {
-        { Connect-CrmSync -Crm Dynamics -Credential $script:Credential -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument*'
+        { Connect-CrmSync -Crm Dynamics -Credential $script:Credential -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.ConnectCrmSyncCommand'
         { Connect-CrmSync -Profile 'dyn' -Crm Dynamics -Url 'https://org.crm.dynamics.com' -Credential $script:Credential -ErrorAction Stop } | Should -Throw -ExpectedMessage '*only Salesforce*'
         Test-Path (Join-Path $script:TestHome 'profiles' 'dyn.db') | Should -BeFalse
     }

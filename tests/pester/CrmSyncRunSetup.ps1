@@ -20,17 +20,25 @@ function Start-CrmSyncTestEmulator {
     $process = [System.Diagnostics.Process]::Start($start)
     $banner = $process.StandardOutput.ReadLineAsync()
     if (-not $banner.Wait([TimeSpan]::FromSeconds(60)) -or $banner.Result -notmatch 'listening on') {
-        $process.Kill($true)
+        if (-not $process.HasExited) { $process.Kill($true) }
+        $process.Dispose()
         throw "The emulator did not start: $($banner.Result)"
     }
+    # Keep reading what it prints after the banner: a full, unread stdout pipe would block the emulator mid-test.
+    $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
     [pscustomobject]@{ Process = $process; BaseUrl = "http://127.0.0.1:$port"; Admin = "http://127.0.0.1:$port/_emulator" }
 }
 
 function Stop-CrmSyncTestEmulator {
-    param([Parameter(Mandatory)] $Emulator)
-    if (-not $Emulator.Process.HasExited) { $Emulator.Process.Kill($true) }
-    $Emulator.Process.WaitForExit()
-    $Emulator.Process.Dispose()
+    # Called from AfterAll, which also runs when BeforeAll failed before the emulator started: $null is not an error.
+    param([AllowNull()] $Emulator)
+    # Idempotent: a file that stops the emulator early in BeforeAll stops it again in AfterAll (for when BeforeAll failed first).
+    if ($null -eq $Emulator -or $null -eq $Emulator.Process) { return }
+    $process = $Emulator.Process
+    $Emulator.Process = $null
+    if (-not $process.HasExited) { $process.Kill($true) }
+    $process.WaitForExit()
+    $process.Dispose()
 }
 
 function Connect-CrmSyncTestProfile {

@@ -42,9 +42,10 @@ function New-FreshCrmSyncProfile {
 }
 
 function Remove-CrmSyncTestHome {
-    param([Parameter(Mandatory)] [string] $Path)
+    # Called from AfterAll, which also runs when BeforeAll failed before the folder was made: an empty path is not an error.
+    param([AllowNull()] [AllowEmptyString()] [string] $Path)
     # release pooled SQLite handles so the files can be deleted (Windows)
     if ('Microsoft.Data.Sqlite.SqliteConnection' -as [type]) { [Microsoft.Data.Sqlite.SqliteConnection]::ClearAllPools() }
-    Remove-Item -LiteralPath $Path -Recurse -Force -ErrorAction SilentlyContinue
+    if ($Path) { Remove-Item -LiteralPath $Path -Recurse -Force -ErrorAction SilentlyContinue }
     Remove-Item Env:CRMSYNC_HOME -ErrorAction SilentlyContinue
 }

@@ -32,11 +32,11 @@ Describe 'Disconnect-CrmSync' {
     }
 
     It 'makes Sync-CrmField fail with CredentialsNotSaved afterwards' {
-        { Sync-CrmField -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'CredentialsNotSaved*'
+        { Sync-CrmField -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'CredentialsNotSaved,CrmSync.PowerShell.Cmdlets.SyncCrmFieldCommand'
     }
 
     It 'fails with ProfileNotFound for an unknown profile' {
-        { Disconnect-CrmSync -Profile 'nope' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound*'
+        { Disconnect-CrmSync -Profile 'nope' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,CrmSync.PowerShell.Cmdlets.DisconnectCrmSyncCommand'
     }
 
     It 'declares ConfirmImpact Medium' {

@@ -14,6 +14,7 @@ BeforeAll {
 }
 
 AfterAll {
+    Stop-CrmSyncTestEmulator -Emulator $script:Emulator
     Remove-CrmSyncTestHome -Path $script:TestHome
 }
 
@@ -35,7 +36,7 @@ Describe 'Get-CrmField' {
     It 'writes ObjectNotSynced for a literal object without fields and goes on' {
         $fields = Get-CrmField -Object 'Lead', 'NoSuchObject' -ErrorVariable errors -ErrorAction SilentlyContinue
         $fields | Should -Not -BeNullOrEmpty
-        $errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectNotSynced*'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'ObjectNotSynced,CrmSync.PowerShell.Cmdlets.GetCrmFieldCommand'
     }
 
     It 'warns to run Sync-CrmField when the profile has no fields' {

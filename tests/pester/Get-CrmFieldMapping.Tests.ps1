@@ -11,6 +11,7 @@ BeforeAll {
 }
 
 AfterAll {
+    Stop-CrmSyncTestEmulator -Emulator $script:Emulator
     Remove-CrmSyncTestHome -Path $script:TestHome
 }
 
@@ -41,7 +42,7 @@ Describe 'Get-CrmFieldMapping' {
 
     It 'writes ObjectNotSynced for a literal object without mappings' {
         Get-CrmFieldMapping -Object 'NoSuchObject' -ErrorVariable errors -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectNotSynced*'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'ObjectNotSynced,CrmSync.PowerShell.Cmdlets.GetCrmFieldMappingCommand'
     }
 
     It 'is shown as a table by default' {

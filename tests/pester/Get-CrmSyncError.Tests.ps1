@@ -51,6 +51,6 @@ Describe 'Get-CrmSyncError' {
     }
 
     It 'refuses -Retention without -Purge' {
-        { Get-CrmSyncError -Profile 'prod' -Retention '1.00:00:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument*'
+        { Get-CrmSyncError -Profile 'prod' -Retention '1.00:00:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.GetCrmSyncErrorCommand'
     }
 }

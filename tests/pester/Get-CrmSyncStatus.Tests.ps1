@@ -54,6 +54,17 @@ Describe 'Get-CrmSyncStatus' {
             $status.DatabasePath | Should -Be (Join-Path $folder 'moved.db')
         }
 
+        It 'refuses a -DatabasePath that is not on the file system' {
+            Push-Location Env:
+            try {
+                { Get-CrmSyncStatus -Profile 'prod' -DatabasePath 'prod.db' -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.GetCrmSyncStatusCommand'
+            }
+            finally {
+                Pop-Location
+            }
+        }
+
         It 'is shown as a table by default' {
             $text = Get-CrmSyncStatus -Profile 'prod' | Out-String
             $text | Should -Match 'Profile\s+Crm\s+State'
@@ -74,7 +85,7 @@ Describe 'Get-CrmSyncStatus' {
 
         It 'is a terminating error with the catalogued ErrorId' {
             $script:Caught | Should -Not -BeNullOrEmpty
-            $script:Caught.FullyQualifiedErrorId | Should -BeLike 'ProfileNotFound,*'
+            $script:Caught.FullyQualifiedErrorId | Should -Be 'ProfileNotFound,CrmSync.PowerShell.Cmdlets.GetCrmSyncStatusCommand'
         }
 
         It 'has category ObjectNotFound and the profile as target' {
@@ -101,14 +112,14 @@ Describe 'Get-CrmSyncStatus' {
         It 'fails with InvalidProfileName and category InvalidArgument' {
             $caught = $null
             try { Get-CrmSyncStatus -Profile '../outside' -ErrorAction Stop } catch { $caught = $_ }
-            $caught.FullyQualifiedErrorId | Should -BeLike 'InvalidProfileName,*'
+            $caught.FullyQualifiedErrorId | Should -Be 'InvalidProfileName,CrmSync.PowerShell.Cmdlets.GetCrmSyncStatusCommand'
             $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
         }
 
         It 'refuses an empty name at parameter binding' {
             $caught = $null
             try { Get-CrmSyncStatus -Profile '' -ErrorAction Stop } catch { $caught = $_ }
-            $caught.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentValidationError*'
+            $caught.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,CrmSync.PowerShell.Cmdlets.GetCrmSyncStatusCommand'
         }
     }
 

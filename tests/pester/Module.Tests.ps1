@@ -62,6 +62,6 @@ Describe 'Get-CrmSyncStatus through the imported module' {
         $caught = $null
         try { Get-CrmSyncStatus -Profile 'nope' -ErrorAction Stop } catch { $caught = $_ }
         $caught | Should -Not -BeNullOrEmpty
-        $caught.FullyQualifiedErrorId | Should -BeLike 'ProfileNotFound*'
+        $caught.FullyQualifiedErrorId | Should -Be 'ProfileNotFound,CrmSync.PowerShell.Cmdlets.GetCrmSyncStatusCommand'
     }
 }

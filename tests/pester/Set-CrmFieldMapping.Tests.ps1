@@ -12,6 +12,7 @@ BeforeAll {
 }
 
 AfterAll {
+    Stop-CrmSyncTestEmulator -Emulator $script:Emulator
     Remove-CrmSyncTestHome -Path $script:TestHome
 }
 
@@ -36,11 +37,11 @@ Describe 'Set-CrmFieldMapping' {
     It 'breaks and restores a mapping' {
         (Set-CrmFieldMapping -Object Lead -Field Title -Disable).Enabled | Should -BeFalse
         (Set-CrmFieldMapping -Object Lead -Field Title -Enable).Enabled | Should -BeTrue
-        { Set-CrmFieldMapping -Object Lead -Field Title -Enable -Disable -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument*'
+        { Set-CrmFieldMapping -Object Lead -Field Title -Enable -Disable -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.SetCrmFieldMappingCommand'
     }
 
     It 'refuses an unknown field with MappingInvalid' {
-        { Set-CrmFieldMapping -Object Lead -Field NoSuchField__c -Rule AlwaysCrm -ErrorAction Stop } | Should -Throw -ErrorId 'MappingInvalid*'
+        { Set-CrmFieldMapping -Object Lead -Field NoSuchField__c -Rule AlwaysCrm -ErrorAction Stop } | Should -Throw -ErrorId 'MappingInvalid,CrmSync.PowerShell.Cmdlets.SetCrmFieldMappingCommand'
     }
 
     It 'imports an exported file' {
@@ -56,7 +57,7 @@ Describe 'Set-CrmFieldMapping' {
         $store = [CrmSync.Engine.Store.CrmSyncStore]::Open($db, [TimeProvider]::System)
         try { [CrmSync.Engine.Schema.FieldMappingService]::new($store, $null).LockMappings($null) | Out-Null } finally { $store.Dispose() }
 
-        { Set-CrmFieldMapping -Object Lead -Field Email -Rule TwoWay -ErrorAction Stop } | Should -Throw -ErrorId 'MappingLocked*'
+        { Set-CrmFieldMapping -Object Lead -Field Email -Rule TwoWay -ErrorAction Stop } | Should -Throw -ErrorId 'MappingLocked,CrmSync.PowerShell.Cmdlets.SetCrmFieldMappingCommand'
         (Get-CrmFieldMapping -Object Lead -Field Email).Rule | Should -Be 'AlwaysCrm'
     }
 

@@ -38,7 +38,7 @@ Describe 'Start-CrmSync' {
             $accounts = (Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Get -Path 'info').counts.Account
             Invoke-CrmSyncTestSql -Name 'first' -Sql 'SELECT count(*) FROM account' | Should -Be $accounts
             { Set-CrmFieldMapping -Profile 'first' -Object Lead -Field Company -Rule AlwaysCrm -Confirm:$false -ErrorAction Stop } |
-                Should -Throw -ErrorId 'MappingLocked*'
+                Should -Throw -ErrorId 'MappingLocked,CrmSync.PowerShell.Cmdlets.SetCrmFieldMappingCommand'
         }
 
         It 'is shown as a table with the cycle counts' {
@@ -79,8 +79,8 @@ Describe 'Start-CrmSync' {
         }
 
         It 'refuses an -Interval below one second, and -Interval without -Continuous' {
-            { Start-CrmSync -Profile 'cron' -Continuous -Interval ([TimeSpan]::FromMilliseconds(500)) } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
-            { Start-CrmSync -Profile 'cron' -Interval '00:01:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument*'
+            { Start-CrmSync -Profile 'cron' -Continuous -Interval ([TimeSpan]::FromMilliseconds(500)) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
+            { Start-CrmSync -Profile 'cron' -Interval '00:01:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
         }
     }
 
@@ -96,7 +96,7 @@ Describe 'Start-CrmSync' {
                 $result = Start-CrmSync -Profile 'busy' -ErrorVariable failures -ErrorAction SilentlyContinue
                 $result.State | Should -Be 'Failed'
                 $failures.Count | Should -Be 1
-                $failures[0].FullyQualifiedErrorId | Should -BeLike "$($result.Error.ErrorId)*"
+                $failures[0].FullyQualifiedErrorId | Should -Be "$($result.Error.ErrorId),CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand"
                 { Start-CrmSync -Profile 'busy' -ErrorAction Stop } | Should -Throw
             }
             finally {
@@ -110,7 +110,7 @@ Describe 'Start-CrmSync' {
                 [CrmSync.Engine.Connections.ProfileLocator]::new([CrmSync.Engine.Connections.CrmSyncPaths]::new($env:CRMSYNC_HOME)), $null).Open('busy', $null)
             try {
                 $lease = $store.RunLock.Acquire($null)
-                { Start-CrmSync -Profile 'busy' -ErrorAction Stop } | Should -Throw -ErrorId 'SyncLockHeld*'
+                { Start-CrmSync -Profile 'busy' -ErrorAction Stop } | Should -Throw -ErrorId 'SyncLockHeld,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
                 try { Start-CrmSync -Profile 'busy' -ErrorAction Stop } catch { $_.Exception.Message | Should -Match ([regex]::Escape([Environment]::MachineName)) }
                 $store.RunLock.Release($lease)
             }

@@ -58,6 +58,6 @@ Describe 'Stop-CrmSync' {
     }
 
     It 'fails with ProfileNotFound for an unknown profile' {
-        { Stop-CrmSync -Profile 'nope' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound*'
+        { Stop-CrmSync -Profile 'nope' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,CrmSync.PowerShell.Cmdlets.StopCrmSyncCommand'
     }
 }

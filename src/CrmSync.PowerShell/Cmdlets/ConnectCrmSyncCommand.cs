@@ -11,7 +11,7 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <summary>
 /// <para type="synopsis">Connects a CrmSync profile to a CRM: logs in for real, then saves the profile.</para>
 /// <para type="description">Logs in to Salesforce as the sync user (-Credential and -SecurityToken; -ClientId/-ClientSecret for a
-/// connected app; or -ClientId/-ClientSecret/-LoginUrl alone for the client-credentials grant) and saves nothing unless the login
+/// connected app; or -ClientCredentials -ClientId -ClientSecret -LoginUrl for the client-credentials grant) and saves nothing unless the login
 /// works. -Scope CurrentUser (the default) saves the secrets encrypted for the current user so scheduled tasks run unattended;
 /// -Scope Process keeps them in this session only. Outputs the connection (no secret in it). The Dynamics parameter set
 /// (-Crm Dynamics -Url) is accepted but the engine refuses Dynamics 365 until its client lands. -WhatIf shows what would be
@@ -35,6 +35,14 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
     /// <summary>Salesforce: the sync user's security token (not needed when the login IP range is trusted).</summary>
     [Parameter(ParameterSetName = ParameterSetNames.SalesforceUser)]
     public SecureString? SecurityToken { get; set; }
+
+    /// <summary>
+    /// Salesforce: use the client-credentials grant (no user; -ClientId, -ClientSecret and a My Domain -LoginUrl). Selects the
+    /// SalesforceClientCredentials parameter set: its other parameters also belong to the default SalesforceUser set, and
+    /// PowerShell resolves such a call to the default set (and then asks for -Credential).
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.SalesforceClientCredentials)]
+    public SwitchParameter ClientCredentials { get; set; }
 
     /// <summary>Salesforce: log in at the sandbox host (test.salesforce.com) when -LoginUrl is not given.</summary>
     [Parameter(ParameterSetName = ParameterSetNames.SalesforceUser)]

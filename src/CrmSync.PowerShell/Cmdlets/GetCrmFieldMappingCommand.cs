@@ -42,6 +42,6 @@ public sealed class GetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
             new GetFieldMappingOptions
             {
                 Profile = Profile, DatabasePath = ResolvedDatabasePath, Object = Object, Field = Field,
-                ExportPath = Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path),
+                ExportPath = Path is null ? null : ResolveFileSystemPath(Path, nameof(Path)),
             }));
 }

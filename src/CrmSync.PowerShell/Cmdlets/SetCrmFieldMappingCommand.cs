@@ -69,7 +69,7 @@ public sealed class SetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
             Profile = Profile, DatabasePath = ResolvedDatabasePath,
             ObjectName = fromFile ? null : Object, FieldName = fromFile ? null : Field, Column = Column, Rule = Rule,
             Enabled = Enable.IsPresent ? true : Disable.IsPresent ? false : null,
-            ImportPath = fromFile ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path) : null,
+            ImportPath = fromFile ? ResolveFileSystemPath(Path, nameof(Path)) : null,
         };
         RunHandler(new SetFieldMappingCommand(
             new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(Environment.GetEnvironmentVariable))), options));

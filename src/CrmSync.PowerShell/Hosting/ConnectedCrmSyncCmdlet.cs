@@ -26,5 +26,5 @@ public abstract class ConnectedCrmSyncCmdlet : CrmSyncCmdlet
 
     /// <summary><see cref="DatabasePath"/> as a full file-system path, or null when it was not given.</summary>
     protected string? ResolvedDatabasePath =>
-        DatabasePath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(DatabasePath);
+        DatabasePath is null ? null : ResolveFileSystemPath(DatabasePath, nameof(DatabasePath));
 }

@@ -36,17 +36,19 @@ public abstract class CrmSyncCmdlet : PSCmdlet, IDisposable
         {
             ExecuteCmdlet();
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception stopped) when (stopping.IsCancellationRequested && stopped is OperationCanceledException or CrmSyncException)
         {
+            // Ctrl+C: however the handler reported its cancellation, the pipeline is stopped, which is not an error record.
             throw new PipelineStoppedException();
         }
         catch (CrmSyncException error)
         {
             ThrowTerminatingError(ErrorRecordFactory.Create(error));
         }
-        catch (Exception unexpected) when (unexpected is not RuntimeException and not OperationCanceledException)
+        catch (Exception unexpected) when (unexpected is not RuntimeException)
         {
-            // PowerShell's own exceptions (PipelineStoppedException, ActionPreferenceStopException, ...) pass through.
+            // PowerShell's own exceptions (PipelineStoppedException, ActionPreferenceStopException, ...) pass through;
+            // anything else, including a cancellation nobody asked for (an HTTP timeout), gets the UnexpectedError id.
             ThrowTerminatingError(ErrorRecordFactory.Create(ErrorRecordFactory.Unexpected(unexpected)));
         }
     }
@@ -57,13 +59,22 @@ public abstract class CrmSyncCmdlet : PSCmdlet, IDisposable
     /// <inheritdoc />
     protected sealed override void StopProcessing()
     {
-        if (!disposed)
-            stopping.Cancel();
+        // Called on another thread than the pipeline's, possibly while PowerShell is disposing the cmdlet.
+        try
+        {
+            if (!disposed)
+                stopping.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the command has already ended: nothing left to stop
+        }
     }
 
     /// <summary>
     /// Runs <paramref name="handler"/> with this cmdlet as its host. Write* and ShouldProcess happen on the pipeline
-    /// thread whatever thread the handler calls from; progress bars the handler leaves open are completed.
+    /// thread whatever thread the handler calls from; progress bars the handler leaves open are completed. Returns or
+    /// throws only after the handler has ended, also when a Write* failed (-ErrorAction Stop, the pipeline stopped).
     /// </summary>
     protected void RunHandler(ICommandHandler handler)
     {
@@ -72,7 +83,7 @@ public abstract class CrmSyncCmdlet : PSCmdlet, IDisposable
         bool finished = false;
         try
         {
-            CommandHostPump.Run(host, handler, StopToken);
+            SettledCommandRun.Run(host, handler, StopToken);
             finished = true;
         }
         finally
@@ -84,12 +95,27 @@ public abstract class CrmSyncCmdlet : PSCmdlet, IDisposable
                 {
                     host.CompleteProgress();
                 }
-                catch (PipelineStoppedException) when (!finished)
+                catch (Exception) when (!finished)
                 {
-                    // the original failure is the one to report
+                    // the original failure is the one to report, not a failure to close a progress bar
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> (absolute, relative to the current PowerShell location, ~, or a provider-qualified path) as a
+    /// full file-system path. A path on another provider (a location in Env:, Cert:, a registry drive) is refused with
+    /// InvalidArgument instead of being handed to SQLite or File as if it were a file.
+    /// </summary>
+    protected string ResolveFileSystemPath(string path, string parameterName)
+    {
+        string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+        if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                $"-{parameterName} '{path}' is not a file-system path (it is on the {provider.Name} provider).",
+                "Give an absolute path, or Set-Location to a file-system folder first.", path);
+        return resolved;
     }
 
     /// <inheritdoc />

@@ -95,6 +95,8 @@ public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
         Assert.Equal([("SalesforceUser", false)], Declarations("Connect-CrmSync", "SecurityToken"));
         Assert.Equal([("Dynamics", true)], Declarations("Connect-CrmSync", "Url"));
         Assert.Equal([(CmdletRules.AllParameterSets, false)], Declarations("Connect-CrmSync", "Scope"));
+        // the switch that makes the client-credentials set reachable (all its other parameters are in the default set too)
+        Assert.Equal([("SalesforceClientCredentials", true)], Declarations("Connect-CrmSync", "ClientCredentials"));
     }
 
     [Fact]
