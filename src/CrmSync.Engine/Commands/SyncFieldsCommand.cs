@@ -99,7 +99,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
                 host.WriteWarning($"{entry.ObjectName}.{entry.FieldName} is gone from the CRM: {entry.Note}.");
             else if (entry.Action == FieldPlanAction.TypeChanged)
                 host.WriteWarning($"{entry.ObjectName}.{entry.FieldName} changed type: {entry.Note}.");
-            host.WriteObject(entry);
+            host.WriteObject(entry with { Profile = profile.Name, DatabasePath = store.DatabasePath });
         }
         // one warning per object that is no longer described, rather than one per field
         foreach (var group in plan.Entries.Where(e => e.Action == FieldPlanAction.Orphaned && e.ChangesDatabase && !described.Contains(e.ObjectName))

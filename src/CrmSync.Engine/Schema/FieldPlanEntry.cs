@@ -62,6 +62,11 @@ public sealed record FieldPlanEntry
     /// <summary>An External ID field.</summary>
     public bool IsExternalId { get; init; }
 
+    /// <summary>The profile the plan belongs to (set on output, so that piping into Set-CrmFieldMapping binds -Profile).</summary>
+    public string? Profile { get; init; }
+    /// <summary>The profile's database file (set on output, so that piping binds -DatabasePath).</summary>
+    public string? DatabasePath { get; init; }
+
     /// <summary>"Lead.Email → person.Email TEXT".</summary>
     public string Describe() => Column is null
         ? $"{ObjectName}.{FieldName}"

@@ -22,6 +22,8 @@ public sealed class SyncFieldsCommandTests
         Assert.Equal(host.Output.Count, entries.Count);
         Assert.Contains(entries, e => e is { ObjectName: "Lead", FieldName: "Email", Action: FieldPlanAction.Create, Column: "Email" });
         Assert.Contains(entries, e => e is { ObjectName: "Lead", FieldName: "SSN__c", Action: FieldPlanAction.Excluded });
+        // every entry names its profile and database, so piping into Set-CrmFieldMapping binds the same profile
+        Assert.All(entries, e => Assert.Equal(("default", ctx.DatabasePath), (e.Profile, e.DatabasePath)));
         var (target, action) = Assert.Single(host.ShouldProcessCalls);
         Assert.Equal($"CrmSync profile 'default' ({ctx.DatabasePath})", target);
         Assert.StartsWith($"Create {entries.Count(e => e.Action == FieldPlanAction.Create)} permanent fields (they can never be deleted)", action);
