@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using CrmSync.Emulator.Admin;
 using CrmSync.Emulator.Faults;
 using CrmSync.Emulator.Salesforce;
@@ -5,6 +6,7 @@ using CrmSync.Emulator.Salesforce.Auth;
 using CrmSync.Emulator.Salesforce.Seeding;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.ResponseCompression;
 
 namespace CrmSync.Emulator.Hosting;
 
@@ -16,9 +18,10 @@ public sealed class EmulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private EmulatorHost(WebApplication app, SalesforceOrg org, EmulatorClock clock, EmulatorOptions options, string baseUrl)
+    private EmulatorHost(WebApplication app, SalesforceOrg org, EmulatorClock clock, EmulatorOptions options, string baseUrl, X509Certificate2? certificate)
     {
         _app = app;
+        Certificate = certificate;
         Org = org;
         Clock = clock;
         Options = options;
@@ -28,6 +31,12 @@ public sealed class EmulatorHost : IAsyncDisposable
 
     /// <summary>The base URL, e.g. <c>http://127.0.0.1:54321</c> (no trailing slash). Use it as loginUrl and instance URL.</summary>
     public string BaseUrl { get; }
+
+    /// <summary>Every address it listens on (<see cref="BaseUrl"/> is one of them), e.g. an http and an https one.</summary>
+    public IReadOnlyList<string> Addresses { get; private init; } = [];
+
+    /// <summary>The TLS certificate it serves when listening on https (null for http). Pin it in clients (public part only).</summary>
+    public X509Certificate2? Certificate { get; }
 
     /// <summary>The options it runs with.</summary>
     public EmulatorOptions Options { get; }
@@ -77,12 +86,38 @@ public sealed class EmulatorHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(options.Url);
+        X509Certificate2? certificate = null;
+        if (options.UsesHttps)
+        {
+            certificate = LoopbackCertificate.LoadOrCreate(options.CertificatePath ?? LoopbackCertificate.DefaultPath(options.DatabasePath));
+            if (options.CertificateOutPath is { } pemPath)
+            {
+                LoopbackCertificate.WritePem(certificate, pemPath);
+            }
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = 200 * 1024 * 1024;
             k.AddServerHeader = false;
+            if (certificate is not null)
+            {
+                k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
         });
+        // Salesforce gzips answers for clients that send Accept-Encoding: gzip, and accepts gzip request bodies
+        // (Content-Encoding: gzip) from jsforce/restforce.
+        builder.Services.AddResponseCompression(compression =>
+        {
+            compression.EnableForHttps = true;
+            compression.Providers.Add<GzipCompressionProvider>();
+            compression.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/csv"];
+        });
+        builder.Services.Configure<GzipCompressionProviderOptions>(gzip => gzip.Level = System.IO.Compression.CompressionLevel.Fastest);
+        builder.Services.AddRequestDecompression();
         var app = builder.Build();
+        app.UseResponseCompression();
+        app.UseRequestDecompression();
         var org = new SalesforceOrg(clock, options.DatabasePath, options.Credentials, options.SessionTimeout, options.DailyApiLimit, new FaultInjector());
         org.BulkJobs.PollsToComplete = options.BulkPollsToComplete;
         if (options.Seed is { } plan && org.Store.Definitions.Where(d => d.Name != "User").All(d => org.Store.Count(d) == 0))
@@ -101,12 +136,18 @@ public sealed class EmulatorHost : IAsyncDisposable
         }
         catch
         {
+            certificate?.Dispose();
             org.Dispose();
             await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        host = new EmulatorHost(app, org, clock, options, address.TrimEnd('/').Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal));
+        static string Loopback(string address) =>
+            address.TrimEnd('/').Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(Loopback).ToList();
+        // The base URL has the scheme of the first --urls entry (Kestrel may list bound addresses in another order).
+        string firstScheme = options.ListenUrls.FirstOrDefault()?.Split("://")[0] ?? "http";
+        string baseUrl = addresses.FirstOrDefault(a => a.StartsWith(firstScheme + "://", StringComparison.OrdinalIgnoreCase)) ?? addresses[0];
+        host = new EmulatorHost(app, org, clock, options, baseUrl, certificate) { Addresses = addresses };
         return host;
     }
 
@@ -119,5 +160,6 @@ public sealed class EmulatorHost : IAsyncDisposable
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Org.Dispose();
+        Certificate?.Dispose();
     }
 }

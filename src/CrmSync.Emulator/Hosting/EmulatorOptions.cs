@@ -7,7 +7,10 @@ namespace CrmSync.Emulator.Hosting;
 /// <summary>How to run an emulator.</summary>
 public sealed record EmulatorOptions
 {
-    /// <summary>Listen URL, e.g. <c>http://127.0.0.1:5080</c>; port 0 picks a free port. Default <c>http://127.0.0.1:0</c>.</summary>
+    /// <summary>
+    /// Listen URL, e.g. <c>http://127.0.0.1:5080</c>; port 0 picks a free port. Default <c>http://127.0.0.1:0</c>. Several URLs
+    /// are separated by ';' (e.g. <c>http://127.0.0.1:5080;https://127.0.0.1:5443</c>); the first one is the base URL.
+    /// </summary>
     public string Url { get; init; } = "http://127.0.0.1:0";
     /// <summary>SQLite file for persistence; null keeps everything in memory.</summary>
     public string? DatabasePath { get; init; }
@@ -27,6 +30,19 @@ public sealed record EmulatorOptions
     public TimeProvider? TimeProvider { get; init; }
     /// <summary>Bulk API 2.0: status polls before a job is complete.</summary>
     public int BulkPollsToComplete { get; init; } = 2;
+    /// <summary>
+    /// For an <c>https://</c> <see cref="Url"/>: where the self-signed loopback certificate is cached (PKCS#12). Null uses
+    /// <see cref="LoopbackCertificate.DefaultPath"/> (next to the database, else the user's local app data folder).
+    /// </summary>
+    public string? CertificatePath { get; init; }
+    /// <summary>For an <c>https://</c> <see cref="Url"/>: also write the public certificate as PEM here, for clients to trust.</summary>
+    public string? CertificateOutPath { get; init; }
+
+    /// <summary>Whether the listen URL is https (the emulator then serves TLS with its loopback certificate).</summary>
+    public bool UsesHttps => ListenUrls.Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The listen URLs (<see cref="Url"/> split on ';').</summary>
+    public IReadOnlyList<string> ListenUrls => Url.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Parses command-line arguments (see the README for the list).</summary>
     public static EmulatorOptions Parse(IReadOnlyList<string> args)
@@ -39,7 +55,7 @@ public sealed record EmulatorOptions
             string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
             switch (arg)
             {
-                case "--urls": options = options with { Url = Next().Split(';')[0] }; break;
+                case "--urls": options = options with { Url = Next() }; break;
                 case "--db": options = options with { DatabasePath = Next() }; break;
                 case "--seed": options = options with { Seed = SeedPlan.Parse(Next()) }; break;
                 case "--seed-value": options = options with { SeedValue = Next() }; break;
@@ -52,6 +68,8 @@ public sealed record EmulatorOptions
                 case "--daily-api-limit": options = options with { DailyApiLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--bulk-polls": options = options with { BulkPollsToComplete = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--admin": options = options with { EnableAdmin = true }; break;
+                case "--cert": options = options with { CertificatePath = Next() }; break;
+                case "--cert-out": options = options with { CertificateOutPath = Next() }; break;
                 default: throw new ArgumentException($"Unknown option {arg}.");
             }
         }

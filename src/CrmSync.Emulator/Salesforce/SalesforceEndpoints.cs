@@ -61,16 +61,36 @@ internal static class SalesforceEndpoints
             await next(context).ConfigureAwait(false);
         });
 
-        app.MapGet("/services/data", (HttpContext context) => WriteApi(context, ApiResponse.Ok(SalesforceRestApi.Versions()), org));
         string[] methods = ["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD"];
+        // Trailing slashes (simple-salesforce: .../sobjects/, .../query/?q=, .../limits/) are accepted everywhere: routing
+        // ignores a trailing slash and the REST dispatcher drops empty segments.
+        app.MapMethods("/services/data", methods, (HttpContext context) => context.Request.Method is "GET" or "HEAD"
+            ? WriteApi(context, ApiResponse.Ok(SalesforceRestApi.Versions()), org)
+            : WriteApi(context, MethodNotAllowed(context.Request.Method, "GET"), org));
         app.MapMethods("/services/data/v{version}", methods, (HttpContext context, string version) => HandleRest(context, api, org, version, ""));
         app.MapMethods("/services/data/v{version}/{**rest}", methods, (HttpContext context, string version, string? rest) => HandleRest(context, api, org, version, rest ?? ""));
+        // Anything else below /services/data (e.g. /services/data/foo) is Salesforce's JSON 404, not an empty one.
+        app.MapMethods("/services/data/{**rest}", methods, (HttpContext context) => WriteApi(context, ApiResponse.NotFound(), org)).WithOrder(1000);
 
         app.MapPost("/services/Soap/{kind}/{version}/{**rest}", (HttpContext context, string kind, string version) => HandleSoap(context, soap, kind, version));
         app.MapPost("/services/oauth2/token", async (HttpContext context) =>
         {
             var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false) : null;
             var values = form?.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal) ?? new Dictionary<string, string>();
+            // Salesforce also reads the grant's parameters from the query string (Postman-style); the form body wins.
+            foreach (var (key, value) in context.Request.Query)
+            {
+                if (key != "format")
+                {
+                    values.TryAdd(key, value.ToString());
+                }
+            }
+            // RFC 6749 2.3.1: a confidential client may authenticate with HTTP Basic (client_id:client_secret, each form-url-encoded).
+            if (BasicClientCredentials(context) is { } basic)
+            {
+                values.TryAdd("client_id", basic.ClientId);
+                values.TryAdd("client_secret", basic.ClientSecret);
+            }
             var (status, body) = oauth.Token(BaseUrl(context), values);
             context.Response.StatusCode = status;
             context.Response.ContentType = ApiResponse.JsonContentType;
@@ -80,22 +100,76 @@ internal static class SalesforceEndpoints
         app.MapPost("/services/oauth2/revoke", async (HttpContext context) =>
         {
             var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false) : null;
-            string? token = form?["token"].ToString() ?? context.Request.Query["token"].ToString();
+            string? token = form?["token"].ToString() is { Length: > 0 } fromForm ? fromForm : context.Request.Query["token"].ToString();
             org.Sessions.Revoke(token ?? "");
             context.Response.StatusCode = 200;
         });
-        app.MapGet("/id/{orgId}/{userId}", async (HttpContext context, string orgId, string userId) =>
+        app.MapGet("/services/oauth2/userinfo", async (HttpContext context) =>
         {
-            var session = org.Sessions.Validate(BearerToken(context));
+            var session = org.Sessions.Validate(BearerToken(context) ?? QueryToken(context));
             if (session is null)
             {
-                context.Response.StatusCode = 403;
-                await context.Response.WriteAsync("Bad_OAuth_Token", context.RequestAborted).ConfigureAwait(false);
+                await BadOAuthToken(context).ConfigureAwait(false);
                 return;
             }
             var user = org.FindUser(session.User.Username)!;
-            string b = BaseUrl(context);
-            var body = new JsonObject
+            var body = Identity(context, org, user);
+            // OpenID Connect UserInfo claims, as Salesforce answers them (plus its identity fields).
+            var userInfo = new JsonObject
+            {
+                ["sub"] = body["id"]!.GetValue<string>(),
+                ["user_id"] = user.Id,
+                ["organization_id"] = org.Store.OrganizationId,
+                ["preferred_username"] = user.Username,
+                ["nickname"] = body["nick_name"]!.GetValue<string>(),
+                ["name"] = user.FullName,
+                ["email"] = user.Username,
+                ["email_verified"] = true,
+                ["given_name"] = user.FullName.Split(' ')[0],
+                ["family_name"] = user.FullName.Split(' ')[^1],
+                ["zoneinfo"] = "America/Los_Angeles",
+                ["profile"] = BaseUrl(context) + "/" + user.Id,
+                ["address"] = new JsonObject(),
+                ["urls"] = body["urls"]!.DeepClone(),
+                ["active"] = true,
+                ["user_type"] = "STANDARD",
+                ["language"] = "en_US",
+                ["locale"] = "en_US",
+                ["utcOffset"] = -28800000,
+                ["updated_at"] = body["last_modified_date"]!.GetValue<string>(),
+            };
+            context.Response.ContentType = ApiResponse.JsonContentType;
+            await context.Response.WriteAsync(userInfo.ToJsonString(ApiResponse.JsonOptions), context.RequestAborted).ConfigureAwait(false);
+        });
+        app.MapGet("/id/{orgId}/{userId}", async (HttpContext context, string orgId, string userId) =>
+        {
+            var session = org.Sessions.Validate(BearerToken(context) ?? QueryToken(context));
+            if (session is null)
+            {
+                await BadOAuthToken(context).ConfigureAwait(false);
+                return;
+            }
+            var user = org.FindUser(session.User.Username)!;
+            if (!SameId(orgId, org.Store.OrganizationId) || !SameId(userId, user.Id))
+            {
+                // Salesforce answers 403 Bad_Id when the ids are not the token's org and user.
+                context.Response.StatusCode = 403;
+                context.Response.ContentType = "text/plain;charset=UTF-8";
+                await context.Response.WriteAsync("Bad_Id", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+            var body = Identity(context, org, user);
+            context.Response.ContentType = ApiResponse.JsonContentType;
+            await context.Response.WriteAsync(body.ToJsonString(ApiResponse.JsonOptions), context.RequestAborted).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>The identity service answer for a user (<c>GET /id/{orgId}/{userId}</c>); <c>?version=</c> fills <c>{version}</c> in urls.</summary>
+    private static JsonObject Identity(HttpContext context, SalesforceOrg org, EmulatorUser user)
+    {
+        string b = BaseUrl(context);
+        string version = context.Request.Query["version"].ToString() is { Length: > 0 } v && SalesforceOrg.IsSupportedVersion(v.TrimStart('v')) ? v.TrimStart('v') : "{version}";
+        return new JsonObject
             {
                 ["id"] = $"{b}/id/{org.Store.OrganizationId}/{user.Id}",
                 ["asserted_user"] = true,
@@ -113,17 +187,64 @@ internal static class SalesforceEndpoints
                 ["utcOffset"] = -28800000,
                 ["urls"] = new JsonObject
                 {
-                    ["enterprise"] = b + "/services/Soap/c/{version}/" + org.Store.OrganizationId[..15],
-                    ["partner"] = b + "/services/Soap/u/{version}/" + org.Store.OrganizationId[..15],
-                    ["rest"] = b + "/services/data/v{version}/",
-                    ["sobjects"] = b + "/services/data/v{version}/sobjects/",
-                    ["query"] = b + "/services/data/v{version}/query/",
+                    ["enterprise"] = b + $"/services/Soap/c/{version}/" + org.Store.OrganizationId[..15],
+                    ["partner"] = b + $"/services/Soap/u/{version}/" + org.Store.OrganizationId[..15],
+                    ["rest"] = b + $"/services/data/v{version}/",
+                    ["sobjects"] = b + $"/services/data/v{version}/sobjects/",
+                    ["query"] = b + $"/services/data/v{version}/query/",
+                    ["limits"] = b + $"/services/data/v{version}/limits/",
+                    ["composite"] = b + $"/services/data/v{version}/composite/",
                 },
+                ["is_app_installed"] = true,
                 ["last_modified_date"] = SalesforceFormat.DateTime(org.Store.OrgCreated),
             };
-            context.Response.ContentType = ApiResponse.JsonContentType;
-            await context.Response.WriteAsync(body.ToJsonString(ApiResponse.JsonOptions), context.RequestAborted).ConfigureAwait(false);
-        });
+    }
+
+    private static bool SameId(string given, string actual) =>
+        given.Length == 15 ? actual.StartsWith(given, StringComparison.Ordinal) : string.Equals(given, actual, StringComparison.Ordinal);
+
+    private static async Task BadOAuthToken(HttpContext context)
+    {
+        context.Response.StatusCode = 403;
+        context.Response.ContentType = "text/plain;charset=UTF-8";
+        await context.Response.WriteAsync("Bad_OAuth_Token", context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The identity URL and userinfo also accept the token as <c>?oauth_token=</c>.</summary>
+    private static string? QueryToken(HttpContext context) =>
+        context.Request.Query["oauth_token"].ToString() is { Length: > 0 } token ? token : null;
+
+    private static ApiResponse MethodNotAllowed(string method, string allowed)
+    {
+        var response = ApiResponse.Error(405, "METHOD_NOT_ALLOWED", $"HTTP Method '{method}' not allowed. Allowed are {allowed}");
+        response.Headers["Allow"] = allowed;
+        return response;
+    }
+
+    /// <summary><c>Authorization: Basic base64(urlencode(client_id):urlencode(client_secret))</c>, or null.</summary>
+    private static (string ClientId, string ClientSecret)? BasicClientCredentials(HttpContext context)
+    {
+        string? header = context.Request.Headers.Authorization;
+        if (header is null || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        int colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return null;
+        }
+        static string Unescape(string text) => Uri.UnescapeDataString(text.Replace('+', ' '));
+        return (Unescape(decoded[..colon]), Unescape(decoded[(colon + 1)..]));
     }
 
     internal static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}";
@@ -192,6 +313,7 @@ internal static class SalesforceEndpoints
             BodyError = bodyError,
             Session = session,
             Path = context.Request.Path.Value ?? "",
+            BaseUrl = BaseUrl(context),
         };
         ApiResponse response;
         try
@@ -223,7 +345,7 @@ internal static class SalesforceEndpoints
             await context.Response.WriteAsync("<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>Unable to parse the request</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>", context.RequestAborted).ConfigureAwait(false);
             return;
         }
-        var result = soap.Handle(BaseUrl(context), kind is "c" ? "c" : "u", version, document);
+        var result = soap.Handle(BaseUrl(context), kind is "c" ? "c" : "u", version, document, BearerToken(context));
         context.Response.StatusCode = result.Status;
         context.Response.ContentType = "text/xml; charset=utf-8";
         await context.Response.WriteAsync(result.Xml, context.RequestAborted).ConfigureAwait(false);

@@ -29,10 +29,10 @@ export const credentials = {
   clientSecret: 'crmsync-emulator-consumer-secret',
 };
 
-/** Starts an emulator; resolves to { baseUrl, stop() }. */
-export async function startEmulator(extraArgs = []) {
+/** Starts an emulator (http by default; pass { url: 'https://127.0.0.1:0' } plus --cert-out for TLS); resolves to { baseUrl, admin(), stop() }. */
+export async function startEmulator(extraArgs = [], { url = 'http://127.0.0.1:0' } = {}) {
   const dll = findDll();
-  const child = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0', '--admin', ...extraArgs], {
+  const child = spawn('dotnet', [dll, '--urls', url, '--admin', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -40,7 +40,7 @@ export async function startEmulator(extraArgs = []) {
     const timer = setTimeout(() => reject(new Error('emulator did not start:\n' + output)), 30000);
     child.stdout.on('data', (chunk) => {
       output += chunk;
-      const m = output.match(/listening on (http:\/\/[^\s]+)/);
+      const m = output.match(/listening on (https?:\/\/[^\s]+)/);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

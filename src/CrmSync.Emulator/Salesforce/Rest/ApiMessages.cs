@@ -26,6 +26,8 @@ public sealed class ApiRequest
     public required Session Session { get; init; }
     /// <summary>The full request path (for fault matching).</summary>
     public required string Path { get; init; }
+    /// <summary>The instance URL the client connected to (scheme, host and port, no trailing slash), e.g. <c>https://127.0.0.1:5443</c>.</summary>
+    public string BaseUrl { get; init; } = "";
 
     /// <summary>The write context of the caller.</summary>
     public WriteContext WriteContext => new(Session.User.Id, Session.User.Restricted);

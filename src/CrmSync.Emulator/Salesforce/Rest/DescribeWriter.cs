@@ -10,6 +10,8 @@ internal static class DescribeWriter
     public static JsonObject GlobalEntry(SObjectDefinition o, string version) => new()
     {
         ["activateable"] = false,
+        ["associateEntityType"] = null,
+        ["associateParentEntity"] = null,
         ["createable"] = o.Createable,
         ["custom"] = o.Custom,
         ["customSetting"] = false,
@@ -93,6 +95,27 @@ internal static class DescribeWriter
         return result;
     }
 
+    /// <summary>The child relationship name of a lookup (e.g. <c>Contacts</c> for Contact.AccountId), null for MasterRecordId.</summary>
+    public static string? ChildRelationshipName(SObjectDefinition child, FieldDefinition field) =>
+        field.Name == "MasterRecordId" ? null : child.LabelPlural.Replace(" ", "", StringComparison.Ordinal) + (field.Custom ? "__r" : "");
+
+    /// <summary>Finds the child object and lookup field behind a child relationship name of <paramref name="parent"/>.</summary>
+    public static (SObjectDefinition Child, FieldDefinition Field)? FindChildRelationship(SalesforceStore store, SObjectDefinition parent, string relationshipName)
+    {
+        foreach (var child in store.Definitions)
+        {
+            foreach (var field in child.FieldSet.Fields)
+            {
+                if (field.Type == FieldType.Reference && field.ReferenceTo.Contains(parent.Name) && field.Name is not ("CreatedById" or "LastModifiedById")
+                    && string.Equals(ChildRelationshipName(child, field), relationshipName, StringComparison.OrdinalIgnoreCase))
+                {
+                    return (child, field);
+                }
+            }
+        }
+        return null;
+    }
+
     private static JsonArray ChildRelationships(SalesforceStore store, SObjectDefinition parent)
     {
         var list = new JsonArray();
@@ -112,7 +135,7 @@ internal static class DescribeWriter
                     ["field"] = field.Name,
                     ["junctionIdListNames"] = new JsonArray(),
                     ["junctionReferenceTo"] = new JsonArray(),
-                    ["relationshipName"] = field.Name == "MasterRecordId" ? null : child.LabelPlural.Replace(" ", "", StringComparison.Ordinal) + (field.Custom ? "__r" : ""),
+                    ["relationshipName"] = ChildRelationshipName(child, field),
                     ["restrictedDelete"] = false,
                 });
             }

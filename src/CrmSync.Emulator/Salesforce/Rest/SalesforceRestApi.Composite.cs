@@ -22,7 +22,19 @@ public sealed partial class SalesforceRestApi
         var s = request.Segments;
         if (s.Count == 1)
         {
-            return request.Method == "POST" ? CompositeBatch(request) : MethodNotAllowed(request);
+            return request.Method == "POST" ? CompositeBatch(request) : MethodNotAllowed(request, "POST");
+        }
+        if (s.Count == 2 && s[1].Equals("batch", StringComparison.OrdinalIgnoreCase))
+        {
+            return request.Method == "POST" ? BatchOfSubrequests(request) : MethodNotAllowed(request, "POST");
+        }
+        if (s[1].Equals("tree", StringComparison.OrdinalIgnoreCase))
+        {
+            if (s.Count != 3 || Store.Definition(s[2]) is not { } root)
+            {
+                return ApiResponse.NotFound();
+            }
+            return request.Method == "POST" ? SObjectTree(request, root) : MethodNotAllowed(request, "POST");
         }
         if (!s[1].Equals("sobjects", StringComparison.OrdinalIgnoreCase))
         {
@@ -35,7 +47,7 @@ public sealed partial class SalesforceRestApi
                 "POST" => CollectionSave(request, update: false),
                 "PATCH" => CollectionSave(request, update: true),
                 "DELETE" => CollectionDelete(request),
-                _ => MethodNotAllowed(request),
+                _ => MethodNotAllowed(request, "POST,PATCH,DELETE"),
             };
         }
         var sobject = Store.Definition(s[2]);
@@ -45,7 +57,7 @@ public sealed partial class SalesforceRestApi
         }
         if (s.Count == 3)
         {
-            return request.Method is "GET" or "POST" ? CollectionRetrieve(request, sobject) : MethodNotAllowed(request);
+            return request.Method is "GET" or "POST" ? CollectionRetrieve(request, sobject) : MethodNotAllowed(request, "GET,POST");
         }
         if (s.Count == 4 && request.Method == "PATCH")
         {
@@ -373,6 +385,69 @@ public sealed partial class SalesforceRestApi
         return ApiResponse.Ok(new JsonObject { ["compositeResponse"] = responses });
     }
 
+    /// <summary>
+    /// <c>POST /composite/batch</c>: up to 25 independent subrequests (<c>batchRequests[{method, url, richInput}]</c>, url relative
+    /// to <c>/services/data</c>, e.g. <c>v59.0/sobjects/Lead/00Q…</c>); each runs on its own (no rollback), <c>haltOnError</c> stops
+    /// the rest with 412 <c>BATCH_PROCESSING_HALTED</c>. Answers <c>{hasErrors, results[{statusCode, result}]}</c>.
+    /// </summary>
+    private ApiResponse BatchOfSubrequests(ApiRequest request)
+    {
+        if (request.Body is not JsonObject body || body["batchRequests"] is not JsonArray subrequests)
+        {
+            return ApiResponse.Error(400, "JSON_PARSER_ERROR", "batchRequests is required");
+        }
+        if (subrequests.Count > MaxCompositeSubrequests)
+        {
+            return ApiResponse.Error(400, "INVALID_BATCH_REQUEST", "A batch request must contain at most 25 subrequests");
+        }
+        bool haltOnError = body["haltOnError"] is JsonValue h && h.TryGetValue<bool>(out var halt) && halt;
+        var results = new JsonArray();
+        bool hasErrors = false;
+        bool halted = false;
+        foreach (var node in subrequests)
+        {
+            if (halted)
+            {
+                results.Add(new JsonObject
+                {
+                    ["result"] = new JsonArray(new JsonObject { ["errorCode"] = "BATCH_PROCESSING_HALTED", ["message"] = "Batch processing halted per request" }),
+                    ["statusCode"] = 412,
+                });
+                continue;
+            }
+            var item = node as JsonObject;
+            string? url = item?["url"] is JsonValue u && u.TryGetValue<string>(out var text) ? text : null;
+            var sub = new JsonObject
+            {
+                ["method"] = item?["method"]?.DeepClone(),
+                ["url"] = url is null ? null : BatchUrl(url),
+            };
+            if (item?["richInput"] is { } richInput)
+            {
+                sub["body"] = richInput.DeepClone();
+            }
+            var response = RunSubrequest(request, sub, new Dictionary<string, JsonNode?>(StringComparer.Ordinal), out var unresolved);
+            if (unresolved is not null)
+            {
+                response = ApiResponse.Error(400, "INVALID_BATCH_REQUEST", $"Invalid reference {unresolved}: references are not supported in a batch request");
+            }
+            results.Add(new JsonObject { ["result"] = response.BodyAsNode(), ["statusCode"] = response.Status });
+            if (response.Status >= 400)
+            {
+                hasErrors = true;
+                halted = haltOnError;
+            }
+        }
+        return ApiResponse.Ok(new JsonObject { ["hasErrors"] = hasErrors, ["results"] = results });
+    }
+
+    /// <summary>A batch subrequest url (<c>v59.0/sobjects/…</c>, <c>/v59.0/…</c> or <c>/services/data/v59.0/…</c>) as an instance path.</summary>
+    private static string BatchUrl(string url)
+    {
+        string trimmed = url.TrimStart('/');
+        return trimmed.StartsWith("services/data/", StringComparison.OrdinalIgnoreCase) ? "/" + trimmed : "/services/data/" + trimmed;
+    }
+
     private static JsonObject Halted(string referenceId, string message) => new()
     {
         ["body"] = new JsonArray(new JsonObject { ["errorCode"] = "PROCESSING_HALTED", ["message"] = message }),
@@ -442,8 +517,10 @@ public sealed partial class SalesforceRestApi
             Body = subBody,
             Session = parent.Session,
             Path = pathPart,
+            BaseUrl = parent.BaseUrl,
         };
-        if (request.Segments.Count > 0 && request.Segments[0].Equals("composite", StringComparison.OrdinalIgnoreCase) && request.Segments.Count == 1)
+        if (request.Segments.Count > 0 && request.Segments[0].Equals("composite", StringComparison.OrdinalIgnoreCase)
+            && (request.Segments.Count == 1 || request.Segments[1].Equals("batch", StringComparison.OrdinalIgnoreCase)))
         {
             return ApiResponse.Error(400, "INVALID_BATCH_REQUEST", "Composite requests cannot be nested");
         }

@@ -35,12 +35,16 @@ public sealed partial class SalesforceRestApi
             {
                 "GET" => BasicInfo(request, sobject),
                 "POST" => CreateOne(request, sobject),
-                _ => MethodNotAllowed(request),
+                _ => MethodNotAllowed(request, "GET,POST"),
             };
         }
         if (s.Count == 3)
         {
             string third = s[2];
+            if (request.Method != "GET" && third.ToLowerInvariant() is "describe" or "updated" or "deleted")
+            {
+                return MethodNotAllowed(request);
+            }
             if (request.Method == "GET" && third.Equals("describe", StringComparison.OrdinalIgnoreCase))
             {
                 return ApiResponse.Ok(DescribeWriter.Describe(Store, sobject, request.Version, restricted));
@@ -66,7 +70,7 @@ public sealed partial class SalesforceRestApi
                 "GET" => GetOne(request, sobject, id),
                 "PATCH" => UpdateOne(request, sobject, id),
                 "DELETE" => DeleteOne(request, sobject, id),
-                _ => MethodNotAllowed(request),
+                _ => MethodNotAllowed(request, "GET,PATCH,DELETE"),
             };
         }
         if (s.Count == 4)
@@ -256,7 +260,7 @@ public sealed partial class SalesforceRestApi
         {
             "GET" => GetOne(request, sobject, ids[0]),
             "DELETE" => DeleteOne(request, sobject, ids[0]),
-            _ => MethodNotAllowed(request),
+            _ => MethodNotAllowed(request, "GET,PATCH,DELETE"),
         };
     }
 
@@ -279,7 +283,9 @@ public sealed partial class SalesforceRestApi
             error = ApiResponse.Error(400, "MISSING_ARGUMENT", "end parameter not specified");
             return false;
         }
-        if (!SalesforceFormat.TryParseDateTime(startText, out start) || !SalesforceFormat.TryParseDateTime(endText, out end))
+        // A hand-built URL with an unencoded '+' offset (?start=2024-01-01T00:00:00+00:00) arrives with a space there.
+        static string OffsetPlus(string text) => text.Trim().Replace(' ', '+');
+        if (!SalesforceFormat.TryParseDateTime(OffsetPlus(startText), out start) || !SalesforceFormat.TryParseDateTime(OffsetPlus(endText), out end))
         {
             error = ApiResponse.Error(400, "INVALID_REPLICATION_DATE", "Invalid date format for start or end");
             return false;

@@ -50,17 +50,21 @@ public sealed partial class SalesforceRestApi
         }
     }
 
-    private static ApiResponse MethodNotAllowed(ApiRequest request)
+    /// <summary>405 as Salesforce words it, naming the methods the resource allows (comma-separated, e.g. <c>GET,PATCH,DELETE</c>).</summary>
+    private static ApiResponse MethodNotAllowed(ApiRequest request, string allowed = "GET")
     {
-        var response = ApiResponse.Error(405, "METHOD_NOT_ALLOWED", $"HTTP Method '{request.Method}' not allowed. Allowed are GET");
+        var response = ApiResponse.Error(405, "METHOD_NOT_ALLOWED", $"HTTP Method '{request.Method}' not allowed. Allowed are {allowed}");
+        response.Headers["Allow"] = allowed;
         return response;
     }
 
-    private static ApiResponse Resources(ApiRequest request)
+    /// <summary>The resource map (<c>GET /services/data/vNN.0/</c>); restforce's <c>user_info</c> follows its <c>identity</c> URL.</summary>
+    private ApiResponse Resources(ApiRequest request)
     {
         string b = $"/services/data/v{request.Version}";
         return ApiResponse.Ok(new JsonObject
         {
+            ["identity"] = $"{request.BaseUrl}/id/{Store.OrganizationId}/{request.Session.User.Id}",
             ["sobjects"] = b + "/sobjects",
             ["query"] = b + "/query",
             ["queryAll"] = b + "/queryAll",

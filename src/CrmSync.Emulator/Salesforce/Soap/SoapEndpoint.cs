@@ -27,8 +27,13 @@ public sealed class SoapEndpoint
     public static string? OperationOf(XDocument document) =>
         document.Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "Body")?.Elements().FirstOrDefault()?.Name.LocalName;
 
-    /// <summary>Serves one SOAP call. <paramref name="kind"/> is <c>u</c> (partner) or <c>c</c> (enterprise).</summary>
-    public SoapResponse Handle(string baseUrl, string kind, string version, XDocument document)
+    /// <summary>
+    /// Serves one SOAP call. <paramref name="kind"/> is <c>u</c> (partner) or <c>c</c> (enterprise); the answer uses that
+    /// WSDL's namespace. Elements are matched by local name, so any prefix (<c>urn:</c>, <c>ns1:</c>, a default namespace)
+    /// works. The session comes from the <c>SessionHeader</c>, else from <paramref name="bearerToken"/> (an
+    /// <c>Authorization: Bearer</c>/<c>OAuth</c> header).
+    /// </summary>
+    public SoapResponse Handle(string baseUrl, string kind, string version, XDocument document, string? bearerToken = null)
     {
         var body = document.Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "Body")?.Elements().FirstOrDefault();
         string ns = kind == "c" ? "urn:enterprise.soap.sforce.com" : "urn:partner.soap.sforce.com";
@@ -40,8 +45,9 @@ public sealed class SoapEndpoint
         {
             return Login(baseUrl, kind, version, body, ns);
         }
-        var sessionId = document.Root!.Descendants().FirstOrDefault(e => e.Name.LocalName == "sessionId")?.Value;
-        var session = _org.Sessions.Validate(sessionId);
+        var header = document.Root!.Elements().FirstOrDefault(e => e.Name.LocalName == "Header");
+        var sessionId = header?.Descendants().FirstOrDefault(e => e.Name.LocalName == "sessionId")?.Value.Trim();
+        var session = _org.Sessions.Validate(string.IsNullOrEmpty(sessionId) ? bearerToken : sessionId);
         if (session is null)
         {
             return Fault("sf:INVALID_SESSION_ID", "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session",
@@ -88,7 +94,7 @@ public sealed class SoapEndpoint
         {
             const string message = "Invalid username, password, security token; or user locked out.";
             return new SoapResponse(500,
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:sf=\"urn:fault.partner.soap.sforce.com\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body><soapenv:Fault><faultcode>INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: " + message + "</faultstring><detail><sf:LoginFault xsi:type=\"sf:LoginFault\"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>" + message + "</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>");
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:sf=\"" + FaultNamespace(ns) + "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body><soapenv:Fault><faultcode>INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: " + message + "</faultstring><detail><sf:LoginFault xsi:type=\"sf:LoginFault\"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>" + message + "</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>");
         }
         var session = _org.Sessions.Open(user);
         string org15 = _org.Store.OrganizationId[..15];
@@ -217,12 +223,15 @@ public sealed class SoapEndpoint
         }
     }
 
+    /// <summary><c>urn:fault.partner.soap.sforce.com</c> or <c>urn:fault.enterprise.soap.sforce.com</c>.</summary>
+    private static string FaultNamespace(string ns) => ns.Replace("urn:", "urn:fault.", StringComparison.Ordinal);
+
     private static SoapResponse Ok(string inner, string ns) => new(200,
         $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"{Envelope}\" xmlns=\"{ns}\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>{inner}</soapenv:Body></soapenv:Envelope>");
 
     private static SoapResponse Fault(string code, string message, (string Type, string Code, string Message)? detail, string ns)
     {
-        string faultNs = ns.Replace("urn:", "urn:fault.", StringComparison.Ordinal);
+        string faultNs = FaultNamespace(ns);
         string detailXml = detail is { } d
             ? $"<detail><sf:{d.Type} xsi:type=\"sf:{d.Type}\"><sf:exceptionCode>{X(d.Code)}</sf:exceptionCode><sf:exceptionMessage>{X(d.Message)}</sf:exceptionMessage></sf:{d.Type}></detail>"
             : "";
