@@ -8,9 +8,9 @@
     Test     Build, then the test command README.md gives (dotnet test), Pester on tests/pester when Pester 5 is
              installed, and the npm conformance tests when tests/conformance/package.json exists.
     Package  Build, then zip the staged module folder to out/CrmSync-<version>.zip.
-    Demo     Build, then show a profile's status with crmsync and with the module. Until Start-CrmSync arrives this
-             is all CrmSync can demonstrate: it creates a never-synced profile 'demo' in out/demo-home (never in your
-             own data folder) and shows its status (NotStarted).
+    Demo     Build, then run `crmsync demo`: the CRM emulator with seeded data, Connect, Sync-CrmField, the first cycle,
+             changes in the CRM and with plain SQL, another cycle, the status and a check that the local database
+             matches the CRM, in a throw-away data folder (never your own profiles).
     Clean    dotnet clean, and remove out/ and TestResults/.
 
 .EXAMPLE
@@ -64,7 +64,14 @@ function Invoke-Test {
         $config.Run.Path = Join-Path $root 'tests' 'pester'
         $config.Run.PassThru = $true
         $config.Output.Verbosity = 'Detailed'
-        $result = Invoke-Pester -Configuration $config
+        $config.TestResult.Enabled = $true
+        $config.TestResult.OutputFormat = 'NUnitXml'
+        $config.TestResult.OutputPath = Join-Path $root 'TestResults' 'local' 'pester.xml'
+        New-Item -ItemType Directory -Path (Join-Path $root 'TestResults' 'local') -Force | Out-Null
+        # The tests inherit this script's preferences and strict mode: under 'Stop' the non-terminating errors they
+        # expect would throw, so they run with PowerShell's defaults, as the user's session would.
+        $result = @(& { Set-StrictMode -Off; $ErrorActionPreference = 'Continue'; Invoke-Pester -Configuration $config })[-1]
+        Write-Host ("Pester: {0} passed, {1} failed" -f $result.PassedCount, ($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount))
         if ($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount -gt 0) { $failures += 'Pester' }
     }
     else {
@@ -109,39 +116,9 @@ function Invoke-Package {
 
 function Invoke-Demo {
     Invoke-Build
-    $demoHome = Join-Path $root 'out' 'demo-home'
-    $savedHome = $env:CRMSYNC_HOME
-    $env:CRMSYNC_HOME = $demoHome
-    try {
-        # The module runs in a child pwsh, so this session never holds the staged DLLs open (a later build can replace them).
-        $pwsh = (Get-Process -Id $PID).Path
-        & $pwsh -NoLogo -NoProfile -NonInteractive -Command {
-            param([string] $Staged, [string] $DemoHome)
-            $ErrorActionPreference = 'Stop'
-            Import-Module (Join-Path $Staged 'CrmSync.psd1')
-            if (-not (Test-Path (Join-Path $DemoHome 'profiles' 'demo.db'))) {
-                # Connect-CrmSync is not there yet: create the never-synced profile through the engine, as it will.
-                Add-Type -Path (Join-Path $Staged 'CrmSync.Engine.dll')
-                $locator = [CrmSync.Engine.Connections.ProfileLocator]::new([CrmSync.Engine.Connections.CrmSyncPaths]::new($DemoHome))
-                $json = @{ Name = 'demo'; Crm = [int][CrmSync.Engine.Crm.CrmKind]::Salesforce; LoginUrl = 'https://login.salesforce.com'; UserName = 'demo.sync.user@example.com' } |
-                    ConvertTo-Json -Compress
-                $info = [System.Text.Json.JsonSerializer]::Deserialize($json, [CrmSync.Engine.Store.ProfileInfo], [System.Text.Json.JsonSerializerOptions]::new())
-                [CrmSync.Engine.Connections.ProfileStore]::new($locator, $null).Create($info, [NullString]::Value).Dispose()
-                Write-Host "Created the never-synced profile 'demo' in $DemoHome"
-            }
-            Write-Host "`n> Get-CrmSyncStatus -Profile demo" -ForegroundColor Cyan
-            Get-CrmSyncStatus -Profile demo | Format-Table -AutoSize | Out-String | Write-Host
-        } -args $staged, $demoHome
-        if ($LASTEXITCODE -ne 0) { throw "The PowerShell part of the demo failed (exit code $LASTEXITCODE)." }
-
-        Write-Host "`n> crmsync status --profile demo" -ForegroundColor Cyan
-        Invoke-Dotnet @('run', '--project', (Join-Path $root 'src' 'CrmSync.Cli'), '-c', $Configuration, '--no-build', '--', 'status', '--profile', 'demo')
-
-        Write-Host "`nThe full demo (CRM emulator, Sync-CrmField, Start-CrmSync) arrives with Start-CrmSync."
-    }
-    finally {
-        $env:CRMSYNC_HOME = $savedHome
-    }
+    # crmsync demo: the CRM emulator (child process), Connect, Sync-CrmField, Start (initial copy), CRM and SQL changes,
+    # another cycle, status and a local-equals-CRM check, in a throw-away data folder under the system temp folder.
+    Invoke-Dotnet @('run', '--project', (Join-Path $root 'src' 'CrmSync.Cli'), '-c', $Configuration, '--no-build', '--', 'demo')
 }
 
 function Invoke-Clean {

@@ -1,0 +1,22 @@
+using System.Globalization;
+
+namespace CrmSync.Integration.Tests.Crash;
+
+/// <summary>
+/// How many kill -9 trials to run and on how much data. CI uses the defaults (3 kill points per phase, 20k persons);
+/// scripts/crash-trials.sh sets CRMSYNC_CRASH_TRIALS / CRMSYNC_CRASH_PERSONS / CRMSYNC_CRASH_SEED and collects the
+/// one-line summaries the test appends to CRMSYNC_CRASH_REPORT.
+/// </summary>
+internal sealed record CrashSettings(int Trials, int Persons, int Seed, string? ReportPath)
+{
+    public static CrashSettings FromEnvironment()
+    {
+        static int Read(string name, int fallback) =>
+            int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+
+        // An unset seed is a new one each run (printed, and in every failure message), so that CI explores other kill points.
+        var seed = Read("CRMSYNC_CRASH_SEED", Random.Shared.Next(1, int.MaxValue));
+        return new CrashSettings(Read("CRMSYNC_CRASH_TRIALS", 3), Read("CRMSYNC_CRASH_PERSONS", 20_000), seed,
+            Environment.GetEnvironmentVariable("CRMSYNC_CRASH_REPORT"));
+    }
+}
