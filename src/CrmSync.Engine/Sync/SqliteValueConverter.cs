@@ -13,6 +13,10 @@ namespace CrmSync.Engine.Sync;
 /// </summary>
 public static class SqliteValueConverter
 {
+    // Booleans are stored as 0/1 several times per record: one boxed instance each.
+    private static readonly object BoxedOne = 1L;
+    private static readonly object BoxedZero = 0L;
+
     /// <summary>Significant digits a NUMERIC column (a REAL underneath) keeps exactly.</summary>
     public const int NumericExactDigits = 15;
 
@@ -74,9 +78,11 @@ public static class SqliteValueConverter
                 return column switch
                 {
                     SqliteColumnType.Text => b ? "true" : "false",
-                    SqliteColumnType.Integer => b ? 1L : 0L,
-                    _ => Misfit(b ? 1L : 0L, "a boolean", out misfit),
+                    SqliteColumnType.Integer => b ? BoxedOne : BoxedZero,
+                    _ => Misfit(b ? BoxedOne : BoxedZero, "a boolean", out misfit),
                 };
+            case long when column is not (SqliteColumnType.Text or SqliteColumnType.Real):
+                return value; // already the stored form: no second box
             case long or int or short or byte:
                 var whole = Convert.ToInt64(value, CultureInfo.InvariantCulture);
                 return column switch
@@ -150,7 +156,17 @@ public static class SqliteValueConverter
     /// <summary>Significant digits of a decimal (leading and trailing zeros do not count).</summary>
     public static int SignificantDigits(decimal value)
     {
-        var digits = decimal.Abs(value).ToString(CultureInfo.InvariantCulture).Replace(".", "", StringComparison.Ordinal).Trim('0');
-        return Math.Max(digits.Length, 1);
+        // The 96-bit integer behind the decimal, without its trailing zeros (0.050 -> 5, 100 -> 1), counted digit by digit.
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        var mantissa = ((UInt128)(uint)bits[2] << 64) | ((UInt128)(uint)bits[1] << 32) | (uint)bits[0];
+        if (mantissa == 0)
+            return 1;
+        while (mantissa % 10 == 0)
+            mantissa /= 10;
+        var digits = 0;
+        for (; mantissa > 0; mantissa /= 10)
+            digits++;
+        return digits;
     }
 }

@@ -52,6 +52,9 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
                      "--session-timeout", "12:00:00",
                  })
             info.ArgumentList.Add(a);
+        // GC settings given to the benchmark (e.g. DOTNET_GCHeapHardLimit for the sync side) are not the emulator's.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(key);
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -10,6 +10,7 @@ internal sealed class MemorySampler : IDisposable
 {
     private readonly Timer _timer;
     private long _peak;
+    private long _peakManaged;
 
     public MemorySampler()
     {
@@ -26,8 +27,14 @@ internal sealed class MemorySampler : IDisposable
         }
     }
 
+    /// <summary>The largest managed heap seen (GC.GetTotalMemory without a collection: live and not yet collected objects).</summary>
+    public long PeakManaged => Interlocked.Read(ref _peakManaged);
+
     private void Sample()
     {
+        var managed = GC.GetTotalMemory(false);
+        if (managed > Interlocked.Read(ref _peakManaged))
+            Interlocked.Exchange(ref _peakManaged, managed);
         var now = Current();
         long seen;
         while (now > (seen = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, seen) != seen)

@@ -165,6 +165,8 @@ public sealed partial class SalesforceRestApi
         char delimiter = Delimiters[job.ColumnDelimiter];
         string newline = job.LineEnding == "CRLF" ? "\r\n" : "\n";
         var columns = execution.Plan.SelectedPaths;
+        // Each selected path split once per request, not once per cell.
+        var paths = columns.Select(c => c.Split('.')).ToArray();
         var response = new ApiResponse
         {
             Status = 200,
@@ -192,7 +194,7 @@ public sealed partial class SalesforceRestApi
                         {
                             line.Append(delimiter);
                         }
-                        AppendQuoted(line, CsvText(PathValue(record, columns[c])));
+                        AppendQuoted(line, CsvText(PathValue(record, paths[c])));
                     }
                     line.Append(newline);
                     await writer.WriteAsync(line, ct).ConfigureAwait(false);
@@ -205,10 +207,10 @@ public sealed partial class SalesforceRestApi
         return response;
     }
 
-    private static object? PathValue(SoqlRecord record, string path)
+    private static object? PathValue(SoqlRecord record, string[] path)
     {
         object? current = record;
-        foreach (var part in path.Split('.'))
+        foreach (var part in path)
         {
             current = current is SoqlRecord r ? r[part] : null;
         }
@@ -229,13 +231,20 @@ public sealed partial class SalesforceRestApi
     private static void AppendQuoted(StringBuilder line, string text)
     {
         line.Append('"');
-        foreach (char ch in text)
+        if (!text.Contains('"'))
         {
-            if (ch == '"')
+            line.Append(text); // the common case: one copy, not one append per character
+        }
+        else
+        {
+            foreach (char ch in text)
             {
-                line.Append('"');
+                if (ch == '"')
+                {
+                    line.Append('"');
+                }
+                line.Append(ch);
             }
-            line.Append(ch);
         }
         line.Append('"');
     }

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using CrmSync.Engine.Resilience;
+using CsvHelper;
 
 namespace CrmSync.Engine.Crm.Salesforce;
 
@@ -86,13 +87,20 @@ public sealed class SalesforceBulkQuery
             r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
             return r;
         }, cancellationToken).ConfigureAwait(false);
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
-            throw SalesforceSession.ToException(response.StatusCode, Encoding.UTF8.GetString(bytes), "the results of bulk job " + jobId);
+        {
+            var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw SalesforceSession.ToException(response.StatusCode, error, "the results of bulk job " + jobId);
+        }
         var next = response.Headers.TryGetValues("Sforce-Locator", out var values) ? values.FirstOrDefault() : null;
         if (string.IsNullOrEmpty(next) || next == "null") next = null;
-        var records = SalesforceSchemaReader.Parse(() => SalesforceJson.ParseBulkCsv(bytes, schema, objectName), "the results of bulk job " + jobId);
-        return (records, next);
+        // Parsed from the response stream (no second copy of the body), one record at a time.
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            var records = SalesforceSchemaReader.Parse(() => SalesforceBulkCsv.Read(body, schema, objectName).ToList(), "the results of bulk job " + jobId);
+            return (records, next);
+        }
     }
 
     /// <summary>Deletes a finished job. Returns false (and does not throw) when Salesforce refuses.</summary>
@@ -102,5 +110,57 @@ public sealed class SalesforceBulkQuery
         using var response = await _session.SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, _session.DataUri($"jobs/query/{jobId}")), cancellationToken)
             .ConfigureAwait(false);
         return response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound;
+    }
+}
+
+/// <summary>
+/// Reads Bulk API 2.0 CSV results (UTF-8, header row, quoted values, comma separated; an empty cell is null) from a
+/// stream, record by record (CsvHelper), without materialising the chunk: each record's values are an array laid out by
+/// one <see cref="CrmRecordLayout"/> per chunk. Same values as <see cref="SalesforceJson.ParseBulkCsv"/>.
+/// </summary>
+internal static class SalesforceBulkCsv
+{
+    public static IEnumerable<CrmRecord> Read(Stream utf8, CrmObjectSchema? schema, string objectName)
+    {
+        var options = new CsvReaderOptions
+        {
+            Separator = ',',
+            HasHeader = true,
+            IncludeValuesInExceptions = false,
+            MalformedData = CsvMalformedDataHandling.Throw,
+        };
+        using var csv = CsvReader.Create(utf8, options, leaveOpen: true);
+        var name = schema?.Name ?? objectName;
+        CrmRecordLayout? layout = null;
+        int[] slots = [];
+        CrmFieldType[] types = [];
+        int idSlot = -1, stampSlot = -1, deletedSlot = -1, masterSlot = -1;
+        while (csv.Read())
+        {
+            if (layout is null)
+            {
+                var headers = csv.Headers.Select(h => (Name: schema?.FindField(h)?.Name ?? h, Type: schema?.FindField(h)?.Type ?? CrmFieldType.String)).ToArray();
+                layout = new CrmRecordLayout(headers.Select(h => h.Name));
+                slots = headers.Select(h => layout.SlotOf(h.Name)).ToArray();
+                types = headers.Select(h => h.Type).ToArray();
+                idSlot = layout.SlotOf("Id");
+                stampSlot = layout.SlotOf(schema?.ModificationStampField ?? "SystemModstamp");
+                deletedSlot = layout.SlotOf("IsDeleted");
+                masterSlot = layout.SlotOf("MasterRecordId");
+            }
+            var values = new object?[layout.Names.Count];
+            for (var i = 0; i < slots.Length; i++)
+                values[slots[i]] = CrmValueConverter.FromText(i < csv.FieldCount ? csv.GetString(i) : null, types[i]);
+            var id = idSlot >= 0 ? values[idSlot] as string : null;
+            var stamp = (stampSlot >= 0 ? values[stampSlot] : null) switch
+            {
+                DateTimeOffset d => d,
+                string s when s.Length > 0 => CrmValueConverter.ParseDateTime(s),
+                _ => (DateTimeOffset?)null,
+            };
+            var deleted = deletedSlot >= 0 && values[deletedSlot] is true;
+            var merged = deleted && masterSlot >= 0 ? values[masterSlot] as string : null;
+            yield return new CrmRecord(name, id ?? "", stamp, deleted, merged, new CrmRecordValues(layout, values));
+        }
     }
 }

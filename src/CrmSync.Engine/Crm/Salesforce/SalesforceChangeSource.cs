@@ -88,14 +88,43 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
         job = await Bulk.WaitForCompletionAsync(job.Id, cancellationToken).ConfigureAwait(false);
 
         var total = job.NumberRecordsProcessed;
-        while (true)
+        // The next chunk is downloaded and parsed while the caller applies this one (one chunk ahead, never more), so the
+        // CRM producing results, parsing and the local writes overlap. Each page's cursor still names the chunk after it:
+        // a crash or a stop while the next chunk is in flight resumes exactly after the last page the caller committed.
+        using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var completedJobId = job.Id;
+        Task<(IReadOnlyList<CrmRecord> Records, string? NextLocator)> Fetch(string? at) =>
+            Task.Run(() => Bulk.ReadResultsAsync(completedJobId, at, request.BulkPageSize, schema, schema.Name, prefetch.Token), prefetch.Token);
+        var pending = Fetch(locator);
+        try
         {
-            var (records, next) = await Bulk.ReadResultsAsync(job.Id, locator, request.BulkPageSize, schema, schema.Name, cancellationToken).ConfigureAwait(false);
-            var done = next is null;
-            var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
-            yield return new CrmRecordPage(schema.Name, records, cursor, done ? finalWatermark : null, !done, total);
-            if (done) break;
-            locator = next;
+            while (true)
+            {
+                var (records, next) = await pending.ConfigureAwait(false);
+                var done = next is null;
+                if (!done)
+                    pending = Fetch(next);
+                var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
+                yield return new CrmRecordPage(schema.Name, records, cursor, done ? finalWatermark : null, !done, total);
+                if (done) break;
+            }
+        }
+        finally
+        {
+            if (pending.IsFaulted)
+                _ = pending.Exception; // observed: the caller stopped before awaiting it
+            else if (!pending.IsCompleted)
+            {
+                // The caller stopped (Ctrl+C, an error, the API reserve) with a chunk in flight: cancel it and let it end unobserved.
+                await prefetch.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await pending.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or CrmSyncException or HttpRequestException)
+                {
+                }
+            }
         }
 
         if (!await Bulk.DeleteJobAsync(job.Id, cancellationToken).ConfigureAwait(false))
