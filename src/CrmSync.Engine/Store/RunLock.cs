@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -12,6 +14,18 @@ public sealed record RunLease(
     DateTimeOffset HeartbeatAt,
     DateTimeOffset ExpiresAt)
 {
+    /// <summary>
+    /// When the holder process started (UTC, whole seconds), so a process that later reuses its pid is not mistaken for
+    /// it; null on a lease written by a version that did not record it.
+    /// </summary>
+    public DateTimeOffset? ProcessStartedAt { get; init; }
+
+    /// <summary>
+    /// On a lease just returned by <see cref="RunLock.Acquire"/>: the lease of a crashed run (its process on this host no
+    /// longer runs) that this one took over, or null when the lock was free, released or simply expired.
+    /// </summary>
+    public RunLease? TookOverFrom { get; init; }
+
     /// <summary>True while the lease has not expired at <paramref name="now"/>.</summary>
     public bool IsAliveAt(DateTimeOffset now) => ExpiresAt > now;
 }
@@ -19,8 +33,9 @@ public sealed record RunLease(
 /// <summary>
 /// The run lock (<c>crmsync_run_lock</c>): one lease row, so two overlapping Start-CrmSync calls (in one process or
 /// many, on one machine or several sharing the file) never both run. Taking the lease is atomic (BEGIN IMMEDIATE)
-/// and succeeds only when it is free or expired; the holder extends it with heartbeats, and a dead holder's lease
-/// simply expires.
+/// and succeeds only when it is free, expired, or held by a crashed run on this host (the recorded process is no longer
+/// running: no process has its pid, or the one that has it started at another time). The holder extends it with
+/// heartbeats; a lease held from another host is only taken over once it has expired.
 /// </summary>
 public sealed class RunLock
 {
@@ -33,7 +48,9 @@ public sealed class RunLock
 
     /// <summary>
     /// Takes the lease for this process, or throws <see cref="ErrorIds.SyncLockHeld"/> (ResourceBusy) naming the
-    /// holder's host, process and since when, while another holder's lease is alive.
+    /// holder's host, process and since when, while another holder's lease is alive. A lease whose holder ran on this
+    /// host and is no longer running is taken over at once; the returned lease then names it in
+    /// <see cref="RunLease.TookOverFrom"/>.
     /// </summary>
     public RunLease Acquire(TimeSpan? leaseDuration = null)
     {
@@ -42,20 +59,71 @@ public sealed class RunLock
         {
             var now = _store.Time.GetUtcNow();
             var current = ReadCurrent(tx);
-            if (current is not null && current.IsAliveAt(now))
+            var crashed = current is not null && IsCrashedOnThisHost(current) ? current : null;
+            if (current is not null && current.IsAliveAt(now) && crashed is null)
                 throw Held(current);
-            var lease = new RunLease(Guid.NewGuid(), Environment.ProcessId, Environment.MachineName, now, now, now + duration);
+            var lease = new RunLease(Guid.NewGuid(), Environment.ProcessId, Environment.MachineName, now, now, now + duration)
+            {
+                ProcessStartedAt = CurrentProcessStartedAt.Value,
+            };
             using var command = connection.Command(tx, """
-                INSERT INTO crmsync_run_lock (id, holder_id, pid, host, acquired_at, heartbeat_at, expires_at)
-                VALUES (1, $holder, $pid, $host, $now, $now, $expires)
+                INSERT INTO crmsync_run_lock (id, holder_id, pid, host, acquired_at, heartbeat_at, expires_at, process_started_at)
+                VALUES (1, $holder, $pid, $host, $now, $now, $expires, $started)
                 ON CONFLICT (id) DO UPDATE SET holder_id = excluded.holder_id, pid = excluded.pid, host = excluded.host,
-                    acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at;
+                    acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at,
+                    process_started_at = excluded.process_started_at;
                 """).With("$holder", lease.HolderId.ToString("D")).With("$pid", lease.ProcessId).With("$host", lease.Host)
-                .With("$now", StoreTime.Format(now)).With("$expires", StoreTime.Format(lease.ExpiresAt));
+                .With("$now", StoreTime.Format(now)).With("$expires", StoreTime.Format(lease.ExpiresAt))
+                .With("$started", StoreTime.ToDb(lease.ProcessStartedAt));
             command.ExecuteNonQuery();
-            return ReadCurrent(tx)!;
+            return ReadCurrent(tx)! with { TookOverFrom = crashed };
         });
     }
+
+    /// <summary>
+    /// True when <paramref name="lease"/> was taken on this host (same host name) by a process that is no longer running.
+    /// A lease from another host is never judged here: its process cannot be seen, so only its expiry frees it.
+    /// </summary>
+    internal static bool IsCrashedOnThisHost(RunLease lease) =>
+        string.Equals(lease.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
+        && !IsProcessRunning(lease.ProcessId, lease.ProcessStartedAt);
+
+    /// <summary>
+    /// True when a process with <paramref name="processId"/> runs and, if <paramref name="startedAt"/> is known, started
+    /// then (whole seconds, one second of tolerance for how the OS derives start times), so a reused pid is not the holder.
+    /// </summary>
+    internal static bool IsProcessRunning(int processId, DateTimeOffset? startedAt)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            if (startedAt is not { } expected)
+                return true; // a lease from before start times were recorded: the pid is all there is to go by
+            var actual = ToWholeSeconds(process.StartTime.ToUniversalTime());
+            return (actual - ToWholeSeconds(expected.UtcDateTime)).Duration() <= TimeSpan.FromSeconds(1);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Win32Exception or NotSupportedException)
+        {
+            return false; // no such process, it exited meanwhile, or its start time cannot be read: not the holder
+        }
+    }
+
+    /// <summary>When this process started (UTC, whole seconds), as recorded in the leases it takes.</summary>
+    internal static readonly Lazy<DateTimeOffset?> CurrentProcessStartedAt = new(() =>
+    {
+        try
+        {
+            using var process = Process.GetCurrentProcess();
+            return new DateTimeOffset(ToWholeSeconds(process.StartTime.ToUniversalTime()), TimeSpan.Zero);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Win32Exception or NotSupportedException)
+        {
+            return null;
+        }
+    });
+
+    private static DateTime ToWholeSeconds(DateTime utc) =>
+        new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 
     /// <summary>
     /// Extends the lease by <paramref name="leaseDuration"/> from now. Throws <see cref="ErrorIds.SyncLockHeld"/> when
@@ -99,10 +167,13 @@ public sealed class RunLock
     public RunLease? ReadCurrent(SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
     {
         using var command = connection.Command(tx,
-            "SELECT holder_id, pid, host, acquired_at, heartbeat_at, expires_at FROM crmsync_run_lock WHERE id = 1;");
+            "SELECT holder_id, pid, host, acquired_at, heartbeat_at, expires_at, process_started_at FROM crmsync_run_lock WHERE id = 1;");
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new RunLease(Guid.Parse(reader.GetString(0)), reader.GetInt32(1), reader.GetString(2), reader.Time(3), reader.Time(4), reader.Time(5))
+            {
+                ProcessStartedAt = reader.NullableTime(6),
+            }
             : null;
     });
 
@@ -123,6 +194,6 @@ public sealed class RunLock
                 "Stop this run; the other run continues. Heartbeat more often than the lease duration.", _store.DatabasePath)
             : new CrmSyncException(ErrorIds.SyncLockHeld, ErrorKind.ResourceBusy,
                 $"Another CrmSync run holds the sync lock on {_store.DatabasePath}: {who}.",
-                "Wait for that run to finish, or stop it; if it died, its lease expires on its own.", _store.DatabasePath);
+                "Wait for that run to finish, or stop it; if it died on another host, its lease expires on its own.", _store.DatabasePath);
     }
 }

@@ -226,6 +226,12 @@ internal static class StoreMigrations
 
         CREATE INDEX IF NOT EXISTS crmsync_error_occurred ON crmsync_error (occurred_at);
         """,
+
+        // 3: the run lock records when the holder process started, so a lease of a crashed run on this host can be taken
+        // over at once without mistaking a new process that reused the pid for the holder. NULL on leases of older code.
+        """
+        ALTER TABLE crmsync_run_lock ADD COLUMN process_started_at TEXT;
+        """,
     ];
 
     /// <summary>The schema version this code writes (the number of migrations).</summary>

@@ -113,10 +113,11 @@ internal sealed class PullPhase
         };
         var rate = new RateMeter(_time);
         var completed = false;
+        var total = checkpoint?.RowsTotal;
         await foreach (var page in _source.ReadAllAsync(request, cancellationToken).ConfigureAwait(false))
         {
             LogicalCalls++;
-            long? total = page.TotalEstimate;
+            total = StableTotal(total, page.TotalEstimate, done + page.Records.Count);
             Commit(tx =>
             {
                 var outcome = applier.Apply(tx, page.Records);
@@ -321,15 +322,17 @@ internal sealed class PullPhase
         };
         var rate = new RateMeter(_time);
         var completed = false;
+        var total = checkpoint?.RowsTotal;
         await foreach (var page in _source.ReadAllAsync(request, cancellationToken).ConfigureAwait(false))
         {
             LogicalCalls++;
+            total = StableTotal(total, page.TotalEstimate, done + page.Records.Count);
             Commit(tx =>
             {
                 var tally = applier.ApplyFormulas(tx, page.Records, fields);
                 done += page.Records.Count;
                 if (page.HasMore)
-                    _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state with { Cursor = page.Cursor }), done, page.TotalEstimate);
+                    _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state with { Cursor = page.Cursor }), done, total);
                 else
                 {
                     _store.Checkpoints.Complete(tx, plan.ObjectName, phase);
@@ -338,7 +341,7 @@ internal sealed class PullPhase
                 _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullUpdates, tally);
             });
             rate.Add(page.Records.Count);
-            Report(plan.ObjectName, progressPhase, done, page.TotalEstimate, rate);
+            Report(plan.ObjectName, progressPhase, done, total, rate);
             AfterPage(cancellationToken);
             if (!page.HasMore)
             {
@@ -415,6 +418,16 @@ internal sealed class PullPhase
     {
         _context.Heartbeat();
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// The total of a paged full read: the first one known (the checkpoint's, else the first page's estimate) stays, since a
+    /// later query page's estimate is only what remains of it; raised to <paramref name="done"/> if more records came.
+    /// </summary>
+    internal static long? StableTotal(long? known, long? pageEstimate, long done)
+    {
+        var total = known ?? pageEstimate;
+        return total is { } t && t < done ? done : total;
     }
 
     private void Report(string objectName, SyncPhase phase, long done, long? total, RateMeter? rate)

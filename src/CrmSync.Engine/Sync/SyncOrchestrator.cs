@@ -159,6 +159,9 @@ public sealed class SyncOrchestrator
         }
         var objects = _objects ?? SyncedObjectCatalog.For(profile.Crm);
         var lease = _store.RunLock.Acquire(_options.LeaseDuration);
+        if (lease.TookOverFrom is { } crashed)
+            _events?.Report(new SyncEvent(SyncEventLevel.Warning,
+                $"Took over the lease of a crashed run (pid {crashed.ProcessId} on {crashed.Host}, since {StoreTime.Format(crashed.AcquiredAt)})."));
         try
         {
             SyncWriteMarker.ClearStaleMark(_store);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Tests.Support;
+using Microsoft.Data.Sqlite;
 
 namespace CrmSync.Engine.Tests.Store;
 
@@ -11,7 +13,33 @@ public sealed class RunLockTests : IDisposable
 
     public RunLockTests() => _path = _dir.Combine("p.db");
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    /// <summary>No process ever has this id (Linux caps pids at 2^22, Windows pids are multiples of 4).</summary>
+    private const int NoSuchProcess = int.MaxValue;
+
+    /// <summary>Rewrites the recorded holder as another process would have written it.</summary>
+    private void RewriteHolder(string assignments, params (string Name, object? Value)[] values)
+    {
+        using var connection = new SqliteConnection($"Data Source={_path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE crmsync_run_lock SET {assignments} WHERE id = 1;";
+        foreach (var (name, value) in values)
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        Assert.Equal(1, command.ExecuteNonQuery());
+    }
+
+    private static DateTimeOffset ThisProcessStartedAt()
+    {
+        using var process = Process.GetCurrentProcess();
+        var utc = process.StartTime.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+    }
 
     [Fact]
     public void A_second_store_on_the_same_file_is_refused_while_the_lease_is_alive()
@@ -100,5 +128,94 @@ public sealed class RunLockTests : IDisposable
         {
             stores.ForEach(s => s.Dispose());
         }
+    }
+
+    [Fact]
+    public void A_lease_records_the_holder_process_start_time_and_a_live_holder_on_this_host_keeps_it()
+    {
+        using var first = CrmSyncStore.Open(_path, _time);
+        using var second = CrmSyncStore.Open(_path, _time);
+
+        var lease = first.RunLock.Acquire();
+
+        Assert.Equal(ThisProcessStartedAt(), lease.ProcessStartedAt);
+        Assert.Null(lease.TookOverFrom);
+        Assert.Equal(lease.ProcessStartedAt, second.RunLock.ReadCurrent()!.ProcessStartedAt);
+        var e = Assert.Throws<CrmSyncException>(() => second.RunLock.Acquire());
+        Assert.Equal(ErrorIds.SyncLockHeld, e.ErrorId);
+        Assert.Equal(lease.HolderId, second.RunLock.ReadCurrent()!.HolderId);
+    }
+
+    [Fact]
+    public void A_lease_of_a_process_that_no_longer_runs_on_this_host_is_taken_over_at_once_and_names_the_crashed_run()
+    {
+        using var first = CrmSyncStore.Open(_path, _time);
+        using var second = CrmSyncStore.Open(_path, _time);
+        var old = first.RunLock.Acquire(TimeSpan.FromMinutes(2));
+        RewriteHolder("pid = $pid", ("$pid", NoSuchProcess));
+
+        _time.Advance(TimeSpan.FromSeconds(5)); // long before the lease expires
+        var taken = second.RunLock.Acquire(TimeSpan.FromMinutes(2));
+
+        Assert.NotEqual(old.HolderId, taken.HolderId);
+        Assert.Equal(Environment.ProcessId, taken.ProcessId);
+        var crashed = Assert.IsType<RunLease>(taken.TookOverFrom);
+        Assert.Equal(old.HolderId, crashed.HolderId);
+        Assert.Equal(NoSuchProcess, crashed.ProcessId);
+        Assert.Equal(Environment.MachineName, crashed.Host);
+        Assert.Equal(old.AcquiredAt, crashed.AcquiredAt);
+        Assert.Equal(taken with { TookOverFrom = null }, second.RunLock.ReadCurrent());
+        Assert.Throws<CrmSyncException>(() => first.RunLock.Heartbeat(old));
+    }
+
+    [Fact]
+    public void A_process_with_the_holders_pid_but_another_start_time_is_a_reused_pid_and_the_lease_is_taken_over()
+    {
+        using var first = CrmSyncStore.Open(_path, _time);
+        using var second = CrmSyncStore.Open(_path, _time);
+        first.RunLock.Acquire();
+        // this very process (alive) now has the pid, but the recorded holder started an hour earlier: it is not the holder
+        RewriteHolder("process_started_at = $started", ("$started", StoreTime.Format(ThisProcessStartedAt() - TimeSpan.FromHours(1))));
+
+        var taken = second.RunLock.Acquire();
+
+        Assert.Equal(Environment.ProcessId, taken.TookOverFrom!.ProcessId);
+        Assert.Equal(ThisProcessStartedAt() - TimeSpan.FromHours(1), taken.TookOverFrom.ProcessStartedAt);
+        Assert.Equal(ThisProcessStartedAt(), taken.ProcessStartedAt);
+    }
+
+    [Fact]
+    public void A_lease_from_another_host_is_not_taken_over_before_it_expires_even_when_its_pid_is_not_running_here()
+    {
+        using var first = CrmSyncStore.Open(_path, _time);
+        using var second = CrmSyncStore.Open(_path, _time);
+        first.RunLock.Acquire(TimeSpan.FromMinutes(2));
+        RewriteHolder("host = 'other-host.example', pid = $pid", ("$pid", NoSuchProcess));
+
+        _time.Advance(TimeSpan.FromSeconds(119));
+        var e = Assert.Throws<CrmSyncException>(() => second.RunLock.Acquire());
+        Assert.Equal(ErrorIds.SyncLockHeld, e.ErrorId);
+        Assert.Contains("host other-host.example", e.Message);
+
+        _time.Advance(TimeSpan.FromSeconds(1)); // expired
+        var taken = second.RunLock.Acquire();
+        Assert.Null(taken.TookOverFrom); // another host's process cannot be seen: it expired, nothing says it crashed
+        Assert.Equal(Environment.MachineName, taken.Host);
+    }
+
+    [Fact]
+    public void A_lease_without_a_start_time_from_older_code_is_judged_by_its_pid_alone()
+    {
+        using var first = CrmSyncStore.Open(_path, _time);
+        using var second = CrmSyncStore.Open(_path, _time);
+        first.RunLock.Acquire();
+        RewriteHolder("process_started_at = NULL");
+
+        Assert.Throws<CrmSyncException>(() => second.RunLock.Acquire()); // this process has the pid and runs
+
+        RewriteHolder("pid = $pid", ("$pid", NoSuchProcess));
+        var taken = second.RunLock.Acquire();
+        Assert.Equal(NoSuchProcess, taken.TookOverFrom!.ProcessId);
+        Assert.Null(taken.TookOverFrom.ProcessStartedAt);
     }
 }

@@ -134,12 +134,45 @@ internal sealed class CrashBed : IAsyncDisposable
         return Long(connection, sql);
     }
 
+    /// <summary>The run lock's row as recorded (pid, host, expiry), or null when no lease is recorded.</summary>
+    public (int Pid, string Host, DateTimeOffset ExpiresAt)? ReadLease()
+    {
+        using var connection = OpenRead();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT pid, host, expires_at FROM crmsync_run_lock WHERE id = 1;";
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? (reader.GetInt32(0), reader.GetString(1), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal))
+            : null;
+    }
+
     /// <summary>
-    /// What the operator of a killed run would otherwise wait for: the dead holder's lease runs out (2 minutes by default).
-    /// The lease row is expired in place (nothing else is touched), so the next start takes it over as after a real wait.
+    /// After a SIGKILL: the killed run could not release its lease, so the row is still there, on this host, not yet expired
+    /// (nobody waits out or expires it by hand), and its process is gone. Returns the dead holder's pid, or null when the run
+    /// had already released the lease at the moment of the kill (it was killed on its way out).
     /// </summary>
-    public void ExpireDeadLease() =>
-        Sql("UPDATE crmsync_run_lock SET expires_at = $past;", ("$past", DateTime.UtcNow.AddSeconds(-1).ToString("O", CultureInfo.InvariantCulture)));
+    public int? AssertDeadLeaseLeft(string context)
+    {
+        if (ReadLease() is not { } lease)
+            return null;
+        Assert.Equal(Environment.MachineName, lease.Host);
+        Assert.True(lease.ExpiresAt > DateTimeOffset.UtcNow, $"{context}: the killed run's lease had already expired ({lease.ExpiresAt:O})");
+        Assert.False(IsRunning(lease.Pid), $"{context}: the lease holder {lease.Pid} still runs after SIGKILL");
+        return lease.Pid;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The synced objects and their tables, from the local field catalog.</summary>
     public IReadOnlyList<(string ObjectName, string Table)> SyncedObjects()

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using CrmSync.Emulator.Salesforce.Data;
+using CrmSync.Engine.Store;
+using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace CrmSync.Integration.Tests.Crash;
@@ -10,6 +12,8 @@ namespace CrmSync.Integration.Tests.Crash;
 /// SIGKILL at random points (seeded, the seed is printed) of the initial copy, of an incremental cycle with CRM-side changes,
 /// and of the push of locally inserted persons; it is started again each time, and in the end the local tables equal the
 /// CRM's records for every synced object (ids as sets, no duplicate _crm_id, sampled values) and no CRM lead was created twice.
+/// Every restart comes right after the kill, with the killed run's lease still unexpired: the new run takes over the lease of
+/// the crashed run (same host, process gone) at once, while a lease held by a live process still refuses a start.
 /// </summary>
 public sealed class KillNineTrialsTests(ITestOutputHelper output)
 {
@@ -34,6 +38,19 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
             var persons = bed.CrmRecords("Lead").Count + bed.CrmRecords("Contact").Count;
             Say($"emulator seeded ({persons} persons), profile connected (CurrentUser) and its fields synced in {bed.Home}");
 
+            // 0. A lease held by a live process on this host (this test process) still refuses a start and names the holder.
+            using (var holder = CrmSyncStore.Open(bed.DatabasePath))
+            {
+                var held = holder.RunLock.Acquire();
+                using var refused = bed.StartCrmSync();
+                Assert.NotEqual(0, await refused.WaitAsync());
+                Assert.Contains("SyncLockHeld", refused.StandardError, StringComparison.Ordinal);
+                Assert.Contains($"process {Environment.ProcessId}", refused.StandardError, StringComparison.Ordinal);
+                Assert.True(holder.RunLock.Release(held));
+            }
+            SqliteConnection.ClearAllPools();
+            Say("a start is refused with SyncLockHeld while a live process holds the lease");
+
             // 1. The initial copy, killed at increasing random row counts, restarted each time.
             var thresholds = Enumerable.Range(0, settings.Trials).Select(_ => random.Next(1, persons)).Order().ToList();
             for (var trial = 0; trial < thresholds.Count; trial++)
@@ -46,18 +63,23 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
                 Say($"initial trial {trial + 1}: kill at >= {threshold} persons: {(wasKilled ? $"killed with {rows} persons copied" : "finished before the kill point")}");
                 if (!wasKilled)
                 {
-                    Assert.True(run.StandardError.Length == 0, $"seed {settings.Seed}: crmsync start failed: {run.StandardError}");
+                    Assert.True(WithoutTakeoverWarnings(run.StandardError).Length == 0, $"seed {settings.Seed}: crmsync start failed: {run.StandardError}");
                     break;
                 }
                 killed["initial"]++;
-                if (trial == 0)
+                var dead = bed.AssertDeadLeaseLeft($"seed {settings.Seed}, initial trial {trial + 1}");
+                if (trial == 0 && dead is { } deadPid)
                 {
-                    // The dead holder's lease is still alive: a start right now is refused and names the holder.
-                    using var refused = bed.StartCrmSync();
-                    Assert.NotEqual(0, await refused.WaitAsync());
-                    Assert.Contains("SyncLockHeld", refused.StandardError, StringComparison.Ordinal);
+                    // The dead holder's lease has not expired, yet a start right now takes it over (no wait, no manual expiry):
+                    // it is killed in turn as soon as it holds the lease, which the next trial then takes over the same way.
+                    using var restarted = bed.StartCrmSync();
+                    var tookOver = await restarted.KillWhenAsync(() => bed.ReadLease() is { } l && l.Pid != deadPid);
+                    if (!tookOver)
+                        Assert.True(await restarted.WaitAsync() == 0 && restarted.StandardError.Contains($"crashed run (pid {deadPid} ", StringComparison.Ordinal),
+                            $"seed {settings.Seed}: the restart after the kill did not take over the lease: {restarted.StandardError}");
+                    Say($"initial trial 1: a start right after the kill took over the unexpired lease of pid {deadPid}");
+                    bed.AssertDeadLeaseLeft($"seed {settings.Seed}, the restart after initial trial 1");
                 }
-                bed.ExpireDeadLease();
             }
             await FinishAsync(bed, settings, "initial copy");
             var compared = bed.AssertLocalEqualsCrm(random, $"seed {settings.Seed}, after the initial copy");
@@ -101,7 +123,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
                     if (wasKilled)
                     {
                         killed["incremental"]++;
-                        bed.ExpireDeadLease();
+                        bed.AssertDeadLeaseLeft($"seed {settings.Seed}, incremental trial {trial + 1}");
                     }
                 }
                 await FinishAsync(bed, settings, $"incremental trial {trial + 1}");
@@ -135,7 +157,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
                     if (wasKilled)
                     {
                         killed["push"]++;
-                        bed.ExpireDeadLease();
+                        bed.AssertDeadLeaseLeft($"seed {settings.Seed}, push trial {trial + 1}");
                     }
                 }
                 for (var rerun = 0; rerun < 3 && bed.Long("SELECT count(*) FROM crmsync_outbox WHERE state IN ('Pending', 'InFlight');") > 0; rerun++)
@@ -160,10 +182,18 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
 
     private static async Task FinishAsync(CrashBed bed, CrashSettings settings, string context)
     {
+        var dead = bed.ReadLease()?.Pid;
         using var run = bed.StartCrmSync();
         var exit = await run.WaitAsync();
         Assert.True(exit == 0, $"seed {settings.Seed}, {context}: crmsync start exited {exit}: {run.StandardError}");
+        if (dead is { } pid) // a killed run's lease was left: this start took it over at once and said so
+            Assert.Contains($"Took over the lease of a crashed run (pid {pid} on {Environment.MachineName}, since ", run.StandardError, StringComparison.Ordinal);
+        Assert.Null(bed.ReadLease()); // released at the end
     }
+
+    /// <summary>Standard error less the warning a run prints when it takes over a crashed run's lease.</summary>
+    private static string WithoutTakeoverWarnings(string standardError) =>
+        string.Join('\n', standardError.Split('\n').Where(line => !line.Contains("Took over the lease of a crashed run", StringComparison.Ordinal))).Trim();
 
     /// <summary>Every CrmSync_Key__c is on exactly one CRM lead, and every local insert has exactly one CRM lead, its own.</summary>
     private static void AssertNoDuplicateCreates(CrashBed bed, CrashSettings settings, string prefix, int count)
