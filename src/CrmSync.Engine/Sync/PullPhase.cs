@@ -395,6 +395,11 @@ internal sealed class PullPhase
         try
         {
             using var connection = _store.OpenConnection();
+            using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
+                pragma.ExecuteNonQuery();
+            }
             using var transaction = connection.BeginTransaction();
             SyncWriteMarker.Begin(transaction, _context.RunId);
             work(transaction);

@@ -86,7 +86,7 @@ public sealed class SalesforceBulkQuery
             var r = new HttpRequestMessage(HttpMethod.Get, _session.DataUri(query.ToString()));
             r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
             return r;
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -94,12 +94,19 @@ public sealed class SalesforceBulkQuery
         }
         var next = response.Headers.TryGetValues("Sforce-Locator", out var values) ? values.FirstOrDefault() : null;
         if (string.IsNullOrEmpty(next) || next == "null") next = null;
-        // Parsed from the response stream (no second copy of the body), one record at a time.
+        // Parsed from the response stream as it arrives (the body is never buffered whole), one record at a time.
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (body.ConfigureAwait(false))
         {
-            var records = SalesforceSchemaReader.Parse(() => SalesforceBulkCsv.Read(body, schema, objectName).ToList(), "the results of bulk job " + jobId);
-            return (records, next);
+            try
+            {
+                var records = SalesforceSchemaReader.Parse(() => SalesforceBulkCsv.Read(body, schema, objectName).ToList(), "the results of bulk job " + jobId);
+                return (records, next);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                throw SalesforceSession.ToReadException(response.RequestMessage?.RequestUri?.Host ?? "Salesforce", ex);
+            }
         }
     }
 

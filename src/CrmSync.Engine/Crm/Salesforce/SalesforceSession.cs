@@ -213,8 +213,11 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
     /// <summary>
     /// Sends an authorised request built by <paramref name="createRequest"/> (called again for the replay), logging in first if
     /// needed and once more on 401. Returns the response whatever its status, except a second 401.
+    /// With <see cref="HttpCompletionOption.ResponseHeadersRead"/> the body is not buffered: the caller reads it as a stream
+    /// (large bulk result chunks) and maps transport failures while reading with <see cref="ToReadException"/>.
     /// </summary>
-    internal async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
+    internal async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         await EnsureLoggedInAsync(cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; ; attempt++)
@@ -224,7 +227,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
             using var request = createRequest();
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             if (request.Headers.Accept.Count == 0) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
+            var response = await SendRawAsync(request, cancellationToken, completion).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -287,12 +290,13 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
     }
 
     /// <summary>Sends through the resilience pipeline and maps transport failures.</summary>
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         var host = request.RequestUri!.Host;
         try
         {
-            return await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {
@@ -311,6 +315,15 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
                 $"Calls to {host} are paused after repeated failures.", "Wait a minute and try again.", host, ex);
         }
     }
+
+    /// <summary>
+    /// Maps a transport failure while a streamed body (<see cref="HttpCompletionOption.ResponseHeadersRead"/>) was read the
+    /// way a failure while buffering it maps: the connection to <paramref name="host"/> broke.
+    /// </summary>
+    internal static CrmSyncException ToReadException(string host, Exception ex) =>
+        new(ErrorIds.CrmUnreachable, ErrorKind.ConnectionError,
+            $"Could not reach {host}: {ex.Message}",
+            $"Check the URL, DNS, the proxy and the network connection to {host}.", host, ex);
 
     private static CrmSyncException Invalid(string message, string action) =>
         new(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument, message, action);
