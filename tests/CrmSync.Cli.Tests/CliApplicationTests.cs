@@ -7,7 +7,7 @@ namespace CrmSync.Cli.Tests;
 /// <summary>The dispatcher and the console host, in process (the process tests cover the real executable).</summary>
 public sealed class CliApplicationTests : IDisposable
 {
-    private readonly TempHome home = new();
+    private readonly TempDataFolder home = new();
     private readonly StringWriter output = new(CultureInfo.InvariantCulture);
     private readonly StringWriter error = new(CultureInfo.InvariantCulture);
 

@@ -12,7 +12,15 @@ public static class CliProcess
     public static string CliDll { get; } = typeof(CliProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "CrmSyncCliDll").Value!;
 
-    public static CliResult Run(string crmSyncHome, params string[] args)
+    public static CliResult Run(string crmSyncHome, params string[] args) =>
+        RunWith(crmSyncHome, args, removeVariables: [], environment: null, standardInput: null);
+
+    /// <summary>
+    /// Runs crmsync with CRMSYNC_HOME, without the inherited <paramref name="removeVariables"/>, with the extra
+    /// <paramref name="environment"/> and with <paramref name="standardInput"/> written to its (redirected, then closed) input.
+    /// </summary>
+    public static CliResult RunWith(string crmSyncHome, string[] args, IEnumerable<string> removeVariables,
+        IReadOnlyDictionary<string, string>? environment, string? standardInput)
     {
         Assert.True(File.Exists(CliDll), $"{CliDll} does not exist: build src/CrmSync.Cli first");
         var start = new ProcessStartInfo(DotnetHost())
@@ -25,11 +33,17 @@ public static class CliProcess
         start.ArgumentList.Add(CliDll);
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
+        foreach (string name in removeVariables)
+            start.Environment.Remove(name);
         start.Environment["CRMSYNC_HOME"] = crmSyncHome;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
 
         using var process = Process.Start(start)!;
+        if (standardInput is not null)
+            process.StandardInput.Write(standardInput);
         process.StandardInput.Close();
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();

@@ -7,7 +7,7 @@ namespace CrmSync.Cli.Tests;
 /// <summary>The built crmsync, run as a process the way cron or a container runs it.</summary>
 public sealed class CrmSyncProcessTests : IDisposable
 {
-    private readonly TempHome home = new();
+    private readonly TempDataFolder home = new();
 
     public void Dispose() => home.Dispose();
 

@@ -11,7 +11,7 @@ public sealed class DemoProcessTests
     [Fact]
     public void The_demo_syncs_both_ways_and_ends_with_the_local_database_matching_the_emulator()
     {
-        using var home = new TempHome();
+        using var home = new TempDataFolder();
         var demoHome = Path.Combine(home.Path, "demo-home");
 
         var result = CliProcess.Run(home.Path, "demo", "--home", demoHome, "--seed", SmallSeed);
@@ -36,7 +36,7 @@ public sealed class DemoProcessTests
     [Fact]
     public void The_demo_refuses_a_home_whose_demo_profile_already_exists_and_changes_nothing()
     {
-        using var home = new TempHome();
+        using var home = new TempDataFolder();
         var demoHome = Path.Combine(home.Path, "demo-home");
         var existing = new TempHomeAt(demoHome);
         existing.CreateFreshProfile("demo");
@@ -54,7 +54,7 @@ public sealed class DemoProcessTests
     [Fact]
     public void A_missing_emulator_is_a_usage_error_that_names_the_path()
     {
-        using var home = new TempHome();
+        using var home = new TempDataFolder();
         var missing = Path.Combine(home.Path, "nowhere", "CrmSync.Emulator.dll");
 
         var result = CliProcess.Run(home.Path, "demo", "--home", Path.Combine(home.Path, "demo-home"), "--emulator", missing);
@@ -67,7 +67,7 @@ public sealed class DemoProcessTests
     [Fact]
     public void A_program_that_is_not_the_emulator_fails_the_demo_with_a_clear_message()
     {
-        using var home = new TempHome();
+        using var home = new TempDataFolder();
 
         // crmsync.dll itself prints no emulator banner: it answers the emulator's options with a usage error and exits.
         var result = CliProcess.Run(home.Path, "demo", "--home", Path.Combine(home.Path, "demo-home"), "--emulator", CliProcess.CliDll);
@@ -77,7 +77,7 @@ public sealed class DemoProcessTests
         Assert.Contains("unknown verb", result.StandardError); // its own error output is passed on
     }
 
-    /// <summary>Creates profiles in a given folder (the demo's --home), the way <see cref="TempHome"/> does in its own.</summary>
+    /// <summary>Creates profiles in a given folder (the demo's --home), the way <see cref="TempDataFolder"/> does in its own.</summary>
     private sealed class TempHomeAt(string path)
     {
         public void CreateFreshProfile(string name)

@@ -17,7 +17,7 @@ public sealed class SetupFlowProcessTests : IClassFixture<EmulatorFixture>, IDis
 {
     private static readonly string[] Exclusions = ["Lead.*Phone*", "*.Fax"];
     private readonly EmulatorFixture emulator;
-    private readonly TempHome home = new();
+    private readonly TempDataFolder home = new();
 
     public SetupFlowProcessTests(EmulatorFixture emulator) => this.emulator = emulator;
 

@@ -8,7 +8,7 @@ namespace CrmSync.Cli.Tests;
 /// <summary>The setup verbs' option handling, confirmation and what-if text, in process.</summary>
 public sealed class SetupVerbTests : IDisposable
 {
-    private readonly TempHome home = new();
+    private readonly TempDataFolder home = new();
     private readonly StringWriter output = new(CultureInfo.InvariantCulture);
     private readonly StringWriter error = new(CultureInfo.InvariantCulture);
 

@@ -25,7 +25,7 @@ public sealed class PosixFactAttribute : FactAttribute
 public sealed class StartContinuousProcessTests : IClassFixture<SeededEmulatorFixture>, IDisposable
 {
     private readonly SeededEmulatorFixture emulator;
-    private readonly TempHome home = new();
+    private readonly TempDataFolder home = new();
 
     public StartContinuousProcessTests(SeededEmulatorFixture emulator) => this.emulator = emulator;
 

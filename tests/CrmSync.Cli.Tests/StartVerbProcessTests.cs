@@ -37,7 +37,7 @@ public sealed class SeededEmulatorFixture : IAsyncLifetime
 public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>, IDisposable
 {
     private readonly SeededEmulatorFixture emulator;
-    private readonly TempHome home = new();
+    private readonly TempDataFolder home = new();
 
     public StartVerbProcessTests(SeededEmulatorFixture emulator) => this.emulator = emulator;
 

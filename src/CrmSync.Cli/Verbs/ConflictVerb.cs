@@ -1,6 +1,4 @@
-using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
-using CrmSync.Engine.Connections;
 
 namespace CrmSync.Cli.Verbs;
 
@@ -16,19 +14,14 @@ public sealed class ConflictVerb : ICliVerb
         "rule that decided (Marketo's default: a Lead's local change wins, a Contact's CRM value wins, one-way objects always take\n" +
         "the CRM's; a field mapping's own rule overrides it). Reads only.";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("object", TakesValue: true, "PATTERN", "only collisions on CRM objects matching this wildcard pattern (repeatable)") { Repeatable = true },
         new("field", TakesValue: true, "PATTERN", "only collisions on fields matching this wildcard pattern (repeatable)") { Repeatable = true },
         new("run-id", TakesValue: true, "N", "only collisions of this sync run"),
         new("since", TakesValue: true, "TIME", "only collisions at or after this time (ISO 8601; UTC unless an offset is given)"),
         new("last", TakesValue: true, "N", "only the newest N collisions"),
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ], ProfileVerbOptions.VerboseOnly);
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
@@ -39,8 +32,8 @@ public sealed class ConflictVerb : ICliVerb
         {
             conflictOptions = new GetSyncConflictOptions
             {
-                Profile = options.Value("profile") ?? ProfileName.Default,
-                DatabasePath = options.Value("database"),
+                Profile = ProfileVerbOptions.Profile(options),
+                DatabasePath = ProfileVerbOptions.Database(options),
                 Object = options.Values("object"),
                 Field = options.Values("field"),
                 RunId = ReportOptionParser.RunId(options),
@@ -52,8 +45,7 @@ public sealed class ConflictVerb : ICliVerb
         {
             return ReportOptionParser.UsageError(console, Name, e.Message);
         }
-        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"));
-        ICommandHandler handler = new DeferredCommand(() => GetSyncConflictCommand.ForEnvironment(console.GetEnvironmentVariable, conflictOptions));
-        return CommandRunner.Run(options.Has("json") ? new JsonListCommand(handler) : handler, host, cancellationToken);
+        return ProfileVerbOptions.RunReport(new DeferredCommand(() => GetSyncConflictCommand.ForEnvironment(console.GetEnvironmentVariable, conflictOptions)),
+            options, console, cancellationToken);
     }
 }

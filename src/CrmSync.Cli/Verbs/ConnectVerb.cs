@@ -1,4 +1,3 @@
-using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
@@ -32,7 +31,7 @@ public sealed class ConnectVerb : ICliVerb
         "security token (empty when the login IP range is trusted), line 3 (optional) the connected app's client secret.\n" +
         "Without --username the client-credentials grant is used (--client-id, CRMSYNC_CLIENT_SECRET, a My Domain --login-url).";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("crm", TakesValue: true, "CRM", "salesforce (the default; Dynamics 365 comes later)"),
         new("login-url", TakesValue: true, "URL", "the login host: My Domain or emulator URL (default: login.salesforce.com)"),
@@ -41,12 +40,7 @@ public sealed class ConnectVerb : ICliVerb
         new("client-id", TakesValue: true, "ID", "the connected app's consumer key (OAuth instead of the SOAP login)"),
         new("scope", TakesValue: true, "SCOPE", "currentuser (default: save the secrets encrypted) or process (save none)"),
         new("password-stdin", TakesValue: false, "", "read password, security token and client secret from standard input, one per line"),
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose and progress messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ]);
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
@@ -79,12 +73,12 @@ public sealed class ConnectVerb : ICliVerb
 
         using var request = new ConnectionRequest
         {
-            Crm = CrmKind.Salesforce, Profile = options.Value("profile") ?? ProfileName.Default, DatabasePath = options.Value("database"),
+            Crm = CrmKind.Salesforce, Profile = ProfileVerbOptions.Profile(options), DatabasePath = ProfileVerbOptions.Database(options),
             Scope = scope, Username = username, Password = password, SecurityToken = token, Sandbox = options.Has("sandbox"),
             LoginUrl = loginUrl, ClientId = options.Value("client-id"), ClientSecret = clientSecret,
         };
-        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"));
-        return CommandRunner.Run(new DeferredCommand(() => ConnectCommand.ForEnvironment(console.GetEnvironmentVariable, request)), host, cancellationToken);
+        return ProfileVerbOptions.Run(new DeferredCommand(() => ConnectCommand.ForEnvironment(console.GetEnvironmentVariable, request)),
+            options, console, cancellationToken);
     }
 
     private static (SecretValue?, SecretValue?, SecretValue?) ReadEnvironment(CliConsole console) =>
@@ -96,10 +90,5 @@ public sealed class ConnectVerb : ICliVerb
 
     private static SecretValue? Secret(string? value) => string.IsNullOrEmpty(value) ? null : SecretValue.Copy(value.AsSpan().TrimEnd('\r'));
 
-    private static int Usage(CliConsole console, string message)
-    {
-        console.Error.WriteLine($"crmsync: {message}");
-        console.Error.WriteLine("Run 'crmsync help connect' for usage.");
-        return ExitCodes.Usage;
-    }
+    private int Usage(CliConsole console, string message) => ReportOptionParser.UsageError(console, Name, message);
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
-using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
-using CrmSync.Engine.Connections;
 using CrmSync.Engine.Reports;
 using CrmSync.Engine.Store;
 
@@ -20,7 +18,7 @@ public sealed class ErrorVerb : ICliVerb
         "--purge: then errors older than --retention (default 5.00:00:00, five days) are deleted first; that needs --yes when\n" +
         "standard input is not a terminal, and --what-if shows how many would go.";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("object", TakesValue: true, "PATTERN", "only errors of CRM objects matching this wildcard pattern (repeatable)") { Repeatable = true },
         new("level", TakesValue: true, "Record|Job|All", "only record-level or job-level errors (default All)"),
@@ -32,12 +30,7 @@ public sealed class ErrorVerb : ICliVerb
         new("retention", TakesValue: true, "D.HH:MM:SS", "with --purge: how long errors are kept (default 5.00:00:00)"),
         new("yes", TakesValue: false, "", "with --purge: confirm the deletion without a prompt"),
         new("what-if", TakesValue: false, "", "with --purge: say how many errors would be deleted; delete nothing"),
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ], ProfileVerbOptions.VerboseOnly);
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
@@ -58,8 +51,8 @@ public sealed class ErrorVerb : ICliVerb
             }
             errorOptions = new GetSyncErrorOptions
             {
-                Profile = options.Value("profile") ?? ProfileName.Default,
-                DatabasePath = options.Value("database"),
+                Profile = ProfileVerbOptions.Profile(options),
+                DatabasePath = ProfileVerbOptions.Database(options),
                 Object = options.Values("object"),
                 Level = ReportOptionParser.Enum(options, "level", SyncErrorLevelFilter.All),
                 Since = ReportOptionParser.Since(options),
@@ -77,13 +70,11 @@ public sealed class ErrorVerb : ICliVerb
             ConfirmationPolicy.RefuseUnattended(options, console, $"{Name} --purge", "deletes sync errors for good") is { } refused)
             return refused;
 
-        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"),
-            whatIf: options.Has("what-if"));
         ICommandHandler handler = new DeferredCommand(() => GetSyncErrorCommand.ForEnvironment(console.GetEnvironmentVariable, errorOptions));
         if (options.Has("json"))
             handler = new JsonListCommand(handler);
         if (errorOptions.PurgeOlderThan is not null)
             handler = ConfirmationPolicy.Wrap(handler, options, console);
-        return CommandRunner.Run(handler, host, cancellationToken);
+        return ProfileVerbOptions.Run(handler, options, console, cancellationToken, whatIf: true);
     }
 }

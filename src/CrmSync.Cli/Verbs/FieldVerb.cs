@@ -1,4 +1,3 @@
-using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
 
@@ -15,28 +14,22 @@ public sealed class FieldVerb : ICliVerb
         "Reads the profile's field catalog (never the network): each created field with its table, column, types, whether it\n" +
         "is orphaned or its type changed, and whether it syncs. --object and --name take names or wildcard patterns (repeatable).";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("object", TakesValue: true, "OBJECT", "only fields of this CRM object (wildcards allowed; repeatable)") { Repeatable = true },
         new("name", TakesValue: true, "FIELD", "only fields with this API name (wildcards allowed; repeatable)") { Repeatable = true },
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose and progress messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ]);
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
-        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"));
         var fieldOptions = new GetFieldOptions
         {
-            Profile = options.Value("profile") ?? ProfileName.Default, DatabasePath = options.Value("database"),
+            Profile = ProfileVerbOptions.Profile(options), DatabasePath = ProfileVerbOptions.Database(options),
             Object = options.Values("object"), Name = options.Values("name"),
         };
-        return CommandRunner.Run(new DeferredCommand(() => new GetFieldCommand(
-            new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(console.GetEnvironmentVariable))), fieldOptions)), host, cancellationToken);
+        return ProfileVerbOptions.Run(new DeferredCommand(() => new GetFieldCommand(
+            new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(console.GetEnvironmentVariable))), fieldOptions)), options, console, cancellationToken);
     }
 }

@@ -1,4 +1,3 @@
-using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Store;
@@ -22,7 +21,7 @@ public sealed class MappingVerb : ICliVerb
         "table), --rule (TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal, None), --disable or --enable.\n" +
         "Once the sync has started, the mappings are locked and every change fails with MappingLocked.";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("object", TakesValue: true, "OBJECT", "only mappings of this CRM object (wildcards allowed; repeatable)") { Repeatable = true },
         new("field", TakesValue: true, "FIELD", "only mappings of this CRM field (wildcards allowed; repeatable)") { Repeatable = true },
@@ -35,12 +34,7 @@ public sealed class MappingVerb : ICliVerb
         new("enable", TakesValue: false, "", "with --set: restore a broken mapping"),
         new("yes", TakesValue: false, "", "with --import: confirm without a prompt (needed when standard input is not a terminal)"),
         new("what-if", TakesValue: false, "", "with --export, --import or --set: say what would change and change nothing"),
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose and progress messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ]);
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
@@ -57,8 +51,8 @@ public sealed class MappingVerb : ICliVerb
         if (options.Has("yes") && !options.Has("import"))
             return Usage(console, "--yes confirms --import; the other modes do not ask");
 
-        string profile = options.Value("profile") ?? ProfileName.Default;
-        string? database = options.Value("database");
+        string profile = ProfileVerbOptions.Profile(options);
+        string? database = ProfileVerbOptions.Database(options);
         ProfileStore Profiles() => new(new ProfileLocator(CrmSyncPaths.FromEnvironment(console.GetEnvironmentVariable)));
         ICommandHandler handler;
         if (options.Value("set") is { } set)
@@ -102,15 +96,8 @@ public sealed class MappingVerb : ICliVerb
             };
             handler = new DeferredCommand(() => new GetFieldMappingCommand(Profiles(), getOptions));
         }
-        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"),
-            whatIf: options.Has("what-if"));
-        return CommandRunner.Run(handler, host, cancellationToken);
+        return ProfileVerbOptions.Run(handler, options, console, cancellationToken, whatIf: true);
     }
 
-    private static int Usage(CliConsole console, string message)
-    {
-        console.Error.WriteLine($"crmsync: {message}");
-        console.Error.WriteLine("Run 'crmsync help mapping' for usage.");
-        return ExitCodes.Usage;
-    }
+    private int Usage(CliConsole console, string message) => ReportOptionParser.UsageError(console, Name, message);
 }

@@ -35,19 +35,14 @@ public sealed class StartVerb : ICliVerb
         "(a second cron job, another machine) it says who holds it and since when, and exits 4 without running.\n" +
         "The initial sync's completion is announced on stderr and in the result (initialSyncCompleted: true).";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("yes", TakesValue: false, "", "confirm the first start without a prompt (needed when standard input is not a terminal)"),
         new("continuous", TakesValue: false, "", "keep cycling until Ctrl+C, SIGTERM or 'crmsync stop'"),
         new("interval", TakesValue: true, "HH:MM:SS", "with --continuous: the pause after each cycle (default 00:05:00, at least 00:00:01)"),
         new("initial-strategy", TakesValue: true, "Auto|Bulk|Paged", "how the initial copy reads objects (default Auto: bulk API from the threshold)"),
         new("bulk-threshold", TakesValue: true, "N", "record count from which the initial copy uses the bulk API (default 50000)"),
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose, debug and progress messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ], verbose: "write verbose, debug and progress messages to stderr");
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
@@ -138,8 +133,8 @@ public sealed class StartVerb : ICliVerb
         }
         return new StartSyncOptions
         {
-            Profile = options.Value("profile") ?? ProfileName.Default,
-            DatabasePath = options.Value("database"),
+            Profile = ProfileVerbOptions.Profile(options),
+            DatabasePath = ProfileVerbOptions.Database(options),
             Continuous = options.Has("continuous"),
             Interval = interval,
             InitialStrategy = strategy,

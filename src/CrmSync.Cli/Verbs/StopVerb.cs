@@ -1,6 +1,4 @@
-using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
-using CrmSync.Engine.Connections;
 
 namespace CrmSync.Cli.Verbs;
 
@@ -16,24 +14,17 @@ public sealed class StopVerb : ICliVerb
         "ends after its current cycle, which is not interrupted. 'crmsync start' enables the sync again. Prints the status.\n" +
         "Reversible, so it needs no --yes; --what-if only says what it would do.";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("what-if", TakesValue: false, "", "say what would be done; change nothing"),
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ], ProfileVerbOptions.VerboseOnly);
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
-        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"),
-            whatIf: options.Has("what-if"));
-        var stopOptions = new StopSyncOptions { Profile = options.Value("profile") ?? ProfileName.Default, DatabasePath = options.Value("database") };
-        return CommandRunner.Run(new DeferredCommand(() => StopSyncCommand.ForEnvironment(console.GetEnvironmentVariable, stopOptions)),
-            host, cancellationToken);
+        var stopOptions = new StopSyncOptions { Profile = ProfileVerbOptions.Profile(options), DatabasePath = ProfileVerbOptions.Database(options) };
+        return ProfileVerbOptions.Run(new DeferredCommand(() => StopSyncCommand.ForEnvironment(console.GetEnvironmentVariable, stopOptions)),
+            options, console, cancellationToken, whatIf: true);
     }
 }

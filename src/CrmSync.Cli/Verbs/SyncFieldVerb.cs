@@ -1,4 +1,3 @@
-using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
 
@@ -18,18 +17,13 @@ public sealed class SyncFieldVerb : ICliVerb
         "nothing), then run again with --yes. On a terminal it asks y/N; without a terminal and without --yes it refuses (exit 2).\n" +
         "--exclude takes wildcard patterns such as 'Lead.*SSN*' or '*.Internal_*' (repeatable), remembered for later runs.";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("exclude", TakesValue: true, "PATTERN", "do not create fields matching this Object.Field wildcard pattern (repeatable)") { Repeatable = true },
         new("reset-exclusions", TakesValue: false, "", "replace the remembered exclusion patterns by the --exclude ones (none: clear them)"),
         new("what-if", TakesValue: false, "", "print the plan and the fields that would be created; change nothing"),
         new("yes", TakesValue: false, "", "confirm without a prompt (needed when standard input is not a terminal)"),
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
-        new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
-        new("json", TakesValue: false, "", "write the plan as JSON (camelCase) instead of text; errors on stderr are JSON too"),
-        new("verbose", TakesValue: false, "", "write verbose and progress messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
-    ];
+    ], json: "write the plan as JSON (camelCase) instead of text; errors on stderr are JSON too");
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
     {
@@ -42,12 +36,10 @@ public sealed class SyncFieldVerb : ICliVerb
         }
         if (ConfirmationPolicy.RefuseUnattended(options, console, Name, "creates permanent columns that can never be deleted") is { } refused)
             return refused;
-        var host = new ConsoleCommandHost(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"),
-            whatIf: options.Has("what-if"));
-        string? databasePath = options.Value("database");
+        string? databasePath = ProfileVerbOptions.Database(options);
         var syncOptions = new SyncFieldsOptions
         {
-            Profile = options.Value("profile") ?? ProfileName.Default, DatabasePath = databasePath,
+            Profile = ProfileVerbOptions.Profile(options), DatabasePath = databasePath,
             ExcludeField = options.Values("exclude"), ResetExclusions = options.Has("reset-exclusions"),
         };
         SchemaReaderLease? lease = null;
@@ -59,7 +51,7 @@ public sealed class SyncFieldVerb : ICliVerb
                 lease = new SchemaReaderLease(connector, databasePath);
                 return new SyncFieldsCommand(connector.Profiles, syncOptions, lease.OpenAsync);
             });
-            return CommandRunner.Run(ConfirmationPolicy.Wrap(handler, options, console), host, cancellationToken);
+            return ProfileVerbOptions.Run(ConfirmationPolicy.Wrap(handler, options, console), options, console, cancellationToken, whatIf: true);
         }
         finally
         {

@@ -83,7 +83,7 @@ public abstract class CrmSyncCmdlet : PSCmdlet, IDisposable
         bool finished = false;
         try
         {
-            SettledCommandRun.Run(host, handler, StopToken);
+            SettledCommandRun.Run(host, handler.ExecuteAsync, StopToken);
             finished = true;
         }
         finally

@@ -14,14 +14,10 @@ namespace CrmSync.PowerShell.Hosting;
 /// </remarks>
 internal static class SettledCommandRun
 {
-    /// <summary>Runs <paramref name="handler"/> with <paramref name="host"/>; see the remarks of <see cref="SettledCommandRun"/>.</summary>
-    public static void Run(ICommandHost host, ICommandHandler handler, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        Run(host, handler.ExecuteAsync, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="work"/> with <paramref name="host"/>; see the remarks of <see cref="SettledCommandRun"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> (a handler's <see cref="ICommandHandler.ExecuteAsync"/>) with <paramref name="host"/>;
+    /// see the remarks of <see cref="SettledCommandRun"/>.
+    /// </summary>
     public static void Run(ICommandHost host, Func<ICommandHost, CancellationToken, Task> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);

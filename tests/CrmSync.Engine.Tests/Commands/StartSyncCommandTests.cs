@@ -2,7 +2,7 @@ using CrmSync.Engine.Commands;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
-using ManualClock = CrmSync.Engine.Tests.Crm.FakeTimeProvider;
+using ManualClock = CrmSync.TestSupport.FakeTimeProvider;
 
 namespace CrmSync.Engine.Tests.Commands;
 
@@ -14,7 +14,7 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(3);
-        var host = new CommandTestHost(answer: true);
+        var host = new FakeCommandHost(answer: true);
         var command = bed.Start();
 
         await command.ExecuteAsync(host, CancellationToken.None);
@@ -43,7 +43,7 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(2);
-        var host = new CommandTestHost(answer: false);
+        var host = new FakeCommandHost(answer: false);
         var command = bed.Start();
 
         await command.ExecuteAsync(host, CancellationToken.None);
@@ -66,10 +66,10 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(2);
-        await bed.Start().ExecuteAsync(new CommandTestHost(answer: true), CancellationToken.None);
+        await bed.Start().ExecuteAsync(new FakeCommandHost(answer: true), CancellationToken.None);
         bed.Bed.Lead("00Q000000000009AAA", "Late", "late@example.com");
 
-        var host = new CommandTestHost(answer: false); // a prompt would be declined: the run shows none was made
+        var host = new FakeCommandHost(answer: false); // a prompt would be declined: the run shows none was made
         var command = bed.Start();
         await command.ExecuteAsync(host, CancellationToken.None);
 
@@ -87,9 +87,9 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(2);
-        await bed.Start().ExecuteAsync(new CommandTestHost(answer: true), CancellationToken.None);
+        await bed.Start().ExecuteAsync(new FakeCommandHost(answer: true), CancellationToken.None);
 
-        var whatIf = new CommandTestHost(answer: false);
+        var whatIf = new FakeCommandHost(answer: false);
         var declined = bed.Start(new StartSyncOptions { AskEvenIfNotFirst = true });
         await declined.ExecuteAsync(whatIf, CancellationToken.None);
 
@@ -99,7 +99,7 @@ public sealed class StartSyncCommandTests
         Assert.Empty(whatIf.Output);
         Assert.Single(bed.Store.Runs.List());
 
-        var confirm = new CommandTestHost(answer: true);
+        var confirm = new FakeCommandHost(answer: true);
         await bed.Start(new StartSyncOptions { AskEvenIfNotFirst = true }).ExecuteAsync(confirm, CancellationToken.None);
         Assert.Single(confirm.ShouldProcessCalls);
         Assert.Single(confirm.OutputOf<SyncRunResult>());
@@ -111,7 +111,7 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(1);
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         await bed.Start().ExecuteAsync(host, CancellationToken.None);
 
@@ -122,7 +122,7 @@ public sealed class StartSyncCommandTests
         Assert.Contains(host.Verbose, v => v.StartsWith("Initial sync completed for profile 'prod'", StringComparison.Ordinal));
         Assert.Equal(result.RunId, bed.Store.Runs.Latest()!.Id); // the run history holds the completing run
 
-        var second = new CommandTestHost();
+        var second = new FakeCommandHost();
         await bed.Start().ExecuteAsync(second, CancellationToken.None);
         Assert.False(Assert.Single(second.OutputOf<SyncRunResult>()).InitialSyncCompleted);
         Assert.DoesNotContain(second.Verbose, v => v.StartsWith("Initial sync completed", StringComparison.Ordinal));
@@ -133,7 +133,7 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(5); // pages of 2
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         await bed.Start().ExecuteAsync(host, CancellationToken.None);
 
@@ -154,7 +154,7 @@ public sealed class StartSyncCommandTests
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(4);
         bed.Bed.Source.FailAfterPages = 1;
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         await bed.Start().ExecuteAsync(host, CancellationToken.None); // does not throw
 
@@ -173,10 +173,10 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(1);
-        await bed.Start().ExecuteAsync(new CommandTestHost(), CancellationToken.None);
+        await bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None);
         bed.Store.RunLock.Acquire(); // another process is running a cycle
 
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
         var error = await Assert.ThrowsAsync<CrmSyncException>(() => bed.Start().ExecuteAsync(host, CancellationToken.None));
 
         Assert.Equal(ErrorIds.SyncLockHeld, error.ErrorId);
@@ -194,7 +194,7 @@ public sealed class StartSyncCommandTests
         var clock = new ManualClock(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
         using var bed = new StartSyncTestBed(clock);
         bed.SeedLeads(3);
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
         var secondCycle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         host.OnOutput = _ =>
         {
@@ -229,12 +229,12 @@ public sealed class StartSyncCommandTests
         var clock = new ManualClock(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
         using var bed = new StartSyncTestBed(clock);
         bed.SeedLeads(2);
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
         var interval = TimeSpan.FromMinutes(5);
 
         var running = bed.Start(new StartSyncOptions { Continuous = true, Interval = interval }).ExecuteAsync(host, CancellationToken.None);
         await clock.WaitForPendingTimerAsync(interval);
-        var stopHost = new CommandTestHost();
+        var stopHost = new FakeCommandHost();
         await bed.Stop().ExecuteAsync(stopHost, CancellationToken.None); // Stop-CrmSync from another session
         clock.Advance(interval);
         await running.WaitAsync(TimeSpan.FromSeconds(30));
@@ -244,7 +244,7 @@ public sealed class StartSyncCommandTests
         Assert.False(Assert.Single(stopHost.OutputOf<SyncStatus>()).Enabled);
         Assert.Single(bed.Store.Runs.List());
 
-        var again = new CommandTestHost(answer: false);
+        var again = new FakeCommandHost(answer: false);
         await bed.Start().ExecuteAsync(again, CancellationToken.None);
         Assert.Empty(again.ShouldProcessCalls);
         Assert.Equal(RunState.Succeeded, Assert.Single(again.OutputOf<SyncRunResult>()).State);
@@ -263,7 +263,7 @@ public sealed class StartSyncCommandTests
             if (++pages == 2)
                 cts.Cancel();
         };
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         await bed.Start().ExecuteAsync(host, cts.Token);
 
@@ -284,7 +284,7 @@ public sealed class StartSyncCommandTests
             options.Events.Report(new CrmClientEvent(CrmEventLevel.Verbose, CrmEventKind.Retry, "Retrying after 503 in 2 s."));
             options.Events.Report(new CrmClientEvent(CrmEventLevel.Verbose, CrmEventKind.Throttled, "Throttled: waiting 5 s."));
         };
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         await bed.Start().ExecuteAsync(host, CancellationToken.None);
 
@@ -300,7 +300,7 @@ public sealed class StartSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.SeedLeads(3);
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         await bed.Start(new StartSyncOptions { InitialStrategy = CrmFullReadStrategy.Paged, BulkThreshold = 0, TriggeredBy = "crmsync start" })
             .ExecuteAsync(host, CancellationToken.None);
@@ -316,7 +316,7 @@ public sealed class StartSyncCommandTests
     public async Task An_interval_below_one_second_or_a_negative_bulk_threshold_is_refused_before_anything_is_asked(int intervalMs, long? bulk)
     {
         using var bed = new StartSyncTestBed();
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         var error = await Assert.ThrowsAsync<CrmSyncException>(() => bed.Start(new StartSyncOptions
         {

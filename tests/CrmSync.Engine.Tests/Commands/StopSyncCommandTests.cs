@@ -11,7 +11,7 @@ public sealed class StopSyncCommandTests
     public async Task Stop_asks_then_disables_the_sync_and_writes_the_status()
     {
         using var bed = new StartSyncTestBed();
-        var host = new CommandTestHost(answer: true);
+        var host = new FakeCommandHost(answer: true);
         var command = bed.Stop();
 
         await command.ExecuteAsync(host, CancellationToken.None);
@@ -30,7 +30,7 @@ public sealed class StopSyncCommandTests
     public async Task Stop_with_WhatIf_or_declined_changes_nothing_and_writes_nothing()
     {
         using var bed = new StartSyncTestBed();
-        var host = new CommandTestHost(answer: false);
+        var host = new FakeCommandHost(answer: false);
 
         await bed.Stop().ExecuteAsync(host, CancellationToken.None);
 
@@ -44,7 +44,7 @@ public sealed class StopSyncCommandTests
     {
         using var bed = new StartSyncTestBed();
         bed.Store.RunLock.Acquire();
-        var host = new CommandTestHost();
+        var host = new FakeCommandHost();
 
         await bed.Stop().ExecuteAsync(host, CancellationToken.None);
 
@@ -58,7 +58,7 @@ public sealed class StopSyncCommandTests
         using var bed = new StartSyncTestBed();
         var command = new StopSyncCommand(bed.Profiles, new StopSyncOptions { Profile = "nope" });
 
-        var error = await Assert.ThrowsAsync<CrmSyncException>(() => command.ExecuteAsync(new CommandTestHost(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<CrmSyncException>(() => command.ExecuteAsync(new FakeCommandHost(), CancellationToken.None));
 
         Assert.Equal(ErrorIds.ProfileNotFound, error.ErrorId);
     }

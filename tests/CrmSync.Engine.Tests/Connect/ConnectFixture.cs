@@ -23,7 +23,7 @@ internal sealed class ConnectFixture : IDisposable
     public const string UserId = "005i0000002MUqLAAW";
 
     public TempDirectory Home { get; } = new("crmsync-connect");
-    public Support.FakeTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time { get; } = new();
     public CrmConnectionRegistry Registry { get; } = new();
     public RecordedHttpHandler Http { get; } = new();
     public CrmSyncPaths Paths { get; }

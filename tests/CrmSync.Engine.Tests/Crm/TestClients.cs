@@ -26,7 +26,7 @@ internal sealed class RecordingProgress<T> : IProgress<T>
 internal sealed class TestSalesforce : IDisposable
 {
     public RecordedHttpHandler Http { get; } = new();
-    public Support.FakeTimeProvider Time { get; } = new(new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero));
     public RecordingProgress<CrmClientEvent> Events { get; } = new();
     public RecordingProgress<CrmApiUsage> Usage { get; } = new();
     public SalesforceClient Client { get; }

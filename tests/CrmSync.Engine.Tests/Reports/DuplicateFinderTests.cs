@@ -6,7 +6,7 @@ namespace CrmSync.Engine.Tests.Reports;
 
 public sealed class DuplicateFinderTests
 {
-    private static ReportHost Find(ReportTestContext ctx, FindDuplicateOptions? options = null, ReportHost? host = null, CancellationToken cancellationToken = default) =>
+    private static FakeCommandHost Find(ReportTestContext ctx, FindDuplicateOptions? options = null, FakeCommandHost? host = null, CancellationToken cancellationToken = default) =>
         ctx.Run(new FindDuplicateCommand(ctx.Profiles, options ?? new FindDuplicateOptions()), host, cancellationToken);
 
     private static IReadOnlyList<CrmDuplicateGroup> Groups(ReportTestContext ctx, FindDuplicateOptions? options = null) =>
@@ -241,7 +241,7 @@ public sealed class DuplicateFinderTests
         Assert.Contains(host.Progress, p => p.Status.StartsWith("Grouping persons by e-mail", StringComparison.Ordinal));
         Assert.Contains(host.Progress, p => p.Status.StartsWith("Grouping persons by name and company", StringComparison.Ordinal));
         Assert.True(host.Progress[^1].Completed);
-        Assert.All(host.Progress[..^1], p => Assert.InRange(p.PercentComplete, 0, 99));
+        Assert.All(host.Progress.SkipLast(1), p => Assert.InRange(p.PercentComplete, 0, 99));
 
         // below the threshold: no progress at all
         Assert.Empty(Find(ctx, new FindDuplicateOptions { ProgressThreshold = 20_001 }).Progress);
@@ -260,7 +260,7 @@ public sealed class DuplicateFinderTests
 
         // cancelled while SQLite is grouping (from the first progress report, i.e. inside the query)
         using var during = new CancellationTokenSource();
-        var host = new ReportHost();
+        var host = new FakeCommandHost();
         var cancelling = new CancellingHost(host, during);
         var stopped = Assert.ThrowsAny<OperationCanceledException>(() =>
             new FindDuplicateCommand(ctx.Profiles, new FindDuplicateOptions { ProgressThreshold = 1 }).ExecuteAsync(cancelling, during.Token).GetAwaiter().GetResult());
@@ -301,8 +301,8 @@ public sealed class DuplicateFinderTests
         tx.Commit();
     }
 
-    /// <summary>Forwards to a <see cref="ReportHost"/> and cancels on the first (non-final) progress report.</summary>
-    private sealed class CancellingHost(ReportHost inner, CancellationTokenSource cancel) : ICommandHost
+    /// <summary>Forwards to a <see cref="FakeCommandHost"/> and cancels on the first (non-final) progress report.</summary>
+    private sealed class CancellingHost(FakeCommandHost inner, CancellationTokenSource cancel) : ICommandHost
     {
         public bool ShouldProcess(string target, string action) => inner.ShouldProcess(target, action);
 

@@ -1,6 +1,5 @@
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
-using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -16,16 +15,8 @@ internal sealed class ReportTestContext : IDisposable
     {
         Home = new TempDirectory("crmsync-reports");
         Time = new FakeTimeProvider(Start);
-        Profiles = new ProfileStore(new ProfileLocator(new CrmSyncPaths(Home.Path)), Time);
-        using var store = Profiles.Create(new ProfileInfo
-        {
-            Name = "default",
-            Crm = CrmKind.Salesforce,
-            LoginUrl = "https://login.salesforce.com",
-            InstanceUrl = "https://acme.my.salesforce.com",
-            UserName = "sync@acme.example",
-            ApiVersion = "62.0",
-        });
+        Profiles = TestProfiles.ProfileStore(Home, Time);
+        using var store = Profiles.Create(TestProfiles.Salesforce("default"));
         DatabasePath = store.DatabasePath;
     }
 
@@ -39,16 +30,16 @@ internal sealed class ReportTestContext : IDisposable
     /// <summary>Runs Sync-CrmField (confirmed) against the fake org, creating the person and account tables for real.</summary>
     public void SyncFields(string[]? exclude = null, bool withAccount = true)
     {
-        var host = new ReportHost();
+        var host = new FakeCommandHost();
         new SyncFieldsCommand(Profiles, new SyncFieldsOptions { Profile = "default", ExcludeField = exclude ?? [] }, ReportSchemas.Org(withAccount))
             .ExecuteAsync(host, CancellationToken.None).GetAwaiter().GetResult();
         Assert.Empty(host.Errors);
         Time.Advance(TimeSpan.FromMinutes(1));
     }
 
-    public ReportHost Run(ICommandHandler handler, ReportHost? host = null, CancellationToken cancellationToken = default)
+    public FakeCommandHost Run(ICommandHandler handler, FakeCommandHost? host = null, CancellationToken cancellationToken = default)
     {
-        host ??= new ReportHost();
+        host ??= new FakeCommandHost();
         handler.ExecuteAsync(host, cancellationToken).GetAwaiter().GetResult();
         return host;
     }

@@ -24,7 +24,7 @@ public sealed class SyncErrorReportTests
         return (leadResolved, job, contact, lead, run);
     }
 
-    private static IReadOnlyList<CrmSyncErrorInfo> List(ReportTestContext ctx, GetSyncErrorOptions options, ReportHost? host = null) =>
+    private static IReadOnlyList<CrmSyncErrorInfo> List(ReportTestContext ctx, GetSyncErrorOptions options, FakeCommandHost? host = null) =>
         ctx.Run(new GetSyncErrorCommand(ctx.Profiles, options), host).OutputOf<CrmSyncErrorInfo>();
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class SyncErrorReportTests
         ctx.Settle();
         using var watcher = new DatabaseWriteWatcher(ctx);
 
-        var host = new ReportHost();
+        var host = new FakeCommandHost();
         var errors = List(ctx, new GetSyncErrorOptions { IncludeResolved = true }, host);
 
         Assert.Equal(4, errors.Count);
@@ -116,7 +116,7 @@ public sealed class SyncErrorReportTests
         var options = new GetSyncErrorOptions { PurgeOlderThan = SyncErrorLog.DefaultRetention };
 
         // -WhatIf / declined: asked once, nothing deleted, both listed
-        var declined = new ReportHost(answer: false);
+        var declined = new FakeCommandHost(answer: false);
         var command = new GetSyncErrorCommand(ctx.Profiles, options);
         ctx.Run(command, declined);
         var (target, action) = Assert.Single(declined.ShouldProcessCalls);
@@ -126,14 +126,14 @@ public sealed class SyncErrorReportTests
         Assert.Equal(0, command.Purged);
 
         // confirmed: the old one is gone from the database, the recent one stays
-        var confirmed = ctx.Run(command, new ReportHost(answer: true));
+        var confirmed = ctx.Run(command, new FakeCommandHost(answer: true));
         Assert.Equal(1, command.Purged);
         Assert.Equal(["recent"], confirmed.OutputOf<CrmSyncErrorInfo>().Select(e => e.Message));
         using (var store = ctx.Open())
             Assert.Equal(["recent"], store.Errors.List().Select(e => e.Message));
 
         // nothing left to purge: no question asked
-        var again = ctx.Run(new GetSyncErrorCommand(ctx.Profiles, options), new ReportHost(answer: true));
+        var again = ctx.Run(new GetSyncErrorCommand(ctx.Profiles, options), new FakeCommandHost(answer: true));
         Assert.Empty(again.ShouldProcessCalls);
         Assert.Single(again.OutputOf<CrmSyncErrorInfo>());
     }
@@ -159,7 +159,7 @@ public sealed class SyncErrorReportTests
         using var ctx = new ReportTestContext();
         Seed(ctx);
         using var cts = new CancellationTokenSource();
-        var host = new ReportHost { OnOutput = _ => cts.Cancel() };
+        var host = new FakeCommandHost { OnOutput = _ => cts.Cancel() };
 
         Assert.ThrowsAny<OperationCanceledException>(() => ctx.Run(new GetSyncErrorCommand(ctx.Profiles, new GetSyncErrorOptions()), host, cts.Token));
         Assert.Single(host.Output);

@@ -4,7 +4,6 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Resilience;
 using CrmSync.Engine.Tests.Crm;
 using Polly.CircuitBreaker;
-using FakeTimeProvider = CrmSync.Engine.Tests.Support.FakeTimeProvider;
 
 namespace CrmSync.Engine.Tests.Resilience;
 

@@ -250,7 +250,7 @@ public sealed class FieldMappingServiceTests
     {
         using var ctx = Synced();
         var options = new SetFieldMappingOptions { ObjectName = "Lead", FieldName = "Phone", Enabled = false, Rule = FieldMappingRule.AlwaysCrm };
-        var declined = new RecordingHost(answer: false);
+        var declined = new FakeCommandHost(answer: false);
         new SetFieldMappingCommand(ctx.Profiles, options).Run(declined);
         var (target, action) = Assert.Single(declined.ShouldProcessCalls);
         Assert.Equal($"Lead.Phone in CrmSync profile 'default' ({ctx.DatabasePath})", target);
@@ -259,7 +259,7 @@ public sealed class FieldMappingServiceTests
         using (var store = ctx.Open())
             Assert.True(store.FieldMappings.List("Lead").Single(m => m.FieldName == "Phone").Enabled);
 
-        var confirmed = new RecordingHost(answer: true);
+        var confirmed = new FakeCommandHost(answer: true);
         new SetFieldMappingCommand(ctx.Profiles, options).Run(confirmed);
         var mapping = Assert.IsType<CrmFieldMapping>(Assert.Single(confirmed.Output));
         Assert.False(mapping.Enabled);
@@ -271,7 +271,7 @@ public sealed class FieldMappingServiceTests
                      new SetFieldMappingOptions { ObjectName = "Lead", FieldName = "Phone", Enabled = true, ImportPath = "x.json" },
                  })
         {
-            var e = Assert.Throws<CrmSyncException>(() => new SetFieldMappingCommand(ctx.Profiles, bad).Run(new RecordingHost()));
+            var e = Assert.Throws<CrmSyncException>(() => new SetFieldMappingCommand(ctx.Profiles, bad).Run(new FakeCommandHost()));
             Assert.Equal(ErrorIds.InvalidArgument, e.ErrorId);
         }
     }
@@ -281,31 +281,31 @@ public sealed class FieldMappingServiceTests
     {
         using var ctx = Synced();
         var path = ctx.Home.Combine("mappings.json");
-        var whatIf = new RecordingHost(answer: false);
+        var whatIf = new FakeCommandHost(answer: false);
         new GetFieldMappingCommand(ctx.Profiles, new GetFieldMappingOptions { ExportPath = path }).Run(whatIf);
         Assert.False(File.Exists(path));
         Assert.Equal(path, Assert.Single(whatIf.ShouldProcessCalls).Target);
 
-        new GetFieldMappingCommand(ctx.Profiles, new GetFieldMappingOptions { ExportPath = path }).Run(new RecordingHost());
+        new GetFieldMappingCommand(ctx.Profiles, new GetFieldMappingOptions { ExportPath = path }).Run(new FakeCommandHost());
         var original = File.ReadAllText(path);
         using (var store = ctx.Open())
             new FieldMappingService(store).Set(new FieldMappingChange("Contact", "Email") { Rule = FieldMappingRule.AlwaysCrm });
 
         var import = new SetFieldMappingOptions { ImportPath = path };
-        var declined = new RecordingHost(answer: false);
+        var declined = new FakeCommandHost(answer: false);
         new SetFieldMappingCommand(ctx.Profiles, import).Run(declined);
         Assert.Equal($"Import 1 changed field mappings from {path}: Contact.Email → person.Email (TwoWay, enabled)", Assert.Single(declined.ShouldProcessCalls).Action);
         using (var store = ctx.Open())
             Assert.Equal(FieldMappingRule.AlwaysCrm, store.FieldMappings.List("Contact").Single(m => m.FieldName == "Email").Rule);
 
-        var host = new RecordingHost();
+        var host = new FakeCommandHost();
         new SetFieldMappingCommand(ctx.Profiles, import).Run(host);
         Assert.Equal(FieldMappingRule.TwoWay, Assert.IsType<CrmFieldMapping>(Assert.Single(host.Output)).Rule);
         using (var store = ctx.Open())
             Assert.Equal(original, new FieldMappingService(store).ExportJson());
 
         var missing = Assert.Throws<CrmSyncException>(() => new SetFieldMappingCommand(ctx.Profiles, new SetFieldMappingOptions { ImportPath = ctx.Home.Combine("missing.json") })
-            .Run(new RecordingHost()));
+            .Run(new FakeCommandHost()));
         Assert.Equal(ErrorKind.ObjectNotFound, missing.Kind);
     }
 
@@ -313,26 +313,26 @@ public sealed class FieldMappingServiceTests
     public void Get_handlers_filter_by_wildcards_and_report_unknown_objects()
     {
         using var ctx = Synced();
-        var host = new RecordingHost();
+        var host = new FakeCommandHost();
         new GetFieldMappingCommand(ctx.Profiles, new GetFieldMappingOptions { Object = ["Lead", "Nope"], Field = ["*mail*"] })
             .Run(host);
         Assert.Equal(["Email", "HasOptedOutOfEmail"], host.OutputOf<CrmFieldMapping>().Select(m => m.FieldName));
         Assert.Equal(ErrorIds.ObjectNotSynced, Assert.Single(host.Errors).ErrorId);
         Assert.Empty(host.ShouldProcessCalls);
 
-        var fields = new RecordingHost();
+        var fields = new FakeCommandHost();
         new GetFieldCommand(ctx.Profiles, new GetFieldOptions { Object = ["Invoice__c"] }).Run(fields);
         var invoice = fields.OutputOf<CrmFieldInfo>().ToList();
         Assert.Equal(["Id", "IsDeleted", "Name", "Invoice_Total__c", "Account__c", "Paid__c", "Due_Date__c", "CreatedDate", "SystemModstamp"], invoice.Select(f => f.FieldName));
         var total = invoice.Single(f => f.FieldName == "Invoice_Total__c");
         Assert.Equal(("Invoice Total", "Invoice__c", "currency", SqliteColumnType.Numeric, true), (total.Label, total.TableName, total.CrmType, total.SqliteType, total.IsSynced));
 
-        var unknown = new RecordingHost();
+        var unknown = new FakeCommandHost();
         new GetFieldCommand(ctx.Profiles, new GetFieldOptions { Object = ["Widget__c"], Name = ["Email"] }).Run(unknown);
         Assert.Empty(unknown.Output);
         Assert.Equal([ErrorIds.ObjectNotSynced], unknown.Errors.Select(e => e.ErrorId));
 
-        var missingField = new RecordingHost();
+        var missingField = new FakeCommandHost();
         new GetFieldCommand(ctx.Profiles, new GetFieldOptions { Object = ["Lead"], Name = ["Fax"] }).Run(missingField);
         Assert.Equal([ErrorIds.CrmFieldNotFound], missingField.Errors.Select(e => e.ErrorId));
 
@@ -345,7 +345,7 @@ public sealed class FieldMappingServiceTests
     public void Get_field_on_an_empty_catalog_warns_to_run_Sync_CrmField()
     {
         using var ctx = new SchemaTestContext();
-        var host = new RecordingHost();
+        var host = new FakeCommandHost();
         new GetFieldCommand(ctx.Profiles, new GetFieldOptions()).Run(host);
         Assert.Empty(host.Output);
         Assert.Contains("Run Sync-CrmField", Assert.Single(host.Warnings));

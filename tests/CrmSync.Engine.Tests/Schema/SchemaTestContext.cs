@@ -1,6 +1,5 @@
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
-using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Tests.Support;
@@ -15,16 +14,8 @@ internal sealed class SchemaTestContext : IDisposable
     {
         Home = new TempDirectory("crmsync-schema");
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
-        Profiles = new ProfileStore(new ProfileLocator(new CrmSyncPaths(Home.Path)), Time);
-        using (var store = Profiles.Create(new ProfileInfo
-               {
-                   Name = "default",
-                   Crm = CrmKind.Salesforce,
-                   LoginUrl = "https://login.salesforce.com",
-                   InstanceUrl = "https://acme.my.salesforce.com",
-                   UserName = "sync@acme.example",
-                   ApiVersion = "62.0",
-               }))
+        Profiles = TestProfiles.ProfileStore(Home, Time);
+        using (var store = Profiles.Create(TestProfiles.Salesforce("default")))
             DatabasePath = store.DatabasePath;
     }
 
@@ -35,9 +26,9 @@ internal sealed class SchemaTestContext : IDisposable
 
     public CrmSyncStore Open() => Profiles.Open("default");
 
-    public (RecordingHost Host, SyncFieldsCommand Command) SyncFields(FakeSchemaReader reader, bool confirm = true, string[]? exclude = null, bool reset = false)
+    public (FakeCommandHost Host, SyncFieldsCommand Command) SyncFields(FakeSchemaReader reader, bool confirm = true, string[]? exclude = null, bool reset = false)
     {
-        var host = new RecordingHost(confirm);
+        var host = new FakeCommandHost(confirm);
         var command = new SyncFieldsCommand(Profiles, new SyncFieldsOptions { Profile = "default", ExcludeField = exclude ?? [], ResetExclusions = reset }, reader);
         command.ExecuteAsync(host, CancellationToken.None).GetAwaiter().GetResult();
         Time.Advance(TimeSpan.FromMinutes(1));

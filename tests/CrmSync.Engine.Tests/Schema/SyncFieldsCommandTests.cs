@@ -317,7 +317,7 @@ public sealed class SyncFieldsCommandTests
     {
         using var ctx = new SchemaTestContext();
         var command = new SyncFieldsCommand(ctx.Profiles, new SyncFieldsOptions { Profile = "nope" }, SalesforceSchemas.FullOrg());
-        var e = Assert.Throws<CrmSyncException>(() => command.Run(new RecordingHost()));
+        var e = Assert.Throws<CrmSyncException>(() => command.Run(new FakeCommandHost()));
         Assert.Equal(ErrorIds.ProfileNotFound, e.ErrorId);
     }
 
@@ -365,7 +365,7 @@ public sealed class SyncFieldsCommandTests
             seen = profile;
             return Task.FromResult<ICrmSchemaReader>(SalesforceSchemas.FullOrg());
         });
-        var host = new RecordingHost(answer: true);
+        var host = new FakeCommandHost(answer: true);
         CommandHostPump.Run(host, command, CancellationToken.None);
         Assert.Equal("sync@acme.example", seen!.UserName);
         Assert.NotNull(command.Result);

@@ -144,7 +144,7 @@ public sealed class SyncOrchestratorTests
     [Fact]
     public async Task Without_synced_fields_the_start_says_to_run_Sync_CrmField()
     {
-        using var home = new Support.TempDirectory("crmsync-sync");
+        using var home = new TempDirectory("crmsync-sync");
         using var store = Support.TestProfiles.CreateStore(home);
         var orchestrator = new SyncOrchestrator(store, new FakeCrmClient(new FakeChangeSource()));
 

@@ -1,6 +1,5 @@
 using CrmSync.Engine;
 using CrmSync.Engine.Commands;
-using CrmSync.PowerShell.Tests.TestSupport;
 
 namespace CrmSync.PowerShell.Tests.Commands;
 
@@ -32,7 +31,7 @@ public sealed class CommandHostPumpTests
     [Fact]
     public void ShouldProcess_is_answered_on_the_calling_thread_and_its_answer_reaches_the_worker()
     {
-        var host = new FakeCommandHost { ShouldProcessAnswer = false };
+        var host = new FakeCommandHost { Answer = false };
         bool? answer = null;
 
         CommandHostPump.Run(host, (h, _) =>

@@ -1,7 +1,6 @@
 using CrmSync.Engine;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Sync;
-using CrmSync.PowerShell.Tests.TestSupport;
 
 namespace CrmSync.PowerShell.Tests.Commands;
 
@@ -26,7 +25,7 @@ public sealed class GetStatusCommandTests : IDisposable
 
         FakeCommandHost host = Run(GetStatusCommand.ForEnvironment(data.Environment, "default"));
 
-        var status = Assert.IsType<SyncStatus>(Assert.Single(host.Objects));
+        var status = Assert.IsType<SyncStatus>(Assert.Single(host.Output));
         Assert.Equal(SyncState.NotStarted, status.State);
         Assert.Equal("default", status.Profile);
         Assert.Null(status.LastSuccess);
@@ -46,7 +45,7 @@ public sealed class GetStatusCommandTests : IDisposable
 
         FakeCommandHost host = Run(GetStatusCommand.ForEnvironment(data.Environment, "prod", file));
 
-        var status = Assert.IsType<SyncStatus>(Assert.Single(host.Objects));
+        var status = Assert.IsType<SyncStatus>(Assert.Single(host.Output));
         Assert.Equal(SyncState.NotStarted, status.State);
         Assert.Equal(file, status.DatabasePath);
     }
@@ -75,7 +74,7 @@ public sealed class GetStatusCommandTests : IDisposable
     {
         var host = new FakeCommandHost();
         Assert.Throws<CrmSyncException>(() => CommandHostPump.Run(host, GetStatusCommand.ForEnvironment(data.Environment, "nope"), CancellationToken.None));
-        Assert.Empty(host.Objects);
+        Assert.Empty(host.Output);
         Assert.Empty(host.Errors);
     }
 
@@ -97,6 +96,6 @@ public sealed class GetStatusCommandTests : IDisposable
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
             CommandHostPump.Run(host, GetStatusCommand.ForEnvironment(data.Environment, "default"), cancelled.Token));
-        Assert.Empty(host.Objects);
+        Assert.Empty(host.Output);
     }
 }

@@ -1,5 +1,4 @@
 using CrmSync.Engine.Commands;
-using CrmSync.PowerShell.Tests.TestSupport;
 
 namespace CrmSync.PowerShell.Tests.Commands;
 

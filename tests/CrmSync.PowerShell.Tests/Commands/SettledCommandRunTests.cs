@@ -1,6 +1,5 @@
 using CrmSync.Engine;
 using CrmSync.PowerShell.Hosting;
-using CrmSync.PowerShell.Tests.TestSupport;
 
 namespace CrmSync.PowerShell.Tests.Commands;
 
@@ -49,7 +48,7 @@ public sealed class SettledCommandRunTests
             h.WriteObject("result");
             return Task.CompletedTask;
         }, CancellationToken.None);
-        Assert.Equal(["result"], host.Objects);
+        Assert.Equal(["result"], host.Output);
     }
 
     [Fact]

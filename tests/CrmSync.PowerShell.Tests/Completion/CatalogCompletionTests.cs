@@ -1,7 +1,6 @@
 using System.Collections;
 using CrmSync.Engine.Store;
 using CrmSync.PowerShell.Completion;
-using CrmSync.PowerShell.Tests.TestSupport;
 
 namespace CrmSync.PowerShell.Tests.Completion;
 

@@ -30,47 +30,10 @@ public sealed partial class SalesforceStore
             }
             var fields = sobject.FieldSet;
             var values = new object?[fields.SlotCount];
-            var errors = new List<SaveError>();
-            var notWritable = new List<string>();
             var given = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (name, raw) in input)
+            if (ApplyInput(sobject, id: null, input, context, values, given) is { } failed)
             {
-                if (string.Equals(name, "attributes", StringComparison.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-                var field = fields.Find(name);
-                if (field is null || !IsVisible(field, context.Restricted))
-                {
-                    return WriteOutcome.Fail(null, NoSuchColumn(sobject, name));
-                }
-                if (field.Type == FieldType.Id && !context.System)
-                {
-                    return WriteOutcome.Fail(null, new SaveError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"]));
-                }
-                if ((!field.Createable || field.Calculated) && !context.System)
-                {
-                    notWritable.Add(field.Name);
-                    continue;
-                }
-                if (field.Calculated)
-                {
-                    continue;
-                }
-                values[field.Ordinal] = ValueCoercion.Coerce(field, raw, out var error);
-                if (error is not null)
-                {
-                    errors.Add(error);
-                }
-                given.Add(field.Name);
-            }
-            if (notWritable.Count > 0)
-            {
-                return WriteOutcome.Fail(null, NotWritable(notWritable));
-            }
-            if (errors.Count > 0)
-            {
-                return new WriteOutcome(null, errors);
+                return failed;
             }
             foreach (var field in fields.Fields)
             {
@@ -132,47 +95,10 @@ public sealed partial class SalesforceStore
                 return WriteOutcome.Fail(id, new SaveError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"));
             }
             var values = existing.CopyValues(fields.SlotCount);
-            var errors = new List<SaveError>();
-            var notWritable = new List<string>();
             var given = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (name, raw) in input)
+            if (ApplyInput(sobject, id, input, context, values, given) is { } failed)
             {
-                if (string.Equals(name, "attributes", StringComparison.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-                var field = fields.Find(name);
-                if (field is null || !IsVisible(field, context.Restricted))
-                {
-                    return WriteOutcome.Fail(id, NoSuchColumn(sobject, name));
-                }
-                if (field.Type == FieldType.Id)
-                {
-                    continue;
-                }
-                if ((!field.Updateable || field.Calculated) && !context.System)
-                {
-                    notWritable.Add(field.Name);
-                    continue;
-                }
-                if (field.Calculated)
-                {
-                    continue;
-                }
-                values[field.Ordinal] = ValueCoercion.Coerce(field, raw, out var error);
-                if (error is not null)
-                {
-                    errors.Add(error);
-                }
-                given.Add(field.Name);
-            }
-            if (notWritable.Count > 0)
-            {
-                return WriteOutcome.Fail(id, NotWritable(notWritable));
-            }
-            if (errors.Count > 0)
-            {
-                return new WriteOutcome(id, errors);
+                return failed;
             }
             var stamp = NextStamp();
             if (!(context.System && given.Contains("LastModifiedDate")))
@@ -193,6 +119,67 @@ public sealed partial class SalesforceStore
             PutRecord(sobject, new StoredRecord(id, values));
             return new WriteOutcome(id, []);
         }
+    }
+
+    /// <summary>
+    /// Writes a create's (<paramref name="id"/> null) or an update's input into <paramref name="values"/> and names the
+    /// fields given in <paramref name="given"/>. Returns the failed outcome (an unknown or hidden field, an Id on insert,
+    /// fields the user may not write, values that do not fit), or null when the values are ready.
+    /// </summary>
+    private static WriteOutcome? ApplyInput(SObjectDefinition sobject, string? id, IReadOnlyDictionary<string, object?> input, WriteContext context,
+        object?[] values, HashSet<string> given)
+    {
+        bool isCreate = id is null;
+        var fields = sobject.FieldSet;
+        var errors = new List<SaveError>();
+        var notWritable = new List<string>();
+        foreach (var (name, raw) in input)
+        {
+            if (string.Equals(name, "attributes", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            var field = fields.Find(name);
+            if (field is null || !IsVisible(field, context.Restricted))
+            {
+                return WriteOutcome.Fail(id, NoSuchColumn(sobject, name));
+            }
+            if (field.Type == FieldType.Id)
+            {
+                if (!isCreate)
+                {
+                    continue;
+                }
+                if (!context.System)
+                {
+                    return WriteOutcome.Fail(id, new SaveError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"]));
+                }
+            }
+            if ((!(isCreate ? field.Createable : field.Updateable) || field.Calculated) && !context.System)
+            {
+                notWritable.Add(field.Name);
+                continue;
+            }
+            if (field.Calculated)
+            {
+                continue;
+            }
+            values[field.Ordinal] = ValueCoercion.Coerce(field, raw, out var error);
+            if (error is not null)
+            {
+                errors.Add(error);
+            }
+            given.Add(field.Name);
+        }
+        if (notWritable.Count > 0)
+        {
+            return WriteOutcome.Fail(id, NotWritable(notWritable));
+        }
+        if (errors.Count > 0)
+        {
+            return new WriteOutcome(id, errors);
+        }
+        return null;
     }
 
     /// <summary>Soft-deletes a record (IsDeleted = true, logged for /deleted/ and kept for queryAll).</summary>

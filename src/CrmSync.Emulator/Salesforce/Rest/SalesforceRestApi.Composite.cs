@@ -123,7 +123,13 @@ public sealed partial class SalesforceRestApi
     private (string? Id, IReadOnlyList<SaveError> Errors, bool? Created) Fail(string? id, string code, string message) =>
         (id, [new SaveError(code, message)], null);
 
-    private ApiResponse CollectionSave(ApiRequest request, bool update)
+    /// <summary>
+    /// The common part of the collection writes (create, update, upsert): reads the request's records, runs
+    /// <paramref name="write"/> on each with its values (without "attributes") and its attributes.type, and answers with
+    /// the save results; <paramref name="knownId"/> names the record a rolled-back write would have changed.
+    /// </summary>
+    private ApiResponse WriteRecords(ApiRequest request,
+        Func<Dictionary<string, object?>, string?, (string? Id, IReadOnlyList<SaveError> Errors, bool? Created)> write, Func<JsonObject, string?> knownId)
     {
         if (!TryRecords(request, out var records, out var error))
         {
@@ -139,6 +145,14 @@ public sealed partial class SalesforceRestApi
             var input = JsonValues.ToInput(record);
             string? typeName = (record["attributes"] as JsonObject)?["type"]?.GetValue<string>();
             input.Remove("attributes");
+            return write(input, typeName);
+        }, i => records[i] is JsonObject record ? knownId(record) : null);
+        return ApiResponse.Ok(results);
+    }
+
+    private ApiResponse CollectionSave(ApiRequest request, bool update) =>
+        WriteRecords(request, (input, typeName) =>
+        {
             if (typeName is null || Store.Definition(typeName) is not { } sobject)
             {
                 return Fail(null, "INVALID_TYPE", typeName is null ? "Must specify a type in attributes" : $"sObject type '{typeName}' is not supported.");
@@ -177,9 +191,7 @@ public sealed partial class SalesforceRestApi
             }
             var updated = Store.Update(sobject, id, input, request.WriteContext);
             return (id, updated.Errors, null);
-        }, i => update && records[i] is JsonObject r ? IdOf(r) : null);
-        return ApiResponse.Ok(results);
-    }
+        }, record => update ? IdOf(record) : null);
 
     private static string? IdOf(JsonObject record)
     {
@@ -230,20 +242,8 @@ public sealed partial class SalesforceRestApi
         {
             return ApiResponse.Error(400, "INVALID_FIELD", $"Field name provided, {fieldName} is not an External ID or indexed field for {sobject.Name}");
         }
-        if (!TryRecords(request, out var records, out var error))
+        return WriteRecords(request, (input, typeName) =>
         {
-            return error!;
-        }
-        bool allOrNone = AllOrNone(request, request.Body as JsonObject);
-        var results = RunCollection(records.Count, allOrNone, i =>
-        {
-            if (records[i] is not JsonObject record)
-            {
-                return Fail(null, "INVALID_FIELD", "Each record must be a JSON object");
-            }
-            var input = JsonValues.ToInput(record);
-            string? typeName = (record["attributes"] as JsonObject)?["type"]?.GetValue<string>();
-            input.Remove("attributes");
             if (typeName is not null && !typeName.Equals(sobject.Name, StringComparison.OrdinalIgnoreCase))
             {
                 return Fail(null, "INVALID_TYPE", $"The sObject type {typeName} does not match the type {sobject.Name} of this request");
@@ -266,8 +266,7 @@ public sealed partial class SalesforceRestApi
                 return Fail(null, "DUPLICATE_EXTERNAL_ID", $"{field.Name}: more than one record found for external id field: [{string.Join(", ", matches)}]");
             }
             return (outcome.Id, outcome.Errors, outcome.Created);
-        }, i => null);
-        return ApiResponse.Ok(results);
+        }, _ => null);
     }
 
     private ApiResponse CollectionRetrieve(ApiRequest request, SObjectDefinition sobject)

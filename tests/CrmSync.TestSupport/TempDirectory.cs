@@ -1,4 +1,4 @@
-namespace CrmSync.Engine.Tests.Support;
+namespace CrmSync.TestSupport;
 
 /// <summary>
 /// A fresh folder under the system temp folder, deleted on dispose. Tests pass its path explicitly (as the CrmSync

@@ -2,14 +2,14 @@ using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 
-namespace CrmSync.PowerShell.Tests.TestSupport;
+namespace CrmSync.TestSupport;
 
 /// <summary>A throw-away CrmSync data folder (what CRMSYNC_HOME would point at), deleted after the test.</summary>
-internal sealed class TempDataFolder : IDisposable
+public sealed class TempDataFolder : IDisposable
 {
-    public TempDataFolder()
+    public TempDataFolder(string prefix = "crmsync-test-")
     {
-        Path = Directory.CreateTempSubdirectory("crmsync-test-").FullName;
+        Path = Directory.CreateTempSubdirectory(prefix).FullName;
         Paths = new CrmSyncPaths(Path);
         Profiles = new ProfileStore(new ProfileLocator(Paths));
     }

@@ -1,11 +1,10 @@
-using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 
-namespace CrmSync.PowerShell.Hosting;
+namespace CrmSync.Engine.Connections;
 
 /// <summary>
-/// Opens the signed-in CRM client of a saved profile for Sync-CrmField (<see cref="ProfileConnector.OpenClientAsync(string, string?, CrmClientOptions, CancellationToken)"/>)
+/// Opens the signed-in CRM client of a saved profile for Sync-CrmField and crmsync sync-field (<see cref="ProfileConnector.OpenClientAsync(string, string?, CrmClientOptions, CancellationToken)"/>)
 /// and disposes it when the command is done.
 /// </summary>
 public sealed class SchemaReaderLease : IDisposable
