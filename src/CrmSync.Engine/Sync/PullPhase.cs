@@ -103,44 +103,17 @@ internal sealed class PullPhase
             : $"Initial copy of {plan.ObjectName} resumes after {done} records.", plan.ObjectName);
 
         var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
-        var request = new CrmFullReadRequest(plan.Schema, plan.RequestFields)
-        {
-            ResumeCursor = state.Cursor,
-            Strategy = _options.InitialStrategy,
-            BulkThreshold = _options.BulkThreshold,
-            PageSize = _options.PageSize,
-            BulkPageSize = _options.BulkPageSize,
-        };
-        var rate = new RateMeter(_time);
-        var completed = false;
-        var total = checkpoint?.RowsTotal;
-        await foreach (var page in _source.ReadAllAsync(request, cancellationToken).ConfigureAwait(false))
-        {
-            LogicalCalls++;
-            total = StableTotal(total, page.TotalEstimate, done + page.Records.Count);
-            Commit(tx =>
+        done = await CopyPagesAsync(plan, CheckpointTable.Initial, SyncPhase.InitialCopy, FullRead(plan, plan.RequestFields, state),
+            state, done, checkpoint?.RowsTotal,
+            (tx, page) =>
             {
                 var outcome = applier.Apply(tx, page.Records);
-                done += page.Records.Count;
-                if (page.HasMore)
-                    _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(state with { Cursor = page.Cursor }), done, total);
-                else
-                    CompleteInitialCopy(tx, plan, page.Watermark, state.StartedAt);
                 if (page.HasMore && page.Watermark is not null)
                     _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, page.Watermark.Value, null); // the open checkpoint keeps the copy going
                 CommitCounts(tx, plan.ObjectName, outcome);
-            });
-            rate.Add(page.Records.Count);
-            Report(plan.ObjectName, SyncPhase.InitialCopy, done, total, rate);
-            AfterPage(cancellationToken);
-            if (!page.HasMore)
-            {
-                completed = true;
-                break;
-            }
-        }
-        if (!completed)
-            Commit(tx => CompleteInitialCopy(tx, plan, null, state.StartedAt));
+            },
+            (tx, watermark) => CompleteInitialCopy(tx, plan, watermark, state.StartedAt),
+            cancellationToken).ConfigureAwait(false);
         InitialCopiesCompleted.Add(plan.ObjectName);
         _context.Events.Verbose($"Initial copy of {plan.ObjectName} completed: {done} records.", plan.ObjectName);
     }
@@ -312,7 +285,19 @@ internal sealed class PullPhase
         if (checkpoint is null)
             Commit(tx => _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state), 0, null));
         var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
-        var request = new CrmFullReadRequest(plan.Schema, fields.Select(f => f.FieldName).ToList())
+        await CopyPagesAsync(plan, phase, progressPhase, FullRead(plan, fields.Select(f => f.FieldName).ToList(), state),
+            state, done, checkpoint?.RowsTotal,
+            (tx, page) => _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullUpdates, applier.ApplyFormulas(tx, page.Records, fields)),
+            (tx, _) =>
+            {
+                _store.Checkpoints.Complete(tx, plan.ObjectName, phase);
+                onCompleted(tx, state.StartedAt);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private CrmFullReadRequest FullRead(SyncedObjectPlan plan, IReadOnlyList<string> fields, CursorState state) =>
+        new(plan.Schema, fields)
         {
             ResumeCursor = state.Cursor,
             Strategy = _options.InitialStrategy,
@@ -320,41 +305,39 @@ internal sealed class PullPhase
             PageSize = _options.PageSize,
             BulkPageSize = _options.BulkPageSize,
         };
+
+    /// <summary>
+    /// The one resumable full-read loop (initial copy, formula re-pull, backfill of new columns). Each page is applied by
+    /// <paramref name="applyPage"/> in one transaction together with the <paramref name="phase"/> checkpoint; the last page's
+    /// transaction (or, when the read ends without one, a transaction of its own) closes the read with
+    /// <paramref name="complete"/>, given that page's watermark. Returns the records done, counting earlier resumed runs.
+    /// </summary>
+    private async Task<long> CopyPagesAsync(SyncedObjectPlan plan, string phase, SyncPhase progressPhase, CrmFullReadRequest request,
+        CursorState state, long done, long? total, Action<SqliteTransaction, CrmRecordPage> applyPage,
+        Action<SqliteTransaction, CrmWatermark?> complete, CancellationToken cancellationToken)
+    {
         var rate = new RateMeter(_time);
-        var completed = false;
-        var total = checkpoint?.RowsTotal;
         await foreach (var page in _source.ReadAllAsync(request, cancellationToken).ConfigureAwait(false))
         {
             LogicalCalls++;
             total = StableTotal(total, page.TotalEstimate, done + page.Records.Count);
             Commit(tx =>
             {
-                var tally = applier.ApplyFormulas(tx, page.Records, fields);
+                applyPage(tx, page);
                 done += page.Records.Count;
                 if (page.HasMore)
                     _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state with { Cursor = page.Cursor }), done, total);
                 else
-                {
-                    _store.Checkpoints.Complete(tx, plan.ObjectName, phase);
-                    onCompleted(tx, state.StartedAt);
-                }
-                _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullUpdates, tally);
+                    complete(tx, page.Watermark);
             });
             rate.Add(page.Records.Count);
             Report(plan.ObjectName, progressPhase, done, total, rate);
             AfterPage(cancellationToken);
             if (!page.HasMore)
-            {
-                completed = true;
-                break;
-            }
+                return done;
         }
-        if (!completed)
-            Commit(tx =>
-            {
-                _store.Checkpoints.Complete(tx, plan.ObjectName, phase);
-                onCompleted(tx, state.StartedAt);
-            });
+        Commit(tx => complete(tx, null));
+        return done;
     }
 
     private bool IsDue(string objectName, string stream, TimeSpan interval)
