@@ -2,20 +2,22 @@ using System.Text;
 
 namespace CrmSync.Engine.Tests.Crm;
 
-/// <summary>The recorded real responses in shared/protocol/fixtures, found by walking up from the test binaries.</summary>
+/// <summary>
+/// The recorded real responses kept in the repository under tests/fixtures (their sources are in
+/// tests/fixtures/SOURCES.md), copied beside the test binaries by the project file.
+/// </summary>
 internal static class Fixtures
 {
     private static readonly Lazy<string> Root = new(() =>
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "protocol", "fixtures");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("No folder containing shared/protocol/fixtures above " + AppContext.BaseDirectory);
+        var candidate = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+        if (Directory.Exists(Path.Combine(candidate, "salesforce"))) return candidate;
+        throw new DirectoryNotFoundException("The recorded responses were not copied to " + candidate + ": rebuild CrmSync.Engine.Tests (they come from tests/fixtures).");
     });
 
     public static string SalesforceFolder => Path.Combine(Root.Value, "salesforce");
+
+    public static string DynamicsFolder => Path.Combine(Root.Value, "dynamics");
 
     public static string PathOf(string name) => Path.Combine(SalesforceFolder, name);
 
