@@ -5,8 +5,9 @@
 
 .DESCRIPTION
     Build    dotnet build CrmSync.sln -c Release (which also stages the module in out/CrmSync/<version>/).
-    Test     Build, then the test command README.md gives (dotnet test), Pester on tests/pester when Pester 5 is
-             installed, and the npm conformance tests when tests/conformance/package.json exists.
+    Test     Build, then the test command README.md gives (dotnet test), every Pester file in tests/pester run in the
+             PowerShell 7.6.10 pinned by .config/dotnet-tools.json with Pester 5.7.1 from NuGet (both installed into
+             the repository: .tools/), and the npm conformance tests when tests/conformance/package.json exists.
     Package  Build, then zip the staged module folder to out/CrmSync-<version>.zip.
     Demo     Build, then run `crmsync demo`: the CRM emulator with seeded data, Connect, Sync-CrmField, the first cycle,
              changes in the CRM and with plain SQL, another cycle, the status and a check that the local database
@@ -46,6 +47,22 @@ function Invoke-Build {
     Invoke-Dotnet @('build', $solution, '-c', $Configuration)
 }
 
+function Install-TestTools {
+    # PowerShell 7.6.10 (a .NET tool) and Pester 5.7.1 (a NuGet package), as scripts/restore-test-tools.sh does.
+    Push-Location $root
+    try { Invoke-Dotnet @('tool', 'restore') }
+    finally { Pop-Location }
+    $module = Join-Path $root '.tools' 'modules' 'Pester' '5.7.1'
+    if (-not (Test-Path (Join-Path $module 'Pester.psd1'))) {
+        $packages = Join-Path $root '.tools' 'nuget'
+        Invoke-Dotnet @('restore', (Join-Path $root 'tests' 'tools' 'PesterRestore.csproj'), '--packages', $packages)
+        $source = Join-Path $packages 'pester' '5.7.1' 'tools'
+        if (-not (Test-Path (Join-Path $source 'Pester.psd1'))) { throw "The Pester package has no tools/Pester.psd1 in $source." }
+        New-Item -ItemType Directory -Path (Split-Path -Parent $module) -Force | Out-Null
+        Copy-Item -LiteralPath $source -Destination $module -Recurse
+    }
+}
+
 function Invoke-Test {
     Invoke-Build
     $failures = @()
@@ -57,26 +74,15 @@ function Invoke-Test {
     & dotnet @testArguments
     if ($LASTEXITCODE -ne 0) { $failures += 'dotnet test' }
 
-    $pester = Get-Module -ListAvailable Pester | Where-Object Version -GE ([version]'5.0') | Sort-Object Version -Descending | Select-Object -First 1
-    if ($pester) {
-        Import-Module $pester
-        $config = New-PesterConfiguration
-        $config.Run.Path = Join-Path $root 'tests' 'pester'
-        $config.Run.PassThru = $true
-        $config.Output.Verbosity = 'Detailed'
-        $config.TestResult.Enabled = $true
-        $config.TestResult.OutputFormat = 'NUnitXml'
-        $config.TestResult.OutputPath = Join-Path $root 'TestResults' 'local' 'pester.xml'
-        New-Item -ItemType Directory -Path (Join-Path $root 'TestResults' 'local') -Force | Out-Null
-        # The tests inherit this script's preferences and strict mode: under 'Stop' the non-terminating errors they
-        # expect would throw, so they run with PowerShell's defaults, as the user's session would.
-        $result = @(& { Set-StrictMode -Off; $ErrorActionPreference = 'Continue'; Invoke-Pester -Configuration $config })[-1]
-        Write-Host ("Pester: {0} passed, {1} failed" -f $result.PassedCount, ($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount))
-        if ($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount -gt 0) { $failures += 'Pester' }
-    }
-    else {
-        Write-Warning 'Pester 5 is not installed (Install-Module Pester -MinimumVersion 5.0 -Scope CurrentUser); the Pester tests were skipped.'
-    }
+    # Pester in the PowerShell the repository pins (.config/dotnet-tools.json), with Pester 5.7.1 from NuGet in
+    # .tools/modules: both installed into the repository, never into the user's own module folders; a tool that cannot
+    # be installed fails the run.
+    Install-TestTools
+    $pesterArguments = @('tool', 'run', 'pwsh', '-NoLogo', '-NoProfile', '-NonInteractive', '-File',
+        (Join-Path $root 'scripts' 'run-pester.ps1'), '-ResultPath', (Join-Path $root 'TestResults' 'local' 'pester.xml'))
+    Write-Host "dotnet $($pesterArguments -join ' ')" -ForegroundColor Cyan
+    & dotnet @pesterArguments
+    if ($LASTEXITCODE -ne 0) { $failures += 'Pester' }
 
     $conformance = Join-Path $root 'tests' 'conformance'
     if ((Test-Path (Join-Path $conformance 'package.json')) -and -not (Get-Command npm -ErrorAction SilentlyContinue)) {

@@ -44,7 +44,9 @@ Describe 'Connect-CrmSync' {
     It 'writes Verbose lines from the login and never the secret' {
         $verbose = Connect-CrmSync -Profile 'verbose' -Credential $script:Credential -SecurityToken $script:Token -LoginUrl $script:Emulator.BaseUrl -Verbose 4>&1 |
             Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
-        $verbose.Message | Should -Match 'Logging in to Salesforce'
+        # the first Verbose line is ShouldProcess's own ("Performing the operation ..."); the login's lines follow it
+        ($verbose.Message -join "`n") | Should -Match 'Logging in to Salesforce at .* as sync@crmsync\.emulator'
+        ($verbose.Message -join "`n") | Should -Match 'Signed in as sync@crmsync\.emulator'
         ($verbose.Message -join "`n") | Should -Not -Match 'emulatortoken'
     }
 
@@ -68,7 +70,7 @@ Describe 'Connect-CrmSync' {
 
     It 'resolves -ClientId/-ClientSecret/-LoginUrl without -ClientCredentials to the sync-user set, which needs -Credential' {
         # PowerShell picks the default set when a call fits several; in a non-interactive session the missing -Credential is an error
-        $output = & ([System.Environment]::ProcessPath) -NoProfile -NonInteractive -Command "Import-Module '$script:StagedManifest'; Connect-CrmSync -Profile 'noflow' -ClientId 'x' -ClientSecret (ConvertTo-SecureString 'y' -AsPlainText -Force) -LoginUrl '$($script:Emulator.BaseUrl)' -WhatIf" *>&1 | Out-String
+        $output = Invoke-CrmSyncChildPwsh -Command "Import-Module '$script:StagedManifest'; Connect-CrmSync -Profile 'noflow' -ClientId 'x' -ClientSecret (ConvertTo-SecureString 'y' -AsPlainText -Force) -LoginUrl '$($script:Emulator.BaseUrl)' -WhatIf"
         $output | Should -Match 'missing mandatory parameters: Credential'
     }
 

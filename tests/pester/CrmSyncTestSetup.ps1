@@ -18,6 +18,51 @@ Import-Module $script:StagedManifest -Force -ErrorAction Stop
 # The engine types used to create test profiles; the same file the module loads, so one copy is in the process.
 Add-Type -Path (Join-Path $script:StagedModule 'CrmSync.Engine.dll')
 
+function Invoke-CrmSyncChildPwsh {
+    # Runs a command in a new process of this very PowerShell (which need not be on PATH) and returns everything it
+    # wrote, host output included. A pwsh installed as a .NET tool is hosted by `dotnet` (ProcessPath is dotnet, not
+    # pwsh), so it is started as `dotnet <PSHOME>/pwsh.dll`; an installed pwsh is started as itself.
+    param([Parameter(Mandatory)] [string] $Command)
+    $executable = [System.Environment]::ProcessPath
+    $prefix = @()
+    if ([System.IO.Path]::GetFileNameWithoutExtension($executable) -eq 'dotnet') { $prefix = @(Join-Path $PSHOME 'pwsh.dll') }
+    & $executable @prefix -NoProfile -NonInteractive -Command $Command *>&1 | Out-String
+}
+
+function Start-CrmSyncChildPwsh {
+    # Starts a command in a new process of this very PowerShell and returns at once: { Process; StdOut; StdErr }, the
+    # last two tasks that complete with everything the child wrote once it has exited.
+    param([Parameter(Mandatory)] [string] $Command)
+    $executable = [System.Environment]::ProcessPath
+    $start = [System.Diagnostics.ProcessStartInfo]::new($executable)
+    if ([System.IO.Path]::GetFileNameWithoutExtension($executable) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($argument in @('-NoProfile', '-NonInteractive', '-Command', $Command)) { $start.ArgumentList.Add($argument) }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    [pscustomobject]@{ Process = $process; StdOut = $process.StandardOutput.ReadToEndAsync(); StdErr = $process.StandardError.ReadToEndAsync() }
+}
+
+function Send-CrmSyncInterrupt {
+    # Ctrl+C as a terminal sends it: SIGINT to the process (PowerShell turns it into StopProcessing of the running command).
+    param([Parameter(Mandatory)] [System.Diagnostics.Process] $Process)
+    & kill -INT $Process.Id
+    if ($LASTEXITCODE -ne 0) { throw "kill -INT $($Process.Id) failed with exit code $LASTEXITCODE." }
+}
+
+function Stop-CrmSyncChildPwsh {
+    # Idempotent clean-up for Start-CrmSyncChildPwsh: kills the child if it still runs and returns what it wrote.
+    param([AllowNull()] $Child)
+    if ($null -eq $Child -or $null -eq $Child.Process) { return }
+    $process = $Child.Process
+    $Child.Process = $null
+    if (-not $process.HasExited) { $process.Kill($true); $process.WaitForExit() }
+    $written = $Child.StdOut.GetAwaiter().GetResult() + $Child.StdErr.GetAwaiter().GetResult()
+    $process.Dispose()
+    $written
+}
+
 function New-CrmSyncTestHome {
     # A fresh, empty data folder for one test file; returned and exported as CRMSYNC_HOME.
     $path = Join-Path ([System.IO.Path]::GetTempPath()) ("crmsync-pester-" + [guid]::NewGuid().ToString('n'))

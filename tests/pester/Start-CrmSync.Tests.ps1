@@ -91,7 +91,7 @@ Describe 'Start-CrmSync' {
         }
 
         It 'writes a failed cycle and a non-terminating error with the run''s ErrorId; -ErrorAction Stop throws' {
-            $fault = Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Post -Path 'faults' -Body @{ kind = 'RequestLimitExceeded'; pathContains = '/query' }
+            $fault = Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Post -Path 'faults' -Body @{ kind = 'RequestLimitExceeded'; pathContains = '/services/data/' }
             try {
                 $result = Start-CrmSync -Profile 'busy' -ErrorVariable failures -ErrorAction SilentlyContinue
                 $result.State | Should -Be 'Failed'
@@ -107,7 +107,7 @@ Describe 'Start-CrmSync' {
 
         It 'is a terminating SyncLockHeld error naming the holder while another run holds the lock' {
             $store = [CrmSync.Engine.Connections.ProfileStore]::new(
-                [CrmSync.Engine.Connections.ProfileLocator]::new([CrmSync.Engine.Connections.CrmSyncPaths]::new($env:CRMSYNC_HOME)), $null).Open('busy', $null)
+                [CrmSync.Engine.Connections.ProfileLocator]::new([CrmSync.Engine.Connections.CrmSyncPaths]::new($env:CRMSYNC_HOME)), $null).Open('busy', [NullString]::Value)
             try {
                 $lease = $store.RunLock.Acquire($null)
                 { Start-CrmSync -Profile 'busy' -ErrorAction Stop } | Should -Throw -ErrorId 'SyncLockHeld,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'

@@ -39,9 +39,8 @@ Describe 'Sync-CrmField' {
         ($plan | Where-Object { $_.ObjectName -eq 'Lead' -and $_.FieldName -eq 'Email' }).Action | Should -Be 'Create'
         @(Get-PersonColumn) | Should -BeNullOrEmpty
 
-        # the "What if:" text goes to the host, not to a stream: run the same command in a child pwsh (this very
-        # executable, which need not be on PATH) to read it
-        $whatIf = & ([System.Environment]::ProcessPath) -NoProfile -NonInteractive -Command "Import-Module '$script:StagedManifest'; `$env:CRMSYNC_HOME='$env:CRMSYNC_HOME'; Sync-CrmField -ExcludeField 'Lead.*Phone*', '*.Fax' -WhatIf | Out-Null" *>&1 | Out-String
+        # the "What if:" text goes to the host, not to a stream: run the same command in a child pwsh to read it
+        $whatIf = Invoke-CrmSyncChildPwsh -Command "Import-Module '$script:StagedManifest'; `$env:CRMSYNC_HOME='$env:CRMSYNC_HOME'; Sync-CrmField -ExcludeField 'Lead.*Phone*', '*.Fax' -WhatIf | Out-Null"
         $created = @($plan | Where-Object Action -eq 'Create')
         $whatIf | Should -Match "What if: Performing the operation"
         $whatIf | Should -Match "Fields to create \($($created.Count)\)"
