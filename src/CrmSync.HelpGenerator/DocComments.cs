@@ -44,10 +44,13 @@ internal sealed class DocComments
     public IReadOnlyList<string> Paragraphs(XElement? element) => element is null ? [] : Render(element);
 
     public IReadOnlyList<ExampleDoc> Examples(XElement member) =>
-        member.Elements("example").Select(example => new ExampleDoc(
-            Inline(example.Element("title")),
-            Code(example.Element("code")),
-            Render(new XElement("remarks", example.Nodes().Where(n => n is not XElement e || (e.Name != "title" && e.Name != "code")))))).ToList();
+        member.Elements("example").Select(example =>
+        {
+            // the first <code> is what is typed at the prompt; anything after the title and that code explains it
+            XElement? code = example.Element("code");
+            var explanation = example.Nodes().Where(n => n != code && n is not XElement { Name.LocalName: "title" });
+            return new ExampleDoc(Inline(example.Element("title")), Code(code), Render(new XElement("remarks", explanation)));
+        }).ToList();
 
     public IReadOnlyList<TypeDoc> Types(XElement member, string tag) =>
         member.Elements(tag).Select(e => new TypeDoc(TypeNameOf(e.Attribute("cref")?.Value ?? ""), Render(e))).ToList();

@@ -62,7 +62,8 @@ internal static class MamlWriter
                 new XElement(Command + "example",
                     new XElement(Maml + "title", $"-------------------------- Example {i + 1}: {e.Title} --------------------------"),
                     new XElement(Dev + "code", e.Code),
-                    new XElement(Dev + "remarks", e.Remarks.Select(Para))))),
+                    // the empty paragraph leaves a blank line before the next example, as PowerShell's own help does
+                    new XElement(Dev + "remarks", e.Remarks.Select(Para), Para(""))))),
             new XElement(Command + "relatedLinks", help.RelatedLinks.Select(link =>
                 new XElement(Maml + "navigationLink", new XElement(Maml + "linkText", link), new XElement(Maml + "uri")))));
     }
