@@ -13,8 +13,10 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// CRM object and API name, label, local table and column, CRM and SQLite types, direction (TwoWay or CrmToLocal) and
 /// whether it syncs. A field that is gone from the CRM is kept and shown as orphaned (IsOrphaned, OrphanedAt); a field
 /// whose CRM type changed shows the replaced type (ReplacedType).</para>
-/// <para>Filter with -Object and -Name, both wildcard patterns; Tab completes them from the local catalog. Reads only. An
-/// unknown profile is a terminating ProfileNotFound error; a profile whose fields were never synced lists nothing.</para>
+/// <para>Filter with -Object and -Name, both wildcard patterns; Tab completes them from the local catalog. A literal
+/// -Object without created fields writes a non-terminating ObjectNotSynced error, a literal -Name that matches nothing a
+/// CrmFieldNotFound error; a profile whose fields were never synced writes a warning to run Sync-CrmField. An unknown
+/// profile is a terminating ProfileNotFound error. Reads only.</para>
 /// </remarks>
 /// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
 /// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>

@@ -14,7 +14,8 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// (TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal, None), the direction and whether the mapping is enabled.</para>
 /// <para>With -Path it writes the (filtered) mappings to a JSON file instead of the pipeline, overwriting the file. Review
 /// or edit it, then import it with Set-CrmFieldMapping -Path before the first Start-CrmSync; after that the mappings are
-/// locked. Local only: the CRM is not contacted.</para>
+/// locked. A literal -Object without mappings writes a non-terminating ObjectNotSynced error. Local only: the CRM is not
+/// contacted.</para>
 /// </remarks>
 /// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
 /// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>
