@@ -7,24 +7,50 @@ using CrmSync.PowerShell.Hosting;
 
 namespace CrmSync.PowerShell.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Lists the CRM fields that have a local column.</para>
-/// <para type="description">Reads the profile's field catalog (never the network): each created field with its table, column,
-/// types, whether it is orphaned or its type changed, and whether it syncs. Filter with -Object and -Name (wildcards).
-/// Reads only.</para>
-/// </summary>
+/// <summary>Lists the CRM fields that have a local column in a CrmSync profile's database.</summary>
+/// <remarks>
+/// <para>Reads the profile's field catalog, which Sync-CrmField fills; never the network. Each field is written with its
+/// CRM object and API name, label, local table and column, CRM and SQLite types, direction (TwoWay or CrmToLocal) and
+/// whether it syncs. A field that is gone from the CRM is kept and shown as orphaned (IsOrphaned, OrphanedAt); a field
+/// whose CRM type changed shows the replaced type (ReplacedType).</para>
+/// <para>Filter with -Object and -Name, both wildcard patterns; Tab completes them from the local catalog. A literal
+/// -Object without created fields writes a non-terminating ObjectNotSynced error, a literal -Name that matches nothing a
+/// CrmFieldNotFound error; a profile whose fields were never synced writes a warning to run Sync-CrmField. An unknown
+/// profile is a terminating ProfileNotFound error. Reads only.</para>
+/// </remarks>
+/// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
+/// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>
+/// <output cref="CrmFieldInfo">One catalog entry per field: Profile, ObjectName, FieldName, Label, TableName, ColumnName,
+/// CrmType, SqliteType, ReplacedType, IsOrphaned, OrphanedAt, IsCreateable, IsUpdateable, IsCalculated, IsExternalId,
+/// Direction, IsSynced and CreatedAt.</output>
+/// <example>
+/// <title>The e-mail fields of leads</title>
+/// <code>
+/// PS&gt; Get-CrmField -Object Lead -Name *Email*
+/// </code>
+/// <para>Lists the Lead fields whose API name contains Email, with the column each one syncs into.</para>
+/// </example>
+/// <example>
+/// <title>Fields that no longer exist in the CRM</title>
+/// <code>
+/// PS&gt; Get-CrmField -Profile prod | Where-Object IsOrphaned | Select-Object ObjectName, FieldName, ColumnName, OrphanedAt
+/// </code>
+/// <para>Their columns and data are kept, but they no longer sync.</para>
+/// </example>
+/// <seealso cref="SyncCrmFieldCommand"/>
+/// <seealso cref="GetCrmFieldMappingCommand"/>
 [Cmdlet(VerbsCommon.Get, "CrmField", DefaultParameterSetName = ParameterSetNames.ByProfile)]
 [OutputType(typeof(CrmFieldInfo))]
 public sealed class GetCrmFieldCommand : ConnectedCrmSyncCmdlet
 {
-    /// <summary>CRM object names (Lead, Contact, Account, a custom object's API name); wildcards allowed.</summary>
+    /// <summary>Only fields of these CRM objects: Lead, Contact, Account, a custom object's API name (Invoice__c), or wildcard patterns. None lists every object.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ObjectNameCompleter))]
     public string[] Object { get; set; } = [];
 
-    /// <summary>CRM API field names; wildcards allowed.</summary>
+    /// <summary>Only fields with these CRM API names (Email, Rating__c) or wildcard patterns. None lists every field.</summary>
     [Parameter(Position = 1)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

@@ -7,30 +7,63 @@ using CrmSync.PowerShell.Hosting;
 
 namespace CrmSync.PowerShell.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Gets the field mappings: which local column each CRM field syncs into, and by which rule.</para>
-/// <para type="description">Lists the mappings of the profile (filter with -Object and -Field, wildcards). With -Path, writes the
-/// (filtered) mappings to a reviewable JSON file instead, which Set-CrmFieldMapping -Path imports after editing. Local only.</para>
-/// </summary>
+/// <summary>Gets the field mappings of a CrmSync profile: which local column each CRM field syncs into, and by which rule.</summary>
+/// <remarks>
+/// <para>Sync-CrmField creates a default mapping for every field it creates. Get-CrmFieldMapping lists them, filtered with
+/// -Object and -Field (wildcards): the CRM object and field, the local table and column, the SQLite type, the conflict rule
+/// (TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal, None), the direction and whether the mapping is enabled.</para>
+/// <para>With -Path it writes the (filtered) mappings to a JSON file instead of the pipeline, overwriting the file. Review
+/// or edit it, then import it with Set-CrmFieldMapping -Path before the first Start-CrmSync; after that the mappings are
+/// locked. A literal -Object without mappings writes a non-terminating ObjectNotSynced error. Local only: the CRM is not
+/// contacted.</para>
+/// </remarks>
+/// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
+/// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>
+/// <output cref="CrmFieldMapping">One mapping per field: Profile, ObjectName, FieldName, CrmType, TableName, ColumnName,
+/// SqliteType, Rule, Direction, Enabled, IsOrphaned, IsPushable and IsSynced. Nothing is written with -Path.</output>
+/// <example>
+/// <title>The mappings of leads and contacts</title>
+/// <code>
+/// PS&gt; Get-CrmFieldMapping -Object Lead, Contact
+/// </code>
+/// <para>Lists every Lead and Contact field mapping of the 'default' profile.</para>
+/// </example>
+/// <example>
+/// <title>Export the mappings for review</title>
+/// <code>
+/// PS&gt; Get-CrmFieldMapping -Profile prod -Path ./prod-mapping.json
+/// </code>
+/// <para>Writes all mappings of 'prod' to prod-mapping.json, to be reviewed, edited and imported with Set-CrmFieldMapping
+/// -Path.</para>
+/// </example>
+/// <example>
+/// <title>Pipe mappings into Set-CrmFieldMapping</title>
+/// <code>
+/// PS&gt; Get-CrmFieldMapping -Object Lead -Field *Score* | Set-CrmFieldMapping -Rule AlwaysCrm -WhatIf
+/// </code>
+/// <para>ObjectName and FieldName bind to -Object and -Field: shows how every Lead score field would change to AlwaysCrm.</para>
+/// </example>
+/// <seealso cref="SetCrmFieldMappingCommand"/>
+/// <seealso cref="GetCrmFieldCommand"/>
 [Cmdlet(VerbsCommon.Get, "CrmFieldMapping", DefaultParameterSetName = ParameterSetNames.ByProfile)]
 [OutputType(typeof(CrmFieldMapping))]
 public sealed class GetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
 {
-    /// <summary>CRM object names; wildcards allowed.</summary>
+    /// <summary>Only mappings of these CRM objects (Lead, Contact, Account, a custom object's API name) or wildcard patterns. None lists every object.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ObjectNameCompleter))]
     public string[] Object { get; set; } = [];
 
-    /// <summary>CRM API field names; wildcards allowed.</summary>
+    /// <summary>Only mappings of these CRM API field names or wildcard patterns. None lists every field.</summary>
     [Parameter(Position = 1)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(FieldNameCompleter))]
     public string[] Field { get; set; } = [];
 
-    /// <summary>Export the mappings to this JSON file (overwritten) instead of writing them to the pipeline.</summary>
+    /// <summary>Writes the mappings to this JSON file (overwritten) instead of the pipeline, for review and Set-CrmFieldMapping -Path. A relative path is relative to the current PowerShell location.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }

@@ -6,27 +6,68 @@ using CrmSync.PowerShell.Hosting;
 
 namespace CrmSync.PowerShell.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Creates a local column for every CRM field the sync user can see. Permanent.</para>
-/// <para type="description">Describes every synced object and writes the plan, one FieldPlanEntry per field: fields to create,
-/// fields already created, fields gone from the CRM (kept, no longer synced), renamed fields (a new field) and changed types
-/// (the old column kept). Confirming backs up the database and creates the tables, columns, catalog rows and default mappings
-/// in one transaction. Created columns can never be deleted, so this asks for confirmation (ConfirmImpact High); -WhatIf
-/// prints the plan and changes nothing. -ExcludeField takes wildcard patterns ('Lead.*SSN*', '*.Internal_*') that are
-/// remembered for later runs; -ResetExclusions replaces the remembered ones.</para>
-/// </summary>
+/// <summary>Creates a local column for every CRM field the sync user can see. Permanent: review the plan with -WhatIf first.</summary>
+/// <remarks>
+/// <para>Sync-CrmField is the second setup step, after Connect-CrmSync. It describes every synced object in the CRM and
+/// writes the plan, one FieldPlanEntry per field: fields to create, fields already created, fields gone from the CRM (kept,
+/// no longer synced), renamed fields (a new field) and changed types (the old column is kept). Leads and contacts share the
+/// person table; accounts, opportunities, campaigns and custom objects get tables of their own.</para>
+/// <para>Confirming backs the database up (VACUUM INTO) and creates the tables, columns, catalog rows and default mappings
+/// in one transaction. Created columns can never be deleted, so Sync-CrmField asks for confirmation (ConfirmImpact High);
+/// -WhatIf prints the plan and a "What if:" text listing every field that would be created, and changes nothing at all
+/// (no backup, no table, no remembered exclusion).</para>
+/// <para>-ExcludeField takes wildcard patterns ('Lead.*SSN*', '*.Internal_*') for fields that must never get a column; the
+/// patterns are remembered for later runs, and -ResetExclusions replaces the remembered ones. Run Sync-CrmField again
+/// whenever the CRM gains fields: it only ever adds. It needs a connected profile (Connect-CrmSync).</para>
+/// </remarks>
+/// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
+/// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>
+/// <output cref="FieldPlanEntry">The plan, one entry per field: Action, ObjectName, FieldName, Label, CrmType, NativeType,
+/// Table, Column, SqliteType, Direction, Note and the field's createable/updateable/calculated/external-id flags.</output>
+/// <example>
+/// <title>Review the plan, then create the columns</title>
+/// <code>
+/// PS&gt; Sync-CrmField -WhatIf
+/// PS&gt; Sync-CrmField
+/// </code>
+/// <para>The first command writes the plan and changes nothing; the second writes it again, asks once for confirmation,
+/// and creates the columns.</para>
+/// </example>
+/// <example>
+/// <title>Keep sensitive fields out of the database</title>
+/// <code>
+/// PS&gt; Sync-CrmField -Profile prod -ExcludeField 'Lead.*SSN*', '*.Internal_*' -WhatIf
+/// PS&gt; Sync-CrmField -Profile prod -ExcludeField 'Lead.*SSN*', '*.Internal_*'
+/// </code>
+/// <para>No column is created for Lead fields whose name contains SSN or for fields of any object that start with
+/// Internal_; the patterns are remembered for the next Sync-CrmField of 'prod'.</para>
+/// </example>
+/// <example>
+/// <title>Only the fields that would be created, in a script</title>
+/// <code>
+/// PS&gt; Sync-CrmField -Profile prod -WhatIf | Where-Object Action -eq 'Create' | Format-Table ObjectName, FieldName, Column, SqliteType
+/// PS&gt; Sync-CrmField -Profile prod -Confirm:$false
+/// </code>
+/// <para>Filters the plan to the new columns; after review, -Confirm:$false creates them without a prompt (for
+/// automation).</para>
+/// </example>
+/// <parameter name="WhatIf">Writes the plan and a "What if:" text listing every field that would be created. Nothing is
+/// backed up, created or remembered.</parameter>
+/// <seealso cref="ConnectCrmSyncCommand"/>
+/// <seealso cref="GetCrmFieldCommand"/>
+/// <seealso cref="GetCrmFieldMappingCommand"/>
 [Cmdlet(VerbsData.Sync, "CrmField", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
     DefaultParameterSetName = ParameterSetNames.ByProfile)]
 [OutputType(typeof(FieldPlanEntry))]
 public sealed class SyncCrmFieldCommand : ConnectedCrmSyncCmdlet
 {
-    /// <summary>Fields not to create: 'Object.Field' or 'Field' wildcard patterns.</summary>
+    /// <summary>Fields that must not get a column: 'Object.Field' or 'Field' wildcard patterns ('Lead.*SSN*', '*.Internal_*'). Added to the patterns remembered from earlier runs.</summary>
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] ExcludeField { get; set; } = [];
 
-    /// <summary>Replace the exclusion patterns remembered from earlier runs by -ExcludeField (none given: clear them).</summary>
+    /// <summary>Replaces the exclusion patterns remembered from earlier runs with -ExcludeField; without -ExcludeField it clears them.</summary>
     [Parameter]
     public SwitchParameter ResetExclusions { get; set; }
 

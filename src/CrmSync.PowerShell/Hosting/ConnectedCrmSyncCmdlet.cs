@@ -10,16 +10,24 @@ namespace CrmSync.PowerShell.Hosting;
 /// </summary>
 public abstract class ConnectedCrmSyncCmdlet : CrmSyncCmdlet
 {
-    /// <summary>The connection profile's name.</summary>
+    /// <summary>
+    /// The connection profile to work on: 1 to 64 letters, digits, '-' or '_'. Each profile is one CRM connection and its own
+    /// SQLite database. Binds from the Profile property of piped objects, so the output of one CrmSync cmdlet can be piped
+    /// into the next; Tab completes the names of the saved profiles.
+    /// </summary>
+    /// <default>default</default>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.ProfileCompleter))]
     public string Profile { get; set; } = ProfileName.Default;
 
     /// <summary>
-    /// The profile's SQLite database file, instead of the default one in the per-user data folder.
-    /// A relative path is relative to the current PowerShell location.
+    /// The profile's SQLite database file, instead of the default profiles/&lt;profile&gt;.db in the per-user data folder
+    /// (or in CRMSYNC_HOME). A relative path is relative to the current PowerShell location; a path on another provider
+    /// (Env:, Cert:, a registry drive) is refused with ErrorId InvalidArgument. Binds from the DatabasePath property of piped
+    /// objects.
     /// </summary>
+    /// <default>profiles/&lt;profile&gt;.db in the per-user data folder</default>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? DatabasePath { get; set; }
