@@ -239,7 +239,7 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
         }
         var text = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
         if (text.IndexOfAny(['<', '>', '*', '%', '&', ':', '/', '\\']) >= 0) return null;
-        return "'" + Uri.EscapeDataString(text.Replace("'", "''", StringComparison.Ordinal)) + "'";
+        return "'" + Uri.EscapeDataString(text.Replace("'", "''", StringComparison.Ordinal)).Replace("%27", "'", StringComparison.Ordinal) + "'";
     }
 
     /// <summary>The JSON body of a row; a local error for a column the entity does not have or a value that cannot be written.</summary>

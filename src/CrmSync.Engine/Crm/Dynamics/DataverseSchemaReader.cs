@@ -108,6 +108,13 @@ public sealed class DataverseSchemaReader : ICrmSchemaReader
     internal string? SetNameOf(string logicalName) =>
         _entities.TryGetValue(logicalName, out var e) ? e.EntitySetName : _setNames?.GetValueOrDefault(logicalName);
 
+    /// <summary>Adds an entity (and entity-set names) to the cache as if described: for tests that script only the calls they are about.</summary>
+    internal void Remember(DataverseEntityMetadata entity, IReadOnlyDictionary<string, string>? setNames = null)
+    {
+        _entities[entity.LogicalName] = entity;
+        if (setNames is not null) _setNames = setNames;
+    }
+
     private static Dictionary<string, string> SetNames(IEnumerable<JsonElement> entities)
     {
         var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
