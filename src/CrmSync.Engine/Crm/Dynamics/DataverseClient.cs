@@ -74,8 +74,10 @@ public sealed class DataverseClient : ICrmClient
         using var response = await _session.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, _session.ApiUri("WhoAmI")), cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) throw DataverseSession.ToException(response.StatusCode, text, "WhoAmI");
-        string? First(string name) => response.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
-        return DataverseResponseObserver.ParseUsage(First(DataverseResponseObserver.BurstRemainingHeader), First(DataverseResponseObserver.TimeRemainingHeader));
+        // The response observer has already turned this response's headers into the session's usage.
+        return response.Headers.Contains(DataverseResponseObserver.BurstRemainingHeader) || response.Headers.Contains(DataverseResponseObserver.TimeRemainingHeader)
+            ? _session.ApiUsage
+            : null;
     }
 
     public void Dispose()

@@ -290,7 +290,11 @@ public sealed class DataverseSession : ICrmSession, IDisposable
 
     /// <summary>True for the answer to an expired change-tracking (delta) token.</summary>
     internal static bool IsExpiredChangeToken(DataverseError? error) =>
-        error is not null && error.Message.Contains(ExpiredVersionStampMessage, StringComparison.OrdinalIgnoreCase);
+        error is not null && (error.Code.Equals(ExpiredVersionStampCode, StringComparison.OrdinalIgnoreCase)
+                              || error.Message.Contains(ExpiredVersionStampMessage, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>ErrorCodes.ExpiredVersionStamp (-2147204270), the platform code of that fault.</summary>
+    internal const string ExpiredVersionStampCode = "0x80044352";
 
     /// <summary>The service-protection codes (api-limits.md): requests, execution time, concurrency.</summary>
     internal static bool IsServiceProtectionCode(string code) =>

@@ -221,11 +221,11 @@ public sealed class DataverseSessionTests
     [Fact]
     public async Task Service_protection_headers_are_the_usage()
     {
-        // Header values hand-written in the shape Dataverse sends (the time header carries separators and decimals).
+        // Header values in the shape live environments send (burst: requests left; time: seconds left, "1,199.46").
         using var d = new TestDynamics().ExpectLogin(whoAmI: r =>
         {
             r.Headers.TryAddWithoutValidation("x-ms-ratelimit-burst-remaining-xrm-requests", "5400");
-            r.Headers.TryAddWithoutValidation("x-ms-ratelimit-time-remaining-xrm-requests", "1,199,975.00");
+            r.Headers.TryAddWithoutValidation("x-ms-ratelimit-time-remaining-xrm-requests", "1,199.46");
         });
         await d.Client.Session.LoginAsync(CancellationToken.None);
         var usage = d.Client.Session.ApiUsage!;
@@ -236,12 +236,31 @@ public sealed class DataverseSessionTests
         d.Http.Expect(HttpMethod.Get, TestDynamics.Api + "WhoAmI", HttpStatusCode.OK, TestDynamics.WhoAmIBody, configure: r =>
         {
             r.Headers.TryAddWithoutValidation("x-ms-ratelimit-burst-remaining-xrm-requests", "5990");
-            r.Headers.TryAddWithoutValidation("x-ms-ratelimit-time-remaining-xrm-requests", "60,000.00");
+            r.Headers.TryAddWithoutValidation("x-ms-ratelimit-time-remaining-xrm-requests", "60.00");
         });
         var fresh = await d.Client.GetApiUsageAsync(CancellationToken.None);
-        Assert.Equal((1_140_000L, 1_200_000L), (fresh!.Used, fresh.Max)); // execution time is the tighter one now
+        Assert.Equal((1_140_000L, 1_200_000L), (fresh!.Used, fresh.Max)); // execution time (ms) is the tighter one now
         Assert.True(d.Client.Session.IsApiReserveReached);
-        Assert.Null(DataverseResponseObserver.ParseUsage(null, "n/a"));
+
+        // An environment with a larger window (8000 requests) raises the limit instead of reading as over-used.
+        d.Http.Expect(HttpMethod.Get, TestDynamics.Api + "WhoAmI", HttpStatusCode.OK, TestDynamics.WhoAmIBody, configure: r =>
+        {
+            r.Headers.TryAddWithoutValidation("x-ms-ratelimit-burst-remaining-xrm-requests", "7999");
+            r.Headers.TryAddWithoutValidation("x-ms-ratelimit-time-remaining-xrm-requests", "1,200.00");
+        });
+        var larger = await d.Client.GetApiUsageAsync(CancellationToken.None);
+        Assert.Equal((1L, 8000L), (larger!.Used, larger.Max));
+        d.Http.VerifyAllConsumed();
+    }
+
+    [Fact]
+    public void Usage_header_numbers_are_read_with_separators_or_not_at_all()
+    {
+        Assert.Equal(1199.46m, DataverseResponseObserver.Number("1,199.46"));
+        Assert.Equal(5999m, DataverseResponseObserver.Number(" 5999 "));
+        Assert.Null(DataverseResponseObserver.Number("n/a"));
+        Assert.Null(DataverseResponseObserver.ParseUsage(null, null, 6000, 1_200_000));
+        Assert.Equal(new CrmApiUsage(6000, 6000), DataverseResponseObserver.ParseUsage(-3, null, 6000, 1_200_000));
     }
 
     [Fact]
@@ -270,6 +289,9 @@ public sealed class DataverseSessionTests
         var limit = DataverseSession.ToException((HttpStatusCode)429,
             "{\"error\":{\"code\":\"0x80072321\",\"message\":\"Combined execution time of incoming requests exceeded limit of 1,200,000 milliseconds over time window of 300 seconds.\"}}", "entity lead");
         Assert.Equal(ErrorIds.CrmApiLimitExceeded, limit.ErrorId);
+        // ErrorCodes.ExpiredVersionStamp is recognised by its code even where the message is worded differently.
+        Assert.Equal(ErrorIds.CrmChangeTokenExpired, DataverseSession.ToException(HttpStatusCode.BadRequest,
+            "{\"error\":{\"code\":\"0x80044352\",\"message\":\"Please perform a full sync.\"}}", "entity lead").ErrorId);
         var denied = DataverseSession.ToException(HttpStatusCode.Forbidden,
             "{\"error\":{\"code\":\"0x80040220\",\"message\":\"Principal user (Id=8f1f…) is missing prvReadLead privilege (Id=…) on OTC=4 for entity 'lead'.\"}}", "entity lead");
         Assert.Equal(ErrorIds.CrmPermissionDenied, denied.ErrorId);
