@@ -21,7 +21,8 @@ namespace CrmSync.Engine.Crm.Dynamics;
 /// </list>
 /// Page size: <see cref="CrmFullReadRequest.PageSize"/> / <see cref="CrmChangeReadRequest.PageSize"/> up to
 /// <see cref="MaxPageSize"/> (Dataverse's maximum; the pull should ask for it). Values: lookups are keyed by the attribute's
-/// logical name with the referenced id; option sets carry their value as text ("3"; labels are in the schema's picklist values,
+/// logical name with the referenced id; where the entity has <c>masterid</c> it is always read and a merged row carries the
+/// winner as <see cref="CrmRecord.MergedIntoId"/> (Dataverse keeps the loser, deactivated); option sets carry their value as text ("3"; labels are in the schema's picklist values,
 /// not on each record); multi-select option sets ';'-separated ("1;3"); datetimes UTC.
 /// </summary>
 public sealed class DataverseChangeSource : ICrmChangeSource
@@ -212,7 +213,11 @@ public sealed class DataverseChangeSource : ICrmChangeSource
     }
 
     /// <summary>The columns of a read and how each is found in a row.</summary>
-    internal sealed record ReadPlan(string EntityName, string PrimaryId, string? StampField, CrmRecordLayout Layout, string[] WireNames, CrmFieldType[] Types, Uri FirstQuery);
+    internal sealed record ReadPlan(string EntityName, string PrimaryId, string? StampField, CrmRecordLayout Layout, string[] WireNames, CrmFieldType[] Types, Uri FirstQuery)
+    {
+        /// <summary>The slot of the merged-into lookup (masterid), or -1.</summary>
+        public int MergedIntoSlot { get; init; } = -1;
+    }
 
     private async Task<ReadPlan> PlanAsync(CrmObjectSchema entity, IReadOnlyList<string> fields, CancellationToken cancellationToken)
     {
@@ -225,6 +230,8 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         var names = new List<string> { entity.PrimaryIdField };
         if (entity.ModificationStampField is { } stamp) names.Add(stamp);
         names.AddRange(fields);
+        // The loser of a merge stays (inactive) with masterid naming the winner: always read it where the entity has it.
+        if (entity.MergedIntoField is { } merged) names.Add(merged);
         var layout = new CrmRecordLayout(names);
         var wire = new string[layout.Names.Count];
         var types = new CrmFieldType[layout.Names.Count];
@@ -236,7 +243,10 @@ public sealed class DataverseChangeSource : ICrmChangeSource
             types[i] = field.Type;
         }
         var first = new Uri(apiBase, entitySetName + "?$select=" + string.Join(",", wire));
-        return new ReadPlan(entity.Name, entity.PrimaryIdField, entity.ModificationStampField, layout, wire, types, first);
+        return new ReadPlan(entity.Name, entity.PrimaryIdField, entity.ModificationStampField, layout, wire, types, first)
+        {
+            MergedIntoSlot = entity.MergedIntoField is { } m ? layout.SlotOf(m) : -1,
+        };
     }
 
     /// <summary>One response page (<c>{"value":[…], "@odata.nextLink"|"@odata.deltaLink"}</c>) as records.</summary>
@@ -259,7 +269,8 @@ public sealed class DataverseChangeSource : ICrmChangeSource
                 slots[i] = row.TryGetProperty(plan.WireNames[i], out var v) ? FromWire(v, plan.Types[i]) : null;
             var recordId = slots[0] as string ?? throw new FormatException($"A row has no {plan.PrimaryId}.");
             var stamp = plan.StampField is null ? null : slots[1] as DateTimeOffset?;
-            records.Add(new CrmRecord(plan.EntityName, recordId, stamp, IsDeleted: false, MergedIntoId: null, new CrmRecordValues(plan.Layout, slots)));
+            var mergedInto = plan.MergedIntoSlot >= 0 ? slots[plan.MergedIntoSlot] as string : null;
+            records.Add(new CrmRecord(plan.EntityName, recordId, stamp, IsDeleted: false, mergedInto, new CrmRecordValues(plan.Layout, slots)));
         }
         var nextLink = DataverseJson.GetString(root, "@odata.nextLink");
         var deltaLink = DataverseJson.GetString(root, "@odata.deltaLink");

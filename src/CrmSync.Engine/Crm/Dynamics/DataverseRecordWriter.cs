@@ -107,7 +107,7 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
                 continue;
             }
 
-            var lookups = new List<(Prepared Row, string KeyPath)>();
+            var lookups = new List<(Prepared Row, string KeyPath, bool Created)>();
             for (var j = 0; j < sent.Count; j++)
             {
                 var p = sent[j];
@@ -129,7 +129,7 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
                         if (r.IsSuccess && (IdFromBody(r.Body, entity.Schema.PrimaryIdField) ?? IdFromEntityId(r.Header("OData-EntityId"))) is { } newId)
                             results[p.Index] = new CrmWriteResult(p.Index, newId, true, true, []);
                         else if (r.IsSuccess || r.Status == 412)
-                            lookups.Add((p with { Id = r.Status == 412 ? null : p.Id }, KeyPathOf(p.Request!)));
+                            lookups.Add((p, KeyPathOf(p.Request!), Created: r.IsSuccess));
                         else
                             results[p.Index] = Failure(p, r);
                         break;
@@ -140,8 +140,11 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
         return results;
     }
 
-    /// <summary>Finds the ids of rows that exist under their alternate key (412 on a create-only upsert) in one $batch of GETs.</summary>
-    private async Task LookUpIdsAsync(DataverseEntityMetadata entity, List<(Prepared Row, string KeyPath)> lookups, CrmWriteResult[] results,
+    /// <summary>
+    /// Finds, in one $batch of GETs, the ids of rows known only by their alternate key: those that already existed (412 on a
+    /// create-only upsert) and those created without a representation in the answer.
+    /// </summary>
+    private async Task LookUpIdsAsync(DataverseEntityMetadata entity, List<(Prepared Row, string KeyPath, bool Created)> lookups, CrmWriteResult[] results,
         CancellationToken cancellationToken)
     {
         var parts = lookups.Select(l => DataverseBatchPart.Single(new DataverseBatchRequest(HttpMethod.Get,
@@ -154,7 +157,7 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
             var r = i < responses.Count ? responses[i] : null;
             var id = r is { IsSuccess: true } ? IdFromBody(r.Body, entity.Schema.PrimaryIdField) : null;
             results[p.Index] = id is not null
-                ? new CrmWriteResult(p.Index, id, true, false, [])
+                ? new CrmWriteResult(p.Index, id, true, lookups[i].Created, [])
                 : new CrmWriteResult(p.Index, null, false, null, [new CrmWriteError(r is null ? $"HTTP {(int)status}" : $"HTTP {r.Status}",
                     "The row exists under its key, but its id could not be read: " + (r is null ? "the batch stopped early" : DataverseJson.ParseError(r.Body)?.Message ?? "no id returned"),
                     [], IsTransient: true)]);

@@ -266,6 +266,23 @@ public sealed class DataverseChangeSourceTests
     }
 
     [Fact]
+    public void A_merged_row_names_its_winner_from_masterid_which_is_always_read()
+    {
+        var contact = TestEntities.Entity("contact", "contacts", "contactid", true,
+            [TestEntities.Field("lastname", CrmFieldType.String, "String"), TestEntities.Field("masterid", CrmFieldType.Reference, "Lookup", "contact")]);
+        var schema = contact.Schema with { MergedIntoField = "masterid" };
+        var plan = DataverseChangeSource.BuildPlan(schema, ["lastname"], "contacts", new Uri(TestDynamics.Api));
+        Assert.Equal(TestDynamics.Api + "contacts?$select=contactid,lastname,_masterid_value", plan.FirstQuery.OriginalString);
+        // Hand-written rows in the query shape: the merge loser (deactivated, masterid set) and an ordinary row.
+        using var doc = JsonDocument.Parse("{\"value\":[{\"contactid\":\"11111111-0000-0000-0000-000000000001\",\"lastname\":\"Old\",\"_masterid_value\":\"22222222-0000-0000-0000-000000000002\"},"
+            + "{\"contactid\":\"22222222-0000-0000-0000-000000000002\",\"lastname\":\"Winner\",\"_masterid_value\":null}]}");
+        var page = DataverseChangeSource.ParsePage(plan, doc.RootElement, includeDeleted: true, tracked: false);
+        Assert.Equal("22222222-0000-0000-0000-000000000002", page.Records[0].MergedIntoId);
+        Assert.False(page.Records[0].IsDeleted);
+        Assert.Null(page.Records[1].MergedIntoId);
+    }
+
+    [Fact]
     public async Task Counts_use_count_and_past_its_5000_cap_the_total_record_count_snapshot()
     {
         var account = TestEntities.Account();

@@ -94,6 +94,20 @@ public sealed class DataverseRecordWriterTests
     }
 
     [Fact]
+    public async Task A_create_answered_without_a_body_gets_its_id_looked_up_and_stays_created()
+    {
+        using var d = SignedIn();
+        // Hand-written: 204 with OData-EntityId echoing the key URL (use-upsert-insert-update-record.md), no representation.
+        d.Http.Expect(HttpMethod.Post, TestDynamics.Api + "$batch", _ => DynamicsFixtures.Multipart(HttpStatusCode.OK, "multipart/mixed; boundary=batchresponse_1",
+                "--batchresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\n"
+                + "OData-EntityId: " + TestDynamics.Api + "leads(crmsync_id='k1')\r\n\r\n\r\n--batchresponse_1--\r\n"))
+            .Expect(HttpMethod.Post, TestDynamics.Api + "$batch", _ => DynamicsFixtures.HandWrittenBatch(("200 OK", $"{{\"leadid\":\"{Lead1}\"}}")));
+        var result = Assert.Single(await d.Client.Writer.UpsertAsync("lead", "crmsync_id", [new CrmRecordChange(null, Values(("crmsync_id", "k1")))], CancellationToken.None));
+        d.Http.VerifyAllConsumed();
+        Assert.Equal((true, (bool?)true, Lead1), (result.Success, result.Created, result.Id));
+    }
+
+    [Fact]
     public async Task A_key_value_dataverse_refuses_is_a_row_error_and_nothing_is_sent_for_it()
     {
         using var d = SignedIn();
