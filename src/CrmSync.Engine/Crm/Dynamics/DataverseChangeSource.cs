@@ -19,6 +19,7 @@ namespace CrmSync.Engine.Crm.Dynamics;
 /// <item>A delta token older than the org's ExpireChangeTrackingInDays (7 by default) fails with
 /// <see cref="ErrorIds.CrmChangeTokenExpired"/>: read the entity in full again.</item>
 /// </list>
+/// Dataverse has no bulk query API: <see cref="CrmFullReadRequest.Strategy"/> and the bulk settings do not apply.
 /// Page size: <see cref="CrmFullReadRequest.PageSize"/> / <see cref="CrmChangeReadRequest.PageSize"/> up to
 /// <see cref="MaxPageSize"/> (Dataverse's maximum; the pull should ask for it). Values: lookups are keyed by the attribute's
 /// logical name with the referenced id; where the entity has <c>masterid</c> it is always read and a merged row carries the

@@ -32,7 +32,8 @@ public sealed class DataverseSession : ICrmSession, IDisposable
     private readonly IProgress<CrmApiUsage>? _usageSink;
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
     private string? _accessToken;
-    private DateTimeOffset _renewAt;
+    private readonly SemaphoreSlim _loginLock = new(1, 1);
+    private long _renewAtTicks;
     private int _tokenGeneration;
     private CrmIdentity? _identity;
     private CrmApiUsage? _apiUsage;
@@ -119,9 +120,9 @@ public sealed class DataverseSession : ICrmSession, IDisposable
         using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var error = DataverseJson.ParseError(text);
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && error is not null)
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             throw new CrmSyncException(ErrorIds.CrmPermissionDenied, ErrorKind.PermissionDenied,
-                $"The sign-in worked, but Dynamics 365 ({_organization.Host}) refused the user ({error}).",
+                $"The sign-in worked, but Dynamics 365 ({_organization.Host}) refused the user ({error?.ToString() ?? "HTTP " + (int)response.StatusCode}).",
                 "Make sure the sync user (or the Application User) exists in this environment, is enabled and has a security role such as the Marketo Sync User role.",
                 _organization.Host);
         if (!response.IsSuccessStatusCode && error is not null && (int)response.StatusCode is not 404)
@@ -152,11 +153,11 @@ public sealed class DataverseSession : ICrmSession, IDisposable
         try
         {
             if (staleGeneration is { } g && g != _tokenGeneration) return;
-            if (!force && _accessToken is not null && _time.GetUtcNow() < _renewAt) return;
+            if (!force && _accessToken is not null && !TokenDue) return;
             var token = await RequestTokenAsync(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _accessToken, token.AccessToken);
             var lifetime = token.ExpiresIn > RenewBeforeExpiry * 2 ? token.ExpiresIn - RenewBeforeExpiry : token.ExpiresIn / 2;
-            _renewAt = _time.GetUtcNow() + lifetime;
+            Volatile.Write(ref _renewAtTicks, (_time.GetUtcNow() + lifetime).UtcTicks);
             _tokenGeneration++;
         }
         finally
@@ -215,10 +216,27 @@ public sealed class DataverseSession : ICrmSession, IDisposable
         return request;
     }
 
+    private bool TokenDue => _time.GetUtcNow().UtcTicks >= Volatile.Read(ref _renewAtTicks);
+
+    /// <summary>Signs in once (concurrent first calls share it), or renews a token that is about to expire.</summary>
     internal async Task EnsureLoggedInAsync(CancellationToken cancellationToken)
     {
-        if (Identity is null) await LoginAsync(cancellationToken).ConfigureAwait(false);
-        else if (_time.GetUtcNow() >= _renewAt) await RenewTokenAsync(null, force: false, cancellationToken).ConfigureAwait(false);
+        if (Identity is null)
+        {
+            await _loginLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (Identity is null) await LoginAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _loginLock.Release();
+            }
+        }
+        else if (TokenDue)
+        {
+            await RenewTokenAsync(null, force: false, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -364,5 +382,6 @@ public sealed class DataverseSession : ICrmSession, IDisposable
         _clientSecret?.Dispose();
         _accessToken = null;
         _tokenLock.Dispose();
+        _loginLock.Dispose();
     }
 }

@@ -189,6 +189,29 @@ public sealed class DataverseSessionTests
     }
 
     [Fact]
+    public async Task A_401_without_a_body_from_WhoAmI_is_a_refused_user_not_a_wrong_url()
+    {
+        using var d = new TestDynamics();
+        d.Http.Expect(HttpMethod.Post, TestDynamics.TokenUrl, HttpStatusCode.OK, DynamicsFixtures.Text("entra-ropc-token-success.json"));
+        d.Http.Expect(HttpMethod.Get, TestDynamics.Api + "WhoAmI", HttpStatusCode.Unauthorized, null);
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() => d.Client.Session.LoginAsync(CancellationToken.None));
+        d.Http.VerifyAllConsumed();
+        Assert.Equal(ErrorIds.CrmPermissionDenied, ex.ErrorId);
+        Assert.Contains("HTTP 401", ex.Message);
+    }
+
+    [Fact]
+    public async Task Concurrent_first_calls_sign_in_once()
+    {
+        using var d = new TestDynamics().ExpectLogin();
+        d.Http.Expect(HttpMethod.Get, TestDynamics.Api + "WhoAmI", HttpStatusCode.OK, TestDynamics.WhoAmIBody);
+        d.Http.Expect(HttpMethod.Get, TestDynamics.Api + "WhoAmI", HttpStatusCode.OK, TestDynamics.WhoAmIBody);
+        await Task.WhenAll(Task.Run(() => d.Client.GetApiUsageAsync(CancellationToken.None)), Task.Run(() => d.Client.GetApiUsageAsync(CancellationToken.None)));
+        d.Http.VerifyAllConsumed();
+        Assert.Single(d.Http.Requests, r => r.Method == HttpMethod.Post);
+    }
+
+    [Fact]
     public async Task The_token_is_renewed_before_it_expires_and_once_on_401()
     {
         using var d = new TestDynamics().ExpectLogin();
