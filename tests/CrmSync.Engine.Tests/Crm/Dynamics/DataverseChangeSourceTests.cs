@@ -63,6 +63,7 @@ public sealed class DataverseChangeSourceTests
         Assert.Equal(delta, pages[2].Watermark!.Value);
         Assert.Equal("delta:" + delta, pages[2].Cursor);
         Assert.All(pages.SelectMany(p => p.Records), r => Assert.False(r.IsDeleted));
+        d.AssertWebApiHeadersOnEveryCall();
     }
 
     [Fact]
@@ -201,6 +202,7 @@ public sealed class DataverseChangeSourceTests
         Assert.NotEqual(accountsDelta, items[0].Page!.Watermark);
         Assert.Null(items[1].Page);
         Assert.Equal(ErrorIds.CrmChangeTokenExpired, items[1].Error!.ErrorId);
+        d.AssertWebApiHeadersOnEveryCall();
     }
 
     [Fact]
@@ -297,6 +299,7 @@ public sealed class DataverseChangeSourceTests
             "{\"@odata.context\":\"" + TestDynamics.Api + "$metadata#Microsoft.Dynamics.CRM.RetrieveTotalRecordCountResponse\",\"EntityRecordCountCollection\":{\"Count\":1,\"IsReadOnly\":false,\"Keys\":[\"account\"],\"Values\":[123456]}}");
         Assert.Equal(123456, await d.Client.Changes.EstimateCountAsync("account", CancellationToken.None));
         d.Http.VerifyAllConsumed();
+        d.AssertWebApiHeadersOnEveryCall();
     }
 
     [Fact]

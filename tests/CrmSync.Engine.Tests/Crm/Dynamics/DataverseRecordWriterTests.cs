@@ -58,6 +58,7 @@ public sealed class DataverseRecordWriterTests
         Assert.Equal("HTTP 404", error.Code); // the recorded body's code is empty
         Assert.Equal("account With Id = 00000000-0000-0000-0000-000000000001 Does Not Exist", error.Message);
         Assert.False(error.IsTransient);
+        d.AssertWebApiHeadersOnEveryCall();
     }
 
     [Fact]
@@ -91,6 +92,7 @@ public sealed class DataverseRecordWriterTests
         Assert.True(results[1].Success);
         Assert.False(results[1].Created);
         Assert.Equal(Lead2, results[1].Id);
+        d.AssertWebApiHeadersOnEveryCall();
     }
 
     [Fact]
@@ -211,6 +213,7 @@ public sealed class DataverseRecordWriterTests
         Assert.Equal(100, results.Take(100).Count(r => r.Success));
         Assert.False(results[100].Success);
         Assert.Equal("0x80040220", results[100].Errors[0].Code);
+        d.AssertWebApiHeadersOnEveryCall();
     }
 
     [Fact]

@@ -152,6 +152,7 @@ public sealed class DataverseSchemaReaderTests
         // Cached: the writer and the change source use it without asking again.
         Assert.Same(lead, await d.Client.Schema.GetEntityAsync("LEAD", CancellationToken.None));
         Assert.Equal(4, d.Http.Requests.Count);
+        d.AssertWebApiHeadersOnEveryCall();
     }
 
     [Fact]

@@ -135,6 +135,20 @@ internal sealed class TestDynamics : IDisposable
         return this;
     }
 
+    /// <summary>Every request after the token request is a Web API call with the bearer token and the OData headers.</summary>
+    public void AssertWebApiHeadersOnEveryCall(string token = FixtureToken)
+    {
+        Assert.Equal(TokenUrl, Http.Requests[0].Uri.AbsoluteUri);
+        foreach (var r in Http.Requests.Skip(1))
+        {
+            Assert.StartsWith(Api, r.Uri.AbsoluteUri);
+            Assert.Equal("Bearer " + token, r.Header("Authorization"));
+            Assert.Equal("4.0", r.Header("OData-Version"));
+            Assert.Equal("4.0", r.Header("OData-MaxVersion"));
+            Assert.NotNull(r.Header("Accept"));
+        }
+    }
+
     public static Dictionary<string, string> Form(string body) =>
         body.Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1].Replace('+', ' ')));
 
