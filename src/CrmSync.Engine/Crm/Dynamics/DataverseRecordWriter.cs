@@ -176,7 +176,9 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
     {
         var error = DataverseJson.ParseError(r.Body) ?? new DataverseError("", string.IsNullOrWhiteSpace(r.Body) ? $"HTTP {r.Status}" : r.Body);
         var transient = r.Status is 429 or 502 or 503 or 504 || DataverseSession.IsServiceProtectionCode(error.Code);
-        return new CrmWriteResult(p.Index, p.Id, false, null, [new CrmWriteError(CodeOf(error, r.Status), error.Message, FieldsIn(error.Message), transient)]);
+        // A throttled part says when to come back; the caller's backoff should wait at least that long.
+        var message = r.Header("Retry-After") is { Length: > 0 } after ? $"{error.Message} (Retry-After: {after} s)" : error.Message;
+        return new CrmWriteResult(p.Index, p.Id, false, null, [new CrmWriteError(CodeOf(error, r.Status), message, FieldsIn(error.Message), transient)]);
     }
 
     private static string CodeOf(DataverseError error, int status) => error.Code.Length > 0 ? error.Code : $"HTTP {status}";

@@ -206,6 +206,32 @@ public sealed class DataverseChangeSourceTests
     }
 
     [Fact]
+    public async Task In_a_batch_an_entity_without_a_watermark_starts_its_track_changes_read_and_one_with_more_pages_resumes_by_cursor()
+    {
+        var account = TestEntities.Account();
+        var contact = TestEntities.Contact();
+        using var d = SignedIn(account, contact);
+        d.Http.Expect(HttpMethod.Post, TestDynamics.Api + "$batch", _ => DynamicsFixtures.HandWrittenBatch(
+            ("200 OK", DynamicsFixtures.Text("delta-initial-response.json")),
+            ("200 OK", DynamicsFixtures.Text("query-page1-nextlink.json"))));
+
+        var items = await d.Client.Changes.ReadChangesBatchAsync(
+        [
+            new CrmChangeReadRequest(account.Schema, ["name", "accountnumber", "telephone1", "fax"]) { PageSize = 5000 },
+            new CrmChangeReadRequest(contact.Schema, ["fullname"]) { PageSize = 2 },
+        ], CancellationToken.None);
+
+        d.Http.VerifyAllConsumed();
+        var parts = DynamicsFixtures.RequestParts(d.Http.Requests[^1]);
+        Assert.Contains("GET /api/data/v9.2/accounts?$select=accountid,name,accountnumber,telephone1,fax HTTP/1.1\r\nPrefer: odata.track-changes, odata.maxpagesize=5000\r\n", parts[0]);
+        Assert.Contains("GET /api/data/v9.2/contacts?$select=contactid,fullname HTTP/1.1\r\nPrefer: odata.track-changes, odata.maxpagesize=2\r\n", parts[1]);
+        Assert.NotNull(items[0].Page!.Watermark);
+        Assert.True(items[1].Page!.HasMore);
+        Assert.Equal("next:" + NextLinkOf("query-page1-nextlink.json"), items[1].Page!.Cursor);
+        d.AssertWebApiHeadersOnEveryCall();
+    }
+
+    [Fact]
     public async Task Without_change_tracking_a_full_read_has_no_watermark_and_incremental_reads_are_refused()
     {
         var account = TestEntities.Account(tracked: false);

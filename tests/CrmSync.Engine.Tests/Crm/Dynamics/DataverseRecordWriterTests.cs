@@ -167,10 +167,12 @@ public sealed class DataverseRecordWriterTests
     {
         using var d = SignedIn();
         d.Http.Expect(HttpMethod.Post, TestDynamics.Api + "$batch", _ => DynamicsFixtures.HandWrittenBatch(
+        [
             ("204 No Content", null),
             ("412 Precondition Failed", DynamicsFixtures.Text("error-412-upsert-prevent-update.json")),
             // Hand-written: a throttled part (api-limits.md code and message).
-            ("429 Too Many Requests", "{\"error\":{\"code\":\"0x80072322\",\"message\":\"Number of requests exceeded the limit of 6000 over time window of 300 seconds.\"}}")));
+            ("429 Too Many Requests", "{\"error\":{\"code\":\"0x80072322\",\"message\":\"Number of requests exceeded the limit of 6000 over time window of 300 seconds.\"}}"),
+        ], retryAfterOfLast: "20"));
         var results = await d.Client.Writer.CreateAsync("lead",
         [
             new CrmRecordChange(null, Values(("lastname", "A"))),
@@ -193,6 +195,7 @@ public sealed class DataverseRecordWriterTests
         Assert.Equal(Lead2, results[1].Id);
         Assert.True(results[2].IsTransientFailure);
         Assert.Equal("0x80072322", results[2].Errors[0].Code);
+        Assert.EndsWith("(Retry-After: 20 s)", results[2].Errors[0].Message);
     }
 
     [Fact]

@@ -47,16 +47,21 @@ internal static class DynamicsFixtures
     }
 
     /// <summary>A hand-written batch response in the shape of the recorded ones: one part per (status line, headers, body).</summary>
-    public static HttpResponseMessage HandWrittenBatch(params (string StatusLine, string? Body)[] parts)
+    public static HttpResponseMessage HandWrittenBatch(params (string StatusLine, string? Body)[] parts) => HandWrittenBatch(parts, null);
+
+    /// <summary>As above; <paramref name="retryAfterOfLast"/> adds a Retry-After header to the last part.</summary>
+    public static HttpResponseMessage HandWrittenBatch((string StatusLine, string? Body)[] parts, string? retryAfterOfLast)
     {
         const string boundary = "batchresponse_0c5b9a6e-3f1d-4a8e-9e7b-2d41c7a0f001";
         var b = new StringBuilder();
-        foreach (var (statusLine, body) in parts)
+        for (var i = 0; i < parts.Length; i++)
         {
+            var (statusLine, body) = parts[i];
             b.Append("--").Append(boundary).Append("\r\n")
                 .Append("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n")
                 .Append("HTTP/1.1 ").Append(statusLine).Append("\r\n");
             if (body is not null) b.Append("Content-Type: application/json; odata.metadata=minimal\r\n");
+            if (retryAfterOfLast is not null && i == parts.Length - 1) b.Append("Retry-After: ").Append(retryAfterOfLast).Append("\r\n");
             b.Append("OData-Version: 4.0\r\n\r\n");
             if (body is not null) b.Append(body);
             b.Append("\r\n");
