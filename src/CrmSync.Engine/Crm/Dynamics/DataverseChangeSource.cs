@@ -106,15 +106,20 @@ public sealed class DataverseChangeSource : ICrmChangeSource
     internal static string PreferHeader(int pageSize, bool tracked) =>
         (tracked ? "odata.track-changes, " : "") + "odata.maxpagesize=" + pageSize.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The first page of each entity's changes, all in one <c>$batch</c> (up to 1000 reads per batch): an idle cycle costs one
+    /// request. An entity that cannot be read (no change tracking, an unknown column, an expired token, a refused privilege)
+    /// gets its own <see cref="CrmChangeBatchItem.Error"/>; the items come back in request order.
+    /// </summary>
     public async Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requests);
-        var results = new List<CrmChangeBatchItem>(requests.Count);
-        // A batch holds at most 1000 requests.
-        foreach (var chunk in requests.Chunk(1000))
+        var results = new CrmChangeBatchItem?[requests.Count];
+        var plans = new List<(int Index, CrmChangeReadRequest Request, ReadPlan Plan, int Size, Uri Uri)>();
+        for (var i = 0; i < requests.Count; i++)
         {
-            var plans = new List<(CrmChangeReadRequest Request, ReadPlan Plan, int Size, Uri Uri)>();
-            foreach (var request in chunk)
+            var request = requests[i];
+            try
             {
                 RequireChangeTracking(request.Object);
                 var plan = await PlanAsync(request.Object, request.Fields, cancellationToken).ConfigureAwait(false);
@@ -122,42 +127,48 @@ public sealed class DataverseChangeSource : ICrmChangeSource
                     : request.Since is { } since ? _session.OrganizationLink(since.Value)
                     : request.ResumeCursor is { } d && d.StartsWith(DeltaPrefix, StringComparison.Ordinal) ? _session.OrganizationLink(d[DeltaPrefix.Length..])
                     : plan.FirstQuery;
-                plans.Add((request, plan, Math.Clamp(request.PageSize, 1, MaxPageSize), uri));
+                plans.Add((i, request, plan, Math.Clamp(request.PageSize, 1, MaxPageSize), uri));
             }
-            var parts = plans.Select(p => DataverseBatchPart.Single(new DataverseBatchRequest(HttpMethod.Get, p.Uri.PathAndQuery,
-                [new("Prefer", PreferHeader(p.Size, tracked: true))], null))).ToList();
-            var (status, responses) = await _session.SendBatchAsync(parts, idempotent: true, "the change reads", cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < plans.Count; i++)
+            catch (CrmSyncException ex) when (ex.ErrorId is ErrorIds.CrmNotSupported or ErrorIds.CrmFieldNotFound or ErrorIds.CrmProtocolError or ErrorIds.CrmObjectNotFound)
             {
-                var (request, plan, _, _) = plans[i];
-                var target = "entity " + request.Object.Name;
-                if (i >= responses.Count)
-                {
-                    results.Add(new CrmChangeBatchItem(request, null, new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
-                        $"Dynamics 365 stopped the batch (HTTP {(int)status}) before reading {target}.", "The next cycle reads it again.", target)));
-                    continue;
-                }
-                var part = responses[i];
-                if (!part.IsSuccess)
-                {
-                    results.Add(new CrmChangeBatchItem(request, null, DataverseSession.ToException((HttpStatusCode)part.Status, part.Body, target)));
-                    continue;
-                }
-                try
-                {
-                    using var doc = DataverseJson.Parse(part.Body, target);
-                    var page = DataverseJson.Read(() => ParsePage(plan, doc.RootElement, request.IncludeDeleted, tracked: true), target);
-                    if (page.HasMore) _session.OrganizationLink(page.Cursor[NextPrefix.Length..]);
-                    if (page.Watermark is { } w) _session.OrganizationLink(w.Value);
-                    results.Add(new CrmChangeBatchItem(request, page, null));
-                }
-                catch (CrmSyncException ex)
-                {
-                    results.Add(new CrmChangeBatchItem(request, null, ex));
-                }
+                results[i] = new CrmChangeBatchItem(request, null, ex);
             }
         }
-        return results;
+
+        foreach (var chunk in plans.Chunk(1000))
+        {
+            var parts = chunk.Select(p => DataverseBatchPart.Single(new DataverseBatchRequest(HttpMethod.Get, p.Uri.PathAndQuery,
+                [new("Prefer", PreferHeader(p.Size, tracked: true))], null))).ToList();
+            var (status, responses) = await _session.SendBatchAsync(parts, idempotent: true, "the change reads", cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var (index, request, plan, _, _) = chunk[i];
+                var target = "entity " + request.Object.Name;
+                results[index] = i >= responses.Count
+                    ? new CrmChangeBatchItem(request, null, new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
+                        $"Dynamics 365 stopped the batch (HTTP {(int)status}) before reading {target}.", "The next cycle reads it again.", target))
+                    : ReadPart(request, plan, responses[i], target);
+            }
+        }
+        return results.Select(r => r!).ToList();
+    }
+
+    private CrmChangeBatchItem ReadPart(CrmChangeReadRequest request, ReadPlan plan, DataverseBatchResponse part, string target)
+    {
+        if (!part.IsSuccess)
+            return new CrmChangeBatchItem(request, null, DataverseSession.ToException((HttpStatusCode)part.Status, part.Body, target));
+        try
+        {
+            using var doc = DataverseJson.Parse(part.Body, target);
+            var page = DataverseJson.Read(() => ParsePage(plan, doc.RootElement, request.IncludeDeleted, tracked: true), target);
+            if (page.HasMore) _session.OrganizationLink(page.Cursor[NextPrefix.Length..]);
+            if (page.Watermark is { } w) _session.OrganizationLink(w.Value);
+            return new CrmChangeBatchItem(request, page, null);
+        }
+        catch (CrmSyncException ex)
+        {
+            return new CrmChangeBatchItem(request, null, ex);
+        }
     }
 
     /// <summary>

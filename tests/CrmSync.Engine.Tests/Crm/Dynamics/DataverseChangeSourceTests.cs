@@ -245,6 +245,9 @@ public sealed class DataverseChangeSourceTests
         Assert.Equal("done:", page.Cursor);
         var ex = await Assert.ThrowsAsync<CrmSyncException>(() => All(d.Client.Changes.ReadChangesAsync(new CrmChangeReadRequest(account.Schema, ["name"]), CancellationToken.None)));
         Assert.Equal(ErrorIds.CrmNotSupported, ex.ErrorId);
+        // In a batch it is that entity's error only; with nothing else to read no request is sent.
+        var item = Assert.Single(await d.Client.Changes.ReadChangesBatchAsync([new CrmChangeReadRequest(account.Schema, ["name"])], CancellationToken.None));
+        Assert.Equal(ErrorIds.CrmNotSupported, item.Error!.ErrorId);
         d.Http.VerifyAllConsumed();
     }
 
