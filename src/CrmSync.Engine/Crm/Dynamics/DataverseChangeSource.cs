@@ -31,6 +31,12 @@ public sealed class DataverseChangeSource : ICrmChangeSource
     /// <summary>Dataverse's largest page (odata.maxpagesize).</summary>
     public const int MaxPageSize = 5000;
 
+    /// <summary>
+    /// Reads per <c>$batch</c>: Dataverse now allows 1000 requests in a batch, older versions 100; CrmSync syncs a handful of
+    /// entities, so 100 keeps an idle cycle at one request everywhere.
+    /// </summary>
+    public const int MaxReadsPerBatch = 100;
+
     internal const string NextPrefix = "next:";
     internal const string DeltaPrefix = "delta:";
     internal const string DonePrefix = "done:";
@@ -107,7 +113,7 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         (tracked ? "odata.track-changes, " : "") + "odata.maxpagesize=" + pageSize.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// The first page of each entity's changes, all in one <c>$batch</c> (up to 1000 reads per batch): an idle cycle costs one
+    /// The first page of each entity's changes, all in one <c>$batch</c> (up to <see cref="MaxReadsPerBatch"/> reads per batch): an idle cycle costs one
     /// request. An entity that cannot be read (no change tracking, an unknown column, an expired token, a refused privilege)
     /// gets its own <see cref="CrmChangeBatchItem.Error"/>; the items come back in request order.
     /// </summary>
@@ -135,7 +141,7 @@ public sealed class DataverseChangeSource : ICrmChangeSource
             }
         }
 
-        foreach (var chunk in plans.Chunk(1000))
+        foreach (var chunk in plans.Chunk(MaxReadsPerBatch))
         {
             var parts = chunk.Select(p => DataverseBatchPart.Single(new DataverseBatchRequest(HttpMethod.Get, p.Uri.PathAndQuery,
                 [new("Prefer", PreferHeader(p.Size, tracked: true))], null))).ToList();
