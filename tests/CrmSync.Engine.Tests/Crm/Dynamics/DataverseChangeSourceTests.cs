@@ -232,6 +232,27 @@ public sealed class DataverseChangeSourceTests
     }
 
     [Fact]
+    public async Task More_reads_than_one_batch_takes_are_split_and_answered_in_request_order()
+    {
+        var account = TestEntities.Account();
+        using var d = SignedIn(account);
+        var delta = TestDynamics.Api + "accounts?$select=accountid,name&$deltatoken=";
+        var empty = "{\"value\":[],\"@odata.deltaLink\":\"" + delta + "next\"}";
+        d.Http.Expect(HttpMethod.Post, TestDynamics.Api + "$batch", _ => DynamicsFixtures.HandWrittenBatch(Enumerable.Repeat(("200 OK", (string?)empty), 100).ToArray()))
+            .Expect(HttpMethod.Post, TestDynamics.Api + "$batch", _ => DynamicsFixtures.HandWrittenBatch(("400 Bad Request", ExpiredTokenBody)));
+        var requests = Enumerable.Range(0, 101).Select(i => new CrmChangeReadRequest(account.Schema, ["name"]) { Since = new CrmWatermark(delta + i) }).ToList();
+
+        var items = await d.Client.Changes.ReadChangesBatchAsync(requests, CancellationToken.None);
+
+        d.Http.VerifyAllConsumed();
+        Assert.Equal(100, DynamicsFixtures.RequestLines(d.Http.Requests[2].BodyText).Count);
+        Assert.Equal("/api/data/v9.2/accounts?$select=accountid,name&$deltatoken=100", Assert.Single(DynamicsFixtures.RequestLines(d.Http.Requests[3].BodyText)).Target);
+        Assert.Equal(requests, items.Select(i => i.Request));
+        Assert.All(items.Take(100), i => Assert.Null(i.Error));
+        Assert.Equal(ErrorIds.CrmChangeTokenExpired, items[100].Error!.ErrorId);
+    }
+
+    [Fact]
     public async Task Without_change_tracking_a_full_read_has_no_watermark_and_incremental_reads_are_refused()
     {
         var account = TestEntities.Account(tracked: false);
