@@ -38,6 +38,14 @@ public static class ErrorIds
     public const string CrmCircuitOpen = "CrmCircuitOpen";
     public const string CrmObjectNotFound = "CrmObjectNotFound";
     public const string CrmFieldNotFound = "CrmFieldNotFound";
+    /// <summary>The identity provider requires multi-factor authentication, which a password sign-in (ROPC) cannot do.</summary>
+    public const string CrmMfaRequired = "CrmMfaRequired";
+    /// <summary>The OAuth client (application) was refused: wrong client secret or id, or the app may not use this sign-in flow.</summary>
+    public const string CrmClientRejected = "CrmClientRejected";
+    /// <summary>The sync user lacks a privilege the request needs (Dataverse 403).</summary>
+    public const string CrmPermissionDenied = "CrmPermissionDenied";
+    /// <summary>An incremental position (Dataverse delta token) is too old for the CRM: read the object in full again.</summary>
+    public const string CrmChangeTokenExpired = "CrmChangeTokenExpired";
 
     // schema and mappings
     public const string FieldsNotSynced = "FieldsNotSynced";

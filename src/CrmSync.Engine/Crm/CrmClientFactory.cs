@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm.Dynamics;
 using CrmSync.Engine.Crm.Salesforce;
 
 namespace CrmSync.Engine.Crm;
@@ -15,8 +16,9 @@ public static class CrmClientFactory
         return settings.Kind switch
         {
             CrmKind.Salesforce => new SalesforceClient(settings, options ?? new CrmClientOptions()),
+            CrmKind.Dynamics => new DataverseClient(settings, options ?? new CrmClientOptions()),
             _ => throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"This build of CrmSync cannot connect to {settings.Kind} yet; only Salesforce is available.",
+                $"This build of CrmSync cannot connect to {settings.Kind} yet; only Salesforce and Dynamics 365 are available.",
                 "Connect to Salesforce, or use a CrmSync version that supports " + settings.Kind + ".", settings.Kind),
         };
     }

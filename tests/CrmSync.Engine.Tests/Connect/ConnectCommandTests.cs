@@ -182,9 +182,12 @@ public sealed class ConnectCommandTests
     }
 
     [Fact]
-    public async Task Dynamics_is_refused_by_this_build_and_stores_nothing()
+    public async Task Dynamics_signs_in_for_real_and_a_wrong_password_stores_nothing()
     {
         using var f = new ConnectFixture();
+        // Hand-written Entra answer in the documented shape (PROTOCOL.md §1.3).
+        f.Http.Expect(HttpMethod.Post, "https://login.microsoftonline.com/organizations/oauth2/v2.0/token", HttpStatusCode.BadRequest,
+            "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS50126: Error validating credentials due to invalid username or password.\",\"error_codes\":[50126]}");
         using var request = new ConnectionRequest
         {
             Crm = CrmKind.Dynamics,
@@ -197,9 +200,9 @@ public sealed class ConnectCommandTests
         var ex = await Assert.ThrowsAsync<CrmSyncException>(() =>
             new ConnectCommand(f.Connector, request, f.ClientOptions()).ExecuteAsync(new FakeCommandHost(), CancellationToken.None));
 
-        Assert.Equal(ErrorIds.InvalidArgument, ex.ErrorId);
-        Assert.Contains("Dynamics", ex.Message, StringComparison.Ordinal);
-        Assert.Empty(f.Http.Requests);
+        f.Http.VerifyAllConsumed();
+        Assert.Equal(ErrorIds.InvalidCredentials, ex.ErrorId);
+        Assert.Contains("AADSTS50126", ex.Message, StringComparison.Ordinal);
         Assert.Empty(f.AllFiles());
     }
 

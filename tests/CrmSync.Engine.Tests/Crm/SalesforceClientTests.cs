@@ -453,7 +453,7 @@ public sealed class SalesforceClientTests
     }
 
     [Fact]
-    public void Factory_builds_salesforce_and_refuses_dynamics_clearly()
+    public void Factory_builds_salesforce_and_needs_the_org_url_for_dynamics()
     {
         using var client = CrmClientFactory.Create(new CrmConnectionSettings { Kind = CrmKind.Salesforce, Username = "u", Password = SecretValue.Copy("p") },
             new CrmClientOptions { PrimaryHandler = new RecordedHttpHandler() });
@@ -461,6 +461,7 @@ public sealed class SalesforceClientTests
         Assert.Null(client.Session.Identity);
         var ex = Assert.Throws<CrmSyncException>(() => CrmClientFactory.Create(new CrmConnectionSettings { Kind = CrmKind.Dynamics }));
         Assert.Equal(ErrorIds.InvalidArgument, ex.ErrorId);
+        Assert.Contains("organization URL", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
