@@ -93,6 +93,12 @@ public sealed class ProfileConnector
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(options);
         verbose ??= _ => { };
+        // The Dataverse client exists (Crm/Dynamics), but field selection, the pull and the push do not handle Dynamics
+        // profiles yet: a connected Dynamics profile would be one that no later command can use, so none is made.
+        if (request.Crm == CrmKind.Dynamics)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                "This build of CrmSync cannot sync Dynamics 365 yet (its field selection and sync are not finished); only Salesforce is available.",
+                "Connect a Salesforce org, or use a CrmSync version that syncs Dynamics 365.", request.Crm);
 
         var location = Profiles.Locator.Resolve(request.Profile, request.DatabasePath);
         var method = request.EffectiveAuthMethod;

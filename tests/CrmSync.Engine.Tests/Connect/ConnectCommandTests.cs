@@ -182,12 +182,11 @@ public sealed class ConnectCommandTests
     }
 
     [Fact]
-    public async Task Dynamics_signs_in_for_real_and_a_wrong_password_stores_nothing()
+    public async Task Dynamics_is_refused_until_its_sync_exists_and_nothing_is_sent_or_stored()
     {
+        // The Dataverse client signs in for real (Crm/Dynamics/DataverseSessionTests), but a Dynamics profile could not
+        // be used by any later command yet, so Connect refuses before sending anything.
         using var f = new ConnectFixture();
-        // Hand-written Entra answer in the documented shape (PROTOCOL.md §1.3).
-        f.Http.Expect(HttpMethod.Post, "https://login.microsoftonline.com/organizations/oauth2/v2.0/token", HttpStatusCode.BadRequest,
-            "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS50126: Error validating credentials due to invalid username or password.\",\"error_codes\":[50126]}");
         using var request = new ConnectionRequest
         {
             Crm = CrmKind.Dynamics,
@@ -200,9 +199,9 @@ public sealed class ConnectCommandTests
         var ex = await Assert.ThrowsAsync<CrmSyncException>(() =>
             new ConnectCommand(f.Connector, request, f.ClientOptions()).ExecuteAsync(new FakeCommandHost(), CancellationToken.None));
 
-        f.Http.VerifyAllConsumed();
-        Assert.Equal(ErrorIds.InvalidCredentials, ex.ErrorId);
-        Assert.Contains("AADSTS50126", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorIds.InvalidArgument, ex.ErrorId);
+        Assert.Contains("only Salesforce", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(f.Http.Requests);
         Assert.Empty(f.AllFiles());
     }
 
