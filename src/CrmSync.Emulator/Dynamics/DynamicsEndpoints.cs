@@ -29,7 +29,7 @@ internal static class DynamicsEndpoints
         {
             var form = await ReadForm(context).ConfigureAwait(false);
             var (status, body) = org.Tokens.Token(tenant, form, OrgUrl(context));
-            return Json(context, status, body);
+            await Json(context, status, body);
         });
         app.MapPost("/{tenant}/oauth2/token", async (HttpContext context, string tenant) =>
         {
@@ -40,7 +40,7 @@ internal static class DynamicsEndpoints
                 form["scope"] = resource.TrimEnd('/') + "/.default";
             }
             var (status, body) = org.Tokens.Token(tenant, form, OrgUrl(context));
-            return Json(context, status, body);
+            await Json(context, status, body);
         });
         app.MapGet("/{tenant}/v2.0/.well-known/openid-configuration", (HttpContext context, string tenant) =>
         {

@@ -202,7 +202,7 @@ public sealed class DataverseWriter
         {
             return null;
         }
-        var element = node.GetValue<JsonElement>();
+        var element = node is JsonValue jv && jv.TryGetValue<JsonElement>(out var parsed) ? parsed : JsonSerializer.Deserialize<JsonElement>(node.ToJsonString());
         string Edm = attr.Kind switch
         {
             AttributeKind.String or AttributeKind.Memo => "Edm.String",

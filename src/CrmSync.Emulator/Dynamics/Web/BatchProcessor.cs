@@ -299,9 +299,9 @@ public sealed class BatchProcessor
             output.Append("Content-Type: ").Append(response.ContentType).Append(response.ContentType.StartsWith("application/json", StringComparison.Ordinal) && response.Status < 300 ? "; odata.streaming=true" : "").Append("\r\n");
         }
         output.Append("OData-Version: 4.0\r\n");
-        if (response.Headers.TryGetValue("OData-EntityId", out var entityId) && response.Status is 204 or 201)
+        if (response.Headers.TryGetValue("Location", out var location))
         {
-            output.Append("Location: ").Append(entityId).Append("\r\n");
+            output.Append("Location: ").Append(location).Append("\r\n");
         }
         foreach (var (name, value) in response.Headers.Where(h => !h.Key.Equals("Location", StringComparison.OrdinalIgnoreCase)))
         {

@@ -149,7 +149,7 @@ public sealed class DataverseApi
         {
             return method == "POST" ? AddMemberList(r, keyText) : MethodNotAllowed(method);
         }
-        if (def.LogicalName == "list" && ListNavigation(second) is { } member)
+        if (def.LogicalName == "list" && ListNavigation(second.Split('(')[0]) is { } member)
         {
             return ListAssociation(r, keyText, member, segments);
         }

@@ -259,13 +259,12 @@ public static class MetadataJson
         {
             return null;
         }
-        var element = v.GetValue<System.Text.Json.JsonElement>();
-        return element.ValueKind switch
+        return v.GetValueKind() switch
         {
-            System.Text.Json.JsonValueKind.String => element.GetString(),
+            System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
             System.Text.Json.JsonValueKind.True => true,
             System.Text.Json.JsonValueKind.False => false,
-            System.Text.Json.JsonValueKind.Number => element.GetDecimal(),
+            System.Text.Json.JsonValueKind.Number => decimal.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture),
             _ => null,
         };
     }
