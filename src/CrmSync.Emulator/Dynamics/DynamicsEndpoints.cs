@@ -159,13 +159,16 @@ internal static class DynamicsEndpoints
     {
         string orgUrl = OrgUrl(context);
         var path = context.Request.Path.Value ?? "";
+        // Infrastructure faults answer before authentication; latency is served as slow processing (in flight, and
+        // charged to the caller's execution time).
+        var latency = TimeSpan.Zero;
         foreach (var decision in org.Faults.ForRequest(context.Request.Method, path))
         {
             var rule = decision.Rule;
             switch (rule.Kind)
             {
                 case FaultKind.Latency:
-                    await Task.Delay(rule.Delay, context.RequestAborted).ConfigureAwait(false);
+                    latency += rule.Delay;
                     break;
                 case FaultKind.DropConnection:
                     context.Abort();
@@ -208,6 +211,10 @@ internal static class DynamicsEndpoints
         Stopwatch? watch = Stopwatch.StartNew();
         try
         {
+            if (latency > TimeSpan.Zero)
+            {
+                await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
+            }
             string? body = null;
             if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
             {

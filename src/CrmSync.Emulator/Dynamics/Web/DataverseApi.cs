@@ -518,8 +518,9 @@ public sealed class DataverseApi
         }
     }
 
-    private string QueryString(Dictionary<string, string> options) =>
-        string.Join("&", options.Select(kv => kv.Key + "=" + Escape(kv.Value)));
+    // Dataverse leaves '/' unescaped in a $skiptoken (…%20/%3E) but escapes it in a $deltatoken (…%2f22%2f2017…).
+    private static string QueryString(Dictionary<string, string> options) =>
+        string.Join("&", options.Select(kv => kv.Key + "=" + (kv.Key == "$skiptoken" ? Escape(kv.Value).Replace("%2F", "/", StringComparison.Ordinal) : Escape(kv.Value))));
 
     private static string Escape(string value) =>
         Uri.EscapeDataString(value).Replace("%2C", ",", StringComparison.Ordinal).Replace("%3D", "=", StringComparison.Ordinal);
