@@ -222,8 +222,21 @@ internal static class DynamicsEndpoints
                 body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
             }
             var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            DvResponse response;
-            if (rest == "$batch")
+            var caller = principal.UserId;
+            DvResponse? response = null;
+            try
+            {
+                caller = Impersonated(org, headers) ?? principal.UserId;
+            }
+            catch (DataverseException ex)
+            {
+                response = DvResponse.From(ex);
+            }
+            if (response is not null)
+            {
+                // impersonation of an unknown user
+            }
+            else if (rest == "$batch")
             {
                 if (!HttpMethods.IsPost(context.Request.Method))
                 {
@@ -234,7 +247,7 @@ internal static class DynamicsEndpoints
                     try
                     {
                         var prefer = DataverseApi.ParsePrefer(headers.GetValueOrDefault("Prefer") ?? "");
-                        var (status, contentType, text) = batch.Execute(context.Request.ContentType ?? "", body ?? "", principal.UserId, orgUrl, prefer, headers);
+                        var (status, contentType, text) = batch.Execute(context.Request.ContentType ?? "", body ?? "", caller, orgUrl, prefer, headers);
                         response = new DvResponse { Status = status, Body = text, ContentType = contentType };
                         if (prefer.ContinueOnError)
                         {
@@ -257,7 +270,7 @@ internal static class DynamicsEndpoints
                     Headers = headers,
                     Body = body,
                     OrgUrl = orgUrl,
-                    Caller = principal.UserId,
+                    Caller = caller,
                 });
             }
             org.Protection.Exit(principal.UserId, watch.Elapsed.TotalMilliseconds);
@@ -271,6 +284,22 @@ internal static class DynamicsEndpoints
                 org.Protection.Exit(principal.UserId, watch.Elapsed.TotalMilliseconds);
             }
         }
+    }
+
+    /// <summary>MSCRMCallerID (systemuserid) or CallerObjectId (Entra object id) impersonation.</summary>
+    private static Guid? Impersonated(DynamicsOrg org, Dictionary<string, string> headers)
+    {
+        if (headers.TryGetValue("MSCRMCallerID", out var callerId) && Guid.TryParse(callerId, out var id))
+        {
+            return org.Store.Find("systemuser", id) is not null ? id
+                : throw new DataverseException(404, "0x80040217", $"systemuser With Id = {id} Does Not Exist");
+        }
+        if (headers.TryGetValue("CallerObjectId", out var objectId) && Guid.TryParse(objectId, out var oid))
+        {
+            return org.Store.Snapshot("systemuser").FirstOrDefault(u => DynamicsOrg.ObjectIdOf(u.Id) == oid)?.Id
+                ?? throw new DataverseException(404, "0x80040217", $"A user with the Entra object id {oid} does not exist in the organization.");
+        }
+        return null;
     }
 
     private static async Task Write(HttpContext context, DvResponse response, Guid? user, DynamicsOrg org)

@@ -165,4 +165,19 @@ public sealed class DynamicsWriteTests
         (_, lead, _) = await emu.GetAsync($"leads({id})?$select=_modifiedby_value");
         Assert.Equal(emu.Org.SecondUser.Id.ToString(), lead!["_modifiedby_value"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Impersonation_headers_make_the_write_another_users()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        var id = await emu.CreateAsync("leads", new { lastname = "Impersonated" });
+        var (status, _, _) = await emu.SendAsync(HttpMethod.Patch, $"leads({id})", new { firstname = "A" }, Header("MSCRMCallerID", emu.Org.SecondUser.Id.ToString()));
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        Assert.Equal(emu.Org.SecondUser.Id.ToString(), (await emu.GetAsync($"leads({id})?$select=_modifiedby_value")).Body!["_modifiedby_value"]!.GetValue<string>());
+        var oid = CrmSync.Emulator.Dynamics.DynamicsOrg.ObjectIdOf(emu.Org.SyncUser.Id);
+        var (_, who, _) = await emu.GetAsync("WhoAmI", Header("CallerObjectId", oid.ToString()));
+        Assert.Equal(emu.Org.SyncUser.Id.ToString(), who!["UserId"]!.GetValue<string>());
+        (status, _, _) = await emu.GetAsync("WhoAmI", Header("MSCRMCallerID", Guid.NewGuid().ToString()));
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
 }
