@@ -145,6 +145,41 @@ public sealed class DynamicsActionAndAdminTests
         Assert.Equal("0x80040203", error!["error"]!["code"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.NoContent, (await Admin(emu, HttpMethod.Delete, $"/records/account/{a}")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await emu.GetAsync($"accounts({a})")).Status);
+        (status, var settings) = await Admin(emu, HttpMethod.Put, "/settings", new { requestLimit = 100, expireChangeTrackingInDays = 3 });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(100, emu.Org.Settings.RequestLimit);
+        Assert.Equal(3, settings!["expireChangeTrackingInDays"]!.GetValue<int>());
+        (status, var clock) = await Admin(emu, HttpMethod.Post, "/clock/advance", new { by = "02:00:00" });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("2026-03-02T12:00:00Z", clock!["now"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await emu.GetAsync("WhoAmI")).Status); // the 60-minute token expired
+        (status, var fault) = await Admin(emu, HttpMethod.Post, "/faults", new { kind = "HttpStatus", statusCode = 502, count = 1 });
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(1, (await Admin(emu, HttpMethod.Get, "/faults")).Body!.AsArray().Count);
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin(emu, HttpMethod.Delete, "/faults/" + fault!["id"]!.GetValue<string>())).Status);
+    }
+
+    [Fact]
+    public async Task Seeding_is_deterministic_and_fills_every_table()
+    {
+        var plan = new DynamicsSeedPlan { Leads = 30, Contacts = 10, Accounts = 4, Opportunities = 3, SystemUsers = 2, Lists = 3, ListMembers = 6, Custom = 2 };
+        await using var one = await DataverseTestEmulator.StartAsync(seed: plan);
+        await using var two = await DataverseTestEmulator.StartAsync(seed: plan);
+        var counts = one.Org.Store.Entities.ToDictionary(e => e.LogicalName, e => one.Org.Store.Count(e.LogicalName));
+        Assert.Equal(30, counts["lead"]);
+        Assert.Equal(10, counts["contact"]);
+        Assert.Equal(4, counts["account"]);
+        Assert.Equal(3, counts["opportunity"]);
+        Assert.Equal(5, counts["systemuser"]); // sync user, second user, application user + 2
+        Assert.Equal(3, counts["list"]);
+        Assert.Equal(6, counts["listmember"]);
+        Assert.Equal(2, counts["new_invoice"]);
+        var a = (await one.GetAsync("leads?$select=fullname,emailaddress1,new_synctomkto")).Body!["value"]!.ToJsonString();
+        var b = (await two.GetAsync("leads?$select=fullname,emailaddress1,new_synctomkto")).Body!["value"]!.ToJsonString();
+        Assert.Equal(a, b); // same ids, names, e-mails, filter values (and row versions)
+        Assert.Contains("leadid", a);
+        var filter = (await one.GetAsync("leads?$select=new_synctomkto")).Body!["value"]!.AsArray().Select(v => v!["new_synctomkto"]?.GetValueKind().ToString() + v!["new_synctomkto"]?.ToJsonString()).Distinct().Count();
+        Assert.True(filter >= 2, "the sync filter is seeded with several values (Yes, No, empty)");
     }
 
     [Fact]

@@ -41,6 +41,33 @@ public sealed class DynamicsAuthTests
     }
 
     [Fact]
+    public async Task A_refresh_token_is_redeemed_once_for_a_new_access_token()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        var c = emu.Org.Credentials;
+        var (_, first) = await emu.TokenRequestAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = c.ClientId, ["username"] = c.SecondUserUpn, ["password"] = c.Password,
+            ["scope"] = emu.OrgUrl + "/.default offline_access",
+        });
+        var refresh = new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["client_id"] = c.ClientId, ["refresh_token"] = first["refresh_token"]!.GetValue<string>(),
+            ["scope"] = emu.OrgUrl + "/.default offline_access",
+        };
+        emu.Clock.Advance(TimeSpan.FromMinutes(61));
+        var (status, second) = await emu.TokenRequestAsync(refresh);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(c.SecondUserUpn, Claims(second["access_token"]!.GetValue<string>())["upn"]!.GetValue<string>());
+        Assert.NotEqual(first["refresh_token"]!.GetValue<string>(), second["refresh_token"]!.GetValue<string>());
+        emu.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", second["access_token"]!.GetValue<string>());
+        Assert.Equal(emu.Org.SecondUser.Id.ToString(), (await emu.GetAsync("WhoAmI")).Body!["UserId"]!.GetValue<string>());
+        (status, var reused) = await emu.TokenRequestAsync(refresh);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", reused["error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Client_credentials_token_is_the_application_user_and_WhoAmI_says_so()
     {
         await using var emu = await DataverseTestEmulator.StartAsync();

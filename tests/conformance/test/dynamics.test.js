@@ -75,6 +75,28 @@ test('msal-node: ROPC token for the sync user (account from id_token); WhoAmI is
   assert.equal(result.tenantId, tenantId);
   const who = await client(() => userToken()).callFunction({ functionName: 'WhoAmI' });
   assert.equal(who.UserId, info.syncUser.id);
+  // acquireTokenSilent with forceRefresh redeems the refresh token (grant_type=refresh_token).
+  const pca = new PublicClientApplication({ auth: { clientId, ...authority() } });
+  const first = await pca.acquireTokenByUsernamePassword({ scopes: [`${orgUrl}/user_impersonation`], username: syncUser, password });
+  const refreshed = await pca.acquireTokenSilent({ account: first.account, scopes: [`${orgUrl}/user_impersonation`], forceRefresh: true });
+  assert.notEqual(refreshed.accessToken, first.accessToken);
+  const again = await client(async () => refreshed).callFunction({ functionName: 'WhoAmI' });
+  assert.equal(again.UserId, info.syncUser.id);
+});
+
+test('msal-node: ROPC through a confidential client (client secret sent) and authority metadata given as configuration', async () => {
+  const cca = new ConfidentialClientApplication({ auth: { clientId, clientSecret, ...authority() } });
+  const ropc = await cca.acquireTokenByUsernamePassword({ scopes: [`${orgUrl}/.default`], username: syncUser, password });
+  assert.equal(ropc.account.username, syncUser);
+  // No discovery requests at all: the OpenID configuration and instance metadata come from configuration.
+  const openid = await (await fetch(`${orgUrl}/${tenantId}/v2.0/.well-known/openid-configuration`)).text();
+  const instance = await (await fetch(`${orgUrl}/common/discovery/instance?api-version=1.1`)).text();
+  const offline = new ConfidentialClientApplication({
+    auth: { clientId, clientSecret, authority: `${orgUrl}/${tenantId}`, authorityMetadata: openid, cloudDiscoveryMetadata: instance },
+  });
+  const app = await offline.acquireTokenByClientCredential({ scopes: [`${orgUrl}/.default`] });
+  const who = await new DynamicsWebApi({ serverUrl: orgUrl, onTokenRefresh: async () => app.accessToken }).callFunction({ functionName: 'WhoAmI' });
+  assert.equal(who.UserId, info.applicationUser.id);
 });
 
 test('msal-node: Entra error bodies (invalid_grant AADSTS50126, invalid_client AADSTS7000215, unauthorized_client AADSTS700016)', async () => {
@@ -298,6 +320,14 @@ test('QualifyLead creates a contact with originatingleadid and qualifies the lea
   const target = await api.retrieve({ collection: 'accounts', key: master, select: ['telephone1', '_modifiedby_value'] });
   assert.equal(target.telephone1, '555-0100');
   assert.equal(target._modifiedby_value, info.syncUser.id);
+});
+
+test('dynamics-web-api impersonation (MSCRMCallerID) writes as another user', async () => {
+  const api = new DynamicsWebApi({ serverUrl: orgUrl, impersonate: info.secondUser.id, onTokenRefresh: async () => (await appToken()).accessToken });
+  const id = await api.create({ collection: 'leads', data: { lastname: 'On behalf' } });
+  const lead = await client().retrieve({ collection: 'leads', key: id, select: ['_createdby_value', '_modifiedby_value'] });
+  assert.equal(lead._createdby_value, info.secondUser.id);
+  assert.equal(lead._modifiedby_value, info.secondUser.id);
 });
 
 test('marketing list membership through the listcontact_association $ref', async () => {

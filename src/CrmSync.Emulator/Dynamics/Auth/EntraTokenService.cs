@@ -17,7 +17,7 @@ public sealed record EntraError(int Status, string Error, int AadstsCode, string
 
 /// <summary>
 /// The emulated Entra ID v2.0 token endpoint: ROPC (<c>grant_type=password</c>, client secret optional as for an app
-/// that allows public client flows) and client credentials, scope <c>{org}/.default</c> (or <c>/user_impersonation</c>
+/// that allows public client flows), <c>refresh_token</c> (one use per refresh token, 90 days) and client credentials, scope <c>{org}/.default</c> (or <c>/user_impersonation</c>
 /// for ROPC), with Entra's error names and AADSTS codes. Access tokens are JWTs (HS256 with a per-org key) carrying
 /// <c>aud</c>, <c>tid</c>, <c>oid</c>, <c>upn</c>/<c>appid</c> and <c>exp</c>.
 /// </summary>
@@ -25,6 +25,10 @@ public sealed class EntraTokenService
 {
     private readonly DynamicsOrg _org;
     private readonly byte[] _key;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Guid UserId, string Upn, DateTimeOffset Expires)> _refreshTokens = new(StringComparer.Ordinal);
+
+    /// <summary>Refresh-token lifetime (Entra: 90 days, sliding).</summary>
+    public static readonly TimeSpan RefreshTokenLifetime = TimeSpan.FromDays(90);
 
     public EntraTokenService(DynamicsOrg org, byte[] key)
     {
@@ -63,7 +67,7 @@ public sealed class EntraTokenService
         {
             return Fail(new EntraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."));
         }
-        if (grant is not ("password" or "client_credentials"))
+        if (grant is not ("password" or "client_credentials" or "refresh_token"))
         {
             return Fail(new EntraError(400, "unsupported_grant_type", 70003, $"The app requested an unsupported grant type '{grant}'."));
         }
@@ -106,6 +110,24 @@ public sealed class EntraTokenService
             }
             var app = _org.ApplicationUser;
             return (200, Issue(app.Id, C.ApplicationUserName, isApp: true, org, resourceScope, includeId: false));
+        }
+        if (grant == "refresh_token")
+        {
+            string refresh = form.GetValueOrDefault("refresh_token") ?? "";
+            if (refresh.Length == 0)
+            {
+                return Fail(new EntraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'refresh_token'."));
+            }
+            if (!_refreshTokens.TryRemove(refresh, out var holder) || holder.Expires <= _org.Clock.GetUtcNow())
+            {
+                return Fail(new EntraError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed."));
+            }
+            if (resourceScope is null || !SameResource(resourceScope, org))
+            {
+                return Fail(new EntraError(400, "invalid_scope", 70011, $"The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."));
+            }
+            return (200, Issue(holder.UserId, holder.Upn, isApp: false, org,
+                string.Join(' ', scopes.Where(s => !IsOidcScope(s) || s is "openid" or "profile" or "offline_access")), includeId: scopes.Contains("openid")));
         }
         string username = form.GetValueOrDefault("username") ?? "";
         string password = form.GetValueOrDefault("password") ?? "";
@@ -200,7 +222,9 @@ public sealed class EntraTokenService
         };
         if (!isApp)
         {
-            body["refresh_token"] = Base64Url(RandomNumberGenerator.GetBytes(48));
+            string refreshToken = Base64Url(RandomNumberGenerator.GetBytes(48));
+            _refreshTokens[refreshToken] = (userId, upn, now + RefreshTokenLifetime);
+            body["refresh_token"] = refreshToken;
             if (includeId)
             {
                 var id = new JsonObject
