@@ -197,6 +197,7 @@ public sealed class EntraTokenService
             ["sub"] = oid.ToString(),
             ["tid"] = C.TenantId,
             ["ver"] = "1.0",
+            ["uti"] = Base64Url(RandomNumberGenerator.GetBytes(16)),
             ["crmsync_userid"] = userId.ToString(),
         };
         if (isApp)
