@@ -83,8 +83,9 @@ public sealed class DynamicsWriteTests
     {
         await using var emu = await DataverseTestEmulator.StartAsync();
         var repr = DataverseTestEmulator.Prefer("return=representation");
-        var (status, body, _) = await emu.SendAsync(HttpMethod.Patch, "contacts(new_crmsynckey='K-1')?$select=lastname,new_crmsynckey", new { lastname = "First" }, repr);
+        var (status, body, response) = await emu.SendAsync(HttpMethod.Patch, "contacts(new_crmsynckey='K-1')?$select=lastname,new_crmsynckey", new { lastname = "First" }, repr);
         Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal($"{emu.OrgUrl}/api/data/v9.2/contacts(new_crmsynckey='K-1')", response.Headers.GetValues("OData-EntityId").Single());
         Assert.Equal("K-1", body!["new_crmsynckey"]!.GetValue<string>());
         (status, body, _) = await emu.SendAsync(HttpMethod.Patch, "contacts(new_crmsynckey='K-1')?$select=lastname,new_crmsynckey", new { lastname = "Second", new_crmsynckey = "ignored" }, repr);
         Assert.Equal(HttpStatusCode.OK, status);

@@ -925,7 +925,7 @@ public sealed class DataverseApi
                 }
                 RecordFault(r, existing.Id);
                 var updated = Writer.Update(def, existing.Id, values, r.Caller);
-                return WriteResult(r, def, updated, prefer, created: false);
+                return EchoKey(WriteResult(r, def, updated, prefer, created: false), r, def, keyValues is null ? null : keyText);
             }
             // Upsert: create with the id from the URL, or with the key values (body values win).
             if (keyValues is not null)
@@ -945,8 +945,18 @@ public sealed class DataverseApi
             {
                 result.Headers.Remove("Location");
             }
-            return result;
+            return EchoKey(result, r, def, keyValues is null ? null : keyText);
         }
+    }
+
+    /// <summary>An upsert by alternate key answers with the key URL in OData-EntityId (as the Dataverse docs show).</summary>
+    private static DvResponse EchoKey(DvResponse response, DvRequest r, EntityDef def, string? keyText)
+    {
+        if (keyText is not null)
+        {
+            response.Headers["OData-EntityId"] = $"{r.ApiRoot}{def.EntitySetName}({keyText})";
+        }
+        return response;
     }
 
     private DvResponse Delete(DvRequest r, EntityDef def, string keyText)
