@@ -136,7 +136,7 @@ internal static class DynamicsAdminEndpoints
         {
             var def = Entity(org, entity);
             var record = org.Store.Find(def.LogicalName, id);
-            return record is null ? Results.NotFound() : Results.Text(RecordJson.Write(org.Store, def, record, null, true).ToJsonString(), "application/json");
+            return record is null ? Results.NotFound() : Results.Text(RecordJson.Write(org.Store, def, record, null, _ => true).ToJsonString(), "application/json");
         });
         admin.MapPatch("/records/{entity}/{id:guid}", async (HttpContext context, string entity, Guid id) =>
         {

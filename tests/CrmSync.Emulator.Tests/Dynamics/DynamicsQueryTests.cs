@@ -137,7 +137,14 @@ public sealed class DynamicsQueryTests
         Assert.Equal("Allow", body["donotemail@OData.Community.Display.V1.FormattedValue"]!.GetValue<string>());
         (_, body, _) = await emu.GetAsync($"accounts({account})?$select=revenue,industrycode", DataverseTestEmulator.Prefer("odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\""));
         Assert.Equal("$1,234.50", body!["revenue@OData.Community.Display.V1.FormattedValue"]!.GetValue<string>());
-        Assert.Equal("Consulting", body["industrycode@OData.Community.Display.V1.FormattedValue"]!.GetValue<string>());
+        (_, body, _) = await emu.GetAsync($"contacts({contact})?$select=_parentcustomerid_value", DataverseTestEmulator.Prefer("odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\""));
+        Assert.Equal("Contoso", body!["_parentcustomerid_value@OData.Community.Display.V1.FormattedValue"]!.GetValue<string>());
+        Assert.Null(body["_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"]);
+        (_, body, _) = await emu.GetAsync($"contacts({contact})?$select=_parentcustomerid_value", DataverseTestEmulator.Prefer("odata.include-annotations=\"Microsoft.Dynamics.CRM.*\""));
+        Assert.Equal("account", body!["_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"]!.GetValue<string>());
+        Assert.Null(body["_parentcustomerid_value@OData.Community.Display.V1.FormattedValue"]);
+        (_, body, _) = await emu.GetAsync($"accounts({account})?$select=industrycode", DataverseTestEmulator.Prefer("odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\""));
+        Assert.Equal("Consulting", body!["industrycode@OData.Community.Display.V1.FormattedValue"]!.GetValue<string>());
         (_, body, _) = await emu.GetAsync($"accounts({account})?$select=revenue");
         Assert.Null(body!["revenue@OData.Community.Display.V1.FormattedValue"]);
     }

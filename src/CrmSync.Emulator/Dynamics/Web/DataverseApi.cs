@@ -26,7 +26,13 @@ public sealed class DataverseApi
     private DataverseWriter Writer => _org.Writer;
 
     /// <summary>The <c>Prefer</c> preferences of a request.</summary>
-    public sealed record Preferences(int? MaxPageSize, bool Annotations, bool ReturnRepresentation, bool TrackChanges, bool ContinueOnError, string? AnnotationText);
+    public sealed record Preferences(int? MaxPageSize, bool Annotations, bool ReturnRepresentation, bool TrackChanges, bool ContinueOnError, string? AnnotationText)
+    {
+        /// <summary>Whether an annotation (e.g. <c>OData.Community.Display.V1.FormattedValue</c>) was asked for: <c>*</c>, its name, or a <c>prefix.*</c> pattern.</summary>
+        public bool Wants(string annotation) =>
+            AnnotationText is { } text && text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Any(p =>
+                p == "*" || p == annotation || (p.EndsWith(".*", StringComparison.Ordinal) && annotation.StartsWith(p[..^1], StringComparison.Ordinal)));
+    }
 
     public static Preferences ParsePrefer(string header)
     {
@@ -45,8 +51,7 @@ public sealed class DataverseApi
                     break;
                 case "odata.include-annotations":
                     annotationText = value;
-                    annotations = value == "*" || value.Contains("FormattedValue", StringComparison.OrdinalIgnoreCase)
-                                  || value.Contains("Microsoft.Dynamics.CRM", StringComparison.OrdinalIgnoreCase) || value.StartsWith("OData.Community", StringComparison.OrdinalIgnoreCase);
+                    annotations = value.Length > 0;
                     break;
                 case "return" when value == "representation":
                     representation = true;
@@ -644,7 +649,7 @@ public sealed class DataverseApi
                 {
                     if (item.Row is { } row)
                     {
-                        values.Add(RecordJson.Write(Store, def, row, columns, prefer.Annotations));
+                        values.Add(RecordJson.Write(Store, def, row, columns, prefer.Wants));
                     }
                     else
                     {
@@ -710,13 +715,16 @@ public sealed class DataverseApi
             }
         }
         var pageRows = rows.Take(pageSize).ToList();
-        var array = new JsonArray(pageRows.Select(x => (JsonNode)RecordJson.Write(Store, def, x, columns, prefer.Annotations)).ToArray());
+        var array = new JsonArray(pageRows.Select(x => (JsonNode)RecordJson.Write(Store, def, x, columns, prefer.Wants)).ToArray());
         body["@odata.context"] = context;
         if (q.TryGetValue("$count", out var countText) && countText.Equals("true", StringComparison.OrdinalIgnoreCase))
         {
             body["@odata.count"] = Math.Min(total, MaxPageSize);
-            body["@Microsoft.Dynamics.CRM.totalrecordcount"] = -1;
-            body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = total > MaxPageSize;
+            if (prefer.Wants("Microsoft.Dynamics.CRM.totalrecordcount"))
+            {
+                body["@Microsoft.Dynamics.CRM.totalrecordcount"] = -1;
+                body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = total > MaxPageSize;
+            }
         }
         body["value"] = array;
         if (rows.Count > pageSize)
@@ -818,7 +826,7 @@ public sealed class DataverseApi
         {
             return new DvResponse { Status = 304 };
         }
-        var o = RecordJson.Write(Store, def, record, columns, prefer.Annotations, $"{r.ApiRoot}$metadata#{def.EntitySetName}{ContextColumns(columns)}/$entity");
+        var o = RecordJson.Write(Store, def, record, columns, prefer.Wants, $"{r.ApiRoot}$metadata#{def.EntitySetName}{ContextColumns(columns)}/$entity");
         return Finish(r, prefer, o, MaxPageSize, false);
     }
 
@@ -862,7 +870,7 @@ public sealed class DataverseApi
         if (prefer.ReturnRepresentation)
         {
             var columns = Columns(def, r.Query.GetValueOrDefault("$select"));
-            var o = RecordJson.Write(Store, def, record, columns, prefer.Annotations, $"{r.ApiRoot}$metadata#{def.EntitySetName}{ContextColumns(columns)}/$entity");
+            var o = RecordJson.Write(Store, def, record, columns, prefer.Wants, $"{r.ApiRoot}$metadata#{def.EntitySetName}{ContextColumns(columns)}/$entity");
             var response = DvResponse.Json(created ? 201 : 200, o);
             response.Headers["Preference-Applied"] = "return=representation";
             response.Headers["OData-EntityId"] = EntityUrl(r, def, record.Id);
@@ -1084,7 +1092,7 @@ public sealed class DataverseApi
             return DvResponse.Json(200, new JsonObject
             {
                 ["@odata.context"] = $"{r.ApiRoot}$metadata#{memberDef.EntitySetName}{ContextColumns(columns)}",
-                ["value"] = new JsonArray(rows.Select(x => (JsonNode)RecordJson.Write(Store, memberDef, x, columns, false)).ToArray()),
+                ["value"] = new JsonArray(rows.Select(x => (JsonNode)RecordJson.Write(Store, memberDef, x, columns, null)).ToArray()),
             });
         }
         if (!isRef)

@@ -71,7 +71,7 @@ public static class RecordJson
     }
 
     /// <summary>Serializes a row with the selected columns (null: every readable column) and optional annotations.</summary>
-    public static JsonObject Write(DataverseStore store, EntityDef def, DvRecord record, IReadOnlyList<AttributeDef>? select, bool annotations, string? context = null)
+    public static JsonObject Write(DataverseStore store, EntityDef def, DvRecord record, IReadOnlyList<AttributeDef>? select, Func<string, bool>? wants, string? context = null)
     {
         var o = new JsonObject();
         if (context is not null)
@@ -84,16 +84,22 @@ public static class RecordJson
         {
             var value = record.Get(attr.LogicalName);
             string name = attr.WebName;
-            if (annotations && value is not null)
+            if (wants is not null && value is not null)
             {
-                if (FormattedValue(store, attr, value) is { } formatted)
+                if (wants(Formatted[1..]) && FormattedValue(store, attr, value) is { } formatted)
                 {
                     o[name + Formatted] = formatted;
                 }
                 if (value is EntityRef r)
                 {
-                    o[name + "@Microsoft.Dynamics.CRM.associatednavigationproperty"] = attr.Targets.Count > 1 ? attr.LogicalName + "_" + r.LogicalName : attr.SchemaName;
-                    o[name + "@Microsoft.Dynamics.CRM.lookuplogicalname"] = r.LogicalName;
+                    if (wants("Microsoft.Dynamics.CRM.associatednavigationproperty"))
+                    {
+                        o[name + "@Microsoft.Dynamics.CRM.associatednavigationproperty"] = attr.Targets.Count > 1 ? attr.LogicalName + "_" + r.LogicalName : attr.SchemaName;
+                    }
+                    if (wants("Microsoft.Dynamics.CRM.lookuplogicalname"))
+                    {
+                        o[name + "@Microsoft.Dynamics.CRM.lookuplogicalname"] = r.LogicalName;
+                    }
                 }
             }
             o[name] = Value(attr, value);
