@@ -180,4 +180,26 @@ public sealed class DynamicsQueryTests
         (status, _, _) = await emu.GetAsync("contacts/$count");
         Assert.Equal(HttpStatusCode.OK, status);
     }
+
+    [Fact]
+    public async Task Single_valued_navigation_properties_expand_with_a_nested_select()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        var account = await emu.CreateAsync("accounts", new { name = "Expanded", telephone1 = "555" });
+        var contact = await emu.CreateAsync("contacts", new JsonObject { ["lastname"] = "Child", ["parentcustomerid_account@odata.bind"] = $"/accounts({account})" });
+        await emu.CreateAsync("contacts", new { lastname = "Orphan" });
+        var (status, body, _) = await emu.GetAsync("contacts?$select=lastname&$expand=parentcustomerid_account($select=name),ownerid($select=fullname)&$orderby=lastname");
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        var rows = body!["value"]!.AsArray();
+        Assert.Equal("Expanded", rows[0]!["parentcustomerid_account"]!["name"]!.GetValue<string>());
+        Assert.Equal(account.ToString(), rows[0]!["parentcustomerid_account"]!["accountid"]!.GetValue<string>());
+        Assert.Null(rows[0]!["parentcustomerid_account"]!["telephone1"]);
+        Assert.Equal("# CrmSync App", rows[0]!["ownerid"]!["fullname"]!.GetValue<string>());
+        Assert.True(rows[1]!.AsObject().ContainsKey("parentcustomerid_account"));
+        Assert.Null(rows[1]!["parentcustomerid_account"]);
+        var (_, one, _) = await emu.GetAsync($"contacts({contact})?$select=lastname&$expand=parentcustomerid_account($select=name)");
+        Assert.Equal("Expanded", one!["parentcustomerid_account"]!["name"]!.GetValue<string>());
+        (status, _, _) = await emu.GetAsync("contacts?$expand=contact_customer_accounts");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
 }

@@ -78,7 +78,8 @@ public sealed class DataverseWriter
         return values;
     }
 
-    private static (AttributeDef Attr, string? Target)? Navigation(EntityDef def, string nav)
+    /// <summary>A single-valued navigation property (lookup logical/schema name, or <c>{lookup}_{target}</c>) and its target.</summary>
+    public static (AttributeDef Attr, string? Target)? Navigation(EntityDef def, string nav)
     {
         foreach (var a in def.Attributes.Where(a => a.IsLookup))
         {

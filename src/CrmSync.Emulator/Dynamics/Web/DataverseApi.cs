@@ -558,10 +558,7 @@ public sealed class DataverseApi
                 throw new DataverseException(400, "0x80060888", $"Change tracking is not enabled for the entity {def.LogicalName}.");
             }
         }
-        if (q.ContainsKey("$expand"))
-        {
-            throw new DataverseException(400, "0x80060888", "The CrmSync emulator does not serve $expand on records; select the _x_value lookup columns instead.");
-        }
+        var expand = Expansions(def, q.GetValueOrDefault("$expand"));
         var columns = Columns(def, q.GetValueOrDefault("$select"));
         var filter = q.TryGetValue("$filter", out var ft) && !string.IsNullOrWhiteSpace(ft) ? ODataFilter.Parse(ft) : null;
         if (filter is not null)
@@ -715,7 +712,7 @@ public sealed class DataverseApi
             }
         }
         var pageRows = rows.Take(pageSize).ToList();
-        var array = new JsonArray(pageRows.Select(x => (JsonNode)RecordJson.Write(Store, def, x, columns, prefer.Wants)).ToArray());
+        var array = new JsonArray(pageRows.Select(x => (JsonNode)Expand(RecordJson.Write(Store, def, x, columns, prefer.Wants), x, expand, prefer)).ToArray());
         body["@odata.context"] = context;
         if (q.TryGetValue("$count", out var countText) && countText.Equals("true", StringComparison.OrdinalIgnoreCase))
         {
@@ -810,23 +807,60 @@ public sealed class DataverseApi
         return new DvResponse { Status = 200, Body = Math.Min(count, MaxPageSize).ToString(CultureInfo.InvariantCulture), ContentType = "text/plain" };
     }
 
+    /// <summary>One <c>$expand</c> of a single-valued navigation property.</summary>
+    private sealed record Expansion(string Name, AttributeDef Lookup, string? Target, Dictionary<string, string> Options);
+
+    /// <summary>Parses <c>$expand=parentcustomerid_account($select=name),ownerid</c> (single-valued navigation properties only).</summary>
+    private List<Expansion> Expansions(EntityDef def, string? text)
+    {
+        var list = new List<Expansion>();
+        foreach (var (name, options) in ParseExpand(text))
+        {
+            var (lookup, target) = DataverseWriter.Navigation(def, name) ?? throw new DataverseException(400, "0x80060888",
+                $"Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.{def.LogicalName}'. (The CrmSync emulator expands single-valued navigation properties only.)");
+            foreach (var option in options.Keys.Where(k => !k.Equals("$select", StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new DataverseException(400, "0x80060888", $"The query option '{option}' is not supported inside $expand of a single-valued navigation property.");
+            }
+            if (target is not null && options.TryGetValue("$select", out var nested))
+            {
+                Columns(Store.Entity(target)!, nested);
+            }
+            list.Add(new Expansion(name, lookup, target, options));
+        }
+        return list;
+    }
+
+    private JsonObject Expand(JsonObject row, DvRecord record, List<Expansion> expansions, Preferences prefer)
+    {
+        foreach (var e in expansions)
+        {
+            JsonObject? related = null;
+            if (record.Get(e.Lookup.LogicalName) is EntityRef reference && (e.Target is null || e.Target == reference.LogicalName)
+                && Store.Entity(reference.LogicalName) is { } targetDef && Store.Find(reference.LogicalName, reference.Id) is { } target)
+            {
+                related = RecordJson.Write(Store, targetDef, target, Columns(targetDef, e.Options.GetValueOrDefault("$select")), prefer.Wants);
+            }
+            row[e.Name] = related;
+        }
+        return row;
+    }
+
     // ---- single rows ---------------------------------------------------------------------------------------------------
 
     private DvResponse Retrieve(DvRequest r, EntityDef def, string keyText)
     {
         var prefer = ParsePrefer(r.Header("Prefer"));
-        if (r.Query.ContainsKey("$expand"))
-        {
-            throw new DataverseException(400, "0x80060888", "The CrmSync emulator does not serve $expand on records; select the _x_value lookup columns instead.");
-        }
+        var expand = Expansions(def, r.Query.GetValueOrDefault("$expand"));
         var columns = Columns(def, r.Query.GetValueOrDefault("$select"));
         var record = Resolve(def, keyText) ?? throw NotFoundFor(def, keyText);
         string ifNoneMatch = r.Header("If-None-Match");
-        if (ifNoneMatch.Length > 0 && ifNoneMatch != "null" && !prefer.Annotations && ifNoneMatch == RecordJson.Etag(record.Version))
+        // Never 304 with $expand or with annotations (as documented).
+        if (ifNoneMatch.Length > 0 && ifNoneMatch != "null" && !prefer.Annotations && expand.Count == 0 && ifNoneMatch == RecordJson.Etag(record.Version))
         {
             return new DvResponse { Status = 304 };
         }
-        var o = RecordJson.Write(Store, def, record, columns, prefer.Wants, $"{r.ApiRoot}$metadata#{def.EntitySetName}{ContextColumns(columns)}/$entity");
+        var o = Expand(RecordJson.Write(Store, def, record, columns, prefer.Wants, $"{r.ApiRoot}$metadata#{def.EntitySetName}{ContextColumns(columns)}/$entity"), record, expand, prefer);
         return Finish(r, prefer, o, MaxPageSize, false);
     }
 
