@@ -107,4 +107,31 @@ public sealed class DynamicsMetadataTests
         var (missing, _, _) = await emu.GetAsync("EntityDefinitions(LogicalName='nosuch')");
         Assert.Equal(HttpStatusCode.NotFound, missing);
     }
+
+    [Fact]
+    public async Task Csdl_metadata_and_the_organization_functions_ServiceClient_calls()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        using var response = await emu.Http.GetAsync(DataverseTestEmulator.Api + "$metadata");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/xml", response.Content.Headers.ContentType!.MediaType);
+        var doc = System.Xml.Linq.XDocument.Parse(await response.Content.ReadAsStringAsync());
+        System.Xml.Linq.XNamespace edm = "http://docs.oasis-open.org/odata/ns/edm";
+        var lead = doc.Descendants(edm + "EntityType").Single(e => (string?)e.Attribute("Name") == "lead");
+        Assert.Equal("leadid", lead.Element(edm + "Key")!.Element(edm + "PropertyRef")!.Attribute("Name")!.Value);
+        Assert.Equal("Edm.Boolean", lead.Elements(edm + "Property").Single(p => p.Attribute("Name")!.Value == "new_synctomkto").Attribute("Type")!.Value);
+        Assert.Equal("Edm.Guid", lead.Elements(edm + "Property").Single(p => p.Attribute("Name")!.Value == "_parentaccountid_value").Attribute("Type")!.Value);
+        Assert.Contains(doc.Descendants(edm + "EntitySet"), s => s.Attribute("Name")!.Value == "new_invoices");
+        Assert.Contains(doc.Descendants(edm + "Action"), a => a.Attribute("Name")!.Value == "QualifyLead");
+        var contact = doc.Descendants(edm + "EntityType").Single(e => (string?)e.Attribute("Name") == "contact");
+        Assert.Contains(contact.Elements(edm + "NavigationProperty"), n => n.Attribute("Name")!.Value == "parentcustomerid_account");
+
+        var (_, version, _) = await emu.GetAsync("RetrieveVersion()");
+        Assert.Matches("^9\\.2\\.", version!["Version"]!.GetValue<string>());
+        var (status, org, _) = await emu.GetAsync("RetrieveCurrentOrganization(AccessType=Microsoft.Dynamics.CRM.EndpointAccessType'Default')");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(emu.Org.Store.OrganizationId.ToString(), org!["Detail"]!["OrganizationId"]!.GetValue<string>());
+        Assert.Equal(emu.TenantId, org["Detail"]!["TenantId"]!.GetValue<string>());
+        Assert.Equal(emu.OrgUrl + "/", org["Detail"]!["Endpoints"]!["Values"]![0]!.GetValue<string>());
+    }
 }

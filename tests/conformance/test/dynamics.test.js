@@ -259,7 +259,7 @@ test('$batch: a change set with a Content-ID reference commits atomically; a fai
   assert.match(mixed[2], /^[0-9a-f-]{36}$/);
 });
 
-test('EntityDefinitions with Attributes, typed attribute casts with OptionSet, and alternate Keys', async () => {
+test('EntityDefinitions with Attributes, typed attribute casts with OptionSet, alternate Keys and the $metadata CSDL', async () => {
   const api = client();
   const lead = await api.retrieveEntity({
     key: "LogicalName='lead'",
@@ -282,6 +282,8 @@ test('EntityDefinitions with Attributes, typed attribute casts with OptionSet, a
   for (const name of ['lead', 'contact', 'account', 'opportunity', 'systemuser', 'list', 'listmember', 'new_invoice']) {
     assert.ok(tracked.value.some((e) => e.LogicalName === name), name);
   }
+  const csdl = await api.retrieveCsdlMetadata();
+  assert.match(csdl, /<EntitySet Name="leads" EntityType="Microsoft.Dynamics.CRM.lead"/);
   const keys = await api.retrieveEntity({ key: "LogicalName='contact'", select: ['LogicalName'], expand: [{ property: 'Keys' }] });
   assert.deepEqual(keys.Keys.map((k) => [k.KeyAttributes.join(','), k.EntityKeyIndexStatus]), [['new_crmsynckey', 'Active']]);
 });

@@ -100,6 +100,22 @@ public sealed class DataverseApi
         {
             return method == "GET" ? WhoAmI(r) : MethodNotAllowed(method);
         }
+        if (path is "RetrieveVersion" or "RetrieveVersion()")
+        {
+            return method == "GET" ? DvResponse.Json(200, new JsonObject
+            {
+                ["@odata.context"] = r.ApiRoot + "$metadata#Microsoft.Dynamics.CRM.RetrieveVersionResponse",
+                ["Version"] = OrganizationVersion,
+            }) : MethodNotAllowed(method);
+        }
+        if (path.StartsWith("RetrieveCurrentOrganization(", StringComparison.Ordinal))
+        {
+            return method == "GET" ? CurrentOrganization(r) : MethodNotAllowed(method);
+        }
+        if (path == "$metadata")
+        {
+            return method == "GET" ? new DvResponse { Status = 200, Body = Csdl.Document(Store), ContentType = "application/xml" } : MethodNotAllowed(method);
+        }
         if (path.StartsWith("EntityDefinitions", StringComparison.Ordinal))
         {
             return method == "GET" ? Metadata(r, path) : DvResponse.Error(405, "0x80060888", "The emulator serves metadata read-only; change the schema through the admin API.");
@@ -237,6 +253,39 @@ public sealed class DataverseApi
         ["UserId"] = r.Caller.ToString(),
         ["OrganizationId"] = Store.OrganizationId.ToString(),
     });
+
+    /// <summary>The Dataverse version the emulator reports (RetrieveVersion, RetrieveCurrentOrganization).</summary>
+    public const string OrganizationVersion = "9.2.24101.00192";
+
+    private DvResponse CurrentOrganization(DvRequest r)
+    {
+        return DvResponse.Json(200, new JsonObject
+        {
+            ["@odata.context"] = r.ApiRoot + "$metadata#Microsoft.Dynamics.CRM.RetrieveCurrentOrganizationResponse",
+            ["Detail"] = new JsonObject
+            {
+                ["OrganizationId"] = Store.OrganizationId.ToString(),
+                ["FriendlyName"] = "CrmSync Emulator",
+                ["OrganizationVersion"] = OrganizationVersion,
+                ["EnvironmentId"] = Schema.DataverseCatalog.StableGuid("environment:" + Store.OrganizationId).ToString(),
+                ["DatacenterId"] = Guid.Empty.ToString(),
+                ["Geo"] = "NA",
+                ["TenantId"] = _org.Credentials.TenantId,
+                ["UrlName"] = "crmsync",
+                ["UniqueName"] = "crmsync" + Store.OrganizationId.ToString("N")[..8],
+                ["State"] = "Enabled",
+                ["OrganizationType"] = "Customer",
+                ["SchemaType"] = "Standard",
+                ["Endpoints"] = new JsonObject
+                {
+                    ["Count"] = 3,
+                    ["IsReadOnly"] = false,
+                    ["Keys"] = new JsonArray("WebApplication", "OrganizationService", "OrganizationDataService"),
+                    ["Values"] = new JsonArray(r.OrgUrl + "/", r.OrgUrl + "/XRMServices/2011/Organization.svc", r.OrgUrl + "/XRMServices/2011/OrganizationData.svc"),
+                },
+            },
+        });
+    }
 
     // ---- metadata -----------------------------------------------------------------------------------------------------
 
