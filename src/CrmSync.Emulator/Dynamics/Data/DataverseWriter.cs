@@ -404,7 +404,6 @@ public sealed class DataverseWriter
             Store.Remove(def.LogicalName, id, Now);
             if (def.LogicalName is "list" or "lead" or "contact" or "account")
             {
-                var members = Store.Entity("listmember")!;
                 foreach (var m in Store.Snapshot("listmember").Where(m => m.Get(def.LogicalName == "list" ? "listid" : "entityid") is EntityRef r && r.Id == id))
                 {
                     Store.Remove("listmember", m.Id, Now);
@@ -413,7 +412,6 @@ public sealed class DataverseWriter
                         RecountList(((EntityRef)m.Get("listid")!).Id, caller);
                     }
                 }
-                _ = members;
             }
             if (def.LogicalName == "listmember" && existing.Get("listid") is EntityRef list)
             {
@@ -618,13 +616,12 @@ public sealed class DataverseWriter
             {
                 throw new DataverseException(400, "0x80040203", "The target and the subordinate record are the same record.");
             }
-            var target = Store.Find(def.LogicalName, targetId) ?? throw NotFound(def, targetId);
+            _ = Store.Find(def.LogicalName, targetId) ?? throw NotFound(def, targetId);
             var sub = Store.Find(def.LogicalName, subordinateId) ?? throw NotFound(def, subordinateId);
             if (sub.Get("merged") is true)
             {
                 throw new DataverseException(400, "0x80040203", "The subordinate record is already merged.");
             }
-            _ = target;
             if (updateContent.Count > 0)
             {
                 Update(def, targetId, updateContent, caller);

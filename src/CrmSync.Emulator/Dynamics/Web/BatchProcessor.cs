@@ -145,7 +145,6 @@ public sealed class BatchProcessor
         }
         string responseBoundary = "batchresponse_" + Guid.NewGuid();
         var output = new StringBuilder();
-        bool failed = false;
         foreach (var item in items)
         {
             if (item is Single single)
@@ -194,7 +193,6 @@ public sealed class BatchProcessor
                 {
                     return (400, "multipart/mixed; boundary=" + responseBoundary, OnlyLast(output, responseBoundary));
                 }
-                failed = true;
                 continue;
             }
             string changesetBoundary = "changesetresponse_" + Guid.NewGuid();
@@ -206,7 +204,6 @@ public sealed class BatchProcessor
             }
             output.Append("--").Append(changesetBoundary).Append("--\r\n");
         }
-        _ = failed;
         output.Append("--").Append(responseBoundary).Append("--\r\n");
         return (200, "multipart/mixed; boundary=" + responseBoundary, output.ToString());
     }

@@ -631,7 +631,6 @@ public sealed class DataverseApi
             top = null; // $top is ignored when odata.maxpagesize is present
         }
         var cookie = q.TryGetValue("$skiptoken", out var skipText) ? ParseSkipToken(skipText) : null;
-        var response = new DvResponse { Status = 200, Body = null };
         var now = _org.Clock.GetUtcNow().UtcDateTime;
         var body = new JsonObject();
         string context = $"{r.ApiRoot}$metadata#{def.EntitySetName}{ContextColumns(columns)}";
@@ -641,7 +640,6 @@ public sealed class DataverseApi
             passOn["$select"] = sel;
         }
         List<DvRecord> rows;
-        List<Tombstone> deletes = [];
         long bound;
         long from = 0;
         lock (Store.Sync)
@@ -671,10 +669,7 @@ public sealed class DataverseApi
                 // New and changed rows (by version), then deletions, both within (from, bound].
                 var changed = Store.Snapshot(def.LogicalName).Where(x => x.Version > from && x.Version <= bound).OrderBy(x => x.Version).ToList();
                 var tombs = Store.Tombstones(def.LogicalName).Where(t => t.Version > from && t.Version <= bound).OrderBy(t => t.Version).ToList();
-                long afterVersion = cookie?.Last is { } lv && long.TryParse(lv, NumberStyles.None, CultureInfo.InvariantCulture, out var parsedLast) ? parsedLast : from;
-                // Page over the combined sequence ordered by (rows first, then deletes) using the version as the key.
-                rows = changed;
-                deletes = tombs;
+                // Page over the combined sequence (changed rows first, then deletes), keyed by phase and version.
                 var combined = changed.Select(x => (Version: x.Version, Row: (DvRecord?)x, Tomb: (Tombstone?)null))
                     .Concat(tombs.Select(t => (Version: t.Version, Row: (DvRecord?)null, Tomb: (Tombstone?)t))).ToList();
                 int startIndex = 0;
@@ -688,7 +683,6 @@ public sealed class DataverseApi
                         startIndex = combined.Count;
                     }
                 }
-                _ = afterVersion;
                 var page = combined.Skip(startIndex).Take(pageSize).ToList();
                 var values = new JsonArray();
                 foreach (var item in page)
