@@ -312,7 +312,9 @@ internal static class DynamicsEndpoints
         {
             var (requests, time) = org.Protection.Remaining(u);
             h["x-ms-ratelimit-burst-remaining-xrm-requests"] = requests.ToString(CultureInfo.InvariantCulture);
-            h["x-ms-ratelimit-time-remaining-xrm-requests"] = time.ToString("0.00", CultureInfo.InvariantCulture);
+            // Real orgs report the remaining combined execution time in seconds with a grouping separator: "1,200.00".
+            h["x-ms-ratelimit-time-remaining-xrm-requests"] = (time / 1000.0).ToString("N2", CultureInfo.InvariantCulture);
+            h["x-ms-dop-hint"] = "4";
         }
         foreach (var (name, value) in response.Headers)
         {

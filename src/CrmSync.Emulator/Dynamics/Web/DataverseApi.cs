@@ -657,6 +657,8 @@ public sealed class DataverseApi
                 {
                     throw new DataverseException(400, "0x80044352", "Version stamp associated with the client has expired. Please perform a full sync.");
                 }
+                // Deleted-row tracking is kept only as long as delta tokens are valid.
+                Store.PurgeTombstones(now.AddDays(-_org.Settings.ExpireChangeTrackingInDays));
                 context += "/$delta";
             }
             bound = cookie?.Bound ?? Store.CurrentVersion;
