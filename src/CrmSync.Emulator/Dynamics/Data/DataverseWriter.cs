@@ -518,7 +518,7 @@ public sealed class DataverseWriter
             var lead = Store.Find("lead", leadId) ?? throw NotFound(leadDef, leadId);
             if (lead.Get("statecode") is int state && state != 0)
             {
-                throw new DataverseException(400, "0x8004d24a", "The lead is closed. You cannot convert or qualify a lead that is closed.");
+                throw new DataverseException(400, "0x80040203", "The lead is closed. You cannot convert or qualify a lead that is already closed.");
             }
             if (leadDef.Attribute("statuscode")!.Options.FirstOrDefault(o => o.Value == status) is not { State: 1 })
             {
