@@ -1,6 +1,6 @@
-// Creates (or renews) the emulator's loopback TLS certificate in tests/conformance/.tls before the tests start, so
-// `npm test` can hand it to Node through NODE_EXTRA_CA_CERTS. MSAL only talks to https authorities, and Node reads
-// NODE_EXTRA_CA_CERTS at process start, so the certificate must exist before the test processes do.
+// Where the emulator's loopback TLS certificate for the conformance tests lives (tests/conformance/.tls). MSAL only
+// talks to https authorities, and Node reads NODE_EXTRA_CA_CERTS at process start, so lib/run-tests.js creates the
+// certificate before it starts the test processes. Run directly (`node lib/prepare-tls.js`) it only creates it.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -2,7 +2,7 @@
 // emulator started with --crm dynamics: MSAL gets tokens from the emulator's Entra ID endpoint (client credentials and
 // ROPC) and dynamics-web-api reads, pages, tracks changes, writes, batches and reads metadata, unpatched.
 // The emulator runs on https (MSAL only accepts https authorities); `npm test` trusts its certificate through
-// NODE_EXTRA_CA_CERTS (lib/prepare-tls.js creates it first).
+// NODE_EXTRA_CA_CERTS (lib/run-tests.js creates it first).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfidentialClientApplication, PublicClientApplication } from '@azure/msal-node';
