@@ -198,6 +198,14 @@ public sealed class DynamicsAuthTests
         Assert.Equal(HttpStatusCode.OK, (await both.GetAsync("WhoAmI")).Status);
         using var sfClient = new HttpClient();
         Assert.Equal(HttpStatusCode.OK, (await sfClient.GetAsync(both.OrgUrl + "/services/data")).StatusCode);
+        // Salesforce's /services/oauth2/token is not taken for an Entra tenant named "services".
+        using var sfToken = await sfClient.PostAsync(both.OrgUrl + "/services/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = both.Host.Credentials.ClientId, ["client_secret"] = both.Host.Credentials.ClientSecret,
+            ["username"] = both.Host.Credentials.Username, ["password"] = both.Host.Credentials.Password + both.Host.Credentials.SecurityToken,
+        }));
+        Assert.Equal(HttpStatusCode.OK, sfToken.StatusCode);
+        Assert.NotNull(JsonNode.Parse(await sfToken.Content.ReadAsStringAsync())!["instance_url"]);
     }
 
     [Fact]
