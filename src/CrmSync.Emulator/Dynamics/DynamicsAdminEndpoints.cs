@@ -91,6 +91,7 @@ internal static class DynamicsAdminEndpoints
             }
             return Results.Json(Settings(s));
         });
+        admin.MapPost("/tokens/revoke", () => Results.Json(new { refreshTokensRevoked = org.Tokens.RevokeAll() }));
         admin.MapPost("/limits/reset", () =>
         {
             org.Protection.Reset();

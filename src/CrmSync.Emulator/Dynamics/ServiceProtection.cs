@@ -113,6 +113,15 @@ public sealed class ServiceProtection
         }
     }
 
+    /// <summary>Requests of a user in flight now.</summary>
+    public int InFlight(Guid user)
+    {
+        lock (_sync)
+        {
+            return _users.TryGetValue(user, out var w) ? w.InFlight : 0;
+        }
+    }
+
     /// <summary>Forgets all usage.</summary>
     public void Reset()
     {

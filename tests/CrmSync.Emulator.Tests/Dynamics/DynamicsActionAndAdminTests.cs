@@ -153,6 +153,12 @@ public sealed class DynamicsActionAndAdminTests
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("2026-03-02T12:00:00Z", clock!["now"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.Unauthorized, (await emu.GetAsync("WhoAmI")).Status); // the 60-minute token expired
+        emu.Http.DefaultRequestHeaders.Authorization = new("Bearer", await emu.AppTokenAsync());
+        Assert.Equal(HttpStatusCode.OK, (await emu.GetAsync("WhoAmI")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Admin(emu, HttpMethod.Post, "/tokens/revoke")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await emu.GetAsync("WhoAmI")).Status);
+        emu.Http.DefaultRequestHeaders.Authorization = new("Bearer", await emu.AppTokenAsync());
+        Assert.Equal(HttpStatusCode.OK, (await emu.GetAsync("WhoAmI")).Status);
         (status, var fault) = await Admin(emu, HttpMethod.Post, "/faults", new { kind = "HttpStatus", statusCode = 502, count = 1 });
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Equal(1, (await Admin(emu, HttpMethod.Get, "/faults")).Body!.AsArray().Count);

@@ -70,16 +70,15 @@ public sealed class DynamicsLimitsAndFaultTests
     {
         await using var emu = await DataverseTestEmulator.StartAsync();
         emu.Org.Settings.ConcurrencyLimit = 2;
-        emu.Org.Faults.Add(new FaultRule { Kind = FaultKind.Latency, Delay = TimeSpan.FromMilliseconds(700), PathContains = "/leads", Count = 2 });
+        // Two slow requests (latency is served after admission, so they stay in flight); wait until both are in.
+        emu.Org.Faults.Add(new FaultRule { Kind = FaultKind.Latency, Delay = TimeSpan.FromSeconds(2), PathContains = "/leads", Count = 2 });
         var slow = new[] { emu.GetAsync("leads?$select=lastname"), emu.GetAsync("leads?$select=lastname") };
-        await Task.Delay(250);
-        var (status, body, _) = await emu.GetAsync("WhoAmI");
-        // The latency fault delays before admission, so the two slow requests may not be in flight yet: retry briefly.
-        for (int i = 0; i < 10 && status == HttpStatusCode.OK; i++)
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (emu.Org.Protection.InFlight(emu.Org.ApplicationUser.Id) < 2 && watch.Elapsed < TimeSpan.FromSeconds(10))
         {
-            await Task.Delay(30);
-            (status, body, _) = await emu.GetAsync("WhoAmI");
+            await Task.Delay(10);
         }
+        var (status, body, _) = await emu.GetAsync("WhoAmI");
         Assert.Equal((HttpStatusCode)429, status);
         Assert.Equal("0x80072326", body!["error"]!["code"]!.GetValue<string>());
         Assert.Equal("Number of concurrent requests exceeded the limit of 2.", body["error"]!["message"]!.GetValue<string>());

@@ -27,6 +27,17 @@ public sealed class EntraTokenService
     private readonly byte[] _key;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Guid UserId, string Upn, DateTimeOffset Expires)> _refreshTokens = new(StringComparer.Ordinal);
 
+    private int _generation;
+
+    /// <summary>Invalidates every access and refresh token issued so far (the next API call answers 401); returns how many refresh tokens were dropped.</summary>
+    public int RevokeAll()
+    {
+        Interlocked.Increment(ref _generation);
+        int count = _refreshTokens.Count;
+        _refreshTokens.Clear();
+        return count;
+    }
+
     /// <summary>Refresh-token lifetime (Entra: 90 days, sliding).</summary>
     public static readonly TimeSpan RefreshTokenLifetime = TimeSpan.FromDays(90);
 
@@ -199,6 +210,7 @@ public sealed class EntraTokenService
             ["ver"] = "1.0",
             ["uti"] = Base64Url(RandomNumberGenerator.GetBytes(16)),
             ["crmsync_userid"] = userId.ToString(),
+            ["crmsync_gen"] = Volatile.Read(ref _generation),
         };
         if (isApp)
         {
@@ -282,7 +294,7 @@ public sealed class EntraTokenService
             return null;
         }
         var exp = DateTimeOffset.FromUnixTimeSeconds(claims["exp"]!.GetValue<long>());
-        if (exp <= _org.Clock.GetUtcNow())
+        if (exp <= _org.Clock.GetUtcNow() || claims["crmsync_gen"]?.GetValue<int>() != Volatile.Read(ref _generation))
         {
             return null;
         }
