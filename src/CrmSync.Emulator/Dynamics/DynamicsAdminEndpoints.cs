@@ -85,6 +85,10 @@ internal static class DynamicsAdminEndpoints
             {
                 s.SimulatedExecutionMs = simulated;
             }
+            if (body["mfaRequired"] is JsonValue mfa)
+            {
+                s.MfaRequired = mfa.GetValue<bool>();
+            }
             if (body["enforceApplicationRequired"] is JsonValue enforce)
             {
                 s.EnforceApplicationRequired = enforce.GetValue<bool>();
@@ -236,6 +240,7 @@ internal static class DynamicsAdminEndpoints
         windowSeconds = s.Window.TotalSeconds,
         simulatedExecutionMs = s.SimulatedExecutionMs,
         enforceApplicationRequired = s.EnforceApplicationRequired,
+        mfaRequired = s.MfaRequired,
     };
 
     private static EntityDef Entity(DynamicsOrg org, string name) =>

@@ -17,6 +17,8 @@ public sealed class DynamicsSettings
     public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(300);
     /// <summary>Execution time charged per request on top of the measured time (to exercise the time limit), ms.</summary>
     public double SimulatedExecutionMs { get; set; }
+    /// <summary>Conditional access requires MFA for the users: ROPC then fails with AADSTS50076 (Marketo: "MFA must be disabled").</summary>
+    public bool MfaRequired { get; set; }
     /// <summary>Enforce ApplicationRequired columns (e.g. contact/lead lastname) on create, as the CrmSync brief asks.</summary>
     public bool EnforceApplicationRequired { get; set; } = true;
 }

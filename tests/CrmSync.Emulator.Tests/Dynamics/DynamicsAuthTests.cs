@@ -133,6 +133,22 @@ public sealed class DynamicsAuthTests
     }
 
     [Fact]
+    public async Task Ropc_fails_with_AADSTS50076_when_MFA_is_required_but_client_credentials_still_work()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        emu.Org.Settings.MfaRequired = true;
+        var (status, body) = await emu.TokenRequestAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = emu.Org.Credentials.ClientId, ["username"] = emu.Org.Credentials.SyncUserUpn,
+            ["password"] = emu.Org.Credentials.Password, ["scope"] = emu.OrgUrl + "/.default",
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", body["error"]!.GetValue<string>());
+        Assert.Equal(50076, body["error_codes"]![0]!.GetValue<int>());
+        Assert.NotEmpty(await emu.AppTokenAsync());
+    }
+
+    [Fact]
     public async Task Tokens_expire_after_the_configured_lifetime()
     {
         await using var emu = await DataverseTestEmulator.StartAsync();

@@ -163,6 +163,11 @@ public sealed class EntraTokenService
         {
             return Fail(new EntraError(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password."));
         }
+        if (_org.Settings.MfaRequired)
+        {
+            return Fail(new EntraError(400, "invalid_grant", 50076,
+                $"Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{org}'."));
+        }
         bool openid = scopes.Contains("openid");
         var body = Issue(user.Value.Id, user.Value.Upn, isApp: false, org, string.Join(' ', scopes.Where(s => !IsOidcScope(s) || s is "openid" or "profile" or "offline_access")), includeId: openid);
         return (200, body);
