@@ -181,4 +181,23 @@ public sealed class DynamicsWriteTests
         (status, _, _) = await emu.GetAsync("WhoAmI", Header("MSCRMCallerID", Guid.NewGuid().ToString()));
         Assert.Equal(HttpStatusCode.NotFound, status);
     }
+
+    [Fact]
+    public async Task Single_property_get_put_and_delete()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        var id = await emu.CreateAsync("leads", new { lastname = "Single", jobtitle = "Buyer" });
+        var (status, body, _) = await emu.GetAsync($"leads({id})/jobtitle");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Buyer", body!["value"]!.GetValue<string>());
+        (status, _, _) = await emu.SendAsync(HttpMethod.Put, $"leads({id})/jobtitle", new { value = "CEO" });
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        Assert.Equal("CEO", (await emu.GetAsync($"leads({id})/jobtitle")).Body!["value"]!.GetValue<string>());
+        (status, _, _) = await emu.SendAsync(HttpMethod.Delete, $"leads({id})/jobtitle");
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        Assert.Null((await emu.GetAsync($"leads({id})?$select=jobtitle")).Body!["jobtitle"]);
+        (status, body, _) = await emu.SendAsync(HttpMethod.Put, $"leads({id})/lastname", new { value = new string('z', 51) });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("0x80044331", body!["error"]!["code"]!.GetValue<string>());
+    }
 }

@@ -174,6 +174,20 @@ public sealed class DataverseApi
         {
             return ListAssociation(r, keyText, member, segments);
         }
+        if (segments.Count == 2 && def.Attribute(second) is { IsLookup: false } single && method is "PUT" or "DELETE")
+        {
+            // Single-property update (PUT {"value": …}) or clear (DELETE).
+            var target = Resolve(def, keyText) ?? throw NotFoundFor(def, keyText);
+            var body = method == "PUT" ? ParseBody(r) : new JsonObject { ["value"] = null };
+            if (!body.ContainsKey("value"))
+            {
+                throw new DataverseException(400, "0x80060888", "A single-property PUT needs a body {\"value\": …}.");
+            }
+            var values = Writer.Parse(def, new JsonObject { [single.LogicalName] = body["value"]?.DeepClone() });
+            RecordFault(r, target.Id);
+            Writer.Update(def, target.Id, values, r.Caller);
+            return DvResponse.NoContent();
+        }
         if (segments.Count == 2 && def.ByWebName(second) is { } column && method == "GET")
         {
             var record = Resolve(def, keyText) ?? throw DataverseWriter.NotFound(def, KeyId(keyText));
