@@ -163,6 +163,24 @@ public sealed class DynamicsBatchTests
     }
 
     [Fact]
+    public async Task CreateMultiple_inside_a_change_set_rolls_back_with_it()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        const string b = "batch_multi";
+        const string c = "changeset_multi";
+        string body = $"--{b}\r\nContent-Type: multipart/mixed; boundary={c}\r\n\r\n"
+            + Single(c, "POST", "/api/data/v9.2/leads/Microsoft.Dynamics.CRM.CreateMultiple", "{\"Targets\":[{\"lastname\":\"A\"},{\"lastname\":\"B\"}]}", "1")
+            + Single(c, "POST", "/api/data/v9.2/leads", $"{{\"lastname\":\"{new string('x', 51)}\"}}", "2")
+            + $"--{c}--\r\n--{b}--\r\n";
+        var (status, _, _) = await PostBatch(emu, body, b);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(0, (await emu.GetAsync("leads?$count=true")).Body!["@odata.count"]!.GetValue<int>());
+        var (ok, _, _) = await PostBatch(emu, body.Replace(new string('x', 51), "C", StringComparison.Ordinal), b);
+        Assert.Equal(HttpStatusCode.OK, ok);
+        Assert.Equal(3, (await emu.GetAsync("leads?$count=true")).Body!["@odata.count"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Limits_and_malformed_batches()
     {
         await using var emu = await DataverseTestEmulator.StartAsync();

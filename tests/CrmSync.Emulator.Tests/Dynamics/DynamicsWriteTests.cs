@@ -200,4 +200,23 @@ public sealed class DynamicsWriteTests
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("0x80044331", body!["error"]!["code"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task CreateMultiple_and_UpdateMultiple_are_all_or_nothing()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        JsonObject Lead(string last) => new() { ["@odata.type"] = "Microsoft.Dynamics.CRM.lead", ["lastname"] = last };
+        var (status, body, _) = await emu.SendAsync(HttpMethod.Post, "leads/Microsoft.Dynamics.CRM.CreateMultiple", new JsonObject { ["Targets"] = new JsonArray(Lead("M1"), Lead("M2")) });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var ids = body!["Ids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
+        Assert.Equal(2, ids.Count);
+        Assert.EndsWith("$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse", body["@odata.context"]!.GetValue<string>());
+        (status, _, _) = await emu.SendAsync(HttpMethod.Post, "leads/Microsoft.Dynamics.CRM.CreateMultiple", new JsonObject { ["Targets"] = new JsonArray(Lead("M3"), Lead(new string('x', 51))) });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(2, (await emu.GetAsync("leads?$count=true")).Body!["@odata.count"]!.GetValue<int>());
+        var update = new JsonArray(ids.Select(id => (JsonNode)new JsonObject { ["@odata.type"] = "Microsoft.Dynamics.CRM.lead", ["leadid"] = id, ["jobtitle"] = "Bulk" }).ToArray());
+        (status, _, _) = await emu.SendAsync(HttpMethod.Post, "leads/Microsoft.Dynamics.CRM.UpdateMultiple", new JsonObject { ["Targets"] = update });
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        Assert.All((await emu.GetAsync("leads?$select=jobtitle")).Body!["value"]!.AsArray(), l => Assert.Equal("Bulk", l!["jobtitle"]!.GetValue<string>()));
+    }
 }

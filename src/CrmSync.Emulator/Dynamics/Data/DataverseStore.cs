@@ -182,7 +182,12 @@ public sealed class DataverseStore : IDisposable
     public Scope BeginScope()
     {
         Monitor.Enter(Sync);
-        _scope = new Scope(this);
+        if (_scope is not null)
+        {
+            // Nested (CreateMultiple inside a change set): the outer scope undoes everything if anything fails.
+            return new Scope(this, nested: true);
+        }
+        _scope = new Scope(this, nested: false);
         return _scope;
     }
 
@@ -192,9 +197,14 @@ public sealed class DataverseStore : IDisposable
         private readonly DataverseStore _store;
         private readonly List<(string Entity, Guid Id, DvRecord? Before, Tombstone? Tomb)> _undo = [];
         private readonly HashSet<(string, Guid)> _seen = [];
+        private readonly bool _nested;
         private bool _complete;
 
-        internal Scope(DataverseStore store) => _store = store;
+        internal Scope(DataverseStore store, bool nested)
+        {
+            _store = store;
+            _nested = nested;
+        }
 
         internal void Remember(string entity, Guid id, DvRecord? before, Tombstone? tomb)
         {
@@ -210,6 +220,10 @@ public sealed class DataverseStore : IDisposable
         {
             try
             {
+                if (_nested)
+                {
+                    return;
+                }
                 _store._scope = null;
                 if (_complete)
                 {

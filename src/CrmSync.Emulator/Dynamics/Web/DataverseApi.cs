@@ -135,6 +135,10 @@ public sealed class DataverseApi
             {
                 return Count(r, def);
             }
+            if (segments.Count == 2 && segments[1] is "Microsoft.Dynamics.CRM.CreateMultiple" or "Microsoft.Dynamics.CRM.UpdateMultiple")
+            {
+                return method == "POST" ? Multiple(r, def, segments[1].EndsWith("CreateMultiple", StringComparison.Ordinal)) : MethodNotAllowed(method);
+            }
             if (segments.Count > 1)
             {
                 throw new DataverseException(404, "0x8006088a", $"Resource not found for the segment '{segments[1]}'.");
@@ -1140,6 +1144,46 @@ public sealed class DataverseApi
         RecordFault(r, sub.Id);
         Writer.Merge(target.Def, target.Id, sub.Id, update, r.Caller);
         return DvResponse.NoContent();
+    }
+
+    /// <summary>CreateMultiple / UpdateMultiple: all targets in one transaction (any failure rolls back all).</summary>
+    private DvResponse Multiple(DvRequest r, EntityDef def, bool create)
+    {
+        var body = ParseBody(r);
+        if (body["Targets"] is not JsonArray targets || targets.Count == 0)
+        {
+            throw new DataverseException(400, "0x80060888", $"Required parameter 'Targets' is missing for the operation '{(create ? "CreateMultiple" : "UpdateMultiple")}'.");
+        }
+        var ids = new JsonArray();
+        using (var scope = Store.BeginScope())
+        {
+            foreach (var node in targets)
+            {
+                if (node is not JsonObject target)
+                {
+                    throw new DataverseException(400, "0x80060888", "Every element of 'Targets' must be an entity.");
+                }
+                if (target["@odata.type"]?.GetValue<string>() is { } type && type.TrimStart('#') != "Microsoft.Dynamics.CRM." + def.LogicalName)
+                {
+                    throw new DataverseException(400, "0x80060888", $"All targets must be of type Microsoft.Dynamics.CRM.{def.LogicalName} (found '{type}').");
+                }
+                var values = Writer.Parse(def, target, r.ResolveReference);
+                var id = values.GetValueOrDefault(def.PrimaryIdAttribute) as Guid?;
+                RecordFault(r, id);
+                if (create)
+                {
+                    ids.Add(Writer.Create(def, values, r.Caller, id).Id.ToString());
+                }
+                else
+                {
+                    Writer.Update(def, id ?? throw new DataverseException(400, "0x80040203", $"Every target of UpdateMultiple needs its '{def.PrimaryIdAttribute}'."), values, r.Caller);
+                }
+            }
+            scope.Complete();
+        }
+        return create
+            ? DvResponse.Json(200, new JsonObject { ["@odata.context"] = r.ApiRoot + "$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse", ["Ids"] = ids })
+            : DvResponse.NoContent();
     }
 
     private static string? ListNavigation(string segment) => segment switch
