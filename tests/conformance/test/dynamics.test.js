@@ -202,7 +202,12 @@ test('create (204 + OData-EntityId, or 201 with representation), update with eta
   });
   assert.equal(raw.status, 412);
   assert.deepEqual(await raw.json(), { error: { code: '', message: "The version of the existing record doesn't match the RowVersion property provided." } });
+  await api.updateSingleProperty({ collection: 'contacts', key: id, fieldValuePair: { jobtitle: 'Lead Analyst' } });
+  assert.equal((await api.retrieve({ collection: 'contacts', key: id, select: ['jobtitle'] })).jobtitle, 'Lead Analyst');
+  const before = await api.count({ collection: 'contacts' });
+  assert.equal(typeof before, 'number');
   assert.equal(await api.deleteRecord({ collection: 'contacts', key: id }), true);
+  assert.equal(await api.count({ collection: 'contacts' }), before - 1);
   await assert.rejects(api.retrieve({ collection: 'contacts', key: id }), (e) => e.status === 404 && e.code === '0x80040217');
 });
 
