@@ -147,7 +147,11 @@ public sealed class FaultInjector
     }
 
     /// <summary>A per-record error for a record (by id when known), or null.</summary>
-    public (string Code, string Message)? ForRecord(string method, string path, string? recordId)
+    public (string Code, string Message)? ForRecord(string method, string path, string? recordId) =>
+        ForRecordRule(method, path, recordId) is { } hit ? (hit.Rule.ErrorCode, hit.Message) : null;
+
+    /// <summary>The per-record rule that fires for a record (by id when known) with its message, or null.</summary>
+    public (FaultRule Rule, string Message)? ForRecordRule(string method, string path, string? recordId)
     {
         lock (_sync)
         {
@@ -167,7 +171,7 @@ public sealed class FaultInjector
                     string message = rule.Message ?? (rule.ErrorCode == "UNABLE_TO_LOCK_ROW"
                         ? "unable to obtain exclusive access to this record or 1 records: " + (recordId ?? "")
                         : "The operation failed (injected fault).");
-                    return (rule.ErrorCode, message);
+                    return (rule, message);
                 }
             }
             return null;
@@ -175,6 +179,7 @@ public sealed class FaultInjector
     }
 
     private static bool IdsEqual(string a, string b) =>
+        Guid.TryParse(a, out var ga) && Guid.TryParse(b, out var gb) ? ga == gb :
         a.Length >= 15 && b.Length >= 15 && string.CompareOrdinal(a, 0, b, 0, 15) == 0;
 
     private static bool Matches(FaultRule rule, string method, string path) =>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using CrmSync.Emulator.Admin;
+using CrmSync.Emulator.Dynamics;
 using CrmSync.Emulator.Faults;
 using CrmSync.Emulator.Salesforce;
 using CrmSync.Emulator.Salesforce.Auth;
@@ -18,9 +19,10 @@ public sealed class EmulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private EmulatorHost(WebApplication app, SalesforceOrg org, EmulatorClock clock, EmulatorOptions options, string baseUrl, X509Certificate2? certificate)
+    private EmulatorHost(WebApplication app, SalesforceOrg org, DynamicsOrg? dynamics, EmulatorClock clock, EmulatorOptions options, string baseUrl, X509Certificate2? certificate)
     {
         _app = app;
+        Dynamics = dynamics;
         Certificate = certificate;
         Org = org;
         Clock = clock;
@@ -46,6 +48,9 @@ public sealed class EmulatorHost : IAsyncDisposable
 
     /// <summary>The emulated org (store, sessions, usage, bulk jobs).</summary>
     public SalesforceOrg Org { get; }
+
+    /// <summary>The emulated Dataverse org (with <c>--crm dynamics</c> or <c>both</c>; null otherwise). Its org URL is <see cref="BaseUrl"/>.</summary>
+    public DynamicsOrg? Dynamics { get; }
 
     /// <summary>Test data access: insert/update/delete as a CRM user, convert, merge, schema changes, seeding.</summary>
     public EmulatorData Data { get; }
@@ -118,18 +123,36 @@ public sealed class EmulatorHost : IAsyncDisposable
         var app = builder.Build();
         app.UseResponseCompression();
         app.UseRequestDecompression();
-        var org = new SalesforceOrg(clock, options.DatabasePath, options.Credentials, options.SessionTimeout, options.DailyApiLimit, new FaultInjector());
+        // With --crm dynamics the Salesforce org still exists (in memory, unserved) so the host's API stays the same.
+        var org = new SalesforceOrg(clock, options.ServesSalesforce ? options.DatabasePath : null, options.Credentials, options.SessionTimeout, options.DailyApiLimit, new FaultInjector());
         org.BulkJobs.PollsToComplete = options.BulkPollsToComplete;
-        if (options.Seed is { } plan && org.Store.Definitions.Where(d => d.Name != "User").All(d => org.Store.Count(d) == 0))
+        if (options.ServesSalesforce && options.Seed is { } plan && org.Store.Definitions.Where(d => d.Name != "User").All(d => org.Store.Count(d) == 0))
         {
             DataSeeder.Seed(org.Store, plan, options.SeedValue, org.AdminUser.Id);
         }
-        SalesforceEndpoints.Map(app, org);
-        var host = default(EmulatorHost);
-        if (options.EnableAdmin)
+        DynamicsOrg? dynamics = null;
+        if (options.ServesDynamics)
         {
-            AdminEndpoints.Map(app, org, clock, new EmulatorData(org));
+            dynamics = new DynamicsOrg(clock, options.DynamicsDatabasePath, options.DynamicsCredentials, options.DynamicsSettings, new FaultInjector());
+            if (options.DynamicsSeed is { } dvPlan && dynamics.Store.Entities.Where(e => e.LogicalName != "systemuser").All(e => dynamics.Store.Count(e.LogicalName) == 0))
+            {
+                DynamicsSeeder.Seed(dynamics, dvPlan, options.SeedValue);
+            }
+            DynamicsEndpoints.Map(app, dynamics);
+            if (options.EnableAdmin)
+            {
+                DynamicsAdminEndpoints.Map(app, dynamics, clock);
+            }
         }
+        if (options.ServesSalesforce)
+        {
+            SalesforceEndpoints.Map(app, org);
+            if (options.EnableAdmin)
+            {
+                AdminEndpoints.Map(app, org, clock, new EmulatorData(org));
+            }
+        }
+        var host = default(EmulatorHost);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -138,6 +161,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         {
             certificate?.Dispose();
             org.Dispose();
+            dynamics?.Dispose();
             await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -147,7 +171,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         // The base URL has the scheme of the first --urls entry (Kestrel may list bound addresses in another order).
         string firstScheme = options.ListenUrls.FirstOrDefault()?.Split("://")[0] ?? "http";
         string baseUrl = addresses.FirstOrDefault(a => a.StartsWith(firstScheme + "://", StringComparison.OrdinalIgnoreCase)) ?? addresses[0];
-        host = new EmulatorHost(app, org, clock, options, baseUrl, certificate) { Addresses = addresses };
+        host = new EmulatorHost(app, org, dynamics, clock, options, baseUrl, certificate) { Addresses = addresses };
         return host;
     }
 
@@ -160,6 +184,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Org.Dispose();
+        Dynamics?.Dispose();
         Certificate?.Dispose();
     }
 }

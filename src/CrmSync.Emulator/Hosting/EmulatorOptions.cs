@@ -1,12 +1,47 @@
 using System.Globalization;
+using CrmSync.Emulator.Dynamics;
+using CrmSync.Emulator.Dynamics.Auth;
 using CrmSync.Emulator.Salesforce.Auth;
 using CrmSync.Emulator.Salesforce.Seeding;
 
 namespace CrmSync.Emulator.Hosting;
 
+/// <summary>Which CRM surfaces an emulator serves.</summary>
+public enum CrmKind
+{
+    /// <summary>Salesforce only (the default).</summary>
+    Salesforce,
+    /// <summary>Dynamics 365 (Dataverse Web API + Entra ID) only.</summary>
+    Dynamics,
+    /// <summary>Both, on their own paths of the same server.</summary>
+    Both,
+}
+
 /// <summary>How to run an emulator.</summary>
 public sealed record EmulatorOptions
 {
+    /// <summary>The CRM surfaces served (<c>--crm salesforce|dynamics|both</c>).</summary>
+    public CrmKind Crm { get; init; } = CrmKind.Salesforce;
+    /// <summary>Dataverse rows to generate at start (only when the Dataverse store is empty).</summary>
+    public DynamicsSeedPlan? DynamicsSeed { get; init; }
+    /// <summary>The Entra ID tenant, users and app registration of the Dataverse org.</summary>
+    public EntraCredentials DynamicsCredentials { get; init; } = new();
+    /// <summary>Dataverse org settings (token lifetime, change-tracking retention, service protection limits).</summary>
+    public DynamicsSettings DynamicsSettings { get; init; } = new();
+
+    /// <summary>Whether the Salesforce surface is served.</summary>
+    public bool ServesSalesforce => Crm is CrmKind.Salesforce or CrmKind.Both;
+    /// <summary>Whether the Dynamics surface is served.</summary>
+    public bool ServesDynamics => Crm is CrmKind.Dynamics or CrmKind.Both;
+
+    /// <summary>
+    /// The Dataverse store's SQLite file: <see cref="DatabasePath"/> with <c>--crm dynamics</c>; next to it as
+    /// <c>{name}.dataverse{ext}</c> with <c>--crm both</c>; null (memory) without <see cref="DatabasePath"/>.
+    /// </summary>
+    public string? DynamicsDatabasePath => DatabasePath is null ? null
+        : Crm == CrmKind.Dynamics ? DatabasePath
+        : Path.Combine(Path.GetDirectoryName(DatabasePath) ?? "", Path.GetFileNameWithoutExtension(DatabasePath) + ".dataverse" + Path.GetExtension(DatabasePath));
+
     /// <summary>
     /// Listen URL, e.g. <c>http://127.0.0.1:5080</c>; port 0 picks a free port. Default <c>http://127.0.0.1:0</c>. Several URLs
     /// are separated by ';' (e.g. <c>http://127.0.0.1:5080;https://127.0.0.1:5443</c>); the first one is the base URL.
@@ -49,6 +84,9 @@ public sealed record EmulatorOptions
     {
         var options = new EmulatorOptions();
         var credentials = new EmulatorCredentials();
+        var dv = new EntraCredentials();
+        var settings = new DynamicsSettings();
+        string? seed = null, dvSeed = null;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -57,7 +95,32 @@ public sealed record EmulatorOptions
             {
                 case "--urls": options = options with { Url = Next() }; break;
                 case "--db": options = options with { DatabasePath = Next() }; break;
-                case "--seed": options = options with { Seed = SeedPlan.Parse(Next()) }; break;
+                case "--seed": seed = Next(); break;
+                case "--crm":
+                    string crm = Next();
+                    options = options with
+                    {
+                        Crm = crm.ToLowerInvariant() switch
+                        {
+                            "salesforce" or "sf" => CrmKind.Salesforce,
+                            "dynamics" or "dynamics365" or "dataverse" => CrmKind.Dynamics,
+                            "both" => CrmKind.Both,
+                            _ => throw new ArgumentException($"--crm is salesforce, dynamics or both (not '{crm}')."),
+                        },
+                    };
+                    break;
+                case "--dv-seed": dvSeed = Next(); break;
+                case "--dv-tenant": dv = dv with { TenantId = Next() }; break;
+                case "--dv-user": dv = dv with { SyncUserUpn = Next() }; break;
+                case "--dv-second-user": dv = dv with { SecondUserUpn = Next() }; break;
+                case "--dv-password": dv = dv with { Password = Next() }; break;
+                case "--dv-client-id": dv = dv with { ClientId = Next() }; break;
+                case "--dv-client-secret": dv = dv with { ClientSecret = Next() }; break;
+                case "--dv-token-minutes": settings.TokenLifetime = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--dv-change-tracking-days": settings.ExpireChangeTrackingInDays = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--dv-request-limit": settings.RequestLimit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--dv-time-limit-ms": settings.ExecutionTimeLimitMs = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--dv-concurrency-limit": settings.ConcurrencyLimit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--seed-value": options = options with { SeedValue = Next() }; break;
                 case "--sf-user": credentials = credentials with { Username = Next() }; break;
                 case "--sf-password": credentials = credentials with { Password = Next() }; break;
@@ -73,6 +136,27 @@ public sealed record EmulatorOptions
                 default: throw new ArgumentException($"Unknown option {arg}.");
             }
         }
-        return options with { Credentials = credentials };
+        if (!Guid.TryParse(dv.ClientId, out _) || !Guid.TryParse(dv.TenantId, out _))
+        {
+            throw new ArgumentException("--dv-client-id and --dv-tenant are GUIDs.");
+        }
+        if (seed is not null)
+        {
+            if (options.Crm == CrmKind.Dynamics)
+            {
+                dvSeed ??= seed;
+            }
+            else
+            {
+                options = options with { Seed = SeedPlan.Parse(seed) };
+            }
+        }
+        return options with
+        {
+            Credentials = credentials,
+            DynamicsCredentials = dv,
+            DynamicsSettings = settings,
+            DynamicsSeed = dvSeed is null ? null : DynamicsSeedPlan.Parse(dvSeed),
+        };
     }
 }

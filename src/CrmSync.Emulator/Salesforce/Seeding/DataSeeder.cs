@@ -61,7 +61,7 @@ public sealed record SeedPlan
 /// </summary>
 public static class DataSeeder
 {
-    private static readonly string[] FirstNames =
+    internal static readonly string[] FirstNames =
     [
         "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William", "Barbara",
         "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen", "Christopher", "Lisa", "Daniel", "Nancy",
@@ -70,7 +70,7 @@ public static class DataSeeder
         "Timothy", "Deborah", "Ana", "Luis", "Sofia", "Mateo", "Yuki", "Hiroshi", "Aisha", "Omar", "Priya", "Arjun", "Chen", "Mei",
     ];
 
-    private static readonly string[] LastNames =
+    internal static readonly string[] LastNames =
     [
         "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez",
         "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White",
@@ -79,7 +79,7 @@ public static class DataSeeder
         "Carter", "Roberts", "O'Brien", "Müller", "Tanaka", "Kim", "Patel", "Singh", "Chen", "Wang", "Kowalski", "Dubois",
     ];
 
-    private static readonly string[] CompanyStems =
+    internal static readonly string[] CompanyStems =
     [
         "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli", "Vandelay", "Cyberdyne", "Soylent", "Tyrell",
         "Aperture", "Black Mesa", "Gringotts", "Oscorp", "Pied Piper", "Massive Dynamic", "Dunder Mifflin", "Sterling Cooper",
@@ -87,9 +87,9 @@ public static class DataSeeder
         "Northwind", "Contoso", "Fabrikam", "Tailspin", "Woodgrove", "Litware", "Adventure Works", "Proseware", "Lucerne", "Alpine",
     ];
 
-    private static readonly string[] CompanySuffixes = ["Inc", "LLC", "Corp", "Ltd", "GmbH", "Group", "Holdings", "Partners", "Labs", "Systems"];
-    private static readonly string[] Titles = ["CEO", "CTO", "VP Sales", "VP Marketing", "Marketing Manager", "Sales Director", "Buyer", "Engineer", "Analyst", "Office Manager", "CFO", "Procurement Lead"];
-    private static readonly (string City, string State, string Country)[] Places =
+    internal static readonly string[] CompanySuffixes = ["Inc", "LLC", "Corp", "Ltd", "GmbH", "Group", "Holdings", "Partners", "Labs", "Systems"];
+    internal static readonly string[] Titles = ["CEO", "CTO", "VP Sales", "VP Marketing", "Marketing Manager", "Sales Director", "Buyer", "Engineer", "Analyst", "Office Manager", "CFO", "Procurement Lead"];
+    internal static readonly (string City, string State, string Country)[] Places =
     [
         ("San Francisco", "CA", "USA"), ("New York", "NY", "USA"), ("Austin", "TX", "USA"), ("Chicago", "IL", "USA"), ("Seattle", "WA", "USA"),
         ("Boston", "MA", "USA"), ("Denver", "CO", "USA"), ("Atlanta", "GA", "USA"), ("London", "England", "UK"), ("Paris", "Île-de-France", "France"),
