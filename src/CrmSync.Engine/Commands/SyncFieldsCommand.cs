@@ -1,5 +1,6 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
+using CrmSync.Engine.Push;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 
@@ -123,6 +124,9 @@ public sealed class SyncFieldsCommand : ICommandHandler
         cancellationToken.ThrowIfCancellationRequested();
         var result = new FieldSyncApplier(store, objects).Apply(plan);
         Result = result;
+        // Capture from the first moment: every local change of a synced two-way table reaches the outbox, also one made
+        // before or while the first Start-CrmSync copies the data.
+        ChangeCapture.Install(store, PushFieldMap.Read(store, objects, SyncedObjectCatalog.ExternalIdFieldName));
         if (result.BackupPath is not null)
             host.WriteVerbose($"Backed up the database to {result.BackupPath} before creating fields.");
         host.WriteVerbose($"Created {result.TablesCreated.Count} tables and {result.ColumnsAdded.Count} columns, catalogued {result.FieldsCatalogued} fields, " +

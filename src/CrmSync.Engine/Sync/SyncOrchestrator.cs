@@ -165,6 +165,7 @@ public sealed class SyncOrchestrator
         try
         {
             SyncWriteMarker.ClearStaleMark(_store);
+            _push?.PrepareCapture(_store, objects); // before the pull: an edit made while the initial copy runs is captured too
             var plans = SyncedObjectPlan.ReadAll(_store, objects);
             if (plans.Count == 0)
                 throw new CrmSyncException(ErrorIds.FieldsNotSynced, ErrorKind.InvalidOperation,
@@ -218,7 +219,10 @@ public sealed class SyncOrchestrator
         try
         {
             if (SchemaRefreshPhase.IsDue(_store, _options.SchemaRefreshInterval) && await schema.RunAsync(lost.Token).ConfigureAwait(false))
+            {
                 plans = SyncedObjectPlan.ReadAll(_store, objects);
+                _push?.PrepareCapture(_store, objects); // new columns and tables are watched at once
+            }
             pull = new PullPhase(context, plans, warnings, _push as IPullConflictGuard);
             await pull.RunAsync(lost.Token).ConfigureAwait(false);
             if (_push is not null && !pull.StoppedAtApiReserve)

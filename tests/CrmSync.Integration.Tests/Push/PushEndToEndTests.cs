@@ -65,11 +65,11 @@ public sealed class PushEndToEndTests
 
         private readonly List<TempDirectory> _homes = [];
 
-        public async Task<SyncRunResult> CycleAsync()
+        public async Task<SyncRunResult> CycleAsync(SyncOptions? options = null, IProgress<SyncProgress>? progress = null)
         {
             Emulator.Clock.Advance(TimeSpan.FromMinutes(1));
-            var orchestrator = new SyncOrchestrator(Store, Client.Client, new SyncOptions { SchemaRefreshInterval = null }, Push);
-            return await orchestrator.RunCycleAsync(null, CancellationToken.None);
+            var orchestrator = new SyncOrchestrator(Store, Client.Client, options ?? new SyncOptions { SchemaRefreshInterval = null }, Push);
+            return await orchestrator.RunCycleAsync(progress, CancellationToken.None);
         }
 
         public async Task<SyncRunResult> SucceededCycleAsync()
@@ -116,6 +116,68 @@ public sealed class PushEndToEndTests
 
     private static SyncOperationCount Count(SyncRunResult result, string objectName, RunOperation operation) =>
         result.Counts.Single(c => c.ObjectName == objectName && c.Operation == operation);
+
+    /// <summary>Runs an action synchronously on the engine's thread after each committed page (Progress&lt;T&gt; would post it).</summary>
+    private sealed class OnPage(Action<SyncProgress> action) : IProgress<SyncProgress>
+    {
+        public void Report(SyncProgress value) => action(value);
+    }
+
+    [Fact]
+    public async Task Edits_and_an_insert_made_while_the_initial_copy_runs_reach_the_crm_exactly_once_with_the_collision_rule()
+    {
+        await using var bed = await Bed.StartAsync(new SeedPlan { Leads = 30, Contacts = 450, Accounts = 2 });
+        var leads = bed.Emulator.Host.Data.List("Lead").Select(r => (string)r["Id"]!).ToList();
+        var leadsBefore = leads.Count;
+        string? contact = null;
+        var edited = false;
+        var options = new SyncOptions { SchemaRefreshInterval = null, InitialStrategy = CrmFullReadStrategy.Paged, PageSize = 200 };
+        var progress = new OnPage(p =>
+        {
+            // After the first page of contacts: every lead is copied, the contacts are not all copied yet.
+            if (edited || p.Phase != SyncPhase.InitialCopy || p.ObjectName != "Contact")
+                return;
+            edited = true;
+            Assert.True(PullPhase_NeedsInitialCopy(bed.Store, "Contact"));
+            contact = (string)bed.Scalar("SELECT _crm_id FROM person WHERE _crm_type = 'Contact' ORDER BY _row_id LIMIT 1")!;
+            bed.Sql($"UPDATE person SET Title = 'Local during copy' WHERE _crm_id = '{leads[0]}';");
+            bed.Sql($"UPDATE person SET Title = 'Local lead wins' WHERE _crm_id = '{leads[1]}';");
+            bed.Sql($"UPDATE person SET Title = 'Local contact loses' WHERE _crm_id = '{contact}';");
+            bed.Sql("INSERT INTO person (FirstName, LastName, Email) VALUES ('Early', 'Bird', 'early.bird@example.com');");
+            bed.Emulator.Clock.Advance(TimeSpan.FromSeconds(10));
+            bed.Emulator.Host.Data.Update("Lead", leads[1], new Dictionary<string, object?> { ["Title"] = "CRM lead loses" });
+            bed.Emulator.Host.Data.Update("Contact", contact, new Dictionary<string, object?> { ["Title"] = "CRM contact wins" });
+        });
+
+        var first = await bed.CycleAsync(options, progress);
+
+        Assert.True(first.State == RunState.Succeeded, first.Error?.ToString());
+        Assert.True(edited, "the initial copy never reported a page of contacts");
+        Assert.Equal(RunKind.Initial, first.Kind);
+        // The copy's own writes were not captured: the outbox holds exactly the four local changes, all pushed.
+        Assert.Equal(4L, bed.Scalar("SELECT count(*) FROM crmsync_outbox"));
+        Assert.Equal(0, bed.Store.Outbox.CountBacklog());
+        Assert.Equal("Local during copy", bed.Emulator.Host.Data.Get("Lead", leads[0])!["Title"]);
+        Assert.Equal("Local lead wins", bed.Emulator.Host.Data.Get("Lead", leads[1])!["Title"]); // Lead: local wins
+        Assert.Equal("CRM contact wins", bed.Emulator.Host.Data.Get("Contact", contact!)!["Title"]); // Contact: the CRM wins
+        Assert.Equal("CRM contact wins", bed.Scalar($"SELECT Title FROM person WHERE _crm_id = '{contact}'"));
+        var journal = bed.Store.Conflicts.List(first.RunId);
+        Assert.Equal(2, journal.Count);
+        Assert.Equal(ConflictWinner.Local, Assert.Single(journal, c => c.CrmId == leads[1]).Winner);
+        Assert.Equal(ConflictWinner.Crm, Assert.Single(journal, c => c.CrmId == contact).Winner);
+        var key = (string)bed.Scalar("SELECT _client_key FROM person WHERE Email = 'early.bird@example.com'")!;
+        var created = Assert.Single(bed.Emulator.Host.Data.List("Lead"), r => Equals(r["CrmSync_Key__c"], key));
+        Assert.Equal("Bird", created["LastName"]);
+
+        // Later cycles push nothing more: exactly once.
+        var second = await bed.SucceededCycleAsync();
+        Assert.Equal(leadsBefore + 1, bed.Emulator.Host.Data.Count("Lead"));
+        Assert.DoesNotContain(second.Counts, c => c.Operation is RunOperation.PushNew or RunOperation.PushUpdates && c.New + c.Updated > 0);
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE Email = 'early.bird@example.com'"));
+    }
+
+    private static bool PullPhase_NeedsInitialCopy(CrmSyncStore store, string objectName) =>
+        store.Checkpoints.Read(objectName, CheckpointTable.Initial) is not null || store.Watermarks.Read(objectName, WatermarkTable.PullUpdates) is null;
 
     [Fact]
     public async Task An_update_made_with_plain_sql_reaches_the_emulator_in_the_next_cycle()
