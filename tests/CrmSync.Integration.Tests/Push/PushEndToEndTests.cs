@@ -180,6 +180,34 @@ public sealed class PushEndToEndTests
         store.Checkpoints.Read(objectName, CheckpointTable.Initial) is not null || store.Watermarks.Read(objectName, WatermarkTable.PullUpdates) is null;
 
     [Fact]
+    public async Task A_lead_created_by_a_push_killed_before_its_local_commit_is_the_same_local_row_after_the_next_pull()
+    {
+        await using var bed = await CopiedAsync();
+        bed.Sql("INSERT INTO person (FirstName, LastName, Email, Company) VALUES ('Kim', 'Crash', 'kim.crash@example.com', 'Kill Nine Ltd');");
+        var key = (string)bed.Scalar("SELECT _client_key FROM person WHERE Email = 'kim.crash@example.com'")!;
+        // What a kill -9 between the CRM's answer and the local commit leaves: the lead exists in the CRM with the row's key,
+        // the row has no CRM id, its outbox entry is InFlight.
+        bed.Emulator.Clock.Advance(TimeSpan.FromSeconds(5));
+        var leadId = bed.Emulator.Host.Data.Insert("Lead", new Dictionary<string, object?>
+        {
+            ["FirstName"] = "Kim", ["LastName"] = "Crash", ["Email"] = "kim.crash@example.com", ["Company"] = "Kill Nine Ltd", ["CrmSync_Key__c"] = key,
+        });
+        bed.Sql("UPDATE crmsync_outbox SET state = 'InFlight', attempts = 1 WHERE state = 'Pending';");
+
+        var result = await bed.SucceededCycleAsync();
+        await bed.SucceededCycleAsync();
+
+        // No residue: one local row, the original one, with the CRM id; nothing flagged deleted or merged.
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE Email = 'kim.crash@example.com'"));
+        Assert.Equal(leadId, bed.Scalar($"SELECT _crm_id FROM person WHERE _client_key = '{key}'"));
+        Assert.Equal(0L, bed.Scalar("SELECT count(*) FROM person WHERE _merged_into IS NOT NULL OR (_crm_id IS NULL AND _crm_is_deleted = 1)"));
+        Assert.Equal("Lead", bed.Scalar($"SELECT _crm_type FROM person WHERE _client_key = '{key}'"));
+        Assert.Single(bed.Emulator.Host.Data.List("Lead", includeDeleted: true), r => Equals(r.GetValueOrDefault("CrmSync_Key__c"), key));
+        Assert.Equal(0, bed.Store.Outbox.CountBacklog());
+        Assert.Equal(0, Count(result, "Lead", RunOperation.PullUpdates).New);
+    }
+
+    [Fact]
     public async Task An_update_made_with_plain_sql_reaches_the_emulator_in_the_next_cycle()
     {
         await using var bed = await CopiedAsync();
