@@ -53,9 +53,11 @@ public sealed record StartSyncOptions
 /// <item>Continuous: cycles every <see cref="StartSyncOptions.Interval"/> (from the end of a cycle) until the token is
 /// cancelled or Stop-CrmSync disables the sync; each cycle's result is written as it completes.</item>
 /// </list>
-/// Errors (thrown, nothing is run): InvalidArgument (interval below 1 s, negative bulk threshold), ProfileNotFound,
-/// SyncLockHeld (another run holds the lock: its host, process and since when), FieldsNotSynced, CredentialsNotSaved and the
-/// sign-in errors.
+/// Errors (thrown, nothing is run): InvalidArgument (interval below 1 s or above the maximum, negative bulk threshold),
+/// ProfileNotFound, SyncLockHeld (another run holds the lock: its host, process and since when; checked BEFORE signing in),
+/// FieldsNotSynced, CredentialsNotSaved and the sign-in errors. Every one of them after the profile was opened is recorded as
+/// a Failed run with a job-level error (the status shows it); a continuous sync that fails after cycles ran is recorded by
+/// its cycles.
 /// </summary>
 public sealed class StartSyncCommand : ICommandHandler
 {
@@ -143,7 +145,54 @@ public sealed class StartSyncCommand : ICommandHandler
             host.WriteVerbose($"Sync of profile '{profile.Name}' was disabled (Stop-CrmSync); Start-CrmSync enables it again.");
         }
         cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await RunAsync(host, store, profile, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CrmSyncException error)
+        {
+            RecordFailedStart(host, store, error);
+            throw;
+        }
+        catch (Exception unexpected) when (unexpected is not (OperationCanceledException or OutOfMemoryException))
+        {
+            var error = new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
+                $"The sync of profile '{profile.Name}' failed unexpectedly: {unexpected.Message}",
+                "Run Start-CrmSync again with -Verbose; if it fails again, report it with that output.", profile.Name, unexpected);
+            RecordFailedStart(host, store, error);
+            throw error;
+        }
+    }
 
+    /// <summary>
+    /// A start that failed before (or outside) a cycle, at any step (secrets, sign-in, the run lock, no synced fields, a
+    /// failure the cycle could not record): a Failed run with a job-level error, so Get-CrmSyncStatus says Failed with the
+    /// reason instead of the last success. A cycle that ran has recorded its own run. When even this cannot be written
+    /// (the disk is full), the run that was left Running is reported as interrupted by the status.
+    /// </summary>
+    private void RecordFailedStart(ICommandHost host, CrmSyncStore store, CrmSyncException error)
+    {
+        if (_cycleRecorded)
+            return;
+        try
+        {
+            var kind = SyncOrchestrator.IsFirstStart(store) ? RunKind.Initial : RunKind.Incremental;
+            var run = store.Runs.RecordFailedStart(kind, Options.TriggeredBy, error.ErrorId, error.Message);
+            store.Errors.Record(new NewSyncError(SyncErrorLevel.Job, error.ErrorId, error.Message, run.Id));
+        }
+        catch (Exception e) when (e is CrmSyncException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            host.WriteVerbose($"The failed start could not be recorded in {store.DatabasePath}: {e.Message}");
+        }
+    }
+
+    private bool _cycleRecorded;
+
+    private async Task RunAsync(ICommandHost host, CrmSyncStore store, ProfileInfo profile, CancellationToken cancellationToken)
+    {
+        _cycleRecorded = false;
+        // The lock first: a start that cannot run (another run holds the lock) does not sign in at all.
+        store.RunLock.ThrowIfHeld();
         var counter = new CrmCallCounter(new ClientEventForwarder(host));
         host.WriteVerbose($"Signing in to {profile.Crm} as {profile.UserName} for profile '{profile.Name}'.");
         using var client = await _openClient(store, new CrmClientOptions { Events = counter }, cancellationToken).ConfigureAwait(false)
@@ -171,6 +220,7 @@ public sealed class StartSyncCommand : ICommandHandler
             {
                 progress.Complete();
             }
+            _cycleRecorded = true;
             Emit(host, store, profile.Name, result);
             return;
         }
@@ -181,6 +231,7 @@ public sealed class StartSyncCommand : ICommandHandler
         {
             var cycles = await orchestrator.RunContinuousAsync(Options.Interval, progress, result =>
             {
+                _cycleRecorded = true;
                 progress.Complete();
                 Emit(host, store, profile.Name, result);
             }, cancellationToken).ConfigureAwait(false);

@@ -165,6 +165,9 @@ public sealed class SyncOrchestrator
         try
         {
             SyncWriteMarker.ClearStaleMark(_store);
+            if (_store.Runs.CloseInterrupted() is > 0 and var closed)
+                _events?.Report(new SyncEvent(SyncEventLevel.Verbose,
+                    $"{closed} earlier run(s) had stopped without finishing (killed, or a full disk); they are recorded as failed, and this run resumes from their last committed page."));
             _push?.PrepareCapture(_store, objects); // before the pull: an edit made while the initial copy runs is captured too
             var plans = SyncedObjectPlan.ReadAll(_store, objects);
             if (plans.Count == 0)

@@ -30,7 +30,11 @@ public sealed record SyncOperationCount(
 /// <param name="Message">What went wrong (never contains secrets).</param>
 /// <param name="ErrorId">The catalogued error id (see <see cref="ErrorIds"/>).</param>
 /// <param name="OccurredAt">When the failed run ended, or when the dead run started.</param>
-public sealed record SyncStatusError(string Message, string ErrorId, DateTimeOffset OccurredAt);
+public sealed record SyncStatusError(string Message, string ErrorId, DateTimeOffset OccurredAt)
+{
+    /// <summary>What to do about it.</summary>
+    public string? RecommendedAction { get; init; }
+}
 
 /// <summary>A profile's sync status (Get-CrmSyncStatus).</summary>
 public sealed record SyncStatus
