@@ -200,7 +200,47 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
         Assert.Contains(ErrorIds.SyncLockHeld, start.StandardError, StringComparison.Ordinal);
         Assert.Contains(Environment.MachineName, start.StandardError, StringComparison.Ordinal);
         Assert.Contains($"process {Environment.ProcessId}", start.StandardError, StringComparison.Ordinal);
-        Assert.Equal(1, Scalar("busy", "SELECT count(*) FROM crmsync_run"));
+        // The refused start is recorded (a Failed run with the reason), and the status names it.
+        Assert.Equal(2, Scalar("busy", "SELECT count(*) FROM crmsync_run"));
+        Assert.Equal(1, Scalar("busy", "SELECT count(*) FROM crmsync_run WHERE state = 'Failed' AND error_id = 'SyncLockHeld'"));
+    }
+
+    [Fact]
+    public async Task A_server_error_at_login_is_a_crm_failure_exit_1_and_status_says_Failed_with_the_reason_and_what_to_do()
+    {
+        await ConnectAndSyncFieldsAsync("down");
+        Assert.True(Crmsync("start", "--profile", "down", "--yes").ExitCode == 0);
+        string fault = emulator.Host.Faults.Add(new FaultRule { Kind = FaultKind.HttpStatus, StatusCode = 500, PathContains = "/services/Soap/" });
+        CliResult start;
+        try
+        {
+            start = Crmsync("start", "--profile", "down");
+        }
+        finally
+        {
+            emulator.Host.Faults.Remove(fault);
+        }
+
+        Assert.True(start.ExitCode == ExitCodes.Failure, $"exit {start.ExitCode}: {start.StandardError}");
+        Assert.Contains(ErrorIds.CrmRequestFailed, start.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain(ErrorIds.NotACrmEndpoint, start.StandardError, StringComparison.Ordinal);
+
+        CliResult status = Crmsync("status", "--profile", "down", "--json");
+        Assert.True(status.ExitCode == 0, status.StandardError);
+        using (JsonDocument json = JsonDocument.Parse(status.StandardOutput))
+        {
+            Assert.Equal("Failed", json.RootElement.GetProperty("state").GetString());
+            var error = json.RootElement.GetProperty("lastError");
+            Assert.Equal(ErrorIds.CrmRequestFailed, error.GetProperty("errorId").GetString());
+            Assert.Contains("HTTP 500", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("recommendedAction").GetString()));
+            Assert.True(error.TryGetProperty("occurredAt", out _));
+        }
+        CliResult text = Crmsync("status", "--profile", "down");
+        Assert.Contains("Failed", text.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("RecommendedAction", text.StandardOutput, StringComparison.Ordinal);
+
+        Assert.True(Crmsync("start", "--profile", "down").ExitCode == 0); // the CRM is back: the next start runs
     }
 
     [Fact]
@@ -288,6 +328,9 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
     [InlineData("--interval", "00:05:00")]
     [InlineData("--continuous", "--interval", "00:00:00.5")]
     [InlineData("--continuous", "--interval", "five minutes")]
+    [InlineData("--continuous", "--interval", "86401")]
+    [InlineData("--continuous", "--interval", "60.00:00:00")]
+    [InlineData("--continuous", "--interval", "99999999999999999999")]
     [InlineData("--initial-strategy", "Fast")]
     [InlineData("--bulk-threshold", "-1")]
     public void Start_with_invalid_options_is_a_usage_error_before_anything_is_opened(params string[] args)
@@ -296,6 +339,21 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
 
         Assert.Equal(ExitCodes.Usage, start.ExitCode);
         Assert.DoesNotContain(ErrorIds.ProfileNotFound, start.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", start.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("86401", "longer than 1 day")]
+    [InlineData("60.00:00:00", "longer than 1 day")]
+    [InlineData("99999999999999999999", "give seconds (300) or a time span (00:05:00)")]
+    [InlineData("5 minutes", "give seconds (300) or a time span (00:05:00)")]
+    [InlineData("0", "shorter than 1 second")]
+    public void A_bad_interval_names_the_accepted_forms_and_bounds(string interval, string expected)
+    {
+        CliResult start = Crmsync("start", "--profile", "nowhere", "--continuous", "--interval", interval);
+
+        Assert.Equal(ExitCodes.Usage, start.ExitCode);
+        Assert.Contains(expected, start.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

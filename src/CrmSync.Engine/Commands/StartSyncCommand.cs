@@ -13,13 +13,16 @@ public sealed record StartSyncOptions
     /// <summary>The shortest <see cref="Interval"/> accepted.</summary>
     public static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest <see cref="Interval"/> accepted (one day: a longer pause is a schedule, not a continuous sync).</summary>
+    public static readonly TimeSpan MaximumInterval = TimeSpan.FromDays(1);
+
     /// <summary>The profile name.</summary>
     public string Profile { get; init; } = ProfileName.Default;
     /// <summary>The profile's database file when not the default one.</summary>
     public string? DatabasePath { get; init; }
     /// <summary>Keep cycling until cancelled or Stop-CrmSync (default: one cycle).</summary>
     public bool Continuous { get; init; }
-    /// <summary>The pause between two cycles of a continuous sync, counted from the END of a cycle (at least 1 s).</summary>
+    /// <summary>The pause between two cycles of a continuous sync, counted from the END of a cycle (1 s to 1 day).</summary>
     public TimeSpan Interval { get; init; } = SyncOrchestrator.DefaultInterval;
     /// <summary>How the initial copy reads an object (Auto: the bulk API from <see cref="BulkThreshold"/> records on).</summary>
     public CrmFullReadStrategy InitialStrategy { get; init; } = CrmFullReadStrategy.Auto;
@@ -251,6 +254,10 @@ public sealed class StartSyncCommand : ICommandHandler
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The interval {Options.Interval} is shorter than {StartSyncOptions.MinimumInterval}."),
                 "Give an interval of at least one second, e.g. 00:05:00 (the default, five minutes).", Options.Interval);
+        if (Options.Interval > StartSyncOptions.MaximumInterval)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"The interval {Options.Interval} is longer than {StartSyncOptions.MaximumInterval} (one day)."),
+                "Give an interval of at most one day, e.g. 00:05:00 (the default); for a longer pause, schedule single starts instead.", Options.Interval);
         if (Options.BulkThreshold is < 0)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The bulk threshold cannot be negative ({Options.BulkThreshold})."),

@@ -172,6 +172,10 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
         IReadOnlyList<string> offered;
         try
         {
+            if ((int)response.StatusCode is >= 500 and <= 599)
+                throw new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
+                    $"{instance.Host} failed with a server error (HTTP {(int)response.StatusCode}) while listing its API versions; the CRM is down or in maintenance.",
+                    "Try again later (a scheduled start retries by itself).", instance.Host);
             if (!response.IsSuccessStatusCode) throw new JsonException();
             using var doc = JsonDocument.Parse(text);
             offered = SalesforceJson.ParseVersions(doc.RootElement);
