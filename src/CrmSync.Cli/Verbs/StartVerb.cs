@@ -81,7 +81,7 @@ public sealed class StartVerb : ICliVerb
         {
             output.Flush();
             output.ReportError(new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-                $"crmsync failed unexpectedly: {unexpected.GetType().Name}: {unexpected.Message}",
+                $"crmsync failed unexpectedly: {unexpected.Message}",
                 "Run the command again with --verbose; if it fails again, report it with this output.", inner: unexpected));
             return ExitCodes.Failure;
         }

@@ -252,7 +252,7 @@ public sealed class SyncOrchestrator
         {
             state = RunState.Failed;
             error = new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-                $"The sync failed unexpectedly: {e.GetType().Name}: {e.Message}",
+                $"The sync failed unexpectedly: {e.Message}",
                 "Run Start-CrmSync again (it resumes); if it keeps failing, report the error.", _store.DatabasePath, e);
         }
         finally

@@ -304,9 +304,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new CrmSyncException(ErrorIds.CrmUnreachable, ErrorKind.ConnectionError,
-                $"Could not reach {host}: {ex.Message}",
-                $"Check the URL, DNS, the proxy and the network connection to {host}.", host, ex);
+            throw TransportFailure.Unreachable(host, ex);
         }
         catch (TimeoutRejectedException ex)
         {
@@ -324,10 +322,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
     /// Maps a transport failure while a streamed body (<see cref="HttpCompletionOption.ResponseHeadersRead"/>) was read the
     /// way a failure while buffering it maps: the connection to <paramref name="host"/> broke.
     /// </summary>
-    internal static CrmSyncException ToReadException(string host, Exception ex) =>
-        new(ErrorIds.CrmUnreachable, ErrorKind.ConnectionError,
-            $"Could not reach {host}: {ex.Message}",
-            $"Check the URL, DNS, the proxy and the network connection to {host}.", host, ex);
+    internal static CrmSyncException ToReadException(string host, Exception ex) => TransportFailure.Unreachable(host, ex);
 
     private static CrmSyncException Invalid(string message, string action) =>
         new(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument, message, action);
