@@ -64,6 +64,18 @@ public sealed class SyncFieldsCommandTests
     }
 
     [Fact]
+    public void An_exclude_pattern_that_matches_no_field_warns_and_one_that_matches_does_not()
+    {
+        using var ctx = new SchemaTestContext();
+
+        var (host, _) = ctx.SyncFields(SalesforceSchemas.FullOrg(), confirm: false, exclude: ["Nope.*", "Lead.*SSN*"]);
+
+        var warning = Assert.Single(host.Warnings, w => w.Contains("-ExcludeField pattern", StringComparison.Ordinal));
+        Assert.StartsWith("The -ExcludeField pattern 'Nope.*' matches no field the sync user can see on Lead, ", warning, StringComparison.Ordinal);
+        Assert.Contains("check its spelling", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Describing_reports_progress_and_skipped_objects_warn()
     {
         using var ctx = new SchemaTestContext();
