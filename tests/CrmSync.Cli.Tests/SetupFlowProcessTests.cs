@@ -83,6 +83,8 @@ public sealed class SetupFlowProcessTests : IClassFixture<EmulatorFixture>, IDis
         Assert.Equal(EmulatorCredentials.DefaultUsername, json.RootElement.GetProperty("userName").GetString());
         Assert.Equal("CurrentUser", json.RootElement.GetProperty("scope").GetString());
         Assert.True(File.Exists(home.Paths.DefaultDatabasePath("default")));
+        if (!OperatingSystem.IsWindows()) // personal data: the new profile database is readable by its owner only
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(home.Paths.DefaultDatabasePath("default")));
         string secretsFile = json.RootElement.GetProperty("secretsStoredAt").GetString()!;
         Assert.True(File.Exists(secretsFile));
         Assert.DoesNotContain(EmulatorCredentials.DefaultSecurityToken, File.ReadAllText(secretsFile), StringComparison.Ordinal);
