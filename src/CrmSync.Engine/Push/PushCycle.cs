@@ -56,6 +56,7 @@ internal sealed class PushCycle
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         ResetInFlight();
+        RecordLocalDeletes();
         var rows = LoadDueRows();
         if (rows.Count == 0)
             return;
@@ -69,8 +70,10 @@ internal sealed class PushCycle
 
         // Everything to be created is checked before the first write of the push.
         var needsKey = new List<string>();
-        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null) && _map.Find("Lead") is not null)
+        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null && r.CrmType is null or "Lead") && _map.Find("Lead") is not null)
             needsKey.Add("Lead");
+        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null && r.CrmType == "Contact") && _map.Find("Contact") is not null)
+            needsKey.Add("Contact");
         if (campaigns.Any(r => r.Exists && r.CrmId is null) && _map.Find("Campaign") is not null)
             needsKey.Add("Campaign");
         await CheckExternalIdFieldAsync(needsKey, cancellationToken).ConfigureAwait(false);
@@ -109,13 +112,46 @@ internal sealed class PushCycle
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Local DELETEs of rows that were in the CRM (Delete entries written by the capture trigger): nothing is pushed, as in
+    /// Marketo (the CRM record stays; if it changes later, the pull brings it back as a new row). Each is counted as
+    /// LocalDeletes / Deleted for its object in this cycle, and a warning says how many and what happens to them.
+    /// </summary>
+    private void RecordLocalDeletes()
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        var deleted = new List<(long Id, string Object, string? CrmId)>();
+        using (var read = connection.Command(transaction,
+                   "SELECT id, crm_object, crm_id FROM crmsync_outbox WHERE state = 'Pending' AND operation = 'Delete' ORDER BY id;"))
+        using (var reader = read.ExecuteReader())
+            while (reader.Read())
+                deleted.Add((reader.GetInt64(0), reader.GetString(1), reader.NullableString(2)));
+        if (deleted.Count == 0)
+            return;
+        SyncWriteMarker.Begin(transaction, _context.RunId);
+        foreach (var group in deleted.GroupBy(d => d.Object, StringComparer.OrdinalIgnoreCase))
+        {
+            foreach (var entry in group)
+                _store.Outbox.MarkDone(entry.Id, transaction);
+            _context.Counts.Commit(transaction, group.Key, RunOperation.LocalDeletes, new OperationTally { Deleted = group.Count() });
+            var sample = string.Join(", ", group.Select(d => d.CrmId).Where(id => id is not null).Take(5));
+            _context.Events.Warning(
+                $"{group.Count()} {group.Key} record(s) deleted locally (e.g. {sample}) were not deleted in the CRM: as in Marketo, a local delete is " +
+                "not pushed and the CRM record stays; if it changes in the CRM later, it comes back as a new local row. Delete it in the CRM to remove it for good.",
+                group.Key);
+        }
+        SyncWriteMarker.End(transaction);
+        transaction.Commit();
+    }
+
     private List<RowChange> LoadDueRows()
     {
         var now = StoreTime.Format(_store.Time.GetUtcNow());
         var rows = new Dictionary<(string, string), RowChange>();
         using var connection = _store.OpenConnection();
         using (var read = connection.Command(null,
-                   "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' ORDER BY id;"))
+                   "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' AND operation <> 'Delete' ORDER BY id;"))
         using (var reader = read.ExecuteReader())
             while (reader.Read())
             {
@@ -210,7 +246,7 @@ internal sealed class PushCycle
     private PushedObject? ObjectOf(RowChange row)
     {
         if (string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
-            return _map.Find(row.CrmId is null ? "Lead" : row.CrmType ?? "Lead");
+            return _map.Find(row.CrmType ?? "Lead"); // a local insert with _crm_type = 'Contact' is created as a Contact
         return _map.Objects.FirstOrDefault(o => string.Equals(o.TableName, row.Table, StringComparison.OrdinalIgnoreCase));
     }
 
@@ -256,9 +292,10 @@ internal sealed class PushCycle
         }
         if (obj.Object.IsPerson)
         {
-            // Salesforce requires both on a lead; Marketo documents "[not provided]" for an empty one. First push only:
-            // later pushes are updates, which send only what changed.
-            foreach (var required in new[] { "LastName", "Company" })
+            // Salesforce requires LastName and Company on a lead, LastName on a contact; Marketo documents "[not provided]"
+            // for an empty one. First push only: later pushes are updates, which send only what changed.
+            var requiredFields = string.Equals(obj.ObjectName, "Contact", StringComparison.OrdinalIgnoreCase) ? new[] { "LastName" } : new[] { "LastName", "Company" };
+            foreach (var required in requiredFields)
                 if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
                     values[required] = _options.RequiredFieldPlaceholder;
         }
@@ -324,7 +361,7 @@ internal sealed class PushCycle
     }
 
     private bool UsesExternalId(PushedObject obj) =>
-        obj.ObjectName is "Lead" or "Campaign" ? true
+        obj.ObjectName is "Lead" or "Contact" or "Campaign" ? true
         : _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
               && string.Equals(e.FieldName, _options.ExternalIdField, StringComparison.OrdinalIgnoreCase));
 

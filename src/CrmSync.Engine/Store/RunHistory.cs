@@ -27,6 +27,8 @@ public enum RunOperation
     PushNew,
     PushUpdates,
     SyncSchema,
+    /// <summary>Rows of synced records deleted locally (Deleted): nothing is pushed, the CRM record stays (as in Marketo).</summary>
+    LocalDeletes,
 }
 
 /// <summary>One sync run (<c>crmsync_run</c>).</summary>

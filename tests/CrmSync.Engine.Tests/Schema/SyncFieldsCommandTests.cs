@@ -51,7 +51,7 @@ public sealed class SyncFieldsCommandTests
         using (var triggers = connection.CreateCommand())
         {
             triggers.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'crmsync_capture_person_%' ORDER BY name);";
-            Assert.Equal("crmsync_capture_person_insert,crmsync_capture_person_update", triggers.ExecuteScalar());
+            Assert.Equal("crmsync_capture_person_delete,crmsync_capture_person_insert,crmsync_capture_person_update", triggers.ExecuteScalar());
         }
         using (var insert = connection.CreateCommand())
         {

@@ -208,6 +208,61 @@ public sealed class PushEndToEndTests
     }
 
     [Fact]
+    public async Task A_local_delete_of_a_synced_person_keeps_the_crm_record_is_counted_and_the_person_comes_back_when_the_crm_changes_it()
+    {
+        await using var bed = await CopiedAsync();
+        var lead = (string)bed.Emulator.Host.Data.List("Lead")[0]["Id"]!;
+        bed.Sql($"UPDATE person SET Title = 'Edited before the delete' WHERE _crm_id = '{lead}';");
+        bed.Sql($"DELETE FROM person WHERE _crm_id = '{lead}';");
+
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.NotNull(bed.Emulator.Host.Data.Get("Lead", lead)); // Marketo: the CRM record stays
+        Assert.NotEqual("Edited before the delete", bed.Emulator.Host.Data.Get("Lead", lead)!["Title"]); // the cancelled edit is not pushed
+        Assert.Equal(1L, Count(result, "Lead", RunOperation.LocalDeletes).Deleted);
+        Assert.Contains(result.Warnings, w => w.Contains("deleted locally", StringComparison.Ordinal) && w.Contains(lead, StringComparison.Ordinal));
+        Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{lead}'"));
+        Assert.Equal(0, bed.Store.Outbox.CountBacklog());
+        var status = SyncStatusReader.Read(bed.Store);
+        Assert.Contains(status.Counts, c => c.ObjectName == "Lead" && c.Operation == RunOperation.LocalDeletes && c.Deleted == 1);
+
+        // A later change in the CRM brings the person back as a new row.
+        bed.Emulator.Clock.Advance(TimeSpan.FromMinutes(1));
+        bed.Emulator.Host.Data.Update("Lead", lead, new Dictionary<string, object?> { ["Title"] = "Changed in the CRM" });
+        var back = await bed.SucceededCycleAsync();
+
+        Assert.Equal(1L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{lead}'"));
+        Assert.Equal("Changed in the CRM", bed.Scalar($"SELECT Title FROM person WHERE _crm_id = '{lead}'"));
+        Assert.Equal(1L, Count(back, "Lead", RunOperation.PullUpdates).New);
+        Assert.DoesNotContain(back.Counts, c => c.Operation == RunOperation.LocalDeletes);
+    }
+
+    [Fact]
+    public async Task An_insert_asking_for_a_contact_is_created_as_a_contact_never_as_a_lead()
+    {
+        await using var bed = await CopiedAsync();
+        var leadsBefore = bed.Emulator.Host.Data.Count("Lead");
+        var contactsBefore = bed.Emulator.Host.Data.Count("Contact");
+        bed.Sql("INSERT INTO person (FirstName, LastName, Email, _crm_type) VALUES ('Connie', 'Tact', 'connie.tact@example.com', 'Contact');");
+        bed.Sql("INSERT INTO person (FirstName, Email, _crm_type) VALUES ('Nameless', 'nameless.contact@example.com', 'Contact');");
+
+        var result = await bed.SucceededCycleAsync();
+        await bed.SucceededCycleAsync();
+
+        Assert.Equal(leadsBefore, bed.Emulator.Host.Data.Count("Lead")); // never silently a lead
+        Assert.Equal(contactsBefore + 2, bed.Emulator.Host.Data.Count("Contact"));
+        var key = (string)bed.Scalar("SELECT _client_key FROM person WHERE Email = 'connie.tact@example.com'")!;
+        var contact = Assert.Single(bed.Emulator.Host.Data.List("Contact"), r => Equals(r.GetValueOrDefault("CrmSync_Key__c"), key));
+        Assert.Equal("Tact", contact["LastName"]);
+        Assert.Equal("Contact", bed.Scalar("SELECT _crm_type FROM person WHERE Email = 'connie.tact@example.com'"));
+        Assert.Equal(contact["Id"], bed.Scalar("SELECT _crm_id FROM person WHERE Email = 'connie.tact@example.com'"));
+        var nameless = Assert.Single(bed.Emulator.Host.Data.List("Contact"), r => Equals(r.GetValueOrDefault("Email"), "nameless.contact@example.com"));
+        Assert.Equal("[not provided]", nameless["LastName"]); // Salesforce requires LastName on a contact
+        Assert.Equal(2, Count(result, "Contact", RunOperation.PushNew).New);
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE Email = 'connie.tact@example.com'"));
+    }
+
+    [Fact]
     public async Task An_update_made_with_plain_sql_reaches_the_emulator_in_the_next_cycle()
     {
         await using var bed = await CopiedAsync();
