@@ -244,6 +244,54 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
     }
 
     [Fact]
+    public async Task A_change_backing_off_after_a_transient_failure_shows_in_start_and_status_and_retry_now_pushes_it_at_once()
+    {
+        await ConnectAndSyncFieldsAsync("backoff");
+        Assert.True(Crmsync("start", "--profile", "backoff", "--yes").ExitCode == 0);
+        var lead = (string)emulator.Host.Data.List("Lead").First(l => l.GetValueOrDefault("IsConverted") is not true)["Id"]!;
+        using (var connection = new SqliteConnection($"Data Source={DatabasePath("backoff")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE person SET Title = 'Retried now' WHERE _crm_id = '{lead}';";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+        string fault = emulator.Host.Faults.Add(new FaultRule { Kind = FaultKind.RecordError, RecordIds = [lead], ErrorCode = "UNABLE_TO_LOCK_ROW", Count = 1 });
+        CliResult failed;
+        try
+        {
+            failed = Crmsync("start", "--profile", "backoff");
+        }
+        finally
+        {
+            emulator.Host.Faults.Remove(fault);
+        }
+
+        Assert.True(failed.ExitCode == 0, failed.StandardError); // a per-record failure does not fail the cycle
+        Assert.Contains("1 local change(s) wait for a retry after a transient failure; the next is due at", failed.StandardError, StringComparison.Ordinal);
+        Assert.Contains("--retry-now", failed.StandardError, StringComparison.Ordinal);
+        CliResult status = Crmsync("status", "--profile", "backoff", "--json");
+        using (JsonDocument json = JsonDocument.Parse(status.StandardOutput))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("retryWaiting").GetInt64());
+            var next = json.RootElement.GetProperty("nextRetryAt").GetDateTimeOffset();
+            Assert.InRange((next - DateTimeOffset.UtcNow).TotalSeconds, 1, 61); // backing off one minute
+        }
+
+        // A plain start within the minute leaves it waiting; --retry-now pushes it at once.
+        Assert.True(Crmsync("start", "--profile", "backoff").ExitCode == 0);
+        Assert.NotEqual("Retried now", emulator.Host.Data.Get("Lead", lead)!["Title"]);
+        CliResult retried = Crmsync("start", "--profile", "backoff", "--retry-now");
+        Assert.True(retried.ExitCode == 0, retried.StandardError);
+        Assert.Equal("Retried now", emulator.Host.Data.Get("Lead", lead)!["Title"]);
+        using (JsonDocument json = JsonDocument.Parse(Crmsync("status", "--profile", "backoff", "--json").StandardOutput))
+        {
+            Assert.Equal(0, json.RootElement.GetProperty("retryWaiting").GetInt64());
+            Assert.Equal(JsonValueKind.Null, json.RootElement.TryGetProperty("nextRetryAt", out var n) ? n.ValueKind : JsonValueKind.Null);
+        }
+    }
+
+    [Fact]
     public async Task A_failed_cycle_prints_its_result_exits_1_and_error_json_lists_the_job_error()
     {
         await ConnectAndSyncFieldsAsync("failing");

@@ -43,6 +43,7 @@ public sealed class StartVerb : ICliVerb
         new("interval", TakesValue: true, "SECONDS|HH:MM:SS", "with --continuous: the pause after each cycle, in seconds (300) or as a time span (00:05:00); default 00:05:00, from 1 second to 1 day"),
         new("initial-strategy", TakesValue: true, "Auto|Bulk|Paged", "how the initial copy reads objects (default Auto: bulk API from the threshold)"),
         new("bulk-threshold", TakesValue: true, "N", "record count from which the initial copy uses the bulk API (default 50000)"),
+        new("retry-now", TakesValue: false, "", "retry at once the local changes waiting for a retry after a transient failure (crmsync status: retryWaiting, nextRetryAt)"),
     ], verbose: "write verbose, debug and progress messages to stderr");
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
@@ -143,6 +144,7 @@ public sealed class StartVerb : ICliVerb
             Interval = interval,
             InitialStrategy = strategy,
             BulkThreshold = threshold,
+            RetryNow = options.Has("retry-now"),
             TriggeredBy = "crmsync start",
         };
     }

@@ -33,6 +33,11 @@ public sealed record StartSyncOptions
     /// unattended, except when the user explicitly asked for -WhatIf or -Confirm (the cmdlet sets this then).
     /// </summary>
     public bool AskEvenIfNotFirst { get; init; }
+    /// <summary>
+    /// Retry at once the local changes that wait for a retry after a transient failure (they back off 1 minute, doubling,
+    /// up to an hour): <c>-RetryNow</c> / <c>--retry-now</c>.
+    /// </summary>
+    public bool RetryNow { get; init; }
     /// <summary>Recorded in the run history as who started the run.</summary>
     public string TriggeredBy { get; init; } = "Start-CrmSync";
     /// <summary>Engine tuning for tests (page sizes, lease); null for the production defaults.</summary>
@@ -196,6 +201,13 @@ public sealed class StartSyncCommand : ICommandHandler
         _cycleRecorded = false;
         // The lock first: a start that cannot run (another run holds the lock) does not sign in at all.
         store.RunLock.ThrowIfHeld();
+        if (Options.RetryNow)
+        {
+            var waiting = store.Outbox.RetryNow();
+            host.WriteVerbose(waiting == 0
+                ? "No local change was waiting for a retry."
+                : string.Create(CultureInfo.InvariantCulture, $"{waiting} local change(s) waiting for a retry after a transient failure are retried in this cycle."));
+        }
         var counter = new CrmCallCounter(new ClientEventForwarder(host));
         host.WriteVerbose($"Signing in to {profile.Crm} as {profile.UserName} for profile '{profile.Name}'.");
         using var client = await _openClient(store, new CrmClientOptions { Events = counter }, cancellationToken).ConfigureAwait(false)

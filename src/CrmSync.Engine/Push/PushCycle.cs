@@ -85,6 +85,16 @@ internal sealed class PushCycle
         foreach (var group in second.GroupBy(w => (w.Object.ObjectName, w.IsCreate)).OrderByDescending(g => g.Key.IsCreate))
             await PushAsync(group.Key.ObjectName, group.Key.IsCreate, group.ToList(), cancellationToken).ConfigureAwait(false);
         ReportEditSummary();
+        ReportWaitingForRetry();
+    }
+
+    /// <summary>Says how many local changes back off after a transient failure, until when, and how to retry them now.</summary>
+    private void ReportWaitingForRetry()
+    {
+        var (count, next) = _store.Outbox.CountWaitingForRetry();
+        if (count > 0 && next is { } at)
+            _context.Events.Warning(string.Create(CultureInfo.InvariantCulture,
+                $"{count} local change(s) wait for a retry after a transient failure; the next is due at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (the first cycle after that retries it). Start-CrmSync -RetryNow (crmsync start --retry-now) retries them at once."));
     }
 
     private static int Order(string objectName) => objectName switch

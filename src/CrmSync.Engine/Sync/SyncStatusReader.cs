@@ -122,6 +122,7 @@ public sealed class SyncStatusReader
         var checkpoints = store.Checkpoints.List(snapshot).Where(c => c.RowsTotal is not null).ToList();
         long? pullBacklog = checkpoints.Count == 0 ? null : checkpoints.Sum(c => Math.Max(0, c.RowsTotal!.Value - c.RowsDone));
         var usage = store.ApiUsage.Latest(snapshot);
+        var (retryWaiting, nextRetry) = store.Outbox.CountWaitingForRetry(snapshot);
 
         return new SyncStatus
         {
@@ -134,6 +135,8 @@ public sealed class SyncStatusReader
             LastError = error,
             Counts = counts,
             PushBacklog = store.Outbox.CountBacklog(snapshot),
+            RetryWaiting = retryWaiting,
+            NextRetryAt = nextRetry,
             PullBacklog = pullBacklog,
             ApiUsed = usage?.Used,
             ApiMax = usage?.Max,

@@ -41,6 +41,10 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     [ValidateRange(0L, long.MaxValue)]
     public long BulkThreshold { get; set; } = new SyncOptions().BulkThreshold;
 
+    /// <summary>Retry at once the local changes waiting for a retry after a transient failure (Get-CrmSyncStatus: RetryWaiting, NextRetryAt).</summary>
+    [Parameter]
+    public SwitchParameter RetryNow { get; set; }
+
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
@@ -55,6 +59,7 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
             Interval = Interval,
             InitialStrategy = InitialStrategy,
             BulkThreshold = BulkThreshold,
+            RetryNow = RetryNow.IsPresent,
             AskEvenIfNotFirst = ExplicitWhatIfOrConfirm(),
             TriggeredBy = "Start-CrmSync",
         }));
