@@ -219,9 +219,16 @@ internal sealed class PushCycle
         var items = new List<WorkItem>();
         var nothingToDo = new List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)>();
         var keys = new List<RowChange>();
+        var refused = new List<RowChange>();
         foreach (var row in rows)
         {
             var obj = ObjectOf(row);
+            if (row.Exists && obj is null && row.CrmId is null && row.MergedInto is null && row.CrmType is not null
+                && string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
+            {
+                refused.Add(row); // asks for a type that is not synced: refused with a clear error, never created as another type
+                continue;
+            }
             if (!row.Exists || obj is null || (row.CrmId is null && row.MergedInto is not null))
             {
                 // The row is gone, or it gave its CRM id to another row (a collapse): nothing to push.
@@ -248,7 +255,39 @@ internal sealed class PushCycle
         }
         if (nothingToDo.Count > 0)
             CommitNothingToDo(nothingToDo);
+        if (refused.Count > 0)
+            CommitRefusedTypes(refused);
         return items;
+    }
+
+    /// <summary>
+    /// A person inserted locally with a <c>_crm_type</c> whose object is not synced (no fields of it were created) cannot be
+    /// created as asked: its changes fail for good with a Record-level error naming the fix, and nothing is created.
+    /// </summary>
+    private void CommitRefusedTypes(List<RowChange> rows)
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        SyncWriteMarker.Begin(transaction, _context.RunId);
+        foreach (var group in rows.GroupBy(r => r.CrmType!, StringComparer.OrdinalIgnoreCase))
+        {
+            foreach (var row in group)
+            {
+                var message = $"Local row {row.LocalKey} in {row.Table} asks to be created as a {group.Key} (_crm_type), but {group.Key} is not synced " +
+                              $"(Sync-CrmField created none of its fields), so it was not created in the CRM (and not as another type).";
+                foreach (var id in row.OutboxIds)
+                    _store.Outbox.MarkFailed(id, message, null, transaction);
+                _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, message, _context.RunId,
+                    group.Key, row.LocalKey, null, RunOperation.PushNew.ToString()), transaction);
+            }
+            _context.Counts.Commit(transaction, group.Key, RunOperation.PushNew, new OperationTally { Failed = group.Count() });
+            _context.Events.Warning($"{group.Count()} local person(s) ask to be created as {group.Key}, which is not synced: they were not created " +
+                                    $"(see Get-CrmSyncError). Set _crm_type to a synced type (Lead or Contact), or run Sync-CrmField with {group.Key} visible to the sync user.",
+                group.Key);
+        }
+        SyncWriteMarker.End(transaction);
+        transaction.Commit();
+        _done += rows.Count;
     }
 
     private WorkItem Rebuild(WorkItem item) => BuildCreate(item.Row, item.Object) ?? item;

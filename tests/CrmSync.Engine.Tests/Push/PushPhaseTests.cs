@@ -22,6 +22,27 @@ public sealed class PushPhaseTests
         result.Counts.Single(c => c.ObjectName == objectName && c.Operation == operation);
 
     [Fact]
+    public async Task An_insert_asking_for_a_type_that_is_not_synced_is_refused_with_a_clear_error_and_never_created_as_a_lead()
+    {
+        using var bed = new PushTestBed();
+        bed.Lead(Ames, "Ames", "ames@example.com");
+        bed.ExternalSql("UPDATE crmsync_field_mapping SET enabled = 0 WHERE object_name = 'Contact';"); // Contact is not synced
+        await bed.SucceededCycleAsync();
+        bed.ExternalSql("INSERT INTO person (LastName, Email, _crm_type) VALUES ('Tact', 'tact@example.com', 'Contact');");
+
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.DoesNotContain(bed.Writer.CallLog, c => c.StartsWith("Upsert", StringComparison.Ordinal) || c.StartsWith("Create", StringComparison.Ordinal));
+        Assert.Null(bed.Scalar("SELECT _crm_id FROM person WHERE Email = 'tact@example.com'"));
+        var error = Assert.Single(bed.Store.Errors.List(), e => e.ErrorId == ErrorIds.RecordPushFailed);
+        Assert.Contains("asks to be created as a Contact", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not as another type", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Count(result, "Contact", RunOperation.PushNew).Failed);
+        Assert.Contains(result.Warnings, w => w.Contains("which is not synced", StringComparison.Ordinal));
+        Assert.Equal(0, bed.Store.Outbox.CountBacklog());
+    }
+
+    [Fact]
     public async Task An_update_made_with_plain_sql_reaches_the_crm_in_the_next_cycle_with_only_the_changed_field()
     {
         using var bed = await CopiedAsync();
