@@ -9,7 +9,7 @@ BeforeAll {
     Connect-CrmSyncTestProfile -Emulator $script:Emulator -Name 'prod'
     Start-CrmSync -Profile 'prod' -Confirm:$false | Out-Null
     # one failed cycle: a job-level error with the run's ErrorId
-    $fault = Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Post -Path 'faults' -Body @{ kind = 'RequestLimitExceeded'; pathContains = '/query' }
+    $fault = Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Post -Path 'faults' -Body @{ kind = 'RequestLimitExceeded'; pathContains = '/services/data/' }
     $script:Failed = Start-CrmSync -Profile 'prod' -ErrorAction SilentlyContinue
     Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Delete -Path "faults/$($fault.id)" | Out-Null
 }

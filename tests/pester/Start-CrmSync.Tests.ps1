@@ -81,6 +81,7 @@ Describe 'Start-CrmSync' {
         It 'refuses an -Interval below one second, and -Interval without -Continuous' {
             { Start-CrmSync -Profile 'cron' -Continuous -Interval ([TimeSpan]::FromMilliseconds(500)) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
             { Start-CrmSync -Profile 'cron' -Interval '00:01:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
+            { Start-CrmSync -Profile 'cron' -Continuous -Interval '60.00:00:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     [Parameter]
     public SwitchParameter Continuous { get; set; }
 
-    /// <summary>The pause between cycles of -Continuous, from the end of a cycle (at least one second).</summary>
+    /// <summary>The pause between cycles of -Continuous, from the end of a cycle: at least one second, at most one day (a longer one is refused with ErrorId InvalidArgument).</summary>
     [Parameter]
     [ValidateMinimumTimeSpan("00:00:01")]
     public TimeSpan Interval { get; set; } = SyncOrchestrator.DefaultInterval;
@@ -41,7 +41,7 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     [ValidateRange(0L, long.MaxValue)]
     public long BulkThreshold { get; set; } = new SyncOptions().BulkThreshold;
 
-    /// <summary>Retry at once the local changes waiting for a retry after a transient failure (Get-CrmSyncStatus: RetryWaiting, NextRetryAt).</summary>
+    /// <summary>Retries at once the local changes that wait for a retry after a transient failure such as UNABLE_TO_LOCK_ROW (they back off 1 minute, doubling up to an hour); Get-CrmSyncStatus shows them as RetryWaiting and NextRetryAt.</summary>
     [Parameter]
     public SwitchParameter RetryNow { get; set; }
 
