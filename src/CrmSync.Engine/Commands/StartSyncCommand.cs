@@ -75,6 +75,7 @@ public sealed class StartSyncCommand : ICommandHandler
     private readonly ProfileStore _profiles;
     private readonly Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> _openClient;
     private readonly List<SyncRunResult> _results = [];
+    private bool _cycleRecorded; // a cycle ran and recorded its own run: a later failure is not a failed start
 
     /// <summary>The command over <paramref name="profiles"/>; <paramref name="openClient"/> opens the signed-in CRM client of
     /// the profile (production: <see cref="ProfileConnector.OpenClientAsync(CrmSyncStore, CrmClientOptions, CancellationToken)"/>).
@@ -193,8 +194,6 @@ public sealed class StartSyncCommand : ICommandHandler
             host.WriteVerbose($"The failed start could not be recorded in {store.DatabasePath}: {e.Message}");
         }
     }
-
-    private bool _cycleRecorded;
 
     private async Task RunAsync(ICommandHost host, CrmSyncStore store, ProfileInfo profile, CancellationToken cancellationToken)
     {

@@ -171,7 +171,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
             }
 
             Say($"result: PASS seed {settings.Seed}: {killed["initial"]} kills in the initial copy, {killed["incremental"]} in incremental cycles, " +
-                $"{killed["push"]} in pushes; {inserted} local inserts, 0 duplicate CRM records; {clock.Elapsed.TotalSeconds:0} s");
+                $"{killed["push"]} in pushes; {inserted} local inserts, 0 duplicate CRM records, 0 residue local rows; {clock.Elapsed.TotalSeconds:0} s");
             Report(settings, log[^1]);
         }
         catch (Exception e)
