@@ -56,6 +56,14 @@ public sealed class SetupFlowProcessTests : IClassFixture<EmulatorFixture>, IDis
         Assert.Contains("CredentialsNotSaved", without.StandardError, StringComparison.Ordinal);
         Assert.Contains("CRMSYNC_PASSWORD", without.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain(EmulatorCredentials.DefaultPassword, without.StandardError + without.StandardOutput, StringComparison.Ordinal);
+
+        // The failed start is visible in the status: Failed, the reason, and what to do.
+        CliResult status = CliSession.Run(home.Path, null, "", "status", "--profile", "container", "--json");
+        Assert.True(status.ExitCode == 0, status.StandardError);
+        using JsonDocument json = JsonDocument.Parse(status.StandardOutput);
+        Assert.Equal("Failed", json.RootElement.GetProperty("state").GetString());
+        Assert.Equal("CredentialsNotSaved", json.RootElement.GetProperty("lastError").GetProperty("errorId").GetString());
+        Assert.Contains("CRMSYNC_PASSWORD", json.RootElement.GetProperty("lastError").GetProperty("recommendedAction").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
