@@ -192,6 +192,24 @@ public sealed class StartSyncCommandTests
         Assert.Contains(bed.Store.Errors.List(), e => e.Level == SyncErrorLevel.Job && e.ErrorId == ErrorIds.SyncLockHeld && e.RunId == refused.Id);
     }
 
+    [Fact]
+    public async Task A_start_refused_by_the_lock_of_a_live_run_is_recorded_but_the_status_stays_InProgress()
+    {
+        using var bed = new StartSyncTestBed();
+        bed.SeedLeads(1);
+        await bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None);
+        bed.Store.RunLock.Acquire(); // another process (alive: this one) is running a cycle
+        var running = bed.Store.Runs.Start(RunKind.Incremental, "crmsync start");
+
+        await Assert.ThrowsAsync<CrmSyncException>(() => bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None));
+
+        Assert.Equal((RunState.Failed, ErrorIds.SyncLockHeld), (bed.Store.Runs.Latest()!.State, bed.Store.Runs.Latest()!.ErrorId));
+        var status = SyncStatusReader.Read(bed.Store);
+        Assert.Equal(SyncState.InProgress, status.State);
+        Assert.Null(status.LastError);
+        Assert.Equal(RunState.Running, bed.Store.Runs.Get(running)!.State);
+    }
+
     public static TheoryData<string> FailedStarts => new() { "login refused", "CRM down", "HTTP 500 at login", "secrets missing", "unexpected" };
 
     [Theory]
