@@ -8,7 +8,8 @@
 # RUNS     how many runs, each with a new seed (CRMSYNC_CRASH_SEED fixes the first one) (default 5)
 #
 # Each run SIGKILLs the built `crmsync start` at random points (seeded; the seed is printed) and proves that the local
-# tables equal the emulator's records with no duplicates, and that no local insert created two CRM leads.
+# tables equal the emulator's records with no duplicates, that no local insert created two CRM leads, and that no kill
+# during a push left a residue row (a second local copy of an insert).
 # Exit code 0 when every run passed; the failing seeds are listed otherwise (rerun one with CRMSYNC_CRASH_SEED=<seed>).
 set -euo pipefail
 

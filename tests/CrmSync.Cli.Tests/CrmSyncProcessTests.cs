@@ -34,6 +34,25 @@ public sealed class CrmSyncProcessTests : IDisposable
             Assert.Contains(code, result.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("connect", "--login-url", "https://login.salesforce.com", "--username", "someone@example.com")]
+    [InlineData("status")]
+    [InlineData("start", "--yes")]
+    public void A_CRMSYNC_HOME_that_is_a_file_is_a_clear_error_naming_the_file(params string[] args)
+    {
+        string file = Path.Combine(home.Path, "not-a-folder");
+        File.WriteAllText(file, "x");
+
+        CliResult result = CliProcess.RunWith(file, args, ["CI"], new Dictionary<string, string> { ["CRMSYNC_PASSWORD"] = "pw" }, "");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("DatabasePathInvalid", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"{file} is a file, not a folder", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("CRMSYNC_HOME", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("UnexpectedError", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", result.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Status_of_a_fresh_profile_is_NotStarted()
     {

@@ -39,6 +39,34 @@ public sealed class SetupFlowProcessTests : IClassFixture<EmulatorFixture>, IDis
     }
 
     [Fact]
+    public void A_process_scope_profile_works_in_later_commands_from_the_environments_secrets_and_without_them_says_how()
+    {
+        CliResult connect = CliSession.Run(home.Path, Secrets(), "", "connect", "--crm", "salesforce", "--login-url", emulator.LoginUrl,
+            "--username", EmulatorCredentials.DefaultUsername, "--profile", "container", "--scope", "process");
+        Assert.True(connect.ExitCode == 0, connect.StandardError);
+
+        // A later command, as a container or runbook runs it: the secrets come from its environment, nothing was saved.
+        CliResult fields = CliSession.Run(home.Path, Secrets(), "", "sync-field", "--profile", "container", "--yes");
+        Assert.True(fields.ExitCode == 0, fields.StandardError);
+        CliResult start = CliSession.Run(home.Path, Secrets(), "", "start", "--profile", "container", "--yes");
+        Assert.True(start.ExitCode == 0, start.StandardError);
+
+        CliResult without = CliSession.Run(home.Path, null, "", "start", "--profile", "container");
+        Assert.Equal(1, without.ExitCode);
+        Assert.Contains("CredentialsNotSaved", without.StandardError, StringComparison.Ordinal);
+        Assert.Contains("CRMSYNC_PASSWORD", without.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain(EmulatorCredentials.DefaultPassword, without.StandardError + without.StandardOutput, StringComparison.Ordinal);
+
+        // The failed start is visible in the status: Failed, the reason, and what to do.
+        CliResult status = CliSession.Run(home.Path, null, "", "status", "--profile", "container", "--json");
+        Assert.True(status.ExitCode == 0, status.StandardError);
+        using JsonDocument json = JsonDocument.Parse(status.StandardOutput);
+        Assert.Equal("Failed", json.RootElement.GetProperty("state").GetString());
+        Assert.Equal("CredentialsNotSaved", json.RootElement.GetProperty("lastError").GetProperty("errorId").GetString());
+        Assert.Contains("CRMSYNC_PASSWORD", json.RootElement.GetProperty("lastError").GetProperty("recommendedAction").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Connect_with_a_wrong_security_token_fails_says_what_to_check_and_saves_nothing()
     {
         CliResult result = CliSession.Run(home.Path, Secrets(token: "not-the-token"), "", "connect", "--login-url", emulator.LoginUrl,
@@ -63,6 +91,8 @@ public sealed class SetupFlowProcessTests : IClassFixture<EmulatorFixture>, IDis
         Assert.Equal(EmulatorCredentials.DefaultUsername, json.RootElement.GetProperty("userName").GetString());
         Assert.Equal("CurrentUser", json.RootElement.GetProperty("scope").GetString());
         Assert.True(File.Exists(home.Paths.DefaultDatabasePath("default")));
+        if (!OperatingSystem.IsWindows()) // personal data: the new profile database is readable by its owner only
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(home.Paths.DefaultDatabasePath("default")));
         string secretsFile = json.RootElement.GetProperty("secretsStoredAt").GetString()!;
         Assert.True(File.Exists(secretsFile));
         Assert.DoesNotContain(EmulatorCredentials.DefaultSecurityToken, File.ReadAllText(secretsFile), StringComparison.Ordinal);

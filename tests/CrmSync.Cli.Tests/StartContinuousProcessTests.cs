@@ -96,6 +96,58 @@ public sealed class StartContinuousProcessTests : IClassFixture<SeededEmulatorFi
         Assert.DoesNotContain(store.Runs.List(), r => r.State == Engine.Store.RunState.Running);
     }
 
+    [PosixFact]
+    public async Task A_bare_number_interval_is_seconds_so_interval_300_plans_the_next_cycle_five_minutes_later_and_keeps_running()
+    {
+        await ConnectAndSyncFieldsAsync("cron");
+        var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { CliProcess.CliDll, "start", "--profile", "cron", "--yes", "--continuous", "--interval", "300", "--json" })
+            start.ArgumentList.Add(arg);
+        start.Environment["CRMSYNC_HOME"] = home.Path;
+        start.Environment.Remove("CI");
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using (var safety = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+                while (await process.StandardOutput.ReadLineAsync(safety.Token) is { } line && line != "}")
+                {
+                }
+            DateTimeOffset? next = null;
+            for (var i = 0; i < 50 && next is null; i++)
+            {
+                using (var store = new ProfileStore(new ProfileLocator(home.Paths)).Open("cron"))
+                    next = store.Profile.Read()!.NextRunAt;
+                if (next is null)
+                    await Task.Delay(100);
+            }
+            Assert.NotNull(next);
+            var ahead = next!.Value - DateTimeOffset.UtcNow;
+            Assert.InRange(ahead.TotalSeconds, 240, 301); // 300 seconds, not 300 days
+            Assert.False(process.HasExited, "crmsync exited after its first cycle");
+
+            Assert.Equal(0, SendSignal(process.Id, SIGTERM));
+            Task<string> rest = process.StandardOutput.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "crmsync start --continuous did not stop on SIGTERM");
+            process.WaitForExit();
+            Assert.True(process.ExitCode == ExitCodes.Interrupted, $"exit {process.ExitCode}: {await errors}");
+            Assert.DoesNotContain("UnexpectedError", await errors, StringComparison.Ordinal);
+            await rest;
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+    }
+
     private async Task ConnectAndSyncFieldsAsync(string profile)
     {
         var connector = new ProfileConnector(home.Paths, registry: new CrmConnectionRegistry());

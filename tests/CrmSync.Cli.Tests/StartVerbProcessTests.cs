@@ -200,7 +200,95 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
         Assert.Contains(ErrorIds.SyncLockHeld, start.StandardError, StringComparison.Ordinal);
         Assert.Contains(Environment.MachineName, start.StandardError, StringComparison.Ordinal);
         Assert.Contains($"process {Environment.ProcessId}", start.StandardError, StringComparison.Ordinal);
-        Assert.Equal(1, Scalar("busy", "SELECT count(*) FROM crmsync_run"));
+        // The refused start is recorded (a Failed run with the reason), and the status names it.
+        Assert.Equal(2, Scalar("busy", "SELECT count(*) FROM crmsync_run"));
+        Assert.Equal(1, Scalar("busy", "SELECT count(*) FROM crmsync_run WHERE state = 'Failed' AND error_id = 'SyncLockHeld'"));
+    }
+
+    [Fact]
+    public async Task A_server_error_at_login_is_a_crm_failure_exit_1_and_status_says_Failed_with_the_reason_and_what_to_do()
+    {
+        await ConnectAndSyncFieldsAsync("down");
+        Assert.True(Crmsync("start", "--profile", "down", "--yes").ExitCode == 0);
+        string fault = emulator.Host.Faults.Add(new FaultRule { Kind = FaultKind.HttpStatus, StatusCode = 500, PathContains = "/services/Soap/" });
+        CliResult start;
+        try
+        {
+            start = Crmsync("start", "--profile", "down");
+        }
+        finally
+        {
+            emulator.Host.Faults.Remove(fault);
+        }
+
+        Assert.True(start.ExitCode == ExitCodes.Failure, $"exit {start.ExitCode}: {start.StandardError}");
+        Assert.Contains(ErrorIds.CrmRequestFailed, start.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain(ErrorIds.NotACrmEndpoint, start.StandardError, StringComparison.Ordinal);
+
+        CliResult status = Crmsync("status", "--profile", "down", "--json");
+        Assert.True(status.ExitCode == 0, status.StandardError);
+        using (JsonDocument json = JsonDocument.Parse(status.StandardOutput))
+        {
+            Assert.Equal("Failed", json.RootElement.GetProperty("state").GetString());
+            var error = json.RootElement.GetProperty("lastError");
+            Assert.Equal(ErrorIds.CrmRequestFailed, error.GetProperty("errorId").GetString());
+            Assert.Contains("HTTP 500", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("recommendedAction").GetString()));
+            Assert.True(error.TryGetProperty("occurredAt", out _));
+        }
+        CliResult text = Crmsync("status", "--profile", "down");
+        Assert.Contains("Failed", text.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("RecommendedAction", text.StandardOutput, StringComparison.Ordinal);
+
+        Assert.True(Crmsync("start", "--profile", "down").ExitCode == 0); // the CRM is back: the next start runs
+    }
+
+    [Fact]
+    public async Task A_change_backing_off_after_a_transient_failure_shows_in_start_and_status_and_retry_now_pushes_it_at_once()
+    {
+        await ConnectAndSyncFieldsAsync("backoff");
+        Assert.True(Crmsync("start", "--profile", "backoff", "--yes").ExitCode == 0);
+        var lead = (string)emulator.Host.Data.List("Lead").First(l => l.GetValueOrDefault("IsConverted") is not true)["Id"]!;
+        using (var connection = new SqliteConnection($"Data Source={DatabasePath("backoff")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE person SET Title = 'Retried now' WHERE _crm_id = '{lead}';";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+        string fault = emulator.Host.Faults.Add(new FaultRule { Kind = FaultKind.RecordError, RecordIds = [lead], ErrorCode = "UNABLE_TO_LOCK_ROW", Count = 1 });
+        CliResult failed;
+        try
+        {
+            failed = Crmsync("start", "--profile", "backoff");
+        }
+        finally
+        {
+            emulator.Host.Faults.Remove(fault);
+        }
+
+        Assert.True(failed.ExitCode == 0, failed.StandardError); // a per-record failure does not fail the cycle
+        Assert.Contains("1 local change(s) wait for a retry after a transient failure; the next is due at", failed.StandardError, StringComparison.Ordinal);
+        Assert.Contains("--retry-now", failed.StandardError, StringComparison.Ordinal);
+        CliResult status = Crmsync("status", "--profile", "backoff", "--json");
+        using (JsonDocument json = JsonDocument.Parse(status.StandardOutput))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("retryWaiting").GetInt64());
+            var next = json.RootElement.GetProperty("nextRetryAt").GetDateTimeOffset();
+            Assert.InRange((next - DateTimeOffset.UtcNow).TotalSeconds, 1, 61); // backing off one minute
+        }
+
+        // A plain start within the minute leaves it waiting; --retry-now pushes it at once.
+        Assert.True(Crmsync("start", "--profile", "backoff").ExitCode == 0);
+        Assert.NotEqual("Retried now", emulator.Host.Data.Get("Lead", lead)!["Title"]);
+        CliResult retried = Crmsync("start", "--profile", "backoff", "--retry-now");
+        Assert.True(retried.ExitCode == 0, retried.StandardError);
+        Assert.Equal("Retried now", emulator.Host.Data.Get("Lead", lead)!["Title"]);
+        using (JsonDocument json = JsonDocument.Parse(Crmsync("status", "--profile", "backoff", "--json").StandardOutput))
+        {
+            Assert.Equal(0, json.RootElement.GetProperty("retryWaiting").GetInt64());
+            Assert.Equal(JsonValueKind.Null, json.RootElement.TryGetProperty("nextRetryAt", out var n) ? n.ValueKind : JsonValueKind.Null);
+        }
     }
 
     [Fact]
@@ -288,6 +376,9 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
     [InlineData("--interval", "00:05:00")]
     [InlineData("--continuous", "--interval", "00:00:00.5")]
     [InlineData("--continuous", "--interval", "five minutes")]
+    [InlineData("--continuous", "--interval", "86401")]
+    [InlineData("--continuous", "--interval", "60.00:00:00")]
+    [InlineData("--continuous", "--interval", "99999999999999999999")]
     [InlineData("--initial-strategy", "Fast")]
     [InlineData("--bulk-threshold", "-1")]
     public void Start_with_invalid_options_is_a_usage_error_before_anything_is_opened(params string[] args)
@@ -296,6 +387,21 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
 
         Assert.Equal(ExitCodes.Usage, start.ExitCode);
         Assert.DoesNotContain(ErrorIds.ProfileNotFound, start.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", start.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("86401", "longer than 1 day")]
+    [InlineData("60.00:00:00", "longer than 1 day")]
+    [InlineData("99999999999999999999", "give seconds (300) or a time span (00:05:00)")]
+    [InlineData("5 minutes", "give seconds (300) or a time span (00:05:00)")]
+    [InlineData("0", "shorter than 1 second")]
+    public void A_bad_interval_names_the_accepted_forms_and_bounds(string interval, string expected)
+    {
+        CliResult start = Crmsync("start", "--profile", "nowhere", "--continuous", "--interval", interval);
+
+        Assert.Equal(ExitCodes.Usage, start.ExitCode);
+        Assert.Contains(expected, start.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -81,6 +81,7 @@ Describe 'Start-CrmSync' {
         It 'refuses an -Interval below one second, and -Interval without -Continuous' {
             { Start-CrmSync -Profile 'cron' -Continuous -Interval ([TimeSpan]::FromMilliseconds(500)) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
             { Start-CrmSync -Profile 'cron' -Interval '00:01:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
+            { Start-CrmSync -Profile 'cron' -Continuous -Interval '60.00:00:00' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
         }
     }
 
@@ -105,6 +106,23 @@ Describe 'Start-CrmSync' {
             (Start-CrmSync -Profile 'busy').State | Should -Be 'Succeeded' # the next cycle resumes
         }
 
+        It 'records a start that fails at login as a failed run: Get-CrmSyncStatus says Failed with the reason and what to do' {
+            $fault = Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Post -Path 'faults' -Body @{ kind = 'HttpStatus'; statusCode = 500; pathContains = '/services/Soap/' }
+            try {
+                { Start-CrmSync -Profile 'busy' -ErrorAction Stop } | Should -Throw -ErrorId 'CrmRequestFailed,CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand'
+            }
+            finally {
+                Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Delete -Path "faults/$($fault.id)" | Out-Null
+            }
+            $status = Get-CrmSyncStatus -Profile 'busy'
+            $status.State | Should -Be 'Failed'
+            $status.LastError.ErrorId | Should -Be 'CrmRequestFailed'
+            $status.LastError.Message | Should -Match 'HTTP 500'
+            $status.LastError.RecommendedAction | Should -Not -BeNullOrEmpty
+            (Start-CrmSync -Profile 'busy').State | Should -Be 'Succeeded'
+            (Get-CrmSyncStatus -Profile 'busy').State | Should -Be 'LastSynced'
+        }
+
         It 'is a terminating SyncLockHeld error naming the holder while another run holds the lock' {
             $store = [CrmSync.Engine.Connections.ProfileStore]::new(
                 [CrmSync.Engine.Connections.ProfileLocator]::new([CrmSync.Engine.Connections.CrmSyncPaths]::new($env:CRMSYNC_HOME)), $null).Open('busy', [NullString]::Value)
@@ -117,6 +135,36 @@ Describe 'Start-CrmSync' {
             finally {
                 $store.Dispose()
             }
+        }
+    }
+
+    Context 'changes waiting for a retry (-RetryNow)' {
+        BeforeAll {
+            Connect-CrmSyncTestProfile -Emulator $script:Emulator -Name 'backoff'
+            Start-CrmSync -Profile 'backoff' -Confirm:$false | Out-Null
+        }
+
+        It 'shows a change backing off after UNABLE_TO_LOCK_ROW in a warning and in the status, and -RetryNow pushes it at once' {
+            $lead = Invoke-CrmSyncTestSql -Name 'backoff' -Sql "SELECT _crm_id FROM person WHERE _crm_type = 'Lead' ORDER BY _row_id LIMIT 1"
+            Invoke-CrmSyncTestSql -Name 'backoff' -Sql "UPDATE person SET Title = 'Retried by Pester' WHERE _crm_id = '$lead'" | Out-Null
+            $fault = Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Post -Path 'faults' -Body @{ kind = 'RecordError'; recordIds = @($lead); errorCode = 'UNABLE_TO_LOCK_ROW'; count = 1 }
+            try {
+                $result = Start-CrmSync -Profile 'backoff' -WarningVariable warnings -WarningAction SilentlyContinue
+            }
+            finally {
+                # a rule with a count retires once it fired: only one that did not fire is still there to remove
+                try { Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Delete -Path "faults/$($fault.id)" | Out-Null } catch { }
+            }
+            $result.State | Should -Be 'Succeeded'
+            ($warnings | Where-Object { "$_" -like '1 local change(s) wait for a retry*-RetryNow*' }) | Should -Not -BeNullOrEmpty
+            $status = Get-CrmSyncStatus -Profile 'backoff'
+            $status.RetryWaiting | Should -Be 1
+            $status.NextRetryAt | Should -BeGreaterThan ([DateTimeOffset]::UtcNow)
+
+            Start-CrmSync -Profile 'backoff' -RetryNow | Out-Null
+
+            (Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Get -Path "records/Lead/$lead").Title | Should -Be 'Retried by Pester'
+            (Get-CrmSyncStatus -Profile 'backoff').RetryWaiting | Should -Be 0
         }
     }
 }

@@ -38,7 +38,7 @@ public static class CommandRunner
         {
             host.Flush();
             host.ReportError(new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-                $"crmsync failed unexpectedly: {unexpected.GetType().Name}: {unexpected.Message}",
+                $"crmsync failed unexpectedly: {unexpected.Message}",
                 "Run the command again with --verbose; if it fails again, report it with this output.", inner: unexpected));
             return ExitCodes.Failure;
         }

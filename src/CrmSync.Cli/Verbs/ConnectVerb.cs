@@ -12,11 +12,11 @@ namespace CrmSync.Cli.Verbs;
 public sealed class ConnectVerb : ICliVerb
 {
     /// <summary>The environment variable holding the sync user's password.</summary>
-    public const string PasswordVariable = "CRMSYNC_PASSWORD";
+    public const string PasswordVariable = ProfileConnector.PasswordVariable;
     /// <summary>The environment variable holding the Salesforce security token.</summary>
-    public const string SecurityTokenVariable = "CRMSYNC_SECURITY_TOKEN";
+    public const string SecurityTokenVariable = ProfileConnector.SecurityTokenVariable;
     /// <summary>The environment variable holding the connected app's consumer secret.</summary>
-    public const string ClientSecretVariable = "CRMSYNC_CLIENT_SECRET";
+    public const string ClientSecretVariable = ProfileConnector.ClientSecretVariable;
 
     public string Name => "connect";
 
@@ -25,7 +25,8 @@ public sealed class ConnectVerb : ICliVerb
     public string Description =>
         "Logs in for real as the sync user and, only when that works, creates or updates the profile and saves its secrets\n" +
         "encrypted for the current user (--scope currentuser, the default) so scheduled runs work unattended. --scope process\n" +
-        "only checks the login and saves the profile without secrets.\n" +
+        "only checks the login and saves the profile without secrets: every later command (start, sync-field, ...) then reads\n" +
+        "them from CRMSYNC_PASSWORD / CRMSYNC_SECURITY_TOKEN (CRMSYNC_CLIENT_SECRET) in its environment (containers, runbooks, CI).\n" +
         "Secrets are never command-line arguments (other users can read those): set CRMSYNC_PASSWORD, CRMSYNC_SECURITY_TOKEN\n" +
         "and CRMSYNC_CLIENT_SECRET, or give --password-stdin and write to standard input: line 1 the password, line 2 the\n" +
         "security token (empty when the login IP range is trusted), line 3 (optional) the connected app's client secret.\n" +

@@ -70,7 +70,7 @@ public sealed class DemoVerb : ICliVerb
         catch (Exception unexpected) when (unexpected is not OperationCanceledException)
         {
             host.ReportError(new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-                $"The demo failed unexpectedly: {unexpected.GetType().Name}: {unexpected.Message}",
+                $"The demo failed unexpectedly: {unexpected.Message}",
                 "Run crmsync demo again with --verbose; if it fails again, report it with this output.", inner: unexpected));
             return ExitCodes.Failure;
         }

@@ -25,7 +25,8 @@ public sealed class StartVerb : ICliVerb
 
     public string Description =>
         "Runs one sync cycle for the profile (pull from the CRM, then push local changes) and prints its result: per object and\n" +
-        "operation counts, API calls, duration. --continuous keeps cycling, pausing --interval (default 00:05:00) after the END of\n" +
+        "operation counts, API calls, duration. --continuous keeps cycling, pausing --interval (default 00:05:00; a bare number is\n" +
+        "seconds, so --interval 300 is five minutes; at most one day) after the END of\n" +
         "each cycle, until Ctrl+C, SIGTERM or 'crmsync stop'; each cycle's result is printed as it completes (with --json, one JSON\n" +
         "document per cycle). Ctrl+C or SIGTERM stops after the page in flight commits; the next start resumes there.\n" +
         "The FIRST start of a profile locks the field mappings for good and begins the initial full copy (may take hours): it\n" +
@@ -39,9 +40,10 @@ public sealed class StartVerb : ICliVerb
     [
         new("yes", TakesValue: false, "", "confirm the first start without a prompt (needed when standard input is not a terminal)"),
         new("continuous", TakesValue: false, "", "keep cycling until Ctrl+C, SIGTERM or 'crmsync stop'"),
-        new("interval", TakesValue: true, "HH:MM:SS", "with --continuous: the pause after each cycle (default 00:05:00, at least 00:00:01)"),
+        new("interval", TakesValue: true, "SECONDS|HH:MM:SS", "with --continuous: the pause after each cycle, in seconds (300) or as a time span (00:05:00); default 00:05:00, from 1 second to 1 day"),
         new("initial-strategy", TakesValue: true, "Auto|Bulk|Paged", "how the initial copy reads objects (default Auto: bulk API from the threshold)"),
         new("bulk-threshold", TakesValue: true, "N", "record count from which the initial copy uses the bulk API (default 50000)"),
+        new("retry-now", TakesValue: false, "", "retry at once the local changes waiting for a retry after a transient failure (crmsync status: retryWaiting, nextRetryAt)"),
     ], verbose: "write verbose, debug and progress messages to stderr");
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
@@ -80,7 +82,7 @@ public sealed class StartVerb : ICliVerb
         {
             output.Flush();
             output.ReportError(new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-                $"crmsync failed unexpectedly: {unexpected.GetType().Name}: {unexpected.Message}",
+                $"crmsync failed unexpectedly: {unexpected.Message}",
                 "Run the command again with --verbose; if it fails again, report it with this output.", inner: unexpected));
             return ExitCodes.Failure;
         }
@@ -115,10 +117,13 @@ public sealed class StartVerb : ICliVerb
         {
             if (!options.Has("continuous"))
                 return Usage("--interval applies to --continuous only");
-            if (!TimeSpan.TryParse(intervalText, CultureInfo.InvariantCulture, out interval))
-                return Usage($"--interval '{intervalText}' is not a time span such as 00:05:00");
+            if (ParseInterval(intervalText) is not { } parsed)
+                return Usage($"--interval '{intervalText}' is not an interval: give seconds (300) or a time span (00:05:00), from 1 second to 1 day");
+            interval = parsed;
             if (interval < StartSyncOptions.MinimumInterval)
-                return Usage($"--interval {intervalText} is shorter than 00:00:01");
+                return Usage($"--interval {intervalText} is shorter than 1 second (00:00:01)");
+            if (interval > StartSyncOptions.MaximumInterval)
+                return Usage($"--interval {intervalText} is longer than 1 day (86400 seconds, 1.00:00:00)");
         }
         var strategy = CrmFullReadStrategy.Auto;
         if (options.Value("initial-strategy") is { } strategyText &&
@@ -139,8 +144,23 @@ public sealed class StartVerb : ICliVerb
             Interval = interval,
             InitialStrategy = strategy,
             BulkThreshold = threshold,
+            RetryNow = options.Has("retry-now"),
             TriggeredBy = "crmsync start",
         };
+    }
+
+    /// <summary>
+    /// An interval as cron and systemd units write it: a bare number is SECONDS (<c>300</c> = five minutes), anything else a
+    /// time span (<c>00:05:00</c>, <c>1.00:00:00</c>). Null when it is neither (or too large to be one).
+    /// </summary>
+    internal static TimeSpan? ParseInterval(string text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length > 0 && trimmed.All(char.IsAsciiDigit))
+            return long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 100L * 365 * 86400
+                ? TimeSpan.FromSeconds(seconds)
+                : null;
+        return TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) ? span : null;
     }
 
     /// <summary>SIGTERM (service managers, container stops, cron timeouts) stops like Ctrl+C: after the page in flight.</summary>

@@ -13,13 +13,16 @@ public sealed record StartSyncOptions
     /// <summary>The shortest <see cref="Interval"/> accepted.</summary>
     public static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest <see cref="Interval"/> accepted (one day: a longer pause is a schedule, not a continuous sync).</summary>
+    public static readonly TimeSpan MaximumInterval = TimeSpan.FromDays(1);
+
     /// <summary>The profile name.</summary>
     public string Profile { get; init; } = ProfileName.Default;
     /// <summary>The profile's database file when not the default one.</summary>
     public string? DatabasePath { get; init; }
     /// <summary>Keep cycling until cancelled or Stop-CrmSync (default: one cycle).</summary>
     public bool Continuous { get; init; }
-    /// <summary>The pause between two cycles of a continuous sync, counted from the END of a cycle (at least 1 s).</summary>
+    /// <summary>The pause between two cycles of a continuous sync, counted from the END of a cycle (1 s to 1 day).</summary>
     public TimeSpan Interval { get; init; } = SyncOrchestrator.DefaultInterval;
     /// <summary>How the initial copy reads an object (Auto: the bulk API from <see cref="BulkThreshold"/> records on).</summary>
     public CrmFullReadStrategy InitialStrategy { get; init; } = CrmFullReadStrategy.Auto;
@@ -30,6 +33,11 @@ public sealed record StartSyncOptions
     /// unattended, except when the user explicitly asked for -WhatIf or -Confirm (the cmdlet sets this then).
     /// </summary>
     public bool AskEvenIfNotFirst { get; init; }
+    /// <summary>
+    /// Retry at once the local changes that wait for a retry after a transient failure (they back off 1 minute, doubling,
+    /// up to an hour): <c>-RetryNow</c> / <c>--retry-now</c>.
+    /// </summary>
+    public bool RetryNow { get; init; }
     /// <summary>Recorded in the run history as who started the run.</summary>
     public string TriggeredBy { get; init; } = "Start-CrmSync";
     /// <summary>Engine tuning for tests (page sizes, lease); null for the production defaults.</summary>
@@ -53,9 +61,11 @@ public sealed record StartSyncOptions
 /// <item>Continuous: cycles every <see cref="StartSyncOptions.Interval"/> (from the end of a cycle) until the token is
 /// cancelled or Stop-CrmSync disables the sync; each cycle's result is written as it completes.</item>
 /// </list>
-/// Errors (thrown, nothing is run): InvalidArgument (interval below 1 s, negative bulk threshold), ProfileNotFound,
-/// SyncLockHeld (another run holds the lock: its host, process and since when), FieldsNotSynced, CredentialsNotSaved and the
-/// sign-in errors.
+/// Errors (thrown, nothing is run): InvalidArgument (interval below 1 s or above the maximum, negative bulk threshold),
+/// ProfileNotFound, SyncLockHeld (another run holds the lock: its host, process and since when; checked BEFORE signing in),
+/// FieldsNotSynced, CredentialsNotSaved and the sign-in errors. Every one of them after the profile was opened is recorded as
+/// a Failed run with a job-level error (the status shows it); a continuous sync that fails after cycles ran is recorded by
+/// its cycles.
 /// </summary>
 public sealed class StartSyncCommand : ICommandHandler
 {
@@ -65,6 +75,7 @@ public sealed class StartSyncCommand : ICommandHandler
     private readonly ProfileStore _profiles;
     private readonly Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> _openClient;
     private readonly List<SyncRunResult> _results = [];
+    private bool _cycleRecorded; // a cycle ran and recorded its own run: a later failure is not a failed start
 
     /// <summary>The command over <paramref name="profiles"/>; <paramref name="openClient"/> opens the signed-in CRM client of
     /// the profile (production: <see cref="ProfileConnector.OpenClientAsync(CrmSyncStore, CrmClientOptions, CancellationToken)"/>).
@@ -143,7 +154,59 @@ public sealed class StartSyncCommand : ICommandHandler
             host.WriteVerbose($"Sync of profile '{profile.Name}' was disabled (Stop-CrmSync); Start-CrmSync enables it again.");
         }
         cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await RunAsync(host, store, profile, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CrmSyncException error)
+        {
+            RecordFailedStart(host, store, error);
+            throw;
+        }
+        catch (Exception unexpected) when (unexpected is not (OperationCanceledException or OutOfMemoryException))
+        {
+            var error = new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
+                $"The sync of profile '{profile.Name}' failed unexpectedly: {unexpected.Message}",
+                "Run Start-CrmSync again with -Verbose; if it fails again, report it with that output.", profile.Name, unexpected);
+            RecordFailedStart(host, store, error);
+            throw error;
+        }
+    }
 
+    /// <summary>
+    /// A start that failed before (or outside) a cycle, at any step (secrets, sign-in, the run lock, no synced fields, a
+    /// failure the cycle could not record): a Failed run with a job-level error, so Get-CrmSyncStatus says Failed with the
+    /// reason instead of the last success. A cycle that ran has recorded its own run. When even this cannot be written
+    /// (the disk is full), the run that was left Running is reported as interrupted by the status.
+    /// </summary>
+    private void RecordFailedStart(ICommandHost host, CrmSyncStore store, CrmSyncException error)
+    {
+        if (_cycleRecorded)
+            return;
+        try
+        {
+            var kind = SyncOrchestrator.IsFirstStart(store) ? RunKind.Initial : RunKind.Incremental;
+            var run = store.Runs.RecordFailedStart(kind, Options.TriggeredBy, error.ErrorId, error.Message);
+            store.Errors.Record(new NewSyncError(SyncErrorLevel.Job, error.ErrorId, error.Message, run.Id));
+        }
+        catch (Exception e) when (e is CrmSyncException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            host.WriteVerbose($"The failed start could not be recorded in {store.DatabasePath}: {e.Message}");
+        }
+    }
+
+    private async Task RunAsync(ICommandHost host, CrmSyncStore store, ProfileInfo profile, CancellationToken cancellationToken)
+    {
+        _cycleRecorded = false;
+        // The lock first: a start that cannot run (another run holds the lock) does not sign in at all.
+        store.RunLock.ThrowIfHeld();
+        if (Options.RetryNow)
+        {
+            var waiting = store.Outbox.RetryNow();
+            host.WriteVerbose(waiting == 0
+                ? "No local change was waiting for a retry."
+                : string.Create(CultureInfo.InvariantCulture, $"{waiting} local change(s) waiting for a retry after a transient failure are retried in this cycle."));
+        }
         var counter = new CrmCallCounter(new ClientEventForwarder(host));
         host.WriteVerbose($"Signing in to {profile.Crm} as {profile.UserName} for profile '{profile.Name}'.");
         using var client = await _openClient(store, new CrmClientOptions { Events = counter }, cancellationToken).ConfigureAwait(false)
@@ -171,6 +234,7 @@ public sealed class StartSyncCommand : ICommandHandler
             {
                 progress.Complete();
             }
+            _cycleRecorded = true;
             Emit(host, store, profile.Name, result);
             return;
         }
@@ -181,6 +245,7 @@ public sealed class StartSyncCommand : ICommandHandler
         {
             var cycles = await orchestrator.RunContinuousAsync(Options.Interval, progress, result =>
             {
+                _cycleRecorded = true;
                 progress.Complete();
                 Emit(host, store, profile.Name, result);
             }, cancellationToken).ConfigureAwait(false);
@@ -200,6 +265,10 @@ public sealed class StartSyncCommand : ICommandHandler
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The interval {Options.Interval} is shorter than {StartSyncOptions.MinimumInterval}."),
                 "Give an interval of at least one second, e.g. 00:05:00 (the default, five minutes).", Options.Interval);
+        if (Options.Interval > StartSyncOptions.MaximumInterval)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"The interval {Options.Interval} is longer than {StartSyncOptions.MaximumInterval} (one day)."),
+                "Give an interval of at most one day, e.g. 00:05:00 (the default); for a longer pause, schedule single starts instead.", Options.Interval);
         if (Options.BulkThreshold is < 0)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The bulk threshold cannot be negative ({Options.BulkThreshold})."),

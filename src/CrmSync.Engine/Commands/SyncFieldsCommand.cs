@@ -1,5 +1,6 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
+using CrmSync.Engine.Push;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 
@@ -92,6 +93,12 @@ public sealed class SyncFieldsCommand : ICommandHandler
         if (plan.ProtectedFromExclusion.Count > 0)
             host.WriteWarning("The -ExcludeField patterns do not apply to fields the sync itself needs; these are kept: " +
                               string.Join(", ", plan.ProtectedFromExclusion) + ".");
+        // A pattern that matches nothing is most likely misspelt: say so before it is stored (it still applies to fields added later).
+        foreach (var pattern in given.Patterns)
+            if (!snapshot.Objects.Any(o => o.Schema.Fields.Any(f => pattern.Matches(o.Object.ObjectName, f.Name))))
+                host.WriteWarning($"The -ExcludeField pattern '{pattern.Pattern}' matches no field the sync user can see on " +
+                                  $"{string.Join(", ", snapshot.Objects.Select(o => o.Object.ObjectName))}: check its spelling " +
+                                  "(Object.Field or Field, wildcards * and ?). It is kept and applies to fields the CRM adds later.");
         var described = new HashSet<string>(snapshot.Objects.Select(o => o.Object.ObjectName), StringComparer.OrdinalIgnoreCase);
         foreach (var entry in plan.Entries)
         {
@@ -123,6 +130,9 @@ public sealed class SyncFieldsCommand : ICommandHandler
         cancellationToken.ThrowIfCancellationRequested();
         var result = new FieldSyncApplier(store, objects).Apply(plan);
         Result = result;
+        // Capture from the first moment: every local change of a synced two-way table reaches the outbox, also one made
+        // before or while the first Start-CrmSync copies the data.
+        ChangeCapture.Install(store, PushFieldMap.Read(store, objects, SyncedObjectCatalog.ExternalIdFieldName));
         if (result.BackupPath is not null)
             host.WriteVerbose($"Backed up the database to {result.BackupPath} before creating fields.");
         host.WriteVerbose($"Created {result.TablesCreated.Count} tables and {result.ColumnsAdded.Count} columns, catalogued {result.FieldsCatalogued} fields, " +

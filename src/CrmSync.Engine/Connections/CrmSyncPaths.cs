@@ -20,6 +20,19 @@ public sealed class CrmSyncPaths
                 "The CrmSync data folder path is empty.",
                 $"Set {HomeVariable} to a folder path, or leave it unset to use the per-user default.");
         DataDirectory = Path.GetFullPath(dataDirectory);
+        // A file where the folder (or one of its parents) should be: say so now, not as a failure to create a folder later.
+        for (var folder = DataDirectory; !string.IsNullOrEmpty(folder); folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(folder))
+                throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.InvalidArgument,
+                    folder == DataDirectory
+                        ? $"The CrmSync data folder {DataDirectory} is a file, not a folder."
+                        : $"The CrmSync data folder {DataDirectory} cannot be created: {folder} is a file, not a folder.",
+                    $"Set {HomeVariable} to a folder path (it is created if missing), or unset it to use the per-user default.",
+                    DataDirectory);
+            if (Directory.Exists(folder))
+                break;
+        }
     }
 
     /// <summary>The data folder, absolute.</summary>

@@ -51,9 +51,31 @@ public sealed class ProfileConnector
     /// <summary>The connector for the current user and process (CRMSYNC_HOME or the per-user data folder).</summary>
     public static ProfileConnector ForCurrentUser() => new(CrmSyncPaths.ForCurrentUser());
 
-    /// <summary>The connector over the data folder named by the environment, read through <paramref name="getEnvironmentVariable"/>.</summary>
-    public static ProfileConnector ForEnvironment(Func<string, string?> getEnvironmentVariable) =>
-        new(CrmSyncPaths.FromEnvironment(getEnvironmentVariable));
+    /// <summary>
+    /// The connector over the data folder named by the environment, read through <paramref name="getEnvironmentVariable"/>;
+    /// a profile with no saved secrets and no connection in this process takes them from the same environment
+    /// (<see cref="PasswordVariable"/>, <see cref="SecurityTokenVariable"/>, <see cref="ClientSecretVariable"/>): how a
+    /// profile connected with Scope Process is used in containers, runbooks and CI.
+    /// </summary>
+    public static ProfileConnector ForEnvironment(Func<string, string?> getEnvironmentVariable)
+    {
+        ArgumentNullException.ThrowIfNull(getEnvironmentVariable);
+        return new ProfileConnector(CrmSyncPaths.FromEnvironment(getEnvironmentVariable)) { EnvironmentSecrets = getEnvironmentVariable };
+    }
+
+    /// <summary>The environment variable holding the sync user's password.</summary>
+    public const string PasswordVariable = "CRMSYNC_PASSWORD";
+    /// <summary>The environment variable holding the Salesforce security token.</summary>
+    public const string SecurityTokenVariable = "CRMSYNC_SECURITY_TOKEN";
+    /// <summary>The environment variable holding the connected app's consumer secret.</summary>
+    public const string ClientSecretVariable = "CRMSYNC_CLIENT_SECRET";
+
+    /// <summary>
+    /// Where a profile without saved secrets (Scope Process, or after Disconnect-CrmSync) finds them when this process has no
+    /// connection for it: the environment variables <see cref="PasswordVariable"/>, <see cref="SecurityTokenVariable"/> and
+    /// <see cref="ClientSecretVariable"/>. Null: nowhere (CredentialsNotSaved).
+    /// </summary>
+    public Func<string, string?>? EnvironmentSecrets { get; init; }
 
     /// <summary>The data folder layout.</summary>
     public CrmSyncPaths Paths { get; }
@@ -347,8 +369,18 @@ public sealed class ProfileConnector
             Secrets.TryGet(location.ProfileName, SecretNames.Password, out password);
             Secrets.TryGet(location.ProfileName, SecretNames.SecurityToken, out token);
             Secrets.TryGet(location.ProfileName, SecretNames.ClientSecret, out clientSecret);
-            var complete = saved.AuthMethod == CrmAuthMethod.ClientCredentials ? clientSecret is not null : password is not null;
-            if (!complete)
+            bool Complete() => saved.AuthMethod == CrmAuthMethod.ClientCredentials ? clientSecret is not null : password is not null;
+            if (!Complete() && EnvironmentSecrets is { } environment)
+            {
+                // Nothing saved for this user: a Process-scope profile in a container or runbook gives its secrets in the environment.
+                password?.Dispose();
+                token?.Dispose();
+                clientSecret?.Dispose();
+                password = FromEnvironment(environment, PasswordVariable);
+                token = FromEnvironment(environment, SecurityTokenVariable);
+                clientSecret = FromEnvironment(environment, ClientSecretVariable);
+            }
+            if (!Complete())
                 throw CredentialsNotSaved(location);
 
             var settings = new CrmConnectionSettings
@@ -376,6 +408,9 @@ public sealed class ProfileConnector
         }
     }
 
+    private static SecretValue? FromEnvironment(Func<string, string?> environment, string name) =>
+        environment(name) is { Length: > 0 } value ? SecretValue.Copy(value.AsSpan()) : null;
+
     /// <summary>The error a profile without usable credentials gives (what scheduled tasks hit).</summary>
     public static CrmSyncException CredentialsNotSaved(ProfileLocation location)
     {
@@ -384,7 +419,8 @@ public sealed class ProfileConnector
             $"Profile '{location.ProfileName}' has no saved credentials for the current user and no connection in this process: " +
             "it was connected with -Scope Process in another session, or Disconnect-CrmSync forgot its credentials.",
             $"Run Connect-CrmSync -Profile {location.ProfileName} -Scope CurrentUser (as the user that runs the scheduled task) " +
-            "to save the credentials encrypted, then run the command again.",
+            $"to save the credentials encrypted, or (containers, runbooks) set {PasswordVariable} and {SecurityTokenVariable} " +
+            $"({ClientSecretVariable} for a connected app) in the environment, then run the command again.",
             location.ProfileName);
     }
 

@@ -14,6 +14,8 @@ namespace CrmSync.Engine.Push;
 /// that changes none of them (a system column, or a value set to itself) writes nothing. The value a column had before
 /// its first unpushed change is kept in <c>crmsync_capture_base</c>, so the pull can tell whether the CRM changed the
 /// same field too (a collision) or merely sent the value the row had before. A person's <c>_local_updated_at</c> is set.</item>
+/// <item>DELETE (see <see cref="DeleteTrigger"/>): never pushed; the row's waiting changes are cancelled and, for a row
+/// that was in the CRM, a Delete entry records it (counted as LocalDeletes).</item>
 /// <item>INSERT: the row gets a client key (<c>_client_key</c>, 32 hex digits from <c>randomblob(16)</c>) unless it has one,
 /// and one outbox entry (operation Insert when <c>_crm_id</c> is NULL, which the push creates in the CRM) naming the
 /// watched columns that are not NULL. The key is set by an UPDATE of the new row inside the trigger; that UPDATE changes
@@ -34,6 +36,9 @@ public static class ChangeCapture
     /// <summary>The names of the two triggers of <paramref name="table"/>.</summary>
     public static (string Insert, string Update) TriggerNames(string table) => ($"crmsync_capture_{table}_insert", $"crmsync_capture_{table}_update");
 
+    /// <summary>The name of the DELETE trigger of <paramref name="table"/>.</summary>
+    public static string DeleteTriggerName(string table) => $"crmsync_capture_{table}_delete";
+
     /// <summary>
     /// Creates or replaces the capture triggers of every two-way table in <paramref name="map"/> (only those whose text
     /// changed). Returns the number of triggers (re)created.
@@ -50,7 +55,11 @@ public static class ChangeCapture
             var tableColumns = new HashSet<string>(store.SchemaWriter.ReadColumns(table, transaction), StringComparer.OrdinalIgnoreCase);
             var (insertName, updateName) = TriggerNames(table);
             var objectName = map.Objects.First(o => string.Equals(o.TableName, table, StringComparison.OrdinalIgnoreCase)).ObjectName;
-            foreach (var (name, sql) in new[] { (insertName, InsertTrigger(table, objectName, columns, tableColumns)), (updateName, UpdateTrigger(table, objectName, columns, tableColumns)) })
+            foreach (var (name, sql) in new[]
+                     {
+                         (insertName, InsertTrigger(table, objectName, columns, tableColumns)), (updateName, UpdateTrigger(table, objectName, columns, tableColumns)),
+                         (DeleteTriggerName(table), DeleteTrigger(table, objectName, tableColumns)),
+                     })
             {
                 using var read = connection.CreateCommand();
                 read.Transaction = transaction;
@@ -114,6 +123,32 @@ public static class ChangeCapture
               SELECT {Literal(table)}, CAST(NEW."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns)}, NEW."{SystemColumns.CrmId}",
                   {ClientKey(tableColumns, "r")}, CASE WHEN NEW."{SystemColumns.CrmId}" IS NULL THEN 'Insert' ELSE 'Update' END, {names}, {Now}
               FROM {t} AS r WHERE r."{SystemColumns.RowId}" = NEW."{SystemColumns.RowId}";
+
+            """);
+        sql.Append("END");
+        return sql.ToString();
+    }
+
+    /// <summary>
+    /// The CREATE TRIGGER text of the DELETE trigger: a local DELETE is never pushed (Marketo: the CRM record stays, and
+    /// if it changes later the person comes back as a new row). The trigger cancels the row's waiting changes (its row id
+    /// may be reused by a later insert), forgets their base values, and, for a row that was in the CRM, records one
+    /// outbox entry of operation Delete that the push counts as LocalDeletes and reports.
+    /// </summary>
+    public static string DeleteTrigger(string table, string objectName, IReadOnlySet<string> tableColumns)
+    {
+        var t = SqlIdentifier.Quote(table);
+        var sql = new StringBuilder();
+        sql.Append($"CREATE TRIGGER \"{DeleteTriggerName(table)}\" AFTER DELETE ON {t}\n");
+        sql.Append($"WHEN {SyncWriteMarker.TriggerCondition}\nBEGIN\n");
+        sql.Append($"""
+              UPDATE crmsync_outbox SET state = 'Done', last_error = 'the row was deleted locally', next_attempt_at = NULL
+              WHERE table_name = {Literal(table)} AND row_key = CAST(OLD."{SystemColumns.RowId}" AS TEXT) AND state IN ('Pending', 'InFlight');
+              DELETE FROM {BaseTable} WHERE table_name = {Literal(table)} AND row_id = OLD."{SystemColumns.RowId}";
+              INSERT INTO crmsync_outbox (table_name, row_key, crm_object, crm_id, client_key, operation, changed_columns, captured_at)
+              SELECT {Literal(table)}, CAST(OLD."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns).Replace("NEW.", "OLD.", StringComparison.Ordinal)},
+                  OLD."{SystemColumns.CrmId}", {ClientKey(tableColumns, "OLD")}, 'Delete', '[]', {Now}
+              WHERE OLD."{SystemColumns.CrmId}" IS NOT NULL;
 
             """);
         sql.Append("END");

@@ -56,6 +56,7 @@ internal sealed class PushCycle
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         ResetInFlight();
+        RecordLocalDeletes();
         var rows = LoadDueRows();
         if (rows.Count == 0)
             return;
@@ -69,8 +70,10 @@ internal sealed class PushCycle
 
         // Everything to be created is checked before the first write of the push.
         var needsKey = new List<string>();
-        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null) && _map.Find("Lead") is not null)
+        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null && r.CrmType is null or "Lead") && _map.Find("Lead") is not null)
             needsKey.Add("Lead");
+        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null && r.CrmType == "Contact") && _map.Find("Contact") is not null)
+            needsKey.Add("Contact");
         if (campaigns.Any(r => r.Exists && r.CrmId is null) && _map.Find("Campaign") is not null)
             needsKey.Add("Campaign");
         await CheckExternalIdFieldAsync(needsKey, cancellationToken).ConfigureAwait(false);
@@ -82,6 +85,16 @@ internal sealed class PushCycle
         foreach (var group in second.GroupBy(w => (w.Object.ObjectName, w.IsCreate)).OrderByDescending(g => g.Key.IsCreate))
             await PushAsync(group.Key.ObjectName, group.Key.IsCreate, group.ToList(), cancellationToken).ConfigureAwait(false);
         ReportEditSummary();
+        ReportWaitingForRetry();
+    }
+
+    /// <summary>Says how many local changes back off after a transient failure, until when, and how to retry them now.</summary>
+    private void ReportWaitingForRetry()
+    {
+        var (count, next) = _store.Outbox.CountWaitingForRetry();
+        if (count > 0 && next is { } at)
+            _context.Events.Warning(string.Create(CultureInfo.InvariantCulture,
+                $"{count} local change(s) wait for a retry after a transient failure; the next is due at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (the first cycle after that retries it). Start-CrmSync -RetryNow (crmsync start --retry-now) retries them at once."));
     }
 
     private static int Order(string objectName) => objectName switch
@@ -109,13 +122,46 @@ internal sealed class PushCycle
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Local DELETEs of rows that were in the CRM (Delete entries written by the capture trigger): nothing is pushed, as in
+    /// Marketo (the CRM record stays; if it changes later, the pull brings it back as a new row). Each is counted as
+    /// LocalDeletes / Deleted for its object in this cycle, and a warning says how many and what happens to them.
+    /// </summary>
+    private void RecordLocalDeletes()
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        var deleted = new List<(long Id, string Object, string? CrmId)>();
+        using (var read = connection.Command(transaction,
+                   "SELECT id, crm_object, crm_id FROM crmsync_outbox WHERE state = 'Pending' AND operation = 'Delete' ORDER BY id;"))
+        using (var reader = read.ExecuteReader())
+            while (reader.Read())
+                deleted.Add((reader.GetInt64(0), reader.GetString(1), reader.NullableString(2)));
+        if (deleted.Count == 0)
+            return;
+        SyncWriteMarker.Begin(transaction, _context.RunId);
+        foreach (var group in deleted.GroupBy(d => d.Object, StringComparer.OrdinalIgnoreCase))
+        {
+            foreach (var entry in group)
+                _store.Outbox.MarkDone(entry.Id, transaction);
+            _context.Counts.Commit(transaction, group.Key, RunOperation.LocalDeletes, new OperationTally { Deleted = group.Count() });
+            var sample = string.Join(", ", group.Select(d => d.CrmId).Where(id => id is not null).Take(5));
+            _context.Events.Warning(
+                $"{group.Count()} {group.Key} record(s) deleted locally (e.g. {sample}) were not deleted in the CRM: as in Marketo, a local delete is " +
+                "not pushed and the CRM record stays; if it changes in the CRM later, it comes back as a new local row. Delete it in the CRM to remove it for good.",
+                group.Key);
+        }
+        SyncWriteMarker.End(transaction);
+        transaction.Commit();
+    }
+
     private List<RowChange> LoadDueRows()
     {
         var now = StoreTime.Format(_store.Time.GetUtcNow());
         var rows = new Dictionary<(string, string), RowChange>();
         using var connection = _store.OpenConnection();
         using (var read = connection.Command(null,
-                   "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' ORDER BY id;"))
+                   "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' AND operation <> 'Delete' ORDER BY id;"))
         using (var reader = read.ExecuteReader())
             while (reader.Read())
             {
@@ -173,9 +219,16 @@ internal sealed class PushCycle
         var items = new List<WorkItem>();
         var nothingToDo = new List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)>();
         var keys = new List<RowChange>();
+        var refused = new List<RowChange>();
         foreach (var row in rows)
         {
             var obj = ObjectOf(row);
+            if (row.Exists && obj is null && row.CrmId is null && row.MergedInto is null && row.CrmType is not null
+                && string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
+            {
+                refused.Add(row); // asks for a type that is not synced: refused with a clear error, never created as another type
+                continue;
+            }
             if (!row.Exists || obj is null || (row.CrmId is null && row.MergedInto is not null))
             {
                 // The row is gone, or it gave its CRM id to another row (a collapse): nothing to push.
@@ -202,7 +255,39 @@ internal sealed class PushCycle
         }
         if (nothingToDo.Count > 0)
             CommitNothingToDo(nothingToDo);
+        if (refused.Count > 0)
+            CommitRefusedTypes(refused);
         return items;
+    }
+
+    /// <summary>
+    /// A person inserted locally with a <c>_crm_type</c> whose object is not synced (no fields of it were created) cannot be
+    /// created as asked: its changes fail for good with a Record-level error naming the fix, and nothing is created.
+    /// </summary>
+    private void CommitRefusedTypes(List<RowChange> rows)
+    {
+        using var connection = _store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        SyncWriteMarker.Begin(transaction, _context.RunId);
+        foreach (var group in rows.GroupBy(r => r.CrmType!, StringComparer.OrdinalIgnoreCase))
+        {
+            foreach (var row in group)
+            {
+                var message = $"Local row {row.LocalKey} in {row.Table} asks to be created as a {group.Key} (_crm_type), but {group.Key} is not synced " +
+                              $"(Sync-CrmField created none of its fields), so it was not created in the CRM (and not as another type).";
+                foreach (var id in row.OutboxIds)
+                    _store.Outbox.MarkFailed(id, message, null, transaction);
+                _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, message, _context.RunId,
+                    group.Key, row.LocalKey, null, RunOperation.PushNew.ToString()), transaction);
+            }
+            _context.Counts.Commit(transaction, group.Key, RunOperation.PushNew, new OperationTally { Failed = group.Count() });
+            _context.Events.Warning($"{group.Count()} local person(s) ask to be created as {group.Key}, which is not synced: they were not created " +
+                                    $"(see Get-CrmSyncError). Set _crm_type to a synced type (Lead or Contact), or run Sync-CrmField with {group.Key} visible to the sync user.",
+                group.Key);
+        }
+        SyncWriteMarker.End(transaction);
+        transaction.Commit();
+        _done += rows.Count;
     }
 
     private WorkItem Rebuild(WorkItem item) => BuildCreate(item.Row, item.Object) ?? item;
@@ -210,7 +295,7 @@ internal sealed class PushCycle
     private PushedObject? ObjectOf(RowChange row)
     {
         if (string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
-            return _map.Find(row.CrmId is null ? "Lead" : row.CrmType ?? "Lead");
+            return _map.Find(row.CrmType ?? "Lead"); // a local insert with _crm_type = 'Contact' is created as a Contact
         return _map.Objects.FirstOrDefault(o => string.Equals(o.TableName, row.Table, StringComparison.OrdinalIgnoreCase));
     }
 
@@ -256,9 +341,10 @@ internal sealed class PushCycle
         }
         if (obj.Object.IsPerson)
         {
-            // Salesforce requires both on a lead; Marketo documents "[not provided]" for an empty one. First push only:
-            // later pushes are updates, which send only what changed.
-            foreach (var required in new[] { "LastName", "Company" })
+            // Salesforce requires LastName and Company on a lead, LastName on a contact; Marketo documents "[not provided]"
+            // for an empty one. First push only: later pushes are updates, which send only what changed.
+            var requiredFields = string.Equals(obj.ObjectName, "Contact", StringComparison.OrdinalIgnoreCase) ? new[] { "LastName" } : new[] { "LastName", "Company" };
+            foreach (var required in requiredFields)
                 if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
                     values[required] = _options.RequiredFieldPlaceholder;
         }
@@ -324,7 +410,7 @@ internal sealed class PushCycle
     }
 
     private bool UsesExternalId(PushedObject obj) =>
-        obj.ObjectName is "Lead" or "Campaign" ? true
+        obj.ObjectName is "Lead" or "Contact" or "Campaign" ? true
         : _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
               && string.Equals(e.FieldName, _options.ExternalIdField, StringComparison.OrdinalIgnoreCase));
 

@@ -11,7 +11,8 @@ namespace CrmSync.Engine.Push;
 /// The push half of a sync cycle (PRODUCT.md, "Pushing" and "Conflicts"): give it to <see cref="SyncOrchestrator"/> as its
 /// push phase, and the pull uses it as its <see cref="IPullConflictGuard"/> too.
 /// <list type="number">
-/// <item>Installs or refreshes the capture triggers (<see cref="ChangeCapture"/>) for the current catalog.</item>
+/// <item>Installs or refreshes the capture triggers (<see cref="ChangeCapture"/>) for the current catalog (they already exist:
+/// Sync-CrmField creates them with the tables, and <see cref="PrepareCapture"/> ensures them at the start of every cycle).</item>
 /// <item>Drains the outbox: the waiting entries of one row are coalesced into one change (their columns merged); a row
 /// whose entry waits for a retry waits as a whole.</item>
 /// <item>Persons: a person with a CRM id updates its Lead or Contact with only the changed fields whose rule pushes and that
@@ -56,6 +57,14 @@ public sealed class PushPhase : IPushPhase, IPullConflictGuard
     /// <inheritdoc />
     public IReadOnlyCollection<string>? ColumnsToKeep(SqliteTransaction transaction, SyncedObjectPlan plan, long rowId, CrmRecord record) =>
         _arbiter.ColumnsToKeep(transaction, plan, rowId, record);
+
+    /// <inheritdoc />
+    public void PrepareCapture(CrmSyncStore store, SyncedObjectCatalog objects)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(objects);
+        ChangeCapture.Install(store, PushFieldMap.Read(store, _objects ?? objects, _options.ExternalIdField));
+    }
 
     /// <inheritdoc />
     public async Task RunAsync(SyncCycleContext context, CancellationToken cancellationToken)

@@ -54,7 +54,9 @@ public static class CrmResiliencePipeline
                         var what = args.Context.Properties.GetValue(RequestDescriptionProperty, "request");
                         var throttled = args.Outcome.Result is { } r && ((int)r.StatusCode == 429 || r.StatusCode == HttpStatusCode.ServiceUnavailable)
                             && r.Headers.RetryAfter is not null;
-                        var reason = args.Outcome.Exception is { } ex ? ex.GetType().Name + ": " + ex.Message
+                        var reason = args.Outcome.Exception is TimeoutRejectedException timeout
+                                ? $"Timeout: no answer within the attempt timeout of {timeout.Timeout:c}"
+                            : args.Outcome.Exception is { } ex ? TransportFailure.Describe("the CRM", ex).Cause
                             : $"HTTP {(int)args.Outcome.Result!.StatusCode}";
                         events.Report(new CrmClientEvent(CrmEventLevel.Verbose, throttled ? CrmEventKind.Throttled : CrmEventKind.Retry,
                             $"{what}: {reason}; retry {args.AttemptNumber + 1} of {options.MaxRetryAttempts} in {args.RetryDelay.TotalSeconds:0.###} s."));

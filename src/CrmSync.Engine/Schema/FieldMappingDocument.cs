@@ -92,6 +92,7 @@ public static class FieldMappingDocument
 
             var lines = new List<Line>();
             var problems = new List<string>();
+            string? firstBad = null; // the error's target: the first entry with a problem
             var number = 0;
             foreach (var item in mappings.EnumerateArray())
             {
@@ -99,6 +100,7 @@ public static class FieldMappingDocument
                 if (item.ValueKind != JsonValueKind.Object)
                 {
                     problems.Add($"entry {number}: not an object");
+                    firstBad ??= $"entry {number}";
                     continue;
                 }
                 var objectName = String(item, "object");
@@ -129,6 +131,7 @@ public static class FieldMappingDocument
                 if (entryProblems.Count > 0)
                 {
                     problems.Add($"entry {number} ({name}): {string.Join(", ", entryProblems)}");
+                    firstBad ??= $"entry {number} ({name})";
                     continue;
                 }
                 lines.Add(new Line(number, objectName!, fieldName!, table!, String(item, "crmType"), direction,
@@ -137,7 +140,7 @@ public static class FieldMappingDocument
             if (problems.Count > 0)
                 throw Invalid($"The mapping file is invalid; nothing was imported ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}): " +
                               string.Join("; ", problems.Take(25)) + (problems.Count > 25 ? $"; and {problems.Count - 25} more" : "") + ".",
-                    lines.Count > 0 ? $"{lines[0].ObjectName}.{lines[0].FieldName}" : null);
+                    firstBad);
             return new Parsed(profile, lines);
         }
     }

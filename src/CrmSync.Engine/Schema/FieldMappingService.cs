@@ -202,6 +202,7 @@ public sealed class FieldMappingService
             ThrowIfLocked(tx);
             var working = new MappingWorkingSet(this, tx);
             var problems = new List<string>();
+            string? firstBad = null; // the error's target: the first entry that has a problem, not merely the first entry
             var seen = new HashSet<(string, string)>(ObjectFieldComparer.Instance);
             foreach (var line in document.Lines)
             {
@@ -209,13 +210,17 @@ public sealed class FieldMappingService
                 if (!seen.Add((line.ObjectName, line.FieldName)))
                 {
                     problems.Add($"entry {line.Number} ({name}): listed more than once");
+                    firstBad ??= $"entry {line.Number} ({name})";
                     continue;
                 }
                 var problem = working.CheckLine(line) ?? working.Apply(line.Change);
                 if (problem is null && line.Direction is { } direction && working.Find(line.ObjectName, line.FieldName) is { } after && after.Direction != direction)
                     problem = $"direction {direction} does not follow from rule {after.Rule} (it would be {after.Direction}); the direction is informational, change 'rule' instead";
                 if (problem is not null)
+                {
                     problems.Add($"entry {line.Number} ({name}): {problem}");
+                    firstBad ??= $"entry {line.Number} ({name})";
+                }
             }
             problems.AddRange(working.CheckColumnsUnique());
             if (problems.Count > 0)
@@ -223,7 +228,7 @@ public sealed class FieldMappingService
                     $"The mapping file is invalid; nothing was imported ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}): " +
                     string.Join("; ", problems.Take(25)) + (problems.Count > 25 ? $"; and {problems.Count - 25} more" : "") + ".",
                     "Correct the listed entries (export the current mapping with Get-CrmFieldMapping -Path to start from a valid file) and import again.",
-                    document.Lines.FirstOrDefault() is { } first ? $"{first.ObjectName}.{first.FieldName}" : null);
+                    firstBad);
             var changed = working.Changed();
             if (save)
                 working.Save(tx);

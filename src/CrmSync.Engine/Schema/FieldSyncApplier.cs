@@ -136,11 +136,13 @@ public sealed class FieldSyncApplier
     private string Backup()
     {
         var path = NextBackupPath();
+        PrivateFile.CreateEmpty(path); // a copy of personal data: owner-only (Unix); VACUUM INTO accepts an empty file
         _store.Read(null, (connection, _) =>
         {
             using var command = connection.Command(null, "VACUUM INTO $path;").With("$path", path);
             return command.ExecuteNonQuery();
         });
+        PrivateFile.Tighten(path);
         return path;
     }
 

@@ -44,7 +44,8 @@ public sealed class CrmSyncStore : IDisposable
     }
 
     /// <summary>
-    /// Opens (creating it and its folder if missing) the database at <paramref name="databasePath"/>, switches it to
+    /// Opens (creating it and its folder if missing) the database at <paramref name="databasePath"/> (on Unix owner-only,
+    /// mode 0600, as are its WAL and SHM files; a looser existing file is tightened, see <see cref="PrivateFile"/>), switches it to
     /// WAL and brings its schema to <see cref="LatestSchemaVersion"/>. Throws <see cref="ErrorIds.DatabaseSchemaTooNew"/>
     /// when the file was written by a newer CrmSync, <see cref="ErrorIds.DatabasePathInvalid"/> when it is some other
     /// application's database, <see cref="ErrorIds.DatabaseCorrupt"/> when it is not a SQLite file, and
@@ -67,6 +68,16 @@ public sealed class CrmSyncStore : IDisposable
             throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.WriteError,
                 $"The folder of the database '{full}' cannot be created: {e.Message}",
                 "Give a database path in a folder you can write to.", full, e);
+        }
+
+        try
+        {
+            PrivateFile.EnsureDatabase(full); // personal data: owner-only from the first byte (Unix), its WAL and SHM too
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.WriteError,
+                $"The database '{full}' cannot be created: {e.Message}", "Give a database path in a folder you can write to.", full, e);
         }
 
         var store = new CrmSyncStore(full, timeProvider ?? TimeProvider.System);

@@ -123,6 +123,29 @@ public sealed class Outbox
         return (long)command.ExecuteScalar()!;
     });
 
+    /// <summary>
+    /// Entries waiting for a retry after a transient failure (Pending, due later than now): how many, and when the first
+    /// of them is due.
+    /// </summary>
+    public (long Count, DateTimeOffset? NextAttemptAt) CountWaitingForRetry(SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx,
+            "SELECT count(*), min(next_attempt_at) FROM crmsync_outbox WHERE state = 'Pending' AND next_attempt_at IS NOT NULL AND next_attempt_at > $now;")
+            .With("$now", _store.Now());
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.NullableTime(1));
+    });
+
+    /// <summary>Makes every entry waiting for a retry due now (Start-CrmSync -RetryNow). Returns how many were waiting.</summary>
+    public int RetryNow(SqliteTransaction? transaction = null) => _store.Write(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx,
+            "UPDATE crmsync_outbox SET next_attempt_at = NULL WHERE state = 'Pending' AND next_attempt_at IS NOT NULL AND next_attempt_at > $now;")
+            .With("$now", _store.Now());
+        return command.ExecuteNonQuery();
+    });
+
     private void SetState(long id, string assignments, string? error, DateTimeOffset? retryAt, SqliteTransaction? transaction) =>
         _store.Write(transaction, (connection, tx) =>
         {

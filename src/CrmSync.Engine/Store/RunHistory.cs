@@ -27,6 +27,8 @@ public enum RunOperation
     PushNew,
     PushUpdates,
     SyncSchema,
+    /// <summary>Rows of synced records deleted locally (Deleted): nothing is pushed, the CRM record stays (as in Marketo).</summary>
+    LocalDeletes,
 }
 
 /// <summary>One sync run (<c>crmsync_run</c>).</summary>
@@ -135,6 +137,37 @@ public sealed class RunHistory
             return Get(runId, tx)!;
         });
     }
+
+    /// <summary>
+    /// Records a start that failed before its cycle could run (profile, secrets, sign-in, the run lock, no synced fields):
+    /// a run that begins and ends Failed at once with <paramref name="errorId"/> and <paramref name="errorMessage"/>, so the
+    /// status says Failed with the reason instead of the previous run's state. Returns the run.
+    /// </summary>
+    public RunRecord RecordFailedStart(RunKind kind, string triggeredBy, string errorId, string errorMessage, SqliteTransaction? transaction = null) =>
+        _store.Write(transaction, (_, tx) =>
+        {
+            var id = Start(kind, triggeredBy, tx);
+            return Finish(id, RunState.Failed, errorId, errorMessage, tx);
+        });
+
+    /// <summary>
+    /// Closes the runs still marked Running by processes that died (killed, or stopped by a full disk before they could
+    /// record their end): they become Failed with <see cref="ErrorIds.SyncFailed"/> and a message saying so. Call it only
+    /// while holding the run lock (no other run can be running then). Returns how many were closed.
+    /// </summary>
+    public int CloseInterrupted(SqliteTransaction? transaction = null) => _store.Write(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx, """
+            UPDATE crmsync_run SET state = 'Failed', ended_at = coalesce(ended_at, $now), error_id = $errorId, error_message = $message
+            WHERE state = 'Running';
+            """).With("$now", _store.Now()).With("$errorId", ErrorIds.SyncFailed).With("$message", InterruptedMessage);
+        return command.ExecuteNonQuery();
+    });
+
+    /// <summary>The error message of a run that stopped without recording its end.</summary>
+    public const string InterruptedMessage =
+        "The run stopped without finishing (its process was killed or ended, or the disk was full); everything up to its last " +
+        "committed page is kept and the next run resumes from there.";
 
     /// <summary>One run, or null.</summary>
     public RunRecord? Get(long runId, SqliteTransaction? transaction = null) =>

@@ -81,6 +81,25 @@ public sealed class RunLock
     }
 
     /// <summary>
+    /// Throws <see cref="ErrorIds.SyncLockHeld"/> (naming the holder) when another live run holds the lease right now, as
+    /// <see cref="Acquire"/> would; does nothing when the lock is free, expired or left by a crashed run on this host. Start
+    /// calls it before signing in to the CRM, so a start that cannot run costs no login.
+    /// </summary>
+    public void ThrowIfHeld()
+    {
+        var current = ReadCurrent();
+        if (current is not null && IsHeldAt(current, _store.Time.GetUtcNow()))
+            throw Held(current);
+    }
+
+    /// <summary>True when <paramref name="lease"/> is alive at <paramref name="now"/> and its holder is not a crashed process on this host.</summary>
+    public static bool IsHeldAt(RunLease lease, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return lease.IsAliveAt(now) && !IsCrashedOnThisHost(lease);
+    }
+
+    /// <summary>
     /// True when <paramref name="lease"/> was taken on this host (same host name) by a process that is no longer running.
     /// A lease from another host is never judged here: its process cannot be seen, so only its expiry frees it.
     /// </summary>

@@ -232,6 +232,26 @@ internal static class StoreMigrations
         """
         ALTER TABLE crmsync_run_lock ADD COLUMN process_started_at TEXT;
         """,
+
+        // 4: run counts get the operation LocalDeletes (rows of synced persons deleted locally: the CRM records stay, as in
+        // Marketo). SQLite cannot change a CHECK constraint in place: the table is rebuilt with its rows.
+        """
+        CREATE TABLE crmsync_run_count_v4 (
+            run_id         INTEGER NOT NULL REFERENCES crmsync_run (id),
+            object_name    TEXT    NOT NULL,
+            operation      TEXT    NOT NULL CHECK (operation IN ('PullUpdates', 'PullDeletes', 'PullConversions', 'PushNew', 'PushUpdates', 'SyncSchema', 'LocalDeletes')),
+            new_count      INTEGER NOT NULL DEFAULT 0,
+            updated_count  INTEGER NOT NULL DEFAULT 0,
+            deleted_count  INTEGER NOT NULL DEFAULT 0,
+            failed_count   INTEGER NOT NULL DEFAULT 0,
+            skipped_count  INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, object_name, operation)
+        );
+        INSERT INTO crmsync_run_count_v4 (run_id, object_name, operation, new_count, updated_count, deleted_count, failed_count, skipped_count)
+            SELECT run_id, object_name, operation, new_count, updated_count, deleted_count, failed_count, skipped_count FROM crmsync_run_count;
+        DROP TABLE crmsync_run_count;
+        ALTER TABLE crmsync_run_count_v4 RENAME TO crmsync_run_count;
+        """,
     ];
 
     /// <summary>The schema version this code writes (the number of migrations).</summary>

@@ -1,4 +1,5 @@
 using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
 
@@ -13,6 +14,15 @@ namespace CrmSync.Engine.Sync;
 public interface IPushPhase
 {
     Task RunAsync(SyncCycleContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes sure local changes are captured from now on (the capture triggers of every two-way table exist and watch every
+    /// synced column). The orchestrator calls it at the start of every cycle, under the run lock and before the pull, and
+    /// again after a schema refresh changed the tables, so that a change made while the initial copy runs is not lost.
+    /// </summary>
+    void PrepareCapture(CrmSyncStore store, SyncedObjectCatalog objects)
+    {
+    }
 }
 
 /// <summary>

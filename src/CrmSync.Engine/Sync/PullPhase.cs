@@ -71,9 +71,17 @@ internal sealed class PullPhase
             if (ReserveReached(plan.ObjectName))
                 return;
         }
-        if (incremental.Count == 0)
+        // Local edits made while an object was being copied wait in the outbox. Before the push sends them, the changes the
+        // CRM made meanwhile are read (one incremental pass), so that an edit of the same field on both sides is a collision
+        // decided by the rule, not a silent overwrite of the CRM's value.
+        var caughtUp = initial.Where(p => HasWaitingLocalChanges(p.TableName)).ToList();
+        if (caughtUp.Count > 0)
+            _context.Events.Verbose($"Local changes were made during the initial copy of {string.Join(", ", caughtUp.Select(p => p.ObjectName))}: " +
+                                    "reading the CRM's changes of the same time before pushing them.");
+        var reads = incremental.Concat(caughtUp).ToList();
+        if (reads.Count == 0)
             return;
-        await IncrementalAsync(incremental, cancellationToken).ConfigureAwait(false);
+        await IncrementalAsync(reads, cancellationToken).ConfigureAwait(false);
         if (StoppedAtApiReserve)
             return;
         foreach (var plan in incremental)
@@ -87,6 +95,14 @@ internal sealed class PullPhase
             if (ReserveReached(plan.ObjectName))
                 return;
         }
+    }
+
+    private bool HasWaitingLocalChanges(string table)
+    {
+        using var connection = _store.OpenConnection();
+        using var command = connection.Command(null,
+            "SELECT EXISTS (SELECT 1 FROM crmsync_outbox WHERE table_name = $table AND state IN ('Pending', 'InFlight'));").With("$table", table);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
     }
 
     private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null);

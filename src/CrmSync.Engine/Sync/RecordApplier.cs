@@ -22,7 +22,8 @@ public sealed class PageOutcome
 /// Applies pulled records to an object's table inside the caller's transaction, idempotently, with parameterised SQL
 /// whose column names come only from the field catalog (<see cref="SyncedObjectPlan"/>).
 /// <list type="bullet">
-/// <item>Upsert by <c>_crm_id</c>: a new id is inserted (New); a known one is updated (Updated) unless the row already holds
+/// <item>Upsert by <c>_crm_id</c>: a new id is inserted (New), unless its External ID names a local row the sync created in
+/// the CRM whose id was never written back (a crash of the push): that row takes the id; a known one is updated (Updated) unless the row already holds
 /// the same modification stamp and delete state (Skipped), so applying a record twice changes nothing.</item>
 /// <item>Deletes (IsDeleted, from queryAll or the delete log) set <c>_crm_is_deleted = 1</c> and keep the row; a record deleted
 /// before it was ever seen locally is Skipped. An undelete in the CRM clears the flag.</item>
@@ -54,7 +55,13 @@ public sealed class RecordApplier
         _warnings = warnings;
         _table = SqlIdentifier.Quote(plan.TableName);
         _crmType = plan.IsPerson && plan.HasColumn(SystemColumns.CrmType) ? plan.ObjectName : null;
+        _keyField = plan.Object.IsTwoWay && plan.HasColumn(SystemColumns.ClientKey)
+            ? plan.RequestFields.FirstOrDefault(f => string.Equals(f, SyncedObjectCatalog.ExternalIdFieldName, StringComparison.OrdinalIgnoreCase))
+            : null;
     }
+
+    /// <summary>The External ID field the push writes the client key to, when this object pulls it; else null.</summary>
+    private readonly string? _keyField;
 
     private sealed record ExistingRow(long RowId, string? Modstamp, bool Deleted, string? MergedInto, string? ConvertedFrom);
 
@@ -167,6 +174,8 @@ public sealed class RecordApplier
     {
         var id = crmIdOverride ?? record.Id;
         var stamp = record.ModifiedAt is { } m ? SqliteValueConverter.FormatDateTime(m) : null;
+        if (!deleted && !existing.ContainsKey(id) && AdoptCreatedRow(transaction, record, id, crmTypeOverride) is { } adopted)
+            existing[id] = adopted;
         if (existing.TryGetValue(id, out var row))
         {
             if (row.Deleted == deleted && stamp is not null && row.Modstamp == stamp)
@@ -203,6 +212,30 @@ public sealed class RecordApplier
         insert.ExecuteNonQuery();
         existing[id] = new ExistingRow(LastInsertRowId(transaction), stamp, deleted, null, null);
         tally.New++;
+    }
+
+    /// <summary>
+    /// A CRM record the sync created itself from a local row, whose id never reached that row (the process was killed
+    /// between the CRM's answer and the local commit): its External ID (<see cref="SyncedObjectCatalog.ExternalIdFieldName"/>)
+    /// equals the row's <c>_client_key</c>. That row IS the record: it takes the CRM id (and type) here, and the caller
+    /// updates it as a known row (waiting local changes keep their values by the collision rule), so no second local copy
+    /// is ever made. Null when the record carries no key or no local row without a CRM id has it.
+    /// </summary>
+    private ExistingRow? AdoptCreatedRow(SqliteTransaction transaction, CrmRecord record, string id, string? crmTypeOverride)
+    {
+        if (_keyField is null || record.Values.GetValueOrDefault(_keyField) is not string { Length: > 0 } key)
+            return null;
+        using var find = transaction.Connection!.Command(transaction,
+            $"SELECT \"{SystemColumns.RowId}\" FROM {_table} WHERE \"{SystemColumns.ClientKey}\" = $key AND \"{SystemColumns.CrmId}\" IS NULL;")
+            .With("$key", key);
+        if (find.ExecuteScalar() is not long rowId)
+            return null;
+        if (_crmType is not null)
+            Execute(transaction, $"UPDATE {_table} SET \"{SystemColumns.CrmId}\" = $id, \"{SystemColumns.CrmType}\" = $type WHERE \"{SystemColumns.RowId}\" = $row;",
+                ("$id", id), ("$type", crmTypeOverride ?? _crmType), ("$row", rowId));
+        else
+            Execute(transaction, $"UPDATE {_table} SET \"{SystemColumns.CrmId}\" = $id WHERE \"{SystemColumns.RowId}\" = $row;", ("$id", id), ("$row", rowId));
+        return new ExistingRow(rowId, null, false, null, null);
     }
 
     /// <summary>

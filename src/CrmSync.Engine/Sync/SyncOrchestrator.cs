@@ -165,6 +165,10 @@ public sealed class SyncOrchestrator
         try
         {
             SyncWriteMarker.ClearStaleMark(_store);
+            if (_store.Runs.CloseInterrupted() is > 0 and var closed)
+                _events?.Report(new SyncEvent(SyncEventLevel.Verbose,
+                    $"{closed} earlier run(s) had stopped without finishing (killed, or a full disk); they are recorded as failed, and this run resumes from their last committed page."));
+            _push?.PrepareCapture(_store, objects); // before the pull: an edit made while the initial copy runs is captured too
             var plans = SyncedObjectPlan.ReadAll(_store, objects);
             if (plans.Count == 0)
                 throw new CrmSyncException(ErrorIds.FieldsNotSynced, ErrorKind.InvalidOperation,
@@ -218,7 +222,10 @@ public sealed class SyncOrchestrator
         try
         {
             if (SchemaRefreshPhase.IsDue(_store, _options.SchemaRefreshInterval) && await schema.RunAsync(lost.Token).ConfigureAwait(false))
+            {
                 plans = SyncedObjectPlan.ReadAll(_store, objects);
+                _push?.PrepareCapture(_store, objects); // new columns and tables are watched at once
+            }
             pull = new PullPhase(context, plans, warnings, _push as IPullConflictGuard);
             await pull.RunAsync(lost.Token).ConfigureAwait(false);
             if (_push is not null && !pull.StoppedAtApiReserve)
@@ -245,7 +252,7 @@ public sealed class SyncOrchestrator
         {
             state = RunState.Failed;
             error = new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-                $"The sync failed unexpectedly: {e.GetType().Name}: {e.Message}",
+                $"The sync failed unexpectedly: {e.Message}",
                 "Run Start-CrmSync again (it resumes); if it keeps failing, report the error.", _store.DatabasePath, e);
         }
         finally

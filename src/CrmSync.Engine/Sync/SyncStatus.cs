@@ -30,7 +30,11 @@ public sealed record SyncOperationCount(
 /// <param name="Message">What went wrong (never contains secrets).</param>
 /// <param name="ErrorId">The catalogued error id (see <see cref="ErrorIds"/>).</param>
 /// <param name="OccurredAt">When the failed run ended, or when the dead run started.</param>
-public sealed record SyncStatusError(string Message, string ErrorId, DateTimeOffset OccurredAt);
+public sealed record SyncStatusError(string Message, string ErrorId, DateTimeOffset OccurredAt)
+{
+    /// <summary>What to do about it.</summary>
+    public string? RecommendedAction { get; init; }
+}
 
 /// <summary>A profile's sync status (Get-CrmSyncStatus).</summary>
 public sealed record SyncStatus
@@ -53,6 +57,11 @@ public sealed record SyncStatus
     public required IReadOnlyList<SyncOperationCount> Counts { get; init; }
     /// <summary>Local changes waiting to be pushed.</summary>
     public required long PushBacklog { get; init; }
+    /// <summary>Of those, the changes waiting for a retry after a transient failure (e.g. UNABLE_TO_LOCK_ROW), backing off.</summary>
+    public long RetryWaiting { get; init; }
+    /// <summary>When the first change waiting for a retry is due (the next cycle after it retries it); null when none waits.
+    /// Start-CrmSync -RetryNow (crmsync start --retry-now) retries them at once.</summary>
+    public DateTimeOffset? NextRetryAt { get; init; }
     /// <summary>Rows the open checkpoints still have to pull, when the CRM reported totals; null when unknown.</summary>
     public long? PullBacklog { get; init; }
     /// <summary>API calls used in the CRM's window, as last reported.</summary>

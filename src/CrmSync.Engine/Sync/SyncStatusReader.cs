@@ -6,8 +6,9 @@ namespace CrmSync.Engine.Sync;
 
 /// <summary>
 /// Computes a profile's <see cref="SyncStatus"/> from its store: no runs → NotStarted; a Running run whose lease is
-/// alive → InProgress; the latest run failed, or it is marked Running but its lease is gone (the process died) →
-/// Failed; otherwise LastSynced.
+/// alive and whose holder still runs → InProgress; the latest run failed (also a start that failed before its cycle:
+/// sign-in, secrets, lock), or it is marked Running but its process is gone or its lease expired (killed, full disk) →
+/// Failed, with the error, when, and what to do; otherwise LastSynced.
 /// </summary>
 public sealed class SyncStatusReader
 {
@@ -26,6 +27,30 @@ public sealed class SyncStatusReader
         return Read(store);
     }
 
+    /// <summary>What to do about a failed run, by its error id (the status shows it under the error).</summary>
+    public static string RecommendedActionFor(string errorId) => errorId switch
+    {
+        ErrorIds.InvalidCredentials =>
+            "Run Connect-CrmSync (crmsync connect) again with the current password and security token, then Start-CrmSync.",
+        ErrorIds.CredentialsNotSaved or ErrorIds.SecretNotFound or ErrorIds.SecretStoreUnreadable or ErrorIds.SecretStoreInsecure =>
+            "Run Connect-CrmSync (crmsync connect) to save the credentials, or set CRMSYNC_PASSWORD and CRMSYNC_SECURITY_TOKEN for a process-scope profile, then Start-CrmSync.",
+        ErrorIds.CrmUnreachable or ErrorIds.CrmTimeout or ErrorIds.CrmCircuitOpen or ErrorIds.CrmRequestFailed =>
+            "Check the network and the CRM's status page; the next scheduled start retries (nothing is lost: it resumes from the last committed page).",
+        ErrorIds.NotACrmEndpoint or ErrorIds.InsecureTransport =>
+            "Check the profile's login URL (Connect-CrmSync -LoginUrl), then Start-CrmSync.",
+        ErrorIds.CrmApiLimitExceeded =>
+            "Wait for the CRM's API allowance to renew (or raise it); the next start continues where this one stopped.",
+        ErrorIds.SyncLockHeld =>
+            "Another run held the sync lock: wait for it to finish (Get-CrmSyncStatus), or stop it; do not schedule overlapping starts.",
+        ErrorIds.FieldsNotSynced =>
+            "Run Sync-CrmField (crmsync sync-field) to create the fields, review the mappings, then Start-CrmSync.",
+        ErrorIds.ExternalIdFieldMissing =>
+            "Add the External ID field named in the error to the CRM objects named there, then Start-CrmSync.",
+        ErrorIds.DatabaseLocked =>
+            "Close the other program writing to the database, then Start-CrmSync; it resumes from the last committed page.",
+        _ => "See Get-CrmSyncError (crmsync error) for the details, fix the cause, then run Start-CrmSync: it resumes from the last committed page.",
+    };
+
     /// <summary>Reads the status from an open store.</summary>
     public static SyncStatus Read(CrmSyncStore store)
     {
@@ -42,6 +67,7 @@ public sealed class SyncStatusReader
         var lease = store.RunLock.ReadCurrent(snapshot);
         var lastSuccess = store.Runs.LatestIn(RunState.Succeeded, snapshot);
         var latestFinished = store.Runs.LatestFinished(snapshot);
+        var running = store.Runs.LatestIn(RunState.Running, snapshot);
 
         SyncState state;
         SyncStatusError? error = null;
@@ -51,25 +77,33 @@ public sealed class SyncStatusReader
             state = SyncState.NotStarted;
             countsRun = null;
         }
-        else if (latest.State == RunState.Running && lease is not null && lease.IsAliveAt(now))
+        else if (running is not null && lease is not null && RunLock.IsHeldAt(lease, now))
         {
+            // A live run holds the lock (a start refused meanwhile by the lock is in the history, not the state).
             state = SyncState.InProgress;
-            countsRun = latest;
+            countsRun = running;
         }
         else if (latest.State == RunState.Running)
         {
+            // Killed, or stopped by a full disk before it could record its end: its process is gone (this host) or its lease expired.
             state = SyncState.Failed;
             error = new SyncStatusError(
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Run {latest.Id}, started {latest.StartedAt:O} on {latest.Host} (process {latest.ProcessId}), stopped without finishing: its process ended or lost the sync lock. The next run resumes from the last committed checkpoint."),
-                ErrorIds.SyncFailed, latest.StartedAt);
+                    $"Run {latest.Id}, started {latest.StartedAt:O} on {latest.Host} (process {latest.ProcessId}), was interrupted: it stopped without finishing (its process was killed or ended, the disk was full, or it lost the sync lock). Everything up to its last committed page is kept."),
+                ErrorIds.SyncFailed, latest.StartedAt)
+            {
+                RecommendedAction = "Check the free disk space and the log of the scheduled task or service, then run Start-CrmSync (crmsync start): it resumes from the last committed page.",
+            };
             countsRun = latest;
         }
         else if (latest.State == RunState.Failed)
         {
             state = SyncState.Failed;
-            error = new SyncStatusError(latest.ErrorMessage ?? "The run failed.", latest.ErrorId ?? ErrorIds.SyncFailed,
-                latest.EndedAt ?? latest.StartedAt);
+            var errorId = latest.ErrorId ?? ErrorIds.SyncFailed;
+            error = new SyncStatusError(latest.ErrorMessage ?? "The run failed.", errorId, latest.EndedAt ?? latest.StartedAt)
+            {
+                RecommendedAction = RecommendedActionFor(errorId),
+            };
             countsRun = latest;
         }
         else
@@ -88,6 +122,7 @@ public sealed class SyncStatusReader
         var checkpoints = store.Checkpoints.List(snapshot).Where(c => c.RowsTotal is not null).ToList();
         long? pullBacklog = checkpoints.Count == 0 ? null : checkpoints.Sum(c => Math.Max(0, c.RowsTotal!.Value - c.RowsDone));
         var usage = store.ApiUsage.Latest(snapshot);
+        var (retryWaiting, nextRetry) = store.Outbox.CountWaitingForRetry(snapshot);
 
         return new SyncStatus
         {
@@ -100,6 +135,8 @@ public sealed class SyncStatusReader
             LastError = error,
             Counts = counts,
             PushBacklog = store.Outbox.CountBacklog(snapshot),
+            RetryWaiting = retryWaiting,
+            NextRetryAt = nextRetry,
             PullBacklog = pullBacklog,
             ApiUsed = usage?.Used,
             ApiMax = usage?.Max,

@@ -90,7 +90,7 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     [Parameter]
     public SwitchParameter Continuous { get; set; }
 
-    /// <summary>The pause between two cycles of -Continuous, counted from the end of a cycle; at least 1 second (00:00:01). Only valid together with -Continuous (otherwise ErrorId InvalidArgument).</summary>
+    /// <summary>The pause between two cycles of -Continuous, counted from the end of a cycle: at least one second (00:00:01), at most one day (a longer one is refused with ErrorId InvalidArgument). Only valid together with -Continuous (otherwise ErrorId InvalidArgument).</summary>
     /// <default>00:05:00 (5 minutes)</default>
     [Parameter]
     [ValidateMinimumTimeSpan("00:00:01")]
@@ -107,6 +107,10 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     [ValidateRange(0L, long.MaxValue)]
     public long BulkThreshold { get; set; } = new SyncOptions().BulkThreshold;
 
+    /// <summary>Retries at once the local changes that wait for a retry after a transient failure such as UNABLE_TO_LOCK_ROW (they back off 1 minute, doubling up to an hour); Get-CrmSyncStatus shows them as RetryWaiting and NextRetryAt.</summary>
+    [Parameter]
+    public SwitchParameter RetryNow { get; set; }
+
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
@@ -121,6 +125,7 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
             Interval = Interval,
             InitialStrategy = InitialStrategy,
             BulkThreshold = BulkThreshold,
+            RetryNow = RetryNow.IsPresent,
             AskEvenIfNotFirst = ExplicitWhatIfOrConfirm(),
             TriggeredBy = "Start-CrmSync",
         }));

@@ -27,7 +27,7 @@ public static class ErrorRecordFactory
     {
         ArgumentNullException.ThrowIfNull(exception);
         return new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-            $"CrmSync failed unexpectedly: {exception.GetType().Name}: {exception.Message}",
+            $"CrmSync failed unexpectedly: {exception.Message}",
             "Run the command again with -Debug; if it fails again, report it with the output of Get-Error.",
             target: null, inner: exception);
     }

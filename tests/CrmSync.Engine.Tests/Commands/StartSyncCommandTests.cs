@@ -185,7 +185,101 @@ public sealed class StartSyncCommandTests
         Assert.Contains($"process {Environment.ProcessId}", error.Message, StringComparison.Ordinal);
         Assert.Contains("since", error.Message, StringComparison.Ordinal);
         Assert.Empty(host.Output);
-        Assert.Single(bed.Store.Runs.List());
+        Assert.Equal(1, bed.ClientsOpened); // the lock is checked before signing in: the refused start never logged in
+        var refused = bed.Store.Runs.Latest()!;
+        Assert.Equal((RunState.Failed, ErrorIds.SyncLockHeld), (refused.State, refused.ErrorId));
+        Assert.Equal(2, bed.Store.Runs.List().Count);
+        Assert.Contains(bed.Store.Errors.List(), e => e.Level == SyncErrorLevel.Job && e.ErrorId == ErrorIds.SyncLockHeld && e.RunId == refused.Id);
+    }
+
+    [Fact]
+    public async Task A_start_refused_by_the_lock_of_a_live_run_is_recorded_but_the_status_stays_InProgress()
+    {
+        using var bed = new StartSyncTestBed();
+        bed.SeedLeads(1);
+        await bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None);
+        bed.Store.RunLock.Acquire(); // another process (alive: this one) is running a cycle
+        var running = bed.Store.Runs.Start(RunKind.Incremental, "crmsync start");
+
+        await Assert.ThrowsAsync<CrmSyncException>(() => bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None));
+
+        Assert.Equal((RunState.Failed, ErrorIds.SyncLockHeld), (bed.Store.Runs.Latest()!.State, bed.Store.Runs.Latest()!.ErrorId));
+        var status = SyncStatusReader.Read(bed.Store);
+        Assert.Equal(SyncState.InProgress, status.State);
+        Assert.Null(status.LastError);
+        Assert.Equal(RunState.Running, bed.Store.Runs.Get(running)!.State);
+    }
+
+    public static TheoryData<string> FailedStarts => new() { "login refused", "CRM down", "HTTP 500 at login", "secrets missing", "unexpected" };
+
+    [Theory]
+    [MemberData(nameof(FailedStarts))]
+    public async Task A_start_that_fails_before_its_cycle_is_recorded_as_a_failed_run_and_the_status_says_Failed_with_the_reason(string why)
+    {
+        using var bed = new StartSyncTestBed();
+        bed.SeedLeads(2);
+        await bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None);
+        Assert.Equal(SyncState.LastSynced, SyncStatusReader.Read(bed.Store).State);
+        bed.LoginError = why switch
+        {
+            "login refused" => new CrmSyncException(ErrorIds.InvalidCredentials, ErrorKind.AuthenticationError, "The CRM refused the login.", "Connect again."),
+            "CRM down" => new CrmSyncException(ErrorIds.CrmUnreachable, ErrorKind.ConnectionError, "The CRM could not be reached.", "Retry later."),
+            "HTTP 500 at login" => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ConnectionError, "The CRM answered HTTP 500 at login.", "Retry later."),
+            "secrets missing" => new CrmSyncException(ErrorIds.CredentialsNotSaved, ErrorKind.AuthenticationError, "No saved credentials.", "Connect."),
+            _ => new InvalidOperationException("something odd"),
+        };
+
+        var host = new FakeCommandHost();
+        var thrown = await Assert.ThrowsAsync<CrmSyncException>(() => bed.Start().ExecuteAsync(host, CancellationToken.None));
+
+        var status = SyncStatusReader.Read(bed.Store);
+        Assert.Equal(SyncState.Failed, status.State);
+        Assert.NotNull(status.LastError);
+        Assert.Equal(thrown.ErrorId, status.LastError!.ErrorId);
+        Assert.Equal(thrown.Message, status.LastError.Message);
+        Assert.False(string.IsNullOrWhiteSpace(status.LastError.RecommendedAction));
+        Assert.Equal(bed.Bed.Time.GetUtcNow(), status.LastError.OccurredAt);
+        Assert.NotNull(status.LastSuccess); // the earlier success is still shown, but not as the state
+        Assert.DoesNotContain(nameof(InvalidOperationException), thrown.Message, StringComparison.Ordinal);
+        var run = bed.Store.Runs.Latest()!;
+        Assert.Equal((RunState.Failed, thrown.ErrorId, "Start-CrmSync"), (run.State, run.ErrorId, run.TriggeredBy));
+        Assert.Contains(bed.Store.Errors.List(), e => e.Level == SyncErrorLevel.Job && e.ErrorId == thrown.ErrorId && e.RunId == run.Id);
+    }
+
+    [Fact]
+    public async Task A_run_whose_process_died_is_reported_as_interrupted_at_once_and_closed_as_failed_by_the_next_start()
+    {
+        using var bed = new StartSyncTestBed();
+        bed.SeedLeads(2);
+        await bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None);
+        // What kill -9 (or a run stopped by a full disk) leaves: a Running run and an unexpired lease of a process that is gone.
+        var dead = bed.Store.Runs.Start(RunKind.Incremental, "crmsync start");
+        using (var connection = bed.Store.OpenConnection())
+        using (var command = connection.CreateCommand())
+        {
+            var now = bed.Bed.Time.GetUtcNow();
+            command.CommandText = "INSERT OR REPLACE INTO crmsync_run_lock (id, holder_id, pid, host, acquired_at, heartbeat_at, expires_at, process_started_at) " +
+                                  "VALUES (1, $holder, $pid, $host, $now, $now, $expires, $now);";
+            command.Parameters.AddWithValue("$holder", Guid.NewGuid().ToString("D"));
+            command.Parameters.AddWithValue("$pid", int.MaxValue - 7);
+            command.Parameters.AddWithValue("$host", Environment.MachineName);
+            command.Parameters.AddWithValue("$now", StoreTime.Format(now));
+            command.Parameters.AddWithValue("$expires", StoreTime.Format(now + TimeSpan.FromMinutes(2)));
+            command.ExecuteNonQuery();
+        }
+
+        var status = SyncStatusReader.Read(bed.Store);
+        Assert.Equal(SyncState.Failed, status.State); // not InProgress, although the lease has not expired
+        Assert.Contains("interrupted", status.LastError!.Message, StringComparison.Ordinal);
+        Assert.Contains("disk", status.LastError.RecommendedAction, StringComparison.Ordinal);
+
+        await bed.Start().ExecuteAsync(new FakeCommandHost(), CancellationToken.None);
+
+        var closed = bed.Store.Runs.Get(dead)!;
+        Assert.Equal((RunState.Failed, ErrorIds.SyncFailed), (closed.State, closed.ErrorId));
+        Assert.NotNull(closed.EndedAt);
+        Assert.Empty(bed.Store.Runs.List().Where(r => r.State == RunState.Running));
+        Assert.Equal(SyncState.LastSynced, SyncStatusReader.Read(bed.Store).State);
     }
 
     [Fact]

@@ -35,6 +35,9 @@ internal sealed class StartSyncTestBed : IDisposable
     /// <summary>Runs when a handler opens the client (tests report client events through the options here).</summary>
     public Action<CrmClientOptions>? OnOpen { get; set; }
 
+    /// <summary>When set, opening the client (signing in) fails with this error, as a refused login or a CRM that is down.</summary>
+    public Exception? LoginError { get; set; }
+
     public StartSyncCommand Start(StartSyncOptions? options = null) =>
         new(Profiles, (options ?? new StartSyncOptions()) with
         {
@@ -46,6 +49,8 @@ internal sealed class StartSyncTestBed : IDisposable
             ClientsOpened++;
             LastClientOptions = clientOptions;
             OnOpen?.Invoke(clientOptions);
+            if (LoginError is { } error)
+                throw error;
             return Task.FromResult<ICrmClient>(Bed.Client);
         });
 

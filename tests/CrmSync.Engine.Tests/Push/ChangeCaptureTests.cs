@@ -121,7 +121,7 @@ public sealed class ChangeCaptureTests
         var map = PushFieldMap.Read(bed.Store, SyncedObjectCatalog.Salesforce, PushTestBed.Key);
 
         Assert.Equal(0, ChangeCapture.Install(bed.Store, map));
-        Assert.Equal(2L, bed.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'crmsync_capture_person_%'"));
+        Assert.Equal(3L, bed.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'crmsync_capture_person_%'")); // insert, update, delete
         Assert.DoesNotContain(PushTestBed.Key, map.TableColumns["person"]);
     }
 }

@@ -22,6 +22,27 @@ public sealed class PushPhaseTests
         result.Counts.Single(c => c.ObjectName == objectName && c.Operation == operation);
 
     [Fact]
+    public async Task An_insert_asking_for_a_type_that_is_not_synced_is_refused_with_a_clear_error_and_never_created_as_a_lead()
+    {
+        using var bed = new PushTestBed();
+        bed.Lead(Ames, "Ames", "ames@example.com");
+        bed.ExternalSql("UPDATE crmsync_field_mapping SET enabled = 0 WHERE object_name = 'Contact';"); // Contact is not synced
+        await bed.SucceededCycleAsync();
+        bed.ExternalSql("INSERT INTO person (LastName, Email, _crm_type) VALUES ('Tact', 'tact@example.com', 'Contact');");
+
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.DoesNotContain(bed.Writer.CallLog, c => c.StartsWith("Upsert", StringComparison.Ordinal) || c.StartsWith("Create", StringComparison.Ordinal));
+        Assert.Null(bed.Scalar("SELECT _crm_id FROM person WHERE Email = 'tact@example.com'"));
+        var error = Assert.Single(bed.Store.Errors.List(), e => e.ErrorId == ErrorIds.RecordPushFailed);
+        Assert.Contains("asks to be created as a Contact", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not as another type", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Count(result, "Contact", RunOperation.PushNew).Failed);
+        Assert.Contains(result.Warnings, w => w.Contains("which is not synced", StringComparison.Ordinal));
+        Assert.Equal(0, bed.Store.Outbox.CountBacklog());
+    }
+
+    [Fact]
     public async Task An_update_made_with_plain_sql_reaches_the_crm_in_the_next_cycle_with_only_the_changed_field()
     {
         using var bed = await CopiedAsync();
@@ -82,11 +103,12 @@ public sealed class PushPhaseTests
         Assert.Null(bed.Scalar("SELECT _crm_id FROM person WHERE LastName = 'Crash' AND _client_key IS NOT NULL"));
 
         bed.Writer.AfterWrite = null;
-        var retried = await bed.SucceededCycleAsync(); // pulls the lead, then upserts on the same key again
+        var retried = await bed.SucceededCycleAsync(); // the pull recognises the lead by its key as the local row; the push updates it
 
         var record = Assert.Single(bed.Writer.All("Lead"), r => Equals(r.Values.GetValueOrDefault("LastName"), "Crash"));
-        Assert.Equal(2, bed.Writer.CallLog.Count(c => c.StartsWith("Upsert Lead", StringComparison.Ordinal)));
-        Assert.Equal(1, Count(retried, "Lead", RunOperation.PushNew).Updated);
+        Assert.Equal(1, bed.Writer.CallLog.Count(c => c.StartsWith("Upsert Lead", StringComparison.Ordinal)));
+        Assert.Equal(0L, Count(retried, "Lead", RunOperation.PullUpdates).New); // no second local copy
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE LastName = 'Crash'")); // no residue row at all
         Assert.Equal(1L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{record.Id}'"));
         Assert.Equal(record.Id, bed.Scalar("SELECT _crm_id FROM person WHERE _client_key IS NOT NULL AND LastName = 'Crash'"));
         Assert.Equal(0, bed.Store.Outbox.CountBacklog());

@@ -164,7 +164,8 @@ public sealed class ResiliencePipelineTests
         using var response = await call;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, inner.Calls);
-        Assert.Contains(h.Events.Items, e => e.Kind == CrmEventKind.Retry && e.Message.Contains("TimeoutRejectedException"));
+        Assert.Contains(h.Events.Items, e => e.Kind == CrmEventKind.Retry && e.Message.Contains("timeout", StringComparison.Ordinal)
+                                             && !e.Message.Contains("Exception", StringComparison.Ordinal));
     }
 
     [Fact]

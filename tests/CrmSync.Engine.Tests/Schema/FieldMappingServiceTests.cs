@@ -186,6 +186,7 @@ public sealed class FieldMappingServiceTests
         Assert.Equal(ErrorKind.InvalidData, e.Kind);
         Assert.Contains("nothing was imported (6 problems)", e.Message);
         Assert.Contains("entry 2 (Lead.Nope__c): Lead.Nope__c is not a created field", e.Message);
+        Assert.Equal("entry 2 (Lead.Nope__c)", e.Target); // the first WRONG entry, not the first entry (Lead.Phone is valid)
         Assert.Contains("entry 3 (Widget__c.Name)", e.Message);
         Assert.Contains("entry 4 (Contact.MailingCity): person has no column 'Missing'", e.Message);
         Assert.Contains("entry 5 (Account.Name): rule TwoWay pushes", e.Message);
@@ -208,6 +209,8 @@ public sealed class FieldMappingServiceTests
             var error = Assert.Throws<CrmSyncException>(() => service.Import(bad));
             Assert.Equal(ErrorIds.MappingInvalid, error.ErrorId);
             Assert.Contains(expected, error.Message);
+            if (expected.StartsWith("entry ", StringComparison.Ordinal))
+                Assert.Equal(expected[..expected.IndexOf(':')], error.Target);
         }
         Assert.Equal(before, service.ExportJson());
     }

@@ -41,6 +41,41 @@ public sealed class SyncFieldsCommandTests
     }
 
     [Fact]
+    public void Confirming_creates_the_capture_triggers_with_the_tables_so_a_change_before_the_first_start_is_captured()
+    {
+        using var ctx = new SchemaTestContext();
+        ctx.SyncFields(SalesforceSchemas.FullOrg());
+
+        using var connection = new SqliteConnection($"Data Source={ctx.DatabasePath};Pooling=False");
+        connection.Open();
+        using (var triggers = connection.CreateCommand())
+        {
+            triggers.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'crmsync_capture_person_%' ORDER BY name);";
+            Assert.Equal("crmsync_capture_person_delete,crmsync_capture_person_insert,crmsync_capture_person_update", triggers.ExecuteScalar());
+        }
+        using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = "INSERT INTO person (FirstName, LastName, Email) VALUES ('Before', 'Start', 'before.start@example.com');";
+            insert.ExecuteNonQuery();
+        }
+        using var outbox = connection.CreateCommand();
+        outbox.CommandText = "SELECT count(*) FROM crmsync_outbox WHERE table_name = 'person' AND operation = 'Insert' AND state = 'Pending';";
+        Assert.Equal(1L, outbox.ExecuteScalar());
+    }
+
+    [Fact]
+    public void An_exclude_pattern_that_matches_no_field_warns_and_one_that_matches_does_not()
+    {
+        using var ctx = new SchemaTestContext();
+
+        var (host, _) = ctx.SyncFields(SalesforceSchemas.FullOrg(), confirm: false, exclude: ["Nope.*", "Lead.*SSN*"]);
+
+        var warning = Assert.Single(host.Warnings, w => w.Contains("-ExcludeField pattern", StringComparison.Ordinal));
+        Assert.StartsWith("The -ExcludeField pattern 'Nope.*' matches no field the sync user can see on Lead, ", warning, StringComparison.Ordinal);
+        Assert.Contains("check its spelling", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Describing_reports_progress_and_skipped_objects_warn()
     {
         using var ctx = new SchemaTestContext();

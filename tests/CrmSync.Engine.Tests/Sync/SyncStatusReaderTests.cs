@@ -112,7 +112,11 @@ public sealed class SyncStatusReaderTests : IDisposable
 
         var status = _reader.Read("prod");
         Assert.Equal(SyncState.Failed, status.State);
-        Assert.Equal(new SyncStatusError("The CRM refused the sync user's credentials.", ErrorIds.InvalidCredentials, _time.GetUtcNow()), status.LastError);
+        Assert.Equal(new SyncStatusError("The CRM refused the sync user's credentials.", ErrorIds.InvalidCredentials, _time.GetUtcNow())
+        {
+            RecommendedAction = SyncStatusReader.RecommendedActionFor(ErrorIds.InvalidCredentials),
+        }, status.LastError);
+        Assert.StartsWith("Run Connect-CrmSync", status.LastError!.RecommendedAction, StringComparison.Ordinal);
         Assert.Equal(firstSuccess, status.LastSuccess);
         Assert.Equal([new SyncOperationCount("Contact", RunOperation.PullUpdates, 0, 0, 0, 4, 0)], status.Counts);
 

@@ -11,7 +11,8 @@ namespace CrmSync.Integration.Tests.Crash;
 /// Issue 5 item 8 and issue 6 item 8: the built <c>crmsync start</c> runs as a process against the emulator and is killed with
 /// SIGKILL at random points (seeded, the seed is printed) of the initial copy, of an incremental cycle with CRM-side changes,
 /// and of the push of locally inserted persons; it is started again each time, and in the end the local tables equal the
-/// CRM's records for every synced object (ids as sets, no duplicate _crm_id, sampled values) and no CRM lead was created twice.
+/// CRM's records for every synced object (ids as sets, no duplicate _crm_id, sampled values), no CRM lead was created twice,
+/// and no kill during a push left a residue row (a second local copy of a local insert, issue 10).
 /// Every restart comes right after the kill, with the killed run's lease still unexpired: the new run takes over the lease of
 /// the crashed run (same host, process gone) at once, while a lease held by a live process still refuses a start.
 /// </summary>
@@ -170,7 +171,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
             }
 
             Say($"result: PASS seed {settings.Seed}: {killed["initial"]} kills in the initial copy, {killed["incremental"]} in incremental cycles, " +
-                $"{killed["push"]} in pushes; {inserted} local inserts, 0 duplicate CRM records; {clock.Elapsed.TotalSeconds:0} s");
+                $"{killed["push"]} in pushes; {inserted} local inserts, 0 duplicate CRM records, 0 residue local rows; {clock.Elapsed.TotalSeconds:0} s");
             Report(settings, log[^1]);
         }
         catch (Exception e)
@@ -220,6 +221,12 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
             Assert.Equal((string)lead["Id"]!, reader.IsDBNull(1) ? null : reader.GetString(1));
         }
         Assert.Equal(count, rows);
+        // Zero residue: a kill between the CRM's answer and the local commit leaves no second local copy of any insert
+        // (not even one flagged deleted or merged): the pull recognises the row by its key.
+        var all = CrashBed.Long(read, $"SELECT count(*) FROM person WHERE Email LIKE '{prefix}%';");
+        Assert.True(all == count, $"seed {settings.Seed}: {all - count} residue row(s) for {count} local inserts ({prefix})");
+        var residue = CrashBed.Long(read, "SELECT count(*) FROM person WHERE _crm_id IS NULL AND _client_key IS NOT NULL AND _merged_into IS NOT NULL;");
+        Assert.True(residue == 0, $"seed {settings.Seed}: {residue} residue row(s) (no CRM id, merged into another) in person");
         Assert.Equal(count, bed.Emulator.Data.List("Lead").Count(r => ((string?)r.GetValueOrDefault("Email"))?.StartsWith(prefix, StringComparison.Ordinal) == true));
     }
 

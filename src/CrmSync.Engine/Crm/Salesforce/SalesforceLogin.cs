@@ -182,11 +182,16 @@ internal static class SalesforceLogin
         e.Elements().FirstOrDefault(x => x.Name.LocalName == localName) is { } c && c.Attribute(XName.Get("nil", "http://www.w3.org/2001/XMLSchema-instance"))?.Value != "true"
             ? c.Value : null;
 
+    /// <summary>
+    /// The error for a login answer that is not a Salesforce login response. A server error (any 5xx without a SOAP fault,
+    /// 429, 420) is the CRM failing, not a wrong URL: CrmRequestFailed (a run failure, exit 1, retried by the next start),
+    /// never the usage-like NotACrmEndpoint.
+    /// </summary>
     public static CrmSyncException NotSalesforce(Uri loginUrl, HttpStatusCode status, string? contentType) =>
-        (int)status is 429 or 420 or 502 or 503 or 504
+        (int)status is 429 or 420 or >= 500 and <= 599
             ? new(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
-                $"The login service at {loginUrl.Host} is unavailable (HTTP {(int)status}).",
-                "Try again later; check https://status.salesforce.com for maintenance.", loginUrl.Host)
+                $"The login service at {loginUrl.Host} failed with a server error (HTTP {(int)status}); the CRM is down or in maintenance.",
+                "Try again later (a scheduled start retries by itself); check https://status.salesforce.com for maintenance.", loginUrl.Host)
             : new(ErrorIds.NotACrmEndpoint, ErrorKind.InvalidArgument,
             $"{loginUrl.Host} answered, but not as a Salesforce login endpoint (HTTP {(int)status}{(contentType is null ? "" : ", " + contentType)}).",
             "Check the login URL: use https://login.salesforce.com, https://test.salesforce.com (-Sandbox), your My Domain (https://yourdomain.my.salesforce.com) or the emulator's URL.",

@@ -172,6 +172,10 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
         IReadOnlyList<string> offered;
         try
         {
+            if ((int)response.StatusCode is >= 500 and <= 599)
+                throw new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
+                    $"{instance.Host} failed with a server error (HTTP {(int)response.StatusCode}) while listing its API versions; the CRM is down or in maintenance.",
+                    "Try again later (a scheduled start retries by itself).", instance.Host);
             if (!response.IsSuccessStatusCode) throw new JsonException();
             using var doc = JsonDocument.Parse(text);
             offered = SalesforceJson.ParseVersions(doc.RootElement);
@@ -300,9 +304,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new CrmSyncException(ErrorIds.CrmUnreachable, ErrorKind.ConnectionError,
-                $"Could not reach {host}: {ex.Message}",
-                $"Check the URL, DNS, the proxy and the network connection to {host}.", host, ex);
+            throw TransportFailure.Unreachable(host, ex);
         }
         catch (TimeoutRejectedException ex)
         {
@@ -320,10 +322,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
     /// Maps a transport failure while a streamed body (<see cref="HttpCompletionOption.ResponseHeadersRead"/>) was read the
     /// way a failure while buffering it maps: the connection to <paramref name="host"/> broke.
     /// </summary>
-    internal static CrmSyncException ToReadException(string host, Exception ex) =>
-        new(ErrorIds.CrmUnreachable, ErrorKind.ConnectionError,
-            $"Could not reach {host}: {ex.Message}",
-            $"Check the URL, DNS, the proxy and the network connection to {host}.", host, ex);
+    internal static CrmSyncException ToReadException(string host, Exception ex) => TransportFailure.Unreachable(host, ex);
 
     private static CrmSyncException Invalid(string message, string action) =>
         new(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument, message, action);
