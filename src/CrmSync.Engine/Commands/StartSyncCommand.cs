@@ -1,6 +1,7 @@
 using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
+using CrmSync.Engine.Notifications;
 using CrmSync.Engine.Push;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
@@ -30,6 +31,8 @@ public sealed record StartSyncOptions
     /// unattended, except when the user explicitly asked for -WhatIf or -Confirm (the cmdlet sets this then).
     /// </summary>
     public bool AskEvenIfNotFirst { get; init; }
+    /// <summary>On the first start: the e-mail recipients of the notifications (Marketo asks for one at Enable Sync).</summary>
+    public IReadOnlyList<string>? NotifyEmail { get; init; }
     /// <summary>Recorded in the run history as who started the run.</summary>
     public string TriggeredBy { get; init; } = "Start-CrmSync";
     /// <summary>Engine tuning for tests (page sizes, lease); null for the production defaults.</summary>
@@ -65,13 +68,16 @@ public sealed class StartSyncCommand : ICommandHandler
     private readonly ProfileStore _profiles;
     private readonly Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> _openClient;
     private readonly List<SyncRunResult> _results = [];
+    private readonly SyncNotifier? _notifier;
 
     /// <summary>The command over <paramref name="profiles"/>; <paramref name="openClient"/> opens the signed-in CRM client of
     /// the profile (production: <see cref="ProfileConnector.OpenClientAsync(CrmSyncStore, CrmClientOptions, CancellationToken)"/>).
     /// The command disposes the client it gets.</summary>
+    /// <param name="notifier">The e-mail notifications after each cycle (and after a start that failed to sign in); null sends none.</param>
     public StartSyncCommand(ProfileStore profiles, StartSyncOptions options,
-        Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> openClient)
+        Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> openClient, SyncNotifier? notifier = null)
     {
+        _notifier = notifier;
         _profiles = profiles ?? throw new ArgumentNullException(nameof(profiles));
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _openClient = openClient ?? throw new ArgumentNullException(nameof(openClient));
@@ -82,7 +88,7 @@ public sealed class StartSyncCommand : ICommandHandler
     public static StartSyncCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, StartSyncOptions options)
     {
         var connector = ProfileConnector.ForEnvironment(getEnvironmentVariable);
-        return new StartSyncCommand(connector.Profiles, options, connector.OpenClientAsync);
+        return new StartSyncCommand(connector.Profiles, options, connector.OpenClientAsync, SyncNotifier.ForEnvironment(getEnvironmentVariable));
     }
 
     /// <summary>The ShouldProcess action of the first start.</summary>
@@ -143,11 +149,23 @@ public sealed class StartSyncCommand : ICommandHandler
             host.WriteVerbose($"Sync of profile '{profile.Name}' was disabled (Stop-CrmSync); Start-CrmSync enables it again.");
         }
         cancellationToken.ThrowIfCancellationRequested();
+        if (Options.NotifyEmail is { Count: > 0 } recipients)
+            NotificationStart.SetRecipients(host, store, profile.Name, recipients, WasFirstStart);
 
         var counter = new CrmCallCounter(new ClientEventForwarder(host));
         host.WriteVerbose($"Signing in to {profile.Crm} as {profile.UserName} for profile '{profile.Name}'.");
-        using var client = await _openClient(store, new CrmClientOptions { Events = counter }, cancellationToken).ConfigureAwait(false)
-                           ?? throw new InvalidOperationException("The CRM client factory returned no client.");
+        var runBefore = _notifier?.BeginStart(store) ?? 0;
+        ICrmClient? opened;
+        try
+        {
+            opened = await _openClient(store, new CrmClientOptions { Events = counter }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CrmSyncException e) when (_notifier is not null && !cancellationToken.IsCancellationRequested)
+        {
+            await _notifier.AfterStartFailureAsync(store, runBefore, e, NotificationStart.Reporter(host), cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+        using var client = opened ?? throw new InvalidOperationException("The CRM client factory returned no client.");
 
         var engine = Options.EngineOptions ?? new SyncOptions();
         var syncOptions = engine with
@@ -172,6 +190,8 @@ public sealed class StartSyncCommand : ICommandHandler
                 progress.Complete();
             }
             Emit(host, store, profile.Name, result);
+            if (_notifier is not null)
+                await _notifier.AfterCycleAsync(store, result, NotificationStart.Reporter(host), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -183,6 +203,8 @@ public sealed class StartSyncCommand : ICommandHandler
             {
                 progress.Complete();
                 Emit(host, store, profile.Name, result);
+                // bounded (the SMTP timeout) and never throwing; runs before the pause, not inside a cycle
+                _notifier?.AfterCycleAsync(store, result, NotificationStart.Reporter(host), cancellationToken).GetAwaiter().GetResult();
             }, cancellationToken).ConfigureAwait(false);
             var why = cancellationToken.IsCancellationRequested ? "stopped" : "sync disabled by Stop-CrmSync";
             host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
@@ -204,6 +226,8 @@ public sealed class StartSyncCommand : ICommandHandler
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The bulk threshold cannot be negative ({Options.BulkThreshold})."),
                 "Give a record count of 0 or more (0 always uses the bulk API).", Options.BulkThreshold);
+        foreach (var address in Options.NotifyEmail ?? [])
+            NotificationSetup.NormalizeAddress(address, "-NotifyEmail");
         if (!Enum.IsDefined(Options.InitialStrategy))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 $"Unknown initial copy strategy '{Options.InitialStrategy}'.", "Give Auto, Bulk or Paged.", Options.InitialStrategy);
