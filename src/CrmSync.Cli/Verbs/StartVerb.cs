@@ -42,6 +42,7 @@ public sealed class StartVerb : ICliVerb
         new("interval", TakesValue: true, "HH:MM:SS", "with --continuous: the pause after each cycle (default 00:05:00, at least 00:00:01)"),
         new("initial-strategy", TakesValue: true, "Auto|Bulk|Paged", "how the initial copy reads objects (default Auto: bulk API from the threshold)"),
         new("bulk-threshold", TakesValue: true, "N", "record count from which the initial copy uses the bulk API (default 50000)"),
+        new("notify-email", TakesValue: true, "ADDRESS", "on the first start: who gets the notification mails (repeatable; see 'crmsync notification')") { Repeatable = true },
     ], verbose: "write verbose, debug and progress messages to stderr");
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
@@ -139,6 +140,7 @@ public sealed class StartVerb : ICliVerb
             Interval = interval,
             InitialStrategy = strategy,
             BulkThreshold = threshold,
+            NotifyEmail = options.Values("notify-email") is { Count: > 0 } notify ? notify : null,
             TriggeredBy = "crmsync start",
         };
     }

@@ -41,6 +41,13 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     [ValidateRange(0L, long.MaxValue)]
     public long BulkThreshold { get; set; } = new SyncOptions().BulkThreshold;
 
+    /// <summary>On the first start: the e-mail addresses that receive the notifications (initial sync completed, failure digest, trouble).</summary>
+    /// <remarks>Set the SMTP server with Set-CrmSyncNotification; a later start leaves the recipients alone (with a warning).</remarks>
+    /// <example><code>Start-CrmSync -NotifyEmail admin@example.com</code></example>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? NotifyEmail { get; set; }
+
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
@@ -56,6 +63,7 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
             InitialStrategy = InitialStrategy,
             BulkThreshold = BulkThreshold,
             AskEvenIfNotFirst = ExplicitWhatIfOrConfirm(),
+            NotifyEmail = NotifyEmail,
             TriggeredBy = "Start-CrmSync",
         }));
     }
