@@ -35,7 +35,7 @@ internal sealed class StartSyncTestBed : IDisposable
     /// <summary>Runs when a handler opens the client (tests report client events through the options here).</summary>
     public Action<CrmClientOptions>? OnOpen { get; set; }
 
-    public StartSyncCommand Start(StartSyncOptions? options = null) =>
+    public StartSyncCommand Start(StartSyncOptions? options = null, CrmSync.Engine.Notifications.SyncNotifier? notifier = null) =>
         new(Profiles, (options ?? new StartSyncOptions()) with
         {
             Profile = "prod",
@@ -47,7 +47,7 @@ internal sealed class StartSyncTestBed : IDisposable
             LastClientOptions = clientOptions;
             OnOpen?.Invoke(clientOptions);
             return Task.FromResult<ICrmClient>(Bed.Client);
-        });
+        }, notifier);
 
     public StopSyncCommand Stop() => new(Profiles, new StopSyncOptions { Profile = "prod", DatabasePath = Store.DatabasePath });
 
