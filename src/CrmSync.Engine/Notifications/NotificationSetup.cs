@@ -1,7 +1,6 @@
 using CrmSync.Engine.Connections;
 using System.Globalization;
 using CrmSync.Engine.Store;
-using MimeKit;
 
 namespace CrmSync.Engine.Notifications;
 
@@ -32,16 +31,16 @@ public static class NotificationSetup
         new NotificationTable(store).SaveSettings(settings, NotificationPlanner.IsInitialSyncDone(store, profile));
     }
 
-    /// <summary>The normalized address (<c>a@b.example</c>) of <paramref name="address"/>; InvalidArgument when it is not one mailbox.</summary>
+    /// <summary>The normalized address (<c>a@b.example</c>, or <c>"Name" &lt;a@b.example&gt;</c>) of <paramref name="address"/>;
+    /// InvalidArgument when it is not one mailbox.</summary>
     public static string NormalizeAddress(string address, string what)
     {
-        if (string.IsNullOrWhiteSpace(address)
-            || !MailboxAddress.TryParse(ParserOptions.Default, address.Trim(), out var mailbox)
-            || string.IsNullOrEmpty(mailbox.Address) || !mailbox.Address.Contains('@', StringComparison.Ordinal)
-            || mailbox.Address.StartsWith('@') || mailbox.Address.EndsWith('@'))
+        System.Net.Mail.MailAddress? mailbox = null;
+        if (string.IsNullOrWhiteSpace(address) || !System.Net.Mail.MailAddress.TryCreate(address.Trim(), out mailbox)
+            || mailbox.Host.Length == 0 || mailbox.User.Length == 0 || address.Contains(',', StringComparison.Ordinal))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 $"'{address}' is not an e-mail address ({what}).", "Give an address such as admin@example.com.", address);
-        return string.IsNullOrEmpty(mailbox.Name) ? mailbox.Address : mailbox.ToString();
+        return string.IsNullOrEmpty(mailbox!.DisplayName) ? mailbox.Address : mailbox.ToString();
     }
 
     /// <summary>Throws InvalidArgument / InsecureTransport for settings that cannot work.</summary>
