@@ -99,7 +99,8 @@ public sealed class SetNotificationCommand : ICommandHandler
         NotificationSetup.Validate(settings);
 
         var changes = Describe(current, settings);
-        var action = changes.Count == 0 && Options.Test ? "Send a test message to " + string.Join(", ", settings.Recipients)
+        var action = changes.Count == 0
+            ? (Options.Test ? "Send a test message to " + string.Join(", ", settings.Recipients) : "Keep the e-mail notifications as they are (nothing to change)")
             : (current is null ? "Set up e-mail notifications: " : "Change the e-mail notifications: ") + string.Join("; ", changes)
               + (Options.Test ? "; then send a test message" : "");
         if (!host.ShouldProcess($"CrmSync profile '{profile.Name}' ({store.DatabasePath})", action))
