@@ -183,4 +183,51 @@ public sealed class NotificationPlannerTests
         await bed.Notifier.AfterStartFailureAsync(bed.Store, before, error, null, CancellationToken.None);
         Assert.Single(bed.Outbox);
     }
+    [Fact]
+    public async Task A_cycle_stopped_at_the_API_reserve_is_trouble_and_a_full_cycle_afterwards_is_the_recovery()
+    {
+        await using var smtp = await LocalSmtpServer.StartAsync();
+        using var bed = new NotificationBed();
+        bed.Configure(NotificationBed.PlainTo(smtp));
+
+        await bed.AfterCycleAsync(bed.Run(RunState.Succeeded) with { StoppedAtApiReserve = true });
+        var trouble = Assert.Single(await smtp.WaitForAsync(1));
+        Assert.Contains("API allowance or service-protection limit was reached", trouble.Subject, StringComparison.Ordinal);
+        Assert.Contains("reserve", trouble.Text, StringComparison.Ordinal);
+
+        await bed.AfterCycleAsync(bed.Run(RunState.Succeeded) with { StoppedAtApiReserve = true }); // still throttled: no second mail
+        await bed.AfterCycleAsync(bed.Run(RunState.Succeeded));
+        var mails = await smtp.WaitForAsync(2);
+        Assert.Equal(2, mails.Count);
+        Assert.Equal("[CrmSync p] Sync recovered", mails[1].Subject);
+    }
+
+    [Fact]
+    public async Task The_digest_is_CRM_neutral_a_Dynamics_profile_gets_the_same_mail_naming_its_CRM()
+    {
+        await using var smtp = await LocalSmtpServer.StartAsync();
+        using var folder = new TempDataFolder("crmsync-notify-dyn-");
+        var clock = new FakeTimeProvider();
+        var profiles = new CrmSync.Engine.Connections.ProfileStore(new CrmSync.Engine.Connections.ProfileLocator(folder.Paths), clock);
+        using var store = profiles.Create(new ProfileInfo
+        {
+            Name = "dyn", Crm = CrmSync.Engine.Crm.CrmKind.Dynamics, LoginUrl = "https://org.crm.dynamics.com", UserName = "sync@contoso.com",
+        });
+        NotificationSetup.Save(store, NotificationBed.PlainTo(smtp));
+        var run = store.Runs.Start(RunKind.Incremental, "test");
+        store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed,
+            "0x80040237: A record with matching key values already exists.", run, "lead", "42", "7d5c2b9e-1111-4e5f-9a3b-000000000001",
+            "PushUpdates", "0x80040237"));
+        store.Runs.Finish(run, RunState.Succeeded);
+        clock.Advance(TimeSpan.FromHours(24));
+
+        new NotificationPlanner(store).Plan();
+        await new SyncNotifier(NotificationSecretStore.ForCurrentPlatform(folder.Paths)).SendPendingAsync(store, CancellationToken.None);
+
+        var digest = Assert.Single(await smtp.WaitForAsync(1));
+        Assert.Equal("[CrmSync dyn] 1 record(s) failed to sync", digest.Subject);
+        Assert.Contains("failed to sync with Dynamics", digest.Text, StringComparison.Ordinal);
+        Assert.Contains("7d5c2b9e-1111-4e5f-9a3b-000000000001", digest.Text, StringComparison.Ordinal);
+        Assert.Contains("0x80040237", digest.Html, StringComparison.Ordinal);
+    }
 }
