@@ -17,8 +17,10 @@
         'Get-CrmFieldMapping',
         'Get-CrmSyncConflict',
         'Get-CrmSyncError',
+        'Get-CrmSyncNotification',
         'Get-CrmSyncStatus',
         'Set-CrmFieldMapping',
+        'Set-CrmSyncNotification',
         'Start-CrmSync',
         'Stop-CrmSync',
         'Sync-CrmField'

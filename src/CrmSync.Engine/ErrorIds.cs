@@ -69,6 +69,10 @@ public static class ErrorIds
     public const string LocalEditNotPushed = "LocalEditNotPushed";
     public const string PulledValueDoesNotFit = "PulledValueDoesNotFit";
 
+    // e-mail notifications
+    public const string NotificationNotConfigured = "NotificationNotConfigured";
+    public const string NotificationSendFailed = "NotificationSendFailed";
+
     // general
     public const string InvalidArgument = "InvalidArgument";
     public const string UnexpectedError = "UnexpectedError";

@@ -44,6 +44,7 @@ public sealed class StartVerb : ICliVerb
         new("initial-strategy", TakesValue: true, "Auto|Bulk|Paged", "how the initial copy reads objects (default Auto: bulk API from the threshold)"),
         new("bulk-threshold", TakesValue: true, "N", "record count from which the initial copy uses the bulk API (default 50000)"),
         new("retry-now", TakesValue: false, "", "retry at once the local changes waiting for a retry after a transient failure (crmsync status: retryWaiting, nextRetryAt)"),
+        new("notify-email", TakesValue: true, "ADDRESS", "on the first start: who gets the notification mails (repeatable; see 'crmsync notification')") { Repeatable = true },
     ], verbose: "write verbose, debug and progress messages to stderr");
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
@@ -145,6 +146,7 @@ public sealed class StartVerb : ICliVerb
             InitialStrategy = strategy,
             BulkThreshold = threshold,
             RetryNow = options.Has("retry-now"),
+            NotifyEmail = options.Values("notify-email") is { Count: > 0 } notify ? notify : null,
             TriggeredBy = "crmsync start",
         };
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
+using CrmSync.Engine.Notifications;
 using CrmSync.Engine.Push;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
@@ -38,6 +39,9 @@ public sealed record StartSyncOptions
     /// up to an hour): <c>-RetryNow</c> / <c>--retry-now</c>.
     /// </summary>
     public bool RetryNow { get; init; }
+
+    /// <summary>On the first start: the e-mail recipients of the notifications (Marketo asks for one at Enable Sync).</summary>
+    public IReadOnlyList<string>? NotifyEmail { get; init; }
     /// <summary>Recorded in the run history as who started the run.</summary>
     public string TriggeredBy { get; init; } = "Start-CrmSync";
     /// <summary>Engine tuning for tests (page sizes, lease); null for the production defaults.</summary>
@@ -76,13 +80,16 @@ public sealed class StartSyncCommand : ICommandHandler
     private readonly Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> _openClient;
     private readonly List<SyncRunResult> _results = [];
     private bool _cycleRecorded; // a cycle ran and recorded its own run: a later failure is not a failed start
+    private readonly SyncNotifier? _notifier;
 
     /// <summary>The command over <paramref name="profiles"/>; <paramref name="openClient"/> opens the signed-in CRM client of
     /// the profile (production: <see cref="ProfileConnector.OpenClientAsync(CrmSyncStore, CrmClientOptions, CancellationToken)"/>).
     /// The command disposes the client it gets.</summary>
+    /// <param name="notifier">The e-mail notifications after each cycle (and after a start that failed to sign in); null sends none.</param>
     public StartSyncCommand(ProfileStore profiles, StartSyncOptions options,
-        Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> openClient)
+        Func<CrmSyncStore, CrmClientOptions, CancellationToken, Task<ICrmClient>> openClient, SyncNotifier? notifier = null)
     {
+        _notifier = notifier;
         _profiles = profiles ?? throw new ArgumentNullException(nameof(profiles));
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _openClient = openClient ?? throw new ArgumentNullException(nameof(openClient));
@@ -93,7 +100,7 @@ public sealed class StartSyncCommand : ICommandHandler
     public static StartSyncCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, StartSyncOptions options)
     {
         var connector = ProfileConnector.ForEnvironment(getEnvironmentVariable);
-        return new StartSyncCommand(connector.Profiles, options, connector.OpenClientAsync);
+        return new StartSyncCommand(connector.Profiles, options, connector.OpenClientAsync, SyncNotifier.ForEnvironment(getEnvironmentVariable));
     }
 
     /// <summary>The ShouldProcess action of the first start.</summary>
@@ -154,6 +161,9 @@ public sealed class StartSyncCommand : ICommandHandler
             host.WriteVerbose($"Sync of profile '{profile.Name}' was disabled (Stop-CrmSync); Start-CrmSync enables it again.");
         }
         cancellationToken.ThrowIfCancellationRequested();
+        if (Options.NotifyEmail is { Count: > 0 } recipients)
+            NotificationStart.SetRecipients(host, store, profile.Name, recipients, WasFirstStart);
+        var runBefore = _notifier?.BeginStart(store) ?? 0;
         try
         {
             await RunAsync(host, store, profile, cancellationToken).ConfigureAwait(false);
@@ -161,6 +171,7 @@ public sealed class StartSyncCommand : ICommandHandler
         catch (CrmSyncException error)
         {
             RecordFailedStart(host, store, error);
+            await NotifyFailedStartAsync(host, store, runBefore, error, cancellationToken).ConfigureAwait(false);
             throw;
         }
         catch (Exception unexpected) when (unexpected is not (OperationCanceledException or OutOfMemoryException))
@@ -169,9 +180,20 @@ public sealed class StartSyncCommand : ICommandHandler
                 $"The sync of profile '{profile.Name}' failed unexpectedly: {unexpected.Message}",
                 "Run Start-CrmSync again with -Verbose; if it fails again, report it with that output.", profile.Name, unexpected);
             RecordFailedStart(host, store, error);
+            await NotifyFailedStartAsync(host, store, runBefore, error, cancellationToken).ConfigureAwait(false);
             throw error;
         }
     }
+
+    /// <summary>
+    /// The e-mail notifications after a start that failed outside a cycle (e.g. the CRM rejected the credentials): the failed
+    /// run is recorded first (<see cref="RecordFailedStart"/>), so the planner reads it from the run history like any failed
+    /// cycle. Bounded by the SMTP timeout and never throwing.
+    /// </summary>
+    private Task NotifyFailedStartAsync(ICommandHost host, CrmSyncStore store, long runBefore, CrmSyncException error, CancellationToken cancellationToken) =>
+        _notifier is null || _cycleRecorded || cancellationToken.IsCancellationRequested
+            ? Task.CompletedTask
+            : _notifier.AfterStartFailureAsync(store, runBefore, error, NotificationStart.Reporter(host), cancellationToken);
 
     /// <summary>
     /// A start that failed before (or outside) a cycle, at any step (secrets, sign-in, the run lock, no synced fields, a
@@ -209,8 +231,8 @@ public sealed class StartSyncCommand : ICommandHandler
         }
         var counter = new CrmCallCounter(new ClientEventForwarder(host));
         host.WriteVerbose($"Signing in to {profile.Crm} as {profile.UserName} for profile '{profile.Name}'.");
-        using var client = await _openClient(store, new CrmClientOptions { Events = counter }, cancellationToken).ConfigureAwait(false)
-                           ?? throw new InvalidOperationException("The CRM client factory returned no client.");
+        var opened = await _openClient(store, new CrmClientOptions { Events = counter }, cancellationToken).ConfigureAwait(false);
+        using var client = opened ?? throw new InvalidOperationException("The CRM client factory returned no client.");
 
         var engine = Options.EngineOptions ?? new SyncOptions();
         var syncOptions = engine with
@@ -236,6 +258,8 @@ public sealed class StartSyncCommand : ICommandHandler
             }
             _cycleRecorded = true;
             Emit(host, store, profile.Name, result);
+            if (_notifier is not null)
+                await _notifier.AfterCycleAsync(store, result, NotificationStart.Reporter(host), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -248,6 +272,8 @@ public sealed class StartSyncCommand : ICommandHandler
                 _cycleRecorded = true;
                 progress.Complete();
                 Emit(host, store, profile.Name, result);
+                // bounded (the SMTP timeout) and never throwing; runs before the pause, not inside a cycle
+                _notifier?.AfterCycleAsync(store, result, NotificationStart.Reporter(host), cancellationToken).GetAwaiter().GetResult();
             }, cancellationToken).ConfigureAwait(false);
             var why = cancellationToken.IsCancellationRequested ? "stopped" : "sync disabled by Stop-CrmSync";
             host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
@@ -273,6 +299,8 @@ public sealed class StartSyncCommand : ICommandHandler
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The bulk threshold cannot be negative ({Options.BulkThreshold})."),
                 "Give a record count of 0 or more (0 always uses the bulk API).", Options.BulkThreshold);
+        foreach (var address in Options.NotifyEmail ?? [])
+            NotificationSetup.NormalizeAddress(address, "-NotifyEmail");
         if (!Enum.IsDefined(Options.InitialStrategy))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 $"Unknown initial copy strategy '{Options.InitialStrategy}'.", "Give Auto, Bulk or Paged.", Options.InitialStrategy);

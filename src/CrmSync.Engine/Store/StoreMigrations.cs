@@ -252,6 +252,54 @@ internal static class StoreMigrations
         DROP TABLE crmsync_run_count;
         ALTER TABLE crmsync_run_count_v4 RENAME TO crmsync_run_count;
         """,
+
+        // 5: e-mail notifications (issue 14): the profile's SMTP settings and the notification planner's state (one row; the
+        // SMTP password lives in the encrypted secret store, never here), and the outbox of notification mails: an event is
+        // written here before it is sent and marked sent after the server accepted it (see Notifications/).
+        """
+        CREATE TABLE crmsync_notification (
+            id                   INTEGER PRIMARY KEY CHECK (id = 1),
+            recipients           TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(recipients)),
+            smtp_server          TEXT,
+            smtp_port            INTEGER,
+            tls_mode             TEXT    NOT NULL DEFAULT 'StartTls' CHECK (tls_mode IN ('None', 'StartTls', 'ImplicitTls')),
+            smtp_user            TEXT,
+            sender               TEXT,
+            events               TEXT    NOT NULL,
+            trouble_threshold    INTEGER NOT NULL DEFAULT 3 CHECK (trouble_threshold >= 1),
+            timeout_seconds      INTEGER NOT NULL DEFAULT 30 CHECK (timeout_seconds >= 1),
+            trusted_ca_path      TEXT,
+            run_cursor           INTEGER NOT NULL DEFAULT 0,
+            initial_sync_noted   INTEGER NOT NULL DEFAULT 0 CHECK (initial_sync_noted IN (0, 1)),
+            digest_period_start  TEXT    NOT NULL,
+            streak_error_id      TEXT,
+            streak_count         INTEGER NOT NULL DEFAULT 0,
+            trouble_kind         TEXT,
+            trouble_error_id     TEXT,
+            trouble_since        TEXT,
+            last_sent_at         TEXT,
+            last_error           TEXT,
+            last_error_at        TEXT,
+            created_at           TEXT    NOT NULL,
+            updated_at           TEXT    NOT NULL
+        );
+
+        CREATE TABLE crmsync_notification_outbox (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_key        TEXT    NOT NULL UNIQUE,
+            kind             TEXT    NOT NULL CHECK (kind IN ('InitialSyncCompleted', 'FailureDigest', 'SyncTrouble', 'SyncRecovered')),
+            subject          TEXT    NOT NULL,
+            text_body        TEXT    NOT NULL,
+            html_body        TEXT    NOT NULL,
+            created_at       TEXT    NOT NULL,
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            last_attempt_at  TEXT,
+            last_error       TEXT,
+            sent_at          TEXT,
+            server_response  TEXT
+        );
+        CREATE INDEX crmsync_notification_outbox_pending ON crmsync_notification_outbox (sent_at, id);
+        """,
     ];
 
     /// <summary>The schema version this code writes (the number of migrations).</summary>

@@ -72,4 +72,6 @@ public sealed record SyncStatus
     public DateTimeOffset? NextRun { get; init; }
     /// <summary>The profile's database file.</summary>
     public required string DatabasePath { get; init; }
+    /// <summary>E-mail notifications: mails waiting, last sent, last sending error; null when none are set up.</summary>
+    public Notifications.NotificationStatus? Notification { get; init; }
 }

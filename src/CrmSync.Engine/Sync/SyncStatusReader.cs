@@ -142,6 +142,7 @@ public sealed class SyncStatusReader
             ApiMax = usage?.Max,
             NextRun = info.NextRunAt is { } next && next > now ? next : null,
             DatabasePath = store.DatabasePath,
+            Notification = Notifications.NotificationSetup.ReadStatus(store, snapshot),
         };
     }
 }

@@ -70,7 +70,7 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// PS&gt; $run | Get-CrmSyncError -Level Record
 /// </code>
 /// <para>-ErrorAction Stop turns a failed cycle into an exception; otherwise the result tells when the initial sync
-/// completed (mail is not built in: notify from the script), and piping it into Get-CrmSyncError lists the records that
+/// completed (Set-CrmSyncNotification mails it too), and piping it into Get-CrmSyncError lists the records that
 /// run could not sync.</para>
 /// </example>
 /// <parameter name="WhatIf">Shows what the start would do without running a sync. For the first start: that the field
@@ -110,6 +110,12 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     /// <summary>Retries at once the local changes that wait for a retry after a transient failure such as UNABLE_TO_LOCK_ROW (they back off 1 minute, doubling up to an hour); Get-CrmSyncStatus shows them as RetryWaiting and NextRetryAt.</summary>
     [Parameter]
     public SwitchParameter RetryNow { get; set; }
+    /// <summary>On the first start: the e-mail addresses that receive the notifications (initial sync completed, failure digest, trouble).</summary>
+    /// <remarks>Set the SMTP server with Set-CrmSyncNotification; a later start leaves the recipients alone (with a warning).</remarks>
+    /// <example><code>Start-CrmSync -NotifyEmail admin@example.com</code></example>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? NotifyEmail { get; set; }
 
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
@@ -127,6 +133,7 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
             BulkThreshold = BulkThreshold,
             RetryNow = RetryNow.IsPresent,
             AskEvenIfNotFirst = ExplicitWhatIfOrConfirm(),
+            NotifyEmail = NotifyEmail,
             TriggeredBy = "Start-CrmSync",
         }));
     }

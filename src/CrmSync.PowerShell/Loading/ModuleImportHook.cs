@@ -26,6 +26,7 @@ public sealed class ModuleImportHook : IModuleAssemblyInitializer, IModuleAssemb
             var resolver = new SqliteNativeLibraryResolver(moduleDirectory);
             resolver.Register(ModuleLoadContext);
             registered = resolver;
+            MailLoadContext.Register(Path.Combine(moduleDirectory, MailDirectory));
             // Microsoft.Data.Sqlite looks the bundle up by name (Type.GetType) when its first connection opens; inside pwsh
             // that lookup depends on how PowerShell happened to load the module. Selecting the e_sqlite3 provider here, with
             // the resolver already in place, does not depend on it, and a native library that cannot load fails the import
@@ -43,6 +44,9 @@ public sealed class ModuleImportHook : IModuleAssemblyInitializer, IModuleAssemb
             registered = null;
         }
     }
+
+    /// <summary>The module folder holding the SMTP transport and its dependencies, loaded privately (<see cref="MailLoadContext"/>).</summary>
+    public const string MailDirectory = "mail";
 
     private static AssemblyLoadContext ModuleLoadContext =>
         AssemblyLoadContext.GetLoadContext(typeof(ModuleImportHook).Assembly) ?? AssemblyLoadContext.Default;

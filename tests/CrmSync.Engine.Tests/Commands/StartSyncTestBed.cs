@@ -38,7 +38,7 @@ internal sealed class StartSyncTestBed : IDisposable
     /// <summary>When set, opening the client (signing in) fails with this error, as a refused login or a CRM that is down.</summary>
     public Exception? LoginError { get; set; }
 
-    public StartSyncCommand Start(StartSyncOptions? options = null) =>
+    public StartSyncCommand Start(StartSyncOptions? options = null, CrmSync.Engine.Notifications.SyncNotifier? notifier = null) =>
         new(Profiles, (options ?? new StartSyncOptions()) with
         {
             Profile = "prod",
@@ -52,7 +52,7 @@ internal sealed class StartSyncTestBed : IDisposable
             if (LoginError is { } error)
                 throw error;
             return Task.FromResult<ICrmClient>(Bed.Client);
-        });
+        }, notifier);
 
     public StopSyncCommand Stop() => new(Profiles, new StopSyncOptions { Profile = "prod", DatabasePath = Store.DatabasePath });
 

@@ -12,6 +12,8 @@ public sealed class CmdletSurfaceTests : IClassFixture<BuiltModule>
     public static readonly IReadOnlyDictionary<string, Impact?> ExpectedConfirmImpact = new Dictionary<string, Impact?>
     {
         ["Get-CrmSyncStatus"] = null,
+        ["Get-CrmSyncNotification"] = null,
+        ["Set-CrmSyncNotification"] = Impact.Medium, // reversible settings; -Test sends one mail
         ["Get-CrmSyncError"] = Impact.Low, // ShouldProcess guards -Purge only; listing is a read
         ["Get-CrmFieldMapping"] = null,
         ["Find-CrmDuplicate"] = null,
