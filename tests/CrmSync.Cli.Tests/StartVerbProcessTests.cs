@@ -51,7 +51,7 @@ public sealed class StartVerbProcessTests : IClassFixture<SeededEmulatorFixture>
         var credentials = emulator.Host.Credentials;
         using (var request = new ConnectionRequest
         {
-            Crm = CrmKind.Salesforce,
+            Crm = CrmSync.Engine.Crm.CrmKind.Salesforce,
             Profile = profile,
             LoginUrl = new Uri(emulator.Host.BaseUrl),
             Username = credentials.Username,

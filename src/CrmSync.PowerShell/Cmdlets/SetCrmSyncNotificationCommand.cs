@@ -5,31 +5,45 @@ using CrmSync.PowerShell.Hosting;
 
 namespace CrmSync.PowerShell.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Sets up or changes the e-mail notifications of a CrmSync profile; -Test sends a test message.</para>
-/// <para type="description">Notifications mail the recipients when the initial sync completes (per-object counts, duration,
-/// database path), a digest at most once every 24 hours of the records that failed to sync, and when the sync is in trouble
-/// (credentials rejected, API allowance or service-protection limits reached, the same job-level error in -TroubleThreshold
-/// consecutive cycles) and when it recovers. Only the parameters given change; the first call starts the notifications from
-/// now. The SMTP password of -Credential is saved encrypted for the current user, never in the database. -Test sends a test
-/// message at once and shows the server's answer in TestResponse; a failed test is a non-terminating error.</para>
-/// </summary>
+/// <summary>Sets up or changes the e-mail notifications of a CrmSync profile; -Test sends a test message.</summary>
 /// <remarks>
-/// Mail goes out after each Start-CrmSync cycle through MailKit. Certificates are validated against the system's trust store
-/// and the host name; -TrustedCertificatePath adds one private CA (or a self-signed server certificate) as a trusted root.
-/// -TlsMode None (plain SMTP) is accepted for a loopback server only. A mail that cannot be sent never fails or holds up a
-/// sync: the failure is recorded (Get-CrmSyncStatus, Get-CrmSyncNotification) and the mail is retried after the next cycle.
-/// Each event is recorded once before it is sent and marked sent after the server accepted it.
+/// <para>Notifications mail the recipients when the initial sync completes (per-object counts, duration, database path), a
+/// digest at most once every 24 hours of the records that failed to sync, when the sync is in trouble (credentials
+/// rejected, API allowance or service-protection limits reached, the same job-level error in -TroubleThreshold consecutive
+/// cycles) and when it recovers. Only the parameters given change; the first call starts the notifications from now. The
+/// SMTP password of -Credential is saved encrypted for the current user, never in the database. -Test sends a test message
+/// at once and shows the server's answer in TestResponse; a failed test is a non-terminating NotificationSendFailed
+/// error.</para>
+/// <para>Mail goes out after each Start-CrmSync cycle through MailKit. Certificates are validated against the system's
+/// trust store and the host name; -TrustedCertificatePath adds one private CA (or a self-signed server certificate) as a
+/// trusted root. -TlsMode None (plain SMTP) is accepted for a loopback server only. A mail that cannot be sent never fails
+/// or holds up a sync: the failure is recorded (Get-CrmSyncStatus, Get-CrmSyncNotification) and the mail is retried after
+/// the next cycle. Each event is recorded once before it is sent and marked sent after the server accepted it.</para>
+/// <para>Supports -WhatIf and -Confirm (ConfirmImpact Medium). An unknown profile is a terminating ProfileNotFound
+/// error.</para>
 /// </remarks>
+/// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
+/// Get-CrmSyncStatus or Connect-CrmSync.</input>
+/// <output cref="NotificationInfo">The profile's notification settings after the change (no password), with TestResponse
+/// when -Test was given.</output>
 /// <example>
-/// <code>Set-CrmSyncNotification -Recipient admin@example.com -SmtpServer smtp.example.com -Credential (Get-Credential) -Test</code>
-/// <para>Sends the notifications of the default profile through smtp.example.com:587 with STARTTLS and SMTP authentication,
-/// and sends a test message now.</para>
+/// <title>Mail the admins through an authenticated SMTP server, and test it</title>
+/// <code>
+/// PS&gt; Set-CrmSyncNotification -Profile prod -Recipient admin@example.com -SmtpServer smtp.example.com -Credential (Get-Credential mailer@example.com) -Sender crmsync@example.com -Test
+/// </code>
+/// <para>Sends the notifications of the profile 'prod' through smtp.example.com:587 with STARTTLS and SMTP
+/// authentication, and sends a test message now; TestResponse shows the server's answer.</para>
 /// </example>
 /// <example>
-/// <code>Set-CrmSyncNotification -Profile marketing -Event SyncTrouble, FailureDigest -TroubleThreshold 5</code>
-/// <para>Mails trouble and failure digests only, and waits for five consecutive cycles with the same error.</para>
+/// <title>Only trouble and failure digests, after five failed cycles</title>
+/// <code>
+/// PS&gt; Set-CrmSyncNotification -Profile marketing -Event SyncTrouble, FailureDigest -TroubleThreshold 5
+/// </code>
+/// <para>Mails trouble (and recovery) and failure digests only, and waits for five consecutive cycles with the same
+/// job-level error before a trouble mail.</para>
 /// </example>
+/// <seealso cref="GetCrmSyncNotificationCommand"/>
+/// <seealso cref="StartCrmSyncCommand"/>
 [Cmdlet(VerbsCommon.Set, "CrmSyncNotification", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
     DefaultParameterSetName = ParameterSetNames.ByProfile)]
 [OutputType(typeof(NotificationInfo))]
@@ -52,6 +66,7 @@ public sealed class SetCrmSyncNotificationCommand : ConnectedCrmSyncCmdlet
     /// <summary>The SMTP port; by default 587 for StartTls, 465 for ImplicitTls and 25 for None.</summary>
     /// <remarks>Changing -TlsMode without -Port moves to the new mode's default port.</remarks>
     /// <example><code>-Port 2525</code></example>
+    /// <default>unchanged; a new configuration uses 587 for StartTls, 465 for ImplicitTls, 25 for None</default>
     [Parameter]
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
@@ -59,6 +74,7 @@ public sealed class SetCrmSyncNotificationCommand : ConnectedCrmSyncCmdlet
     /// <summary>How the connection is protected: StartTls (the default), ImplicitTls, or None (plain SMTP, loopback servers only).</summary>
     /// <remarks>StartTls never falls back to plain SMTP when the server does not offer it.</remarks>
     /// <example><code>-TlsMode ImplicitTls</code></example>
+    /// <default>unchanged; a new configuration uses StartTls</default>
     [Parameter]
     public SmtpTlsMode TlsMode { get; set; }
 
@@ -92,6 +108,7 @@ public sealed class SetCrmSyncNotificationCommand : ConnectedCrmSyncCmdlet
     /// <summary>How many consecutive cycles must fail with the same job-level error before a trouble mail (default 3).</summary>
     /// <remarks>Rejected credentials and reached API limits are mailed at the first failed cycle.</remarks>
     /// <example><code>-TroubleThreshold 5</code></example>
+    /// <default>unchanged; a new configuration uses 3</default>
     [Parameter]
     [ValidateRange(1, 1000)]
     public int TroubleThreshold { get; set; }
@@ -99,6 +116,7 @@ public sealed class SetCrmSyncNotificationCommand : ConnectedCrmSyncCmdlet
     /// <summary>The SMTP timeout per network operation (default 30 seconds, at most 5 minutes).</summary>
     /// <remarks>A whole sending pass after a cycle takes at most twice this.</remarks>
     /// <example><code>-Timeout 00:00:10</code></example>
+    /// <default>unchanged; a new configuration uses 00:00:30</default>
     [Parameter]
     [ValidateMinimumTimeSpan("00:00:01")]
     public TimeSpan Timeout { get; set; }

@@ -51,7 +51,7 @@ internal sealed class TestEmulator : IAsyncDisposable
         var c = Host.Credentials;
         return new CrmConnectionSettings
         {
-            Kind = CrmKind.Salesforce,
+            Kind = CrmSync.Engine.Crm.CrmKind.Salesforce,
             AuthMethod = method,
             LoginUrl = new Uri(Host.BaseUrl),
             Username = method == CrmAuthMethod.ClientCredentials ? null : username ?? c.Username,
