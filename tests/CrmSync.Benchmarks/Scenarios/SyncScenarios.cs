@@ -86,6 +86,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
             var local = sync.Scalar("SELECT count(*) FROM person WHERE _crm_id IS NOT NULL;");
             var pulled = result.Counts.Where(c => c.Operation == RunOperation.PullUpdates).Sum(c => c.New + c.Updated + c.Skipped);
             var seconds = result.Duration.TotalSeconds;
+            Console.WriteLine("  measuring the storage limit: the person table copied into an empty one of the same shape (INSERT ... SELECT) ...");
+            var limit = StorageLimit.Measure(sync.Store.DatabasePath, "person");
             new ScenarioReport($"initial --persons {persons}")
                 .Add("persons in the CRM", persons)
                 .Add("persons copied (person rows)", local)
@@ -100,6 +102,11 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("peak working set, benchmark process (sync side), whole life", ScenarioReport.Megabytes(ScenarioReport.ProcessPeakWorkingSet()))
                 .Add("peak working set, benchmark process, during the cycle (sampled 25 ms)", ScenarioReport.Megabytes(peakDuring))
                 .Add("managed bytes allocated during the cycle", ScenarioReport.Megabytes(allocated))
+                .Add("sync-side CPU per person", (LastCycleCpu.TotalMilliseconds * 1000 / persons).ToString("N1", CultureInfo.InvariantCulture) + " µs")
+                .Add("managed bytes allocated per person", (allocated / (double)persons).ToString("N0", CultureInfo.InvariantCulture) + " B")
+                .Add($"storage limit: INSERT ... SELECT of {limit.Rows:N0} person rows ({limit.Indexes} indexes, {StorageLimit.CacheKilobytes / 1024} MB cache)", ScenarioReport.Seconds(limit.Duration))
+                .Add("storage limit, rows per second", limit.RowsPerSecond)
+                .Add("ratio: sync duration / storage limit", (seconds / limit.Duration.TotalSeconds).ToString("N2", CultureInfo.InvariantCulture) + "x")
                 .Add("peak working set, emulator process (not the sync side)", emulator.PeakWorkingSet() is { } e ? ScenarioReport.Megabytes(e) : "?")
                 .Add("database size", ScenarioReport.Megabytes(sync.DatabaseBytes()))
                 .Print();
