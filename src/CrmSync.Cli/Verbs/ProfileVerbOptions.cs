@@ -5,8 +5,8 @@ using CrmSync.Engine.Connections;
 namespace CrmSync.Cli.Verbs;
 
 /// <summary>
-/// The options every profile verb ends its list with (<c>--profile</c>, <c>--database</c>, <c>--json</c>, <c>--verbose</c>,
-/// <c>--help</c>) and the plumbing that reads them: the profile name, the console host and running a handler on it.
+/// The options every profile verb ends its list with (<c>--profile</c>, <c>--database</c>, <c>--json</c>, <c>--verbose</c>;
+/// <c>-h/--help</c> comes with every verb) and the plumbing that reads them: the profile name, the console host and running a handler on it.
 /// </summary>
 internal static class ProfileVerbOptions
 {
@@ -27,7 +27,6 @@ internal static class ProfileVerbOptions
         new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
         new("json", TakesValue: false, "", json),
         new("verbose", TakesValue: false, "", verbose),
-        new("help", TakesValue: false, "", "show this help"),
     ];
 
     /// <summary>The <c>--profile</c> value, or the default profile.</summary>
