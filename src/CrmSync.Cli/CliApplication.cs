@@ -36,7 +36,7 @@ public static class CliApplication
             });
         ParseResult parsed = commandLine.Parse(args);
         if (commandLine.Problem(args, parsed) is { } problem)
-            return UsageError(console, problem, commandLine.VerbOf(parsed));
+            return UsageError(console, problem.Message, problem.Verb);
 
         return parsed.Invoke(new InvocationConfiguration
         {

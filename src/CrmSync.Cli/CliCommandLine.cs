@@ -85,19 +85,27 @@ internal sealed class CliCommandLine
     /// What is wrong with a command line, in crmsync's words (null when nothing is): a secret option, an unknown verb or
     /// option, a value given to a flag, a missing, empty or repeated value, a stray argument. Checked before anything runs.
     /// </summary>
-    public string? Problem(IReadOnlyList<string> args, ParseResult result)
+    public UsageProblem? Problem(IReadOnlyList<string> args, ParseResult result)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(result);
         foreach (string arg in args)
         {
             if (OptionName(arg) is { } name && SecretOptions.Contains(name))
-                return $"'--{name}' is refused: secrets are never taken from command-line arguments, which other users can read in the " +
+                return new(VerbOf(result), $"'--{name}' is refused: secrets are never taken from command-line arguments, which other users can read in the " +
                        "process list. Set CRMSYNC_PASSWORD, CRMSYNC_SECURITY_TOKEN and CRMSYNC_CLIENT_SECRET (CRMSYNC_SMTP_PASSWORD for " +
-                       "'crmsync notification'), or pipe them with --password-stdin (--smtp-password-stdin); see 'crmsync help connect'.";
+                       "'crmsync notification'), or pipe them with --password-stdin (--smtp-password-stdin); see 'crmsync help connect'.");
         }
         if (result.Errors.Count == 0)
             return null;
+
+        // The first argument names the verb (or is --help, --version or a [directive]): anything else there, such as
+        // 'crmsync --profile x status', is an unknown verb, whatever System.CommandLine would make of the rest.
+        string head = args[0];
+        bool known = head.StartsWith('[') || Root.Subcommands.Any(c => c.Name == head) ||
+                     Root.Options.Any(o => o.Name == head || o.Aliases.Contains(head));
+        if (!known)
+            return new(null, $"unknown verb '{(OptionName(head) is { } headOption ? "--" + headOption : head)}'");
 
         ICliVerb? verb = VerbOf(result);
         if (verb is not null)
@@ -106,26 +114,29 @@ internal sealed class CliCommandLine
             {
                 if (arg.Contains('=', StringComparison.Ordinal) && OptionName(arg) is { } name &&
                     verb.Options.FirstOrDefault(o => o.Name == name) is { TakesValue: false })
-                    return $"option '--{name}' takes no value";
+                    return new(verb, $"option '--{name}' takes no value");
             }
         }
         if (result.UnmatchedTokens.Count > 0)
         {
             string token = result.UnmatchedTokens[0];
             if (result.CommandResult.Command == Root && VersionRequested(result))
-                return "--version takes no arguments";
-            if (result.CommandResult.Command == Root && !token.StartsWith('-'))
-                return $"unknown verb '{token}'";
-            return token.StartsWith('-') ? $"unknown option '{(OptionName(token) is { } name ? "--" + name : token)}'" : $"unexpected argument '{token}'";
+                return new(null, "--version takes no arguments");
+            if (result.CommandResult.Command == Root)
+                return new(null, $"unknown verb '{token}'");
+            return new(verb, token.StartsWith('-') ? $"unknown option '{(OptionName(token) is { } name ? "--" + name : token)}'" : $"unexpected argument '{token}'");
         }
         ParseError first = result.Errors[0];
-        return first.SymbolResult switch
+        return new(verb, first.SymbolResult switch
         {
             OptionResult { Option.Arity.MinimumNumberOfValues: > 0, Tokens.Count: 0 } missing => NeedsValue(missing.Option),
             OptionResult { Option.Arity.MaximumNumberOfValues: 1, Tokens.Count: > 1 } repeated => $"option '{repeated.Option.Name}' was given more than once",
             _ => first.Message,
-        };
+        });
     }
+
+    /// <summary>What is wrong with a command line, and the verb it was for (null when no verb was recognised).</summary>
+    public sealed record UsageProblem(ICliVerb? Verb, string Message);
 
     private static Option CreateOption(OptionSpec spec)
     {

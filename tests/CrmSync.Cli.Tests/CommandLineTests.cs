@@ -27,7 +27,7 @@ public sealed class CommandLineTests : IDisposable
         var commandLine = new CliCommandLine(CliApplication.Verbs, (_, options) => { given = options; return 0; }, _ => 0, _ => 0);
         var result = commandLine.Parse(args);
         if (commandLine.Problem(args, result) is { } problem)
-            return (problem, null);
+            return (problem.Message, null);
         result.Invoke(new System.CommandLine.InvocationConfiguration { Output = TextWriter.Null, Error = TextWriter.Null });
         return (null, given);
     }
@@ -94,7 +94,8 @@ public sealed class CommandLineTests : IDisposable
 
     [Theory]
     [InlineData("crmsync: unknown verb 'frobnicate'", "frobnicate")]
-    [InlineData("crmsync: unknown option '--frobnicate'", "--frobnicate")]
+    [InlineData("crmsync: unknown verb '--frobnicate'", "--frobnicate=value")]
+    [InlineData("crmsync: unknown verb '--profile'", "--profile", "prod", "status")]
     [InlineData("crmsync: --version takes no arguments", "--version", "extra")]
     [InlineData("crmsync: no help for 'frobnicate'", "help", "frobnicate")]
     [InlineData("crmsync: unexpected argument 'stop'", "help", "start", "stop")]
