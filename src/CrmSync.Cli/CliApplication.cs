@@ -24,7 +24,7 @@ public static class CliApplication
             return VerbRequired(console);
 
         CliCommandLine commandLine = null!;
-        commandLine = new CliCommandLine(Verbs,
+        commandLine = new CliCommandLine(Verbs, console.GetEnvironmentVariable,
             runVerb: (verb, options) => verb.Run(options, console, cancellationToken),
             runHelp: verb => Help(verb, console, cancellationToken),
             runRoot: result =>

@@ -31,9 +31,11 @@ internal sealed class CliCommandLine
     private readonly Dictionary<Command, (ICliVerb Verb, IReadOnlyDictionary<string, Option> Options)> verbs = [];
     private readonly Option<bool> version = new("--version") { Description = "print the version", Arity = ArgumentArity.Zero };
 
-    public CliCommandLine(IReadOnlyList<ICliVerb> verbList, Func<ICliVerb, ParsedOptions, int> runVerb, Func<string?, int> runHelp, Func<ParseResult, int> runRoot)
+    public CliCommandLine(IReadOnlyList<ICliVerb> verbList, Func<string, string?> getEnvironmentVariable, Func<ICliVerb, ParsedOptions, int> runVerb,
+        Func<string?, int> runHelp, Func<ParseResult, int> runRoot)
     {
         ArgumentNullException.ThrowIfNull(verbList);
+        ArgumentNullException.ThrowIfNull(getEnvironmentVariable);
         Root = new RootCommand("crmsync keeps a local SQLite marketing database in sync with a CRM.");
 
         // System.CommandLine's own --version prints the assembly's informational version and accepts extra arguments;
@@ -51,7 +53,7 @@ internal sealed class CliCommandLine
             var options = new Dictionary<string, Option>(StringComparer.Ordinal);
             foreach (OptionSpec spec in verb.Options)
             {
-                Option option = CreateOption(spec);
+                Option option = CreateOption(spec, getEnvironmentVariable);
                 command.Options.Add(option);
                 options.Add(spec.Name, option);
             }
@@ -138,7 +140,7 @@ internal sealed class CliCommandLine
     /// <summary>What is wrong with a command line, and the verb it was for (null when no verb was recognised).</summary>
     public sealed record UsageProblem(ICliVerb? Verb, string Message);
 
-    private static Option CreateOption(OptionSpec spec)
+    private static Option CreateOption(OptionSpec spec, Func<string, string?> getEnvironmentVariable)
     {
         string name = "--" + spec.Name;
         Option option = !spec.TakesValue ? new Option<bool>(name) { Arity = ArgumentArity.Zero }
@@ -149,6 +151,8 @@ internal sealed class CliCommandLine
             option.HelpName = spec.ValueName;
         if (spec.Completions.Count > 0)
             option.CompletionSources.Add(spec.Completions.ToArray());
+        if (spec.CompletionsFrom is { } read)
+            option.CompletionSources.Add(_ => read(getEnvironmentVariable));
         option.Validators.Add(given =>
         {
             if (!spec.Repeatable && given.IdentifierTokenCount > 1)

@@ -14,6 +14,12 @@ public sealed record OptionSpec(string Name, bool TakesValue, string ValueName, 
 
     /// <summary>The values tab completion suggests for the option (an enumeration's names); empty for free text.</summary>
     public IReadOnlyList<string> Completions { get; init; } = [];
+
+    /// <summary>
+    /// Values tab completion reads when it is asked (e.g. the profiles in the data folder), from the environment variables
+    /// given (CRMSYNC_HOME); it must never throw nor use the network.
+    /// </summary>
+    public Func<Func<string, string?>, IEnumerable<string>>? CompletionsFrom { get; init; }
 }
 
 /// <summary>A usage error: the command line is wrong; nothing was done (exit code 2).</summary>

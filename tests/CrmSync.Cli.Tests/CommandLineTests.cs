@@ -24,7 +24,7 @@ public sealed class CommandLineTests : IDisposable
     private static (string? Problem, ParsedOptions? Options) Parse(params string[] args)
     {
         ParsedOptions? given = null;
-        var commandLine = new CliCommandLine(CliApplication.Verbs, (_, options) => { given = options; return 0; }, _ => 0, _ => 0);
+        var commandLine = new CliCommandLine(CliApplication.Verbs, _ => null, (_, options) => { given = options; return 0; }, _ => 0, _ => 0);
         var result = commandLine.Parse(args);
         if (commandLine.Problem(args, result) is { } problem)
             return (problem.Message, null);
@@ -217,6 +217,20 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(ExitCodes.Success, Run($"[suggest:{position}]", commandLine));
 
         Assert.Equal(expected, output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Profile_completion_offers_the_profiles_in_the_data_folder()
+    {
+        home.CreateFreshProfile("prod");
+        home.CreateFreshProfile("sales-sandbox");
+
+        Assert.Equal(ExitCodes.Success, Run("[suggest:25]", "crmsync status --profile "));
+        Assert.Equal(["prod", "sales-sandbox"], output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+
+        output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Success, Run("[suggest:28]", "crmsync start --profile sales"));
+        Assert.Equal(["sales-sandbox"], output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
