@@ -1,11 +1,13 @@
+using System.CommandLine;
 using CrmSync.Cli.Verbs;
 using CrmSync.Engine;
 
 namespace CrmSync.Cli;
 
 /// <summary>
-/// <c>crmsync</c>: the cmdlets' verbs for hosts without PowerShell (cron, containers, CI). A small hand-written
-/// dispatcher: <c>crmsync &lt;verb&gt; [--option value] [--flag]</c>.
+/// <c>crmsync</c>: the cmdlets' verbs for hosts without PowerShell (cron, containers, CI):
+/// <c>crmsync &lt;verb&gt; [--option value] [--flag]</c>. The command line is parsed by System.CommandLine
+/// (<see cref="CliCommandLine"/>): generated help for every verb, <c>[suggest]</c> completion; usage errors exit 2.
 /// </summary>
 public static class CliApplication
 {
@@ -19,64 +21,57 @@ public static class CliApplication
         ArgumentNullException.ThrowIfNull(console);
 
         if (args.Count == 0)
-        {
-            console.Error.WriteLine("crmsync: a verb is required.");
-            console.Error.WriteLine();
-            WriteHelp(console.Error);
-            return ExitCodes.Usage;
-        }
+            return VerbRequired(console);
 
-        string first = args[0];
-        switch (first)
-        {
-            case "--version":
-                if (args.Count > 1)
-                    return UsageError(console, "--version takes no arguments");
+        CliCommandLine commandLine = null!;
+        commandLine = new CliCommandLine(Verbs, console.GetEnvironmentVariable,
+            runVerb: (verb, options) => verb.Run(options, console, cancellationToken),
+            runHelp: verb => Help(verb, console, cancellationToken),
+            runRoot: result =>
+            {
+                if (!commandLine.VersionRequested(result))
+                    return VerbRequired(console);
                 console.Output.WriteLine(EngineInfo.Version);
                 return ExitCodes.Success;
-            case "help" or "--help" or "-h":
-                return Help(args.Skip(1).ToList(), console);
-        }
+            });
+        ParseResult parsed = commandLine.Parse(args);
+        if (commandLine.Problem(args, parsed) is { } problem)
+            return UsageError(console, problem.Message, problem.Verb);
 
-        ICliVerb? verb = Verbs.FirstOrDefault(v => v.Name == first);
-        if (verb is null)
-            return UsageError(console, $"unknown verb '{first}'");
-
-        ParsedOptions options;
-        try
+        return parsed.Invoke(new InvocationConfiguration
         {
-            options = ParsedOptions.Parse(args.Skip(1).ToList(), verb.Options);
-        }
-        catch (UsageException e)
-        {
-            return UsageError(console, e.Message, verb);
-        }
-
-        if (options.Has("help"))
-        {
-            WriteVerbHelp(console.Output, verb);
-            return ExitCodes.Success;
-        }
-        return verb.Run(options, console, cancellationToken);
+            Output = console.Output,
+            Error = console.Error,
+            // crmsync reports its own errors (CommandRunner) and handles Ctrl+C and SIGTERM itself (Program, StartVerb).
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
+        });
     }
 
-    private static int Help(IReadOnlyList<string> rest, CliConsole console)
+    private static int VerbRequired(CliConsole console)
     {
-        if (rest.Count == 0)
+        console.Error.WriteLine("crmsync: a verb is required.");
+        console.Error.WriteLine();
+        WriteHelp(console.Error);
+        return ExitCodes.Usage;
+    }
+
+    /// <summary><c>crmsync help [verb]</c>: the overview, or the verb's generated help (the same as <c>crmsync verb --help</c>).</summary>
+    private static int Help(string? verb, CliConsole console, CancellationToken cancellationToken)
+    {
+        if (verb is null)
         {
             WriteHelp(console.Output);
             return ExitCodes.Success;
         }
-        ICliVerb? verb = rest.Count == 1 ? Verbs.FirstOrDefault(v => v.Name == rest[0]) : null;
-        if (verb is null)
-            return UsageError(console, $"no help for '{string.Join(' ', rest)}'");
-        WriteVerbHelp(console.Output, verb);
-        return ExitCodes.Success;
+        if (!Verbs.Any(v => v.Name == verb))
+            return UsageError(console, $"no help for '{verb}'");
+        return Run([verb, "--help"], console, cancellationToken);
     }
 
     private static int UsageError(CliConsole console, string message, ICliVerb? verb = null)
     {
-        console.Error.WriteLine($"crmsync: {message}");
+        console.Error.WriteLine(verb is null ? $"crmsync: {message}" : $"crmsync: {verb.Name}: {message}");
         console.Error.WriteLine(verb is null ? "Run 'crmsync help' for usage." : $"Run 'crmsync help {verb.Name}' for usage.");
         return ExitCodes.Usage;
     }
@@ -93,7 +88,9 @@ public static class CliApplication
             writer.WriteLine($"  {verb.Name,-10} {verb.Summary}");
         writer.WriteLine($"  {"help",-10} This text, or 'crmsync help <verb>' for one verb.");
         writer.WriteLine();
-        writer.WriteLine("  crmsync --version   prints the version.");
+        writer.WriteLine("  crmsync <verb> --help (or -h)   every option of one verb, the same as 'crmsync help <verb>'.");
+        writer.WriteLine("  crmsync --version               prints the version.");
+        writer.WriteLine("  crmsync [suggest] \"<command line>\"   tab completion of verbs, options and their values (dotnet-suggest).");
         writer.WriteLine();
         writer.WriteLine("Data: one SQLite database per profile in the per-user data folder (CRMSYNC_HOME overrides it):");
         writer.WriteLine("  Linux ~/.local/share/crmsync (or $XDG_DATA_HOME/crmsync), macOS ~/Library/Application Support/CrmSync,");
@@ -105,25 +102,8 @@ public static class CliApplication
         WriteExitCodes(writer);
     }
 
-    private static void WriteVerbHelp(TextWriter writer, ICliVerb verb)
-    {
-        writer.WriteLine($"crmsync {verb.Name} - {verb.Summary}");
-        writer.WriteLine();
-        writer.WriteLine($"Usage: crmsync {verb.Name} {string.Join(' ', verb.Options.Where(o => o.Name != "help").Select(o => o.TakesValue ? $"[--{o.Name} {o.ValueName}]" : $"[--{o.Name}]"))}");
-        writer.WriteLine();
-        writer.WriteLine(verb.Description);
-        writer.WriteLine();
-        writer.WriteLine("Options:");
-        foreach (OptionSpec option in verb.Options)
-        {
-            string shown = option.TakesValue ? $"--{option.Name} {option.ValueName}" : $"--{option.Name}";
-            writer.WriteLine($"  {shown,-20} {option.Description}");
-        }
-        writer.WriteLine();
-        WriteExitCodes(writer);
-    }
-
-    private static void WriteExitCodes(TextWriter writer)
+    /// <summary>The exit codes, as the overview and every verb's help end.</summary>
+    internal static void WriteExitCodes(TextWriter writer)
     {
         writer.WriteLine("Exit codes:");
         writer.WriteLine($"  {ExitCodes.Success}  success");

@@ -33,8 +33,8 @@ public sealed class CliApplicationTests : IDisposable
     public void Help_for_a_verb_lists_its_options()
     {
         Assert.Equal(0, Run("status", "--help"));
-        Assert.Contains("--profile NAME", output.ToString(), StringComparison.Ordinal);
-        Assert.Contains("--database PATH", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--profile <NAME>", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--database <PATH>", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("--json", output.ToString(), StringComparison.Ordinal);
     }
 

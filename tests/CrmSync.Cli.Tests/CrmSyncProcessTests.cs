@@ -140,6 +140,19 @@ public sealed class CrmSyncProcessTests : IDisposable
     }
 
     [Fact]
+    public void Generated_verb_help_is_English_whatever_the_users_language()
+    {
+        var german = new Dictionary<string, string> { ["LANG"] = "de_DE.UTF-8", ["LC_ALL"] = "de_DE.UTF-8" };
+
+        CliResult result = CliProcess.RunWith(home.Path, ["stop", "--help"], [], german, "");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Usage:\n  crmsync stop [options]", result.StandardOutput.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("Options:", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Show help and usage information", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void No_arguments_is_a_usage_error_that_shows_help()
     {
         CliResult result = CliProcess.Run(home.Path);

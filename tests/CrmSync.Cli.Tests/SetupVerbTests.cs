@@ -19,32 +19,6 @@ public sealed class SetupVerbTests : IDisposable
     private int Run(params string[] args) => CliApplication.Run(args, Console(), CancellationToken.None);
 
     [Fact]
-    public void A_repeatable_option_keeps_every_value_in_order_and_others_still_refuse_repeats()
-    {
-        OptionSpec[] accepted = [new("exclude", true, "P", "") { Repeatable = true }, new("profile", true, "N", "")];
-
-        ParsedOptions parsed = ParsedOptions.Parse(["--exclude", "Lead.*SSN*", "--exclude=*.Internal_*", "--profile", "p"], accepted);
-
-        Assert.Equal(["Lead.*SSN*", "*.Internal_*"], parsed.Values("exclude"));
-        Assert.Equal(["p"], parsed.Values("profile"));
-        Assert.Empty(parsed.Values("missing"));
-        Assert.Throws<UsageException>(() => ParsedOptions.Parse(["--profile", "a", "--profile", "b"], accepted));
-    }
-
-    [Theory]
-    [InlineData("--password")]
-    [InlineData("--security-token")]
-    [InlineData("--client-secret")]
-    [InlineData("--token=abc")]
-    public void Secret_options_are_refused_by_every_verb_with_the_reason(string option)
-    {
-        var e = Assert.Throws<UsageException>(() => ParsedOptions.Parse([option, "s3cret"], [new("profile", true, "N", "")]));
-        Assert.Contains("process list", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("s3cret", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("abc", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void Connect_without_a_password_for_a_user_is_a_usage_error_naming_where_secrets_come_from()
     {
         Assert.Equal(ExitCodes.Usage, Run("connect", "--username", "u@example.com", "--login-url", "http://127.0.0.1:9"));

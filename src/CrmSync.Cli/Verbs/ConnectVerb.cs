@@ -34,12 +34,12 @@ public sealed class ConnectVerb : ICliVerb
 
     public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
-        new("crm", TakesValue: true, "CRM", "salesforce (the default; Dynamics 365 comes later)"),
+        new("crm", TakesValue: true, "CRM", "salesforce (the default; Dynamics 365 comes later)") { Completions = ["salesforce"] },
         new("login-url", TakesValue: true, "URL", "the login host: My Domain or emulator URL (default: login.salesforce.com)"),
         new("username", TakesValue: true, "USER", "the sync user's name"),
         new("sandbox", TakesValue: false, "", "log in at the sandbox host test.salesforce.com"),
         new("client-id", TakesValue: true, "ID", "the connected app's consumer key (OAuth instead of the SOAP login)"),
-        new("scope", TakesValue: true, "SCOPE", "currentuser (default: save the secrets encrypted) or process (save none)"),
+        new("scope", TakesValue: true, "SCOPE", "currentuser (default: save the secrets encrypted) or process (save none)") { Completions = ["currentuser", "process"] },
         new("password-stdin", TakesValue: false, "", "read password, security token and client secret from standard input, one per line"),
     ]);
 

@@ -34,7 +34,6 @@ public sealed class DemoVerb : ICliVerb
         new("profile", TakesValue: true, "NAME", "the demo profile's name (default: demo)"),
         new("database", TakesValue: true, "PATH", "the demo profile's SQLite file, instead of the one in the demo's data folder"),
         new("verbose", TakesValue: false, "", "write the engine's verbose messages to stderr"),
-        new("help", TakesValue: false, "", "show this help"),
     ];
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)

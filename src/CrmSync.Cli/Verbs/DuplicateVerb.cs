@@ -17,7 +17,7 @@ public sealed class DuplicateVerb : ICliVerb
 
     public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
-        new("rule", TakesValue: true, "Email|NameAndCompany|All", "which rule groups persons (default All)"),
+        new("rule", TakesValue: true, "Email|NameAndCompany|All", "which rule groups persons (default All)") { Completions = Enum.GetNames<CrmDuplicateRuleSelection>() },
         new("include-deleted", TakesValue: false, "", "also compare persons deleted in the CRM or merged into another"),
         new("object", TakesValue: true, "person|Lead|Contact", "which persons to compare (default person: all of them)"),
     ]);

@@ -21,7 +21,7 @@ public sealed class ErrorVerb : ICliVerb
     public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
         new("object", TakesValue: true, "PATTERN", "only errors of CRM objects matching this wildcard pattern (repeatable)") { Repeatable = true },
-        new("level", TakesValue: true, "Record|Job|All", "only record-level or job-level errors (default All)"),
+        new("level", TakesValue: true, "Record|Job|All", "only record-level or job-level errors (default All)") { Completions = Enum.GetNames<SyncErrorLevelFilter>() },
         new("since", TakesValue: true, "TIME", "only errors at or after this time (ISO 8601; UTC unless an offset is given)"),
         new("run-id", TakesValue: true, "N", "only errors of this sync run"),
         new("include-resolved", TakesValue: false, "", "also list errors a later attempt resolved"),

@@ -29,7 +29,10 @@ public sealed class MappingVerb : ICliVerb
         new("import", TakesValue: true, "PATH", "apply the mappings of this JSON file (all or nothing)"),
         new("set", TakesValue: true, "OBJECT.FIELD", "change the mapping of this CRM field, e.g. Lead.Email"),
         new("column", TakesValue: true, "COLUMN", "with --set: sync the field into this existing column of the same table"),
-        new("rule", TakesValue: true, "RULE", "with --set: TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal or None"),
+        new("rule", TakesValue: true, "RULE", "with --set: TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal or None")
+        {
+            Completions = Enum.GetNames<FieldMappingRule>(),
+        },
         new("disable", TakesValue: false, "", "with --set: break the mapping (the field stops syncing, its column stays)"),
         new("enable", TakesValue: false, "", "with --set: restore a broken mapping"),
         new("yes", TakesValue: false, "", "with --import: confirm without a prompt (needed when standard input is not a terminal)"),

@@ -39,12 +39,15 @@ public sealed class NotificationVerb : ICliVerb
         new("recipient", TakesValue: true, "ADDRESS", "who gets the mails (repeatable; replaces the current recipients)") { Repeatable = true },
         new("smtp-server", TakesValue: true, "HOST", "the SMTP server"),
         new("port", TakesValue: true, "N", "the SMTP port (default 587 StartTls, 465 ImplicitTls, 25 None)"),
-        new("tls-mode", TakesValue: true, "MODE", "StartTls (default), ImplicitTls or None (loopback servers only)"),
+        new("tls-mode", TakesValue: true, "MODE", "StartTls (default), ImplicitTls or None (loopback servers only)") { Completions = Enum.GetNames<SmtpTlsMode>() },
         new("smtp-user", TakesValue: true, "USER", $"authenticate as USER; the password from {PasswordVariable} or --smtp-password-stdin"),
         new("smtp-password-stdin", TakesValue: false, "", "read the SMTP password from the first line of standard input"),
         new("remove-credential", TakesValue: false, "", "forget the SMTP user and password"),
         new("sender", TakesValue: true, "ADDRESS", "the From address (default crmsync@localhost)"),
-        new("event", TakesValue: true, "EVENT", "InitialSyncCompleted, FailureDigest, SyncTrouble, All or None (repeatable)") { Repeatable = true },
+        new("event", TakesValue: true, "EVENT", "InitialSyncCompleted, FailureDigest, SyncTrouble, All or None (repeatable)")
+        {
+            Repeatable = true, Completions = Enum.GetNames<NotificationEvent>(),
+        },
         new("trouble-threshold", TakesValue: true, "N", "consecutive cycles with the same error before a trouble mail (default 3)"),
         new("timeout", TakesValue: true, "HH:MM:SS", "the SMTP timeout per operation (default 00:00:30)"),
         new("trusted-certificate", TakesValue: true, "PATH", "a PEM/DER certificate trusted as an extra root ('' removes it)"),

@@ -5,8 +5,8 @@ using CrmSync.Engine.Connections;
 namespace CrmSync.Cli.Verbs;
 
 /// <summary>
-/// The options every profile verb ends its list with (<c>--profile</c>, <c>--database</c>, <c>--json</c>, <c>--verbose</c>,
-/// <c>--help</c>) and the plumbing that reads them: the profile name, the console host and running a handler on it.
+/// The options every profile verb ends its list with (<c>--profile</c>, <c>--database</c>, <c>--json</c>, <c>--verbose</c>;
+/// <c>-h/--help</c> comes with every verb) and the plumbing that reads them: the profile name, the console host and running a handler on it.
 /// </summary>
 internal static class ProfileVerbOptions
 {
@@ -23,12 +23,24 @@ internal static class ProfileVerbOptions
     public static IReadOnlyList<OptionSpec> With(IEnumerable<OptionSpec> own, string verbose = VerboseAndProgress, string json = JsonOutput) =>
     [
         .. own,
-        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})"),
+        new("profile", TakesValue: true, "NAME", $"the connection profile (default: {ProfileName.Default})") { CompletionsFrom = ProfileNames },
         new("database", TakesValue: true, "PATH", "the profile's SQLite file, instead of the one in the data folder"),
         new("json", TakesValue: false, "", json),
         new("verbose", TakesValue: false, "", verbose),
-        new("help", TakesValue: false, "", "show this help"),
     ];
+
+    /// <summary>Tab completion of <c>--profile</c>: the profiles in the data folder (CRMSYNC_HOME aware); none when it cannot be read.</summary>
+    public static IReadOnlyList<string> ProfileNames(Func<string, string?> getEnvironmentVariable)
+    {
+        try
+        {
+            return new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable)).ListProfiles();
+        }
+        catch (Exception e) when (e is CrmSync.Engine.CrmSyncException or IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>The <c>--profile</c> value, or the default profile.</summary>
     public static string Profile(ParsedOptions options) => options.Value("profile") ?? ProfileName.Default;
