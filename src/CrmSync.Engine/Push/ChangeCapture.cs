@@ -2,6 +2,7 @@ using System.Text;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using Microsoft.Data.Sqlite;
 
 namespace CrmSync.Engine.Push;
 
@@ -47,8 +48,11 @@ public static class ChangeCapture
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(map);
-        using var connection = store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
+        return store.Write(null, (connection, transaction) => Install(store, map, connection, transaction));
+    }
+
+    private static int Install(CrmSyncStore store, PushFieldMap map, SqliteConnection connection, SqliteTransaction transaction)
+    {
         var created = 0;
         foreach (var (table, columns) in map.TableColumns)
         {
@@ -72,7 +76,6 @@ public static class ChangeCapture
                 created++;
             }
         }
-        transaction.Commit();
         return created;
     }
 

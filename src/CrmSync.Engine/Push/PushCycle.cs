@@ -97,6 +97,13 @@ internal sealed class PushCycle
                 $"{count} local change(s) wait for a retry after a transient failure; the next is due at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (the first cycle after that retries it). Start-CrmSync -RetryNow (crmsync start --retry-now) retries them at once."));
     }
 
+    /// <summary>How the push's failing database writes are worded (a locked database ends the push as DatabaseLocked, as in the pull).</summary>
+    private StoreErrors.Wording Wording => new(
+        Locked: $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout; the push stopped and what it had not recorded stays in the outbox.",
+        LockedAction: "Close the other program writing to the database, then start the sync again; the waiting local changes are pushed then.",
+        Failed: $"Recording the push in {_store.DatabasePath} failed",
+        FailedAction: "Check the database file and the disk, then start the sync again.");
+
     private static int Order(string objectName) => objectName switch
     {
         "Lead" => 0,
@@ -114,12 +121,14 @@ internal sealed class PushCycle
     /// </summary>
     private void ResetInFlight()
     {
-        using var connection = _store.OpenConnection();
-        using var command = connection.Command(null,
-            "UPDATE crmsync_outbox SET state = 'Pending' WHERE state = 'InFlight'; " +
-            "DELETE FROM crmsync_outbox WHERE state = 'Done' AND julianday(captured_at) < julianday($cutoff);")
-            .With("$cutoff", StoreTime.Format(_store.Time.GetUtcNow() - _options.DoneRetention));
-        command.ExecuteNonQuery();
+        _store.Write(transaction =>
+        {
+            using var command = transaction.Connection!.Command(transaction,
+                "UPDATE crmsync_outbox SET state = 'Pending' WHERE state = 'InFlight'; " +
+                "DELETE FROM crmsync_outbox WHERE state = 'Done' AND julianday(captured_at) < julianday($cutoff);")
+                .With("$cutoff", StoreTime.Format(_store.Time.GetUtcNow() - _options.DoneRetention));
+            command.ExecuteNonQuery();
+        });
     }
 
     /// <summary>
@@ -129,37 +138,36 @@ internal sealed class PushCycle
     /// </summary>
     private void RecordLocalDeletes()
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        var deleted = new List<(long Id, string Object, string? CrmId)>();
-        using (var read = connection.Command(transaction,
-                   "SELECT id, crm_object, crm_id FROM crmsync_outbox WHERE state = 'Pending' AND operation = 'Delete' ORDER BY id;"))
-        using (var reader = read.ExecuteReader())
-            while (reader.Read())
-                deleted.Add((reader.GetInt64(0), reader.GetString(1), reader.NullableString(2)));
-        if (deleted.Count == 0)
-            return;
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var group in deleted.GroupBy(d => d.Object, StringComparer.OrdinalIgnoreCase))
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            foreach (var entry in group)
-                _store.Outbox.MarkDone(entry.Id, transaction);
-            _context.Counts.Commit(transaction, group.Key, RunOperation.LocalDeletes, new OperationTally { Deleted = group.Count() });
-            var sample = string.Join(", ", group.Select(d => d.CrmId).Where(id => id is not null).Take(5));
-            _context.Events.Warning(
-                $"{group.Count()} {group.Key} record(s) deleted locally (e.g. {sample}) were not deleted in the CRM: as in Marketo, a local delete is " +
-                "not pushed and the CRM record stays; if it changes in the CRM later, it comes back as a new local row. Delete it in the CRM to remove it for good.",
-                group.Key);
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+            var deleted = new List<(long Id, string Object, string? CrmId)>();
+            using (var read = transaction.Connection!.Command(transaction,
+                       "SELECT id, crm_object, crm_id FROM crmsync_outbox WHERE state = 'Pending' AND operation = 'Delete' ORDER BY id;"))
+            using (var reader = read.ExecuteReader())
+                while (reader.Read())
+                    deleted.Add((reader.GetInt64(0), reader.GetString(1), reader.NullableString(2)));
+            if (deleted.Count == 0)
+                return;
+            foreach (var group in deleted.GroupBy(d => d.Object, StringComparer.OrdinalIgnoreCase))
+            {
+                foreach (var entry in group)
+                    _store.Outbox.MarkDone(entry.Id, transaction);
+                _context.Counts.Commit(transaction, group.Key, RunOperation.LocalDeletes, new OperationTally { Deleted = group.Count() });
+                var sample = string.Join(", ", group.Select(d => d.CrmId).Where(id => id is not null).Take(5));
+                _context.Events.Warning(
+                    $"{group.Count()} {group.Key} record(s) deleted locally (e.g. {sample}) were not deleted in the CRM: as in Marketo, a local delete is " +
+                    "not pushed and the CRM record stays; if it changes in the CRM later, it comes back as a new local row. Delete it in the CRM to remove it for good.",
+                    group.Key);
+            }
+        }, Wording);
     }
 
-    private List<RowChange> LoadDueRows()
+    private List<RowChange> LoadDueRows() => _store.Read(LoadDueRows);
+
+    private List<RowChange> LoadDueRows(SqliteConnection connection)
     {
         var now = StoreTime.Format(_store.Time.GetUtcNow());
         var rows = new Dictionary<(string, string), RowChange>();
-        using var connection = _store.OpenConnection();
         using (var read = connection.Command(null,
                    "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' AND operation <> 'Delete' ORDER BY id;"))
         using (var reader = read.ExecuteReader())
@@ -266,27 +274,25 @@ internal sealed class PushCycle
     /// </summary>
     private void CommitRefusedTypes(List<RowChange> rows)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var group in rows.GroupBy(r => r.CrmType!, StringComparer.OrdinalIgnoreCase))
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            foreach (var row in group)
+            foreach (var group in rows.GroupBy(r => r.CrmType!, StringComparer.OrdinalIgnoreCase))
             {
-                var message = $"Local row {row.LocalKey} in {row.Table} asks to be created as a {group.Key} (_crm_type), but {group.Key} is not synced " +
-                              $"(Sync-CrmField created none of its fields), so it was not created in the CRM (and not as another type).";
-                foreach (var id in row.OutboxIds)
-                    _store.Outbox.MarkFailed(id, message, null, transaction);
-                _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, message, _context.RunId,
-                    group.Key, row.LocalKey, null, RunOperation.PushNew.ToString()), transaction);
+                foreach (var row in group)
+                {
+                    var message = $"Local row {row.LocalKey} in {row.Table} asks to be created as a {group.Key} (_crm_type), but {group.Key} is not synced " +
+                                  $"(Sync-CrmField created none of its fields), so it was not created in the CRM (and not as another type).";
+                    foreach (var id in row.OutboxIds)
+                        _store.Outbox.MarkFailed(id, message, null, transaction);
+                    _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, message, _context.RunId,
+                        group.Key, row.LocalKey, null, RunOperation.PushNew.ToString()), transaction);
+                }
+                _context.Counts.Commit(transaction, group.Key, RunOperation.PushNew, new OperationTally { Failed = group.Count() });
+                _context.Events.Warning($"{group.Count()} local person(s) ask to be created as {group.Key}, which is not synced: they were not created " +
+                                        $"(see Get-CrmSyncError). Set _crm_type to a synced type (Lead or Contact), or run Sync-CrmField with {group.Key} visible to the sync user.",
+                    group.Key);
             }
-            _context.Counts.Commit(transaction, group.Key, RunOperation.PushNew, new OperationTally { Failed = group.Count() });
-            _context.Events.Warning($"{group.Count()} local person(s) ask to be created as {group.Key}, which is not synced: they were not created " +
-                                    $"(see Get-CrmSyncError). Set _crm_type to a synced type (Lead or Contact), or run Sync-CrmField with {group.Key} visible to the sync user.",
-                group.Key);
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+        }, Wording);
         _done += rows.Count;
     }
 
@@ -371,9 +377,11 @@ internal sealed class PushCycle
     /// created locally and not pushed yet, by its <c>_client_key</c>. Returns false when the person or campaign is not in
     /// the CRM yet: the member waits for a later push.
     /// </summary>
-    private bool ResolveMemberReferences(RowChange row, PushedObject obj, Dictionary<string, object?> values)
+    private bool ResolveMemberReferences(RowChange row, PushedObject obj, Dictionary<string, object?> values) =>
+        _store.Read(connection => ResolveMemberReferences(connection, row, obj, values));
+
+    private bool ResolveMemberReferences(SqliteConnection connection, RowChange row, PushedObject obj, Dictionary<string, object?> values)
     {
-        using var connection = _store.OpenConnection();
         foreach (var name in new[] { "LeadId", "ContactId" })
         {
             if (values.GetValueOrDefault(name) is not string reference)
@@ -452,20 +460,18 @@ internal sealed class PushCycle
     /// <summary>A row created without a client key (before the triggers existed) gets one, committed before anything is sent.</summary>
     private void AssignClientKeys(List<RowChange> rows)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var row in rows)
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            var key = Guid.NewGuid().ToString("N");
-            using var update = connection.Command(transaction, $"""
-                UPDATE {SqlIdentifier.Quote(row.Table)} SET "{SystemColumns.ClientKey}" = coalesce("{SystemColumns.ClientKey}", $key)
-                WHERE "{SystemColumns.RowId}" = $row RETURNING "{SystemColumns.ClientKey}";
-                """).With("$key", key).With("$row", row.RowId);
-            row.ClientKey = update.ExecuteScalar() as string ?? key;
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+            foreach (var row in rows)
+            {
+                var key = Guid.NewGuid().ToString("N");
+                using var update = transaction.Connection!.Command(transaction, $"""
+                    UPDATE {SqlIdentifier.Quote(row.Table)} SET "{SystemColumns.ClientKey}" = coalesce("{SystemColumns.ClientKey}", $key)
+                    WHERE "{SystemColumns.RowId}" = $row RETURNING "{SystemColumns.ClientKey}";
+                    """).With("$key", key).With("$row", row.RowId);
+                row.ClientKey = update.ExecuteScalar() as string ?? key;
+            }
+        }, Wording);
     }
 
     // ---- sending and committing ----
@@ -498,68 +504,63 @@ internal sealed class PushCycle
 
     private void MarkInFlight(IEnumerable<WorkItem> batch)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        _store.Outbox.MarkInFlight(batch.SelectMany(i => i.Row.OutboxIds), transaction);
-        transaction.Commit();
+        _store.Write(transaction => _store.Outbox.MarkInFlight(batch.SelectMany(i => i.Row.OutboxIds), transaction));
     }
 
     private void CommitBatch(PushedObject obj, RunOperation operation, IReadOnlyList<WorkItem> batch, Dictionary<int, CrmWriteResult> results)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        var tally = new OperationTally();
-        var now = _store.Time.GetUtcNow();
-        for (var i = 0; i < batch.Count; i++)
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            var item = batch[i];
-            ReportNotPushed(transaction, item.Object, item.Row, item.NotPushed);
-            var result = results.GetValueOrDefault(i);
-            if (result is { Success: true } && (!item.IsCreate || !string.IsNullOrEmpty(result.Id)))
+            var tally = new OperationTally();
+            var now = _store.Time.GetUtcNow();
+            for (var i = 0; i < batch.Count; i++)
             {
-                if (item.IsCreate)
-                    WriteBackCreated(transaction, item, result.Id!);
-                Done(transaction, item.Row, item.Pushed);
-                ResolveErrors(transaction, item.Object.ObjectName, item.Row.LocalKey);
-                if (item.IsCreate && result.Created == false) tally.Updated++;
-                else if (item.IsCreate) tally.New++;
-                else tally.Updated++;
-                continue;
+                var item = batch[i];
+                ReportNotPushed(transaction, item.Object, item.Row, item.NotPushed);
+                var result = results.GetValueOrDefault(i);
+                if (result is { Success: true } && (!item.IsCreate || !string.IsNullOrEmpty(result.Id)))
+                {
+                    if (item.IsCreate)
+                        WriteBackCreated(transaction, item, result.Id!);
+                    Done(transaction, item.Row, item.Pushed);
+                    ResolveErrors(transaction, item.Object.ObjectName, item.Row.LocalKey);
+                    if (item.IsCreate && result.Created == false) tally.Updated++;
+                    else if (item.IsCreate) tally.New++;
+                    else tally.Updated++;
+                    continue;
+                }
+                tally.Failed++;
+                var errors = result?.Errors ?? [new CrmWriteError("NO_RESULT", "The CRM returned no result for this record.", [], true)];
+                var described = string.Join("; ", errors.Select(e => e.Fields.Count > 0 ? $"{e.Code}: {e.Message} ({string.Join(", ", e.Fields)})" : $"{e.Code}: {e.Message}"));
+                var attempts = item.Row.Attempts + 1;
+                var transient = (result?.IsTransientFailure ?? true) && attempts < _options.MaxAttempts;
+                var what = item.IsCreate
+                    ? $"New {obj.ObjectName} (local row {item.Row.LocalKey} in {item.Row.Table}, key {item.Row.ClientKey})"
+                    : $"{obj.ObjectName} {item.Row.CrmId} (local row {item.Row.LocalKey} in {item.Row.Table})";
+                string message;
+                if (transient)
+                {
+                    var retryAt = now + Backoff(attempts);
+                    message = $"{what} was not pushed (attempt {attempts}): {described}. It is retried after {retryAt:u}.";
+                    foreach (var id in item.Row.OutboxIds)
+                        _store.Outbox.MarkFailed(id, Shorten(described), retryAt, transaction);
+                }
+                else
+                {
+                    message = $"{what} was rejected by the CRM: {described}";
+                    foreach (var id in item.Row.OutboxIds)
+                        _store.Outbox.MarkFailed(id, Shorten(described), null, transaction);
+                    ForgetBase(transaction, item.Row);
+                }
+                _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, Shorten(message), _context.RunId,
+                    obj.ObjectName, item.Row.LocalKey, item.Row.CrmId, operation.ToString(), errors[0].Code, attempts), transaction);
+                if (!transient)
+                    _context.Events.Warning(message, obj.ObjectName);
+                else
+                    _context.Events.Verbose(message, obj.ObjectName);
             }
-            tally.Failed++;
-            var errors = result?.Errors ?? [new CrmWriteError("NO_RESULT", "The CRM returned no result for this record.", [], true)];
-            var described = string.Join("; ", errors.Select(e => e.Fields.Count > 0 ? $"{e.Code}: {e.Message} ({string.Join(", ", e.Fields)})" : $"{e.Code}: {e.Message}"));
-            var attempts = item.Row.Attempts + 1;
-            var transient = (result?.IsTransientFailure ?? true) && attempts < _options.MaxAttempts;
-            var what = item.IsCreate
-                ? $"New {obj.ObjectName} (local row {item.Row.LocalKey} in {item.Row.Table}, key {item.Row.ClientKey})"
-                : $"{obj.ObjectName} {item.Row.CrmId} (local row {item.Row.LocalKey} in {item.Row.Table})";
-            string message;
-            if (transient)
-            {
-                var retryAt = now + Backoff(attempts);
-                message = $"{what} was not pushed (attempt {attempts}): {described}. It is retried after {retryAt:u}.";
-                foreach (var id in item.Row.OutboxIds)
-                    _store.Outbox.MarkFailed(id, Shorten(described), retryAt, transaction);
-            }
-            else
-            {
-                message = $"{what} was rejected by the CRM: {described}";
-                foreach (var id in item.Row.OutboxIds)
-                    _store.Outbox.MarkFailed(id, Shorten(described), null, transaction);
-                ForgetBase(transaction, item.Row);
-            }
-            _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, Shorten(message), _context.RunId,
-                obj.ObjectName, item.Row.LocalKey, item.Row.CrmId, operation.ToString(), errors[0].Code, attempts), transaction);
-            if (!transient)
-                _context.Events.Warning(message, obj.ObjectName);
-            else
-                _context.Events.Verbose(message, obj.ObjectName);
-        }
-        _context.Counts.Commit(transaction, obj.ObjectName, operation, tally);
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+            _context.Counts.Commit(transaction, obj.ObjectName, operation, tally);
+        }, Wording);
     }
 
     private TimeSpan Backoff(int attempts)
@@ -636,25 +637,23 @@ internal sealed class PushCycle
 
     private void CommitNothingToDo(List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)> rows)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var group in rows.GroupBy(r => r.Object?.ObjectName ?? r.Row.Table))
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            var tally = new OperationTally();
-            foreach (var (row, obj, _, notPushed) in group)
+            foreach (var group in rows.GroupBy(r => r.Object?.ObjectName ?? r.Row.Table))
             {
-                if (obj is not null)
-                    ReportNotPushed(transaction, obj, row, notPushed);
-                foreach (var id in row.OutboxIds)
-                    _store.Outbox.MarkDone(id, transaction);
-                ForgetBase(transaction, row);
-                tally.Skipped++;
+                var tally = new OperationTally();
+                foreach (var (row, obj, _, notPushed) in group)
+                {
+                    if (obj is not null)
+                        ReportNotPushed(transaction, obj, row, notPushed);
+                    foreach (var id in row.OutboxIds)
+                        _store.Outbox.MarkDone(id, transaction);
+                    ForgetBase(transaction, row);
+                    tally.Skipped++;
+                }
+                _context.Counts.Commit(transaction, group.Key, RunOperation.PushUpdates, tally);
             }
-            _context.Counts.Commit(transaction, group.Key, RunOperation.PushUpdates, tally);
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+        }, Wording);
         _done += rows.Count;
     }
 

@@ -389,34 +389,12 @@ internal sealed class PullPhase
     }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction marked as the sync's own (no echo into the outbox).</summary>
-    private void Commit(Action<SqliteTransaction> work)
-    {
-        try
-        {
-            using var connection = _store.OpenConnection();
-            using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
-                pragma.ExecuteNonQuery();
-            }
-            using var transaction = connection.BeginTransaction();
-            SyncWriteMarker.Begin(transaction, _context.RunId);
-            work(transaction);
-            SyncWriteMarker.End(transaction);
-            transaction.Commit();
-        }
-        catch (SqliteException e)
-        {
-            throw e.SqliteErrorCode is 5 or 6
-                ? new CrmSyncException(ErrorIds.DatabaseLocked, ErrorKind.ResourceBusy,
-                    $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout; the page was not applied.",
-                    "Close the other program writing to the database, then start the sync again; it resumes from the last committed page.",
-                    _store.DatabasePath, e)
-                : new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.WriteError,
-                    $"Writing pulled records to {_store.DatabasePath} failed: {e.Message}",
-                    "Check the database file and the disk, then start the sync again.", _store.DatabasePath, e);
-        }
-    }
+    private void Commit(Action<SqliteTransaction> work) =>
+        _store.SyncWrite(_context.RunId, work, new StoreErrors.Wording(
+            Locked: $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout; the page was not applied.",
+            LockedAction: "Close the other program writing to the database, then start the sync again; it resumes from the last committed page.",
+            Failed: $"Writing pulled records to {_store.DatabasePath} failed",
+            FailedAction: "Check the database file and the disk, then start the sync again."), bulk: true);
 
     private void AfterPage(CancellationToken cancellationToken)
     {
