@@ -29,7 +29,7 @@ namespace CrmSync.Engine.Push;
 public static class ChangeCapture
 {
     /// <summary>The table of the values columns had before their first unpushed local change (created by the store's migrations).</summary>
-    public const string BaseTable = "crmsync_capture_base";
+    public const string BaseTable = CaptureBase.TableName;
 
     private const string Now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
     private const int JsonArrayChunk = 100; // under SQLite's default limit of 127 function arguments

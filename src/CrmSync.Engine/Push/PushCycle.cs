@@ -121,14 +121,7 @@ internal sealed class PushCycle
     /// </summary>
     private void ResetInFlight()
     {
-        _store.Write(transaction =>
-        {
-            using var command = transaction.Connection!.Command(transaction,
-                "UPDATE crmsync_outbox SET state = 'Pending' WHERE state = 'InFlight'; " +
-                "DELETE FROM crmsync_outbox WHERE state = 'Done' AND julianday(captured_at) < julianday($cutoff);")
-                .With("$cutoff", StoreTime.Format(_store.Time.GetUtcNow() - _options.DoneRetention));
-            command.ExecuteNonQuery();
-        });
+        _store.Outbox.ResetInFlight(_store.Time.GetUtcNow() - _options.DoneRetention);
     }
 
     /// <summary>
@@ -140,12 +133,7 @@ internal sealed class PushCycle
     {
         _store.SyncWrite(_context.RunId, transaction =>
         {
-            var deleted = new List<(long Id, string Object, string? CrmId)>();
-            using (var read = transaction.Connection!.Command(transaction,
-                       "SELECT id, crm_object, crm_id FROM crmsync_outbox WHERE state = 'Pending' AND operation = 'Delete' ORDER BY id;"))
-            using (var reader = read.ExecuteReader())
-                while (reader.Read())
-                    deleted.Add((reader.GetInt64(0), reader.GetString(1), reader.NullableString(2)));
+            var deleted = _store.Outbox.ListPending(deletes: true, transaction).Select(e => (e.Id, Object: e.CrmObject, e.CrmId)).ToList();
             if (deleted.Count == 0)
                 return;
             foreach (var group in deleted.GroupBy(d => d.Object, StringComparer.OrdinalIgnoreCase))
@@ -166,26 +154,21 @@ internal sealed class PushCycle
 
     private List<RowChange> LoadDueRows(SqliteConnection connection)
     {
-        var now = StoreTime.Format(_store.Time.GetUtcNow());
+        var now = _store.Time.GetUtcNow();
         var rows = new Dictionary<(string, string), RowChange>();
-        using (var read = connection.Command(null,
-                   "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' AND operation <> 'Delete' ORDER BY id;"))
-        using (var reader = read.ExecuteReader())
-            while (reader.Read())
-            {
-                var table = reader.GetString(1);
-                var key = reader.GetString(2);
-                if (!_map.TableColumns.ContainsKey(table) || !long.TryParse(key, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rowId))
-                    continue;
-                if (!rows.TryGetValue((table, key), out var row))
-                    rows[(table, key)] = row = new RowChange { Table = table, RowId = rowId };
-                row.OutboxIds.Add(reader.GetInt64(0));
-                foreach (var column in JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [])
-                    row.Columns.Add(column);
-                row.Attempts = Math.Max(row.Attempts, reader.GetInt32(4));
-                if (!reader.IsDBNull(5) && string.CompareOrdinal(reader.GetString(5), now) > 0)
-                    row.Due = false; // backing off after a transient failure: the whole row waits
-            }
+        foreach (var entry in _store.Outbox.ListPending(deletes: false))
+        {
+            if (!_map.TableColumns.ContainsKey(entry.TableName) || !long.TryParse(entry.RowKey, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rowId))
+                continue;
+            if (!rows.TryGetValue((entry.TableName, entry.RowKey), out var row))
+                rows[(entry.TableName, entry.RowKey)] = row = new RowChange { Table = entry.TableName, RowId = rowId };
+            row.OutboxIds.Add(entry.Id);
+            foreach (var column in entry.ChangedColumns)
+                row.Columns.Add(column);
+            row.Attempts = Math.Max(row.Attempts, entry.Attempts);
+            if (entry.NextAttemptAt is { } next && next > now)
+                row.Due = false; // backing off after a transient failure: the whole row waits
+        }
         var due = rows.Values.Where(r => r.Due).ToList();
         foreach (var table in due.GroupBy(r => r.Table, StringComparer.OrdinalIgnoreCase))
             ReadRows(connection, table.Key, table.ToList());
@@ -617,23 +600,15 @@ internal sealed class PushCycle
         foreach (var id in row.OutboxIds)
             _store.Outbox.MarkDone(id, transaction);
         foreach (var (column, value) in pushed)
-            Execute(transaction, $"INSERT OR REPLACE INTO {ChangeCapture.BaseTable} (table_name, row_id, column_name, old_value) VALUES ($t, $r, $c, $v);",
-                ("$t", row.Table), ("$r", row.RowId), ("$c", column), ("$v", value));
-        Execute(transaction, $"""
-            DELETE FROM {ChangeCapture.BaseTable} WHERE table_name = $t AND row_id = $r
-              AND NOT EXISTS (SELECT 1 FROM crmsync_outbox WHERE table_name = $t AND row_key = $k AND state IN ('Pending', 'InFlight'));
-            """, ("$t", row.Table), ("$r", row.RowId), ("$k", row.LocalKey));
+            _store.CaptureBase.Set(transaction, row.Table, row.RowId, column, value);
+        _store.CaptureBase.ForgetIfSettled(transaction, row.Table, row.RowId);
     }
 
-    private static void ForgetBase(SqliteTransaction transaction, RowChange row) =>
-        Execute(transaction, $"DELETE FROM {ChangeCapture.BaseTable} WHERE table_name = $t AND row_id = $r;", ("$t", row.Table), ("$r", row.RowId));
+    private void ForgetBase(SqliteTransaction transaction, RowChange row) => _store.CaptureBase.Forget(transaction, row.Table, row.RowId);
 
     /// <summary>Earlier failures of a record that has now been pushed are resolved.</summary>
     private void ResolveErrors(SqliteTransaction transaction, string objectName, string localKey) =>
-        Execute(transaction, """
-            UPDATE crmsync_error SET resolved_at = $now
-            WHERE error_id = $errorId AND level = 'Record' AND object_name = $object AND local_key = $key AND resolved_at IS NULL;
-            """, ("$now", StoreTime.Format(_store.Time.GetUtcNow())), ("$errorId", ErrorIds.RecordPushFailed), ("$object", objectName), ("$key", localKey));
+        _store.Errors.ResolveRecord(ErrorIds.RecordPushFailed, objectName, localKey, transaction);
 
     private void CommitNothingToDo(List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)> rows)
     {

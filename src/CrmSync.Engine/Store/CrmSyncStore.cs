@@ -34,6 +34,7 @@ public sealed class CrmSyncStore : IDisposable
         FieldMappings = new FieldMappingTable(this);
         SchemaWriter = new SchemaWriter(this);
         Outbox = new Outbox(this);
+        CaptureBase = new CaptureBase(this);
         Watermarks = new WatermarkTable(this);
         Checkpoints = new CheckpointTable(this);
         Runs = new RunHistory(this);
@@ -112,6 +113,8 @@ public sealed class CrmSyncStore : IDisposable
     public SchemaWriter SchemaWriter { get; }
     /// <summary>Local changes waiting to be pushed.</summary>
     public Outbox Outbox { get; }
+    /// <summary>The values of locally changed columns before their first unpushed change.</summary>
+    public CaptureBase CaptureBase { get; }
     /// <summary>Committed per-object pull watermarks.</summary>
     public WatermarkTable Watermarks { get; }
     /// <summary>Resumable positions of long phases such as the initial copy.</summary>

@@ -97,13 +97,7 @@ internal sealed class PullPhase
         }
     }
 
-    private bool HasWaitingLocalChanges(string table)
-    {
-        using var connection = _store.OpenConnection();
-        using var command = connection.Command(null,
-            "SELECT EXISTS (SELECT 1 FROM crmsync_outbox WHERE table_name = $table AND state IN ('Pending', 'InFlight'));").With("$table", table);
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
-    }
+    private bool HasWaitingLocalChanges(string table) => _store.Outbox.HasWaiting(table);
 
     private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null);
 
