@@ -17,7 +17,14 @@ public sealed record CrmRecord(
     DateTimeOffset? ModifiedAt,
     bool IsDeleted,
     string? MergedIntoId,
-    IReadOnlyDictionary<string, object?> Values);
+    IReadOnlyDictionary<string, object?> Values)
+{
+    /// <summary>
+    /// For a lead converted in the CRM, the id of the contact it became, when the CRM says so; null otherwise. Each adapter
+    /// fills it from its own fields (Salesforce: IsConverted with ConvertedContactId), so the pull never reads them by name.
+    /// </summary>
+    public string? ConvertedIntoId { get; init; }
+}
 
 /// <summary>
 /// An opaque, serialisable incremental position for one object: Salesforce (SystemModstamp, Id) of the last record

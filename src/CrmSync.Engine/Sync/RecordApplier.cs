@@ -29,7 +29,7 @@ public sealed class PageOutcome
 /// before it was ever seen locally is Skipped. An undelete in the CRM clears the flag.</item>
 /// <item>Merges (a deleted record with MergedIntoId): the winner's values win, a blank (NULL or '') winner column takes the
 /// loser's value, the loser is flagged deleted and, where the table has <c>_merged_into</c>, marked merged into the winner.</item>
-/// <item>Lead conversion (IsConverted with ConvertedContactId): see <see cref="ApplyConversion"/>. Counted as PullConversions.</item>
+/// <item>Lead conversion (<see cref="CrmRecord.ConvertedIntoId"/>, filled by the CRM's adapter): see <see cref="ApplyConversion"/>. Counted as PullConversions.</item>
 /// <item>A record that cannot be stored (a constraint) becomes a Record-level <see cref="ErrorIds.RecordPullFailed"/> error and
 /// the page goes on; a value that no longer fits its column is stored as it comes and reported as
 /// <see cref="ErrorIds.PulledValueDoesNotFit"/>.</item>
@@ -91,7 +91,7 @@ public sealed class RecordApplier
             }
             try
             {
-                if (_plan.IsConvertedField is not null && !record.IsDeleted && ConvertedContactId(record) is { } contactId)
+                if (_plan.IsPerson && !record.IsDeleted && record.ConvertedIntoId is { } contactId)
                     ApplyConversion(transaction, record, contactId, existing, insert, update, now, ref outcome.Conversions);
                 else if (record.IsDeleted && !string.IsNullOrEmpty(record.MergedIntoId))
                     ApplyMerge(transaction, record, record.MergedIntoId!, existing, now, ref outcome.Deletes);
@@ -105,7 +105,7 @@ public sealed class RecordApplier
                 // Constraint, mismatch, too big, range: this record only. The statement (or the record's savepoint) was rolled back.
                 if (record.IsDeleted)
                     RecordFailure(transaction, record, e.Message, ref outcome.Deletes);
-                else if (_plan.IsConvertedField is not null && ConvertedContactId(record) is not null)
+                else if (_plan.IsPerson && record.ConvertedIntoId is not null)
                     RecordFailure(transaction, record, e.Message, ref outcome.Conversions);
                 else
                     RecordFailure(transaction, record, e.Message, ref outcome.Updates);
@@ -241,7 +241,7 @@ public sealed class RecordApplier
     }
 
     /// <summary>
-    /// A converted lead (IsConverted, ConvertedContactId = C) leaves exactly one live person of type Contact for C:
+    /// A lead converted into contact C (<see cref="CrmRecord.ConvertedIntoId"/>) leaves exactly one live person of type Contact for C:
     /// <list type="number">
     /// <item>no row for the lead nor for C: a new person is inserted from the lead's values with <c>_crm_id</c> = C,
     /// <c>_crm_type</c> = Contact, <c>_converted_from_lead_id</c> = the lead id (the contact's own record updates it when it arrives);</item>
@@ -335,12 +335,6 @@ public sealed class RecordApplier
         existing[loser.Id] = loserRow with { Deleted = true, Modstamp = stamp, MergedInto = winnerId };
         tally.Deleted++;
     }
-
-    private string? ConvertedContactId(CrmRecord record) =>
-        record.Values.GetValueOrDefault(_plan.IsConvertedField!) is true
-        && record.Values.GetValueOrDefault(_plan.ConvertedContactField!) is string contact && contact.Length > 0
-            ? contact
-            : null;
 
     private void Bind(SqliteTransaction transaction, RecordCommand command, CrmRecord record, string now, bool deleted, string? stamp,
         string? crmTypeOverride, string id)
