@@ -19,6 +19,8 @@ internal sealed class PushCycle
     private readonly CrmSyncStore _store;
     private readonly PushFieldMap _map;
     private readonly PushOptions _options;
+    private readonly PushChangeBuilder _builder;
+    private readonly PushRowReader _reader;
     private readonly Dictionary<(string Object, string Field), int> _reportedEdits = new();
     private readonly HashSet<string> _checkedExternalIds = new(StringComparer.OrdinalIgnoreCase);
     private long _done;
@@ -30,34 +32,15 @@ internal sealed class PushCycle
         _store = context.Store;
         _map = map;
         _options = options;
+        _builder = new PushChangeBuilder(_store, map, options);
+        _reader = new PushRowReader(_store, map);
     }
-
-    /// <summary>The waiting outbox entries of one row, merged, and the row as it is now.</summary>
-    private sealed class RowChange
-    {
-        public required string Table { get; init; }
-        public required long RowId { get; init; }
-        public List<long> OutboxIds { get; } = [];
-        public HashSet<string> Columns { get; } = new(StringComparer.OrdinalIgnoreCase);
-        public int Attempts { get; set; }
-        public bool Due { get; set; } = true;
-        public bool Exists { get; set; }
-        public string? CrmId { get; set; }
-        public string? CrmType { get; set; }
-        public string? ClientKey { get; set; }
-        public string? MergedInto { get; set; }
-        public Dictionary<string, object?> Values { get; } = new(StringComparer.OrdinalIgnoreCase);
-        public string LocalKey => RowId.ToString(CultureInfo.InvariantCulture);
-    }
-
-    private sealed record WorkItem(RowChange Row, PushedObject Object, bool IsCreate, CrmRecordChange Change, IReadOnlyDictionary<string, object?> Pushed,
-        IReadOnlyList<(PushedField? Field, string Column, string Reason)> NotPushed);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         ResetInFlight();
         RecordLocalDeletes();
-        var rows = LoadDueRows();
+        var rows = _reader.LoadDueRows();
         if (rows.Count == 0)
             return;
         _total = rows.Count;
@@ -150,70 +133,17 @@ internal sealed class PushCycle
         }, Wording);
     }
 
-    private List<RowChange> LoadDueRows() => _store.Read(LoadDueRows);
-
-    private List<RowChange> LoadDueRows(SqliteConnection connection)
-    {
-        var now = _store.Time.GetUtcNow();
-        var rows = new Dictionary<(string, string), RowChange>();
-        foreach (var entry in _store.Outbox.ListPending(deletes: false))
-        {
-            if (!_map.TableColumns.ContainsKey(entry.TableName) || !long.TryParse(entry.RowKey, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rowId))
-                continue;
-            if (!rows.TryGetValue((entry.TableName, entry.RowKey), out var row))
-                rows[(entry.TableName, entry.RowKey)] = row = new RowChange { Table = entry.TableName, RowId = rowId };
-            row.OutboxIds.Add(entry.Id);
-            foreach (var column in entry.ChangedColumns)
-                row.Columns.Add(column);
-            row.Attempts = Math.Max(row.Attempts, entry.Attempts);
-            if (entry.NextAttemptAt is { } next && next > now)
-                row.Due = false; // backing off after a transient failure: the whole row waits
-        }
-        var due = rows.Values.Where(r => r.Due).ToList();
-        foreach (var table in due.GroupBy(r => r.Table, StringComparer.OrdinalIgnoreCase))
-            ReadRows(connection, table.Key, table.ToList());
-        return due;
-    }
-
-    private void ReadRows(SqliteConnection connection, string table, List<RowChange> rows)
-    {
-        var columns = new HashSet<string>(_store.SchemaWriter.ReadColumns(table), StringComparer.OrdinalIgnoreCase);
-        string System(string name) => columns.Contains(name) ? $"\"{name}\"" : "NULL";
-        var fields = _map.TableColumns[table].Where(columns.Contains).ToList();
-        var byId = rows.ToDictionary(r => r.RowId);
-        foreach (var chunk in rows.Chunk(5000))
-        {
-            using var read = connection.Command(null, $"""
-                SELECT "{SystemColumns.RowId}", "{SystemColumns.CrmId}", {System(SystemColumns.CrmType)}, {System(SystemColumns.ClientKey)},
-                       {System(SystemColumns.MergedInto)}{string.Concat(fields.Select(f => ", " + SqlIdentifier.Quote(f)))}
-                FROM {SqlIdentifier.Quote(table)} WHERE "{SystemColumns.RowId}" IN (SELECT value FROM json_each($ids));
-                """).With("$ids", JsonSerializer.Serialize(chunk.Select(r => r.RowId)));
-            using var reader = read.ExecuteReader();
-            while (reader.Read())
-            {
-                var row = byId[reader.GetInt64(0)];
-                row.Exists = true;
-                row.CrmId = reader.NullableString(1);
-                row.CrmType = reader.NullableString(2);
-                row.ClientKey = reader.NullableString(3);
-                row.MergedInto = reader.NullableString(4);
-                for (var i = 0; i < fields.Count; i++)
-                    row.Values[fields[i]] = reader.IsDBNull(5 + i) ? null : reader.GetValue(5 + i);
-            }
-        }
-    }
-
     // ---- deciding what to send ----
 
-    private List<WorkItem> Classify(List<RowChange> rows)
+    private List<PushWorkItem> Classify(List<PushRowChange> rows)
     {
-        var items = new List<WorkItem>();
-        var nothingToDo = new List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)>();
-        var keys = new List<RowChange>();
-        var refused = new List<RowChange>();
+        var items = new List<PushWorkItem>();
+        var nothingToDo = new List<(PushRowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)>();
+        var keys = new List<PushRowChange>();
+        var refused = new List<PushRowChange>();
         foreach (var row in rows)
         {
-            var obj = ObjectOf(row);
+            var obj = _builder.ObjectOf(row);
             if (row.Exists && obj is null && row.CrmId is null && row.MergedInto is null && row.CrmType is not null
                 && string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
             {
@@ -229,7 +159,7 @@ internal sealed class PushCycle
             var isCreate = row.CrmId is null;
             if (isCreate && row.ClientKey is null)
                 keys.Add(row);
-            var item = isCreate ? BuildCreate(row, obj) : BuildUpdate(row, obj);
+            var item = isCreate ? _builder.BuildCreate(row, obj) : _builder.BuildUpdate(row, obj);
             if (item is null)
                 continue; // waits (a campaign member whose person is not in the CRM yet)
             if (!isCreate && item.Pushed.Count == 0)
@@ -255,7 +185,7 @@ internal sealed class PushCycle
     /// A person inserted locally with a <c>_crm_type</c> whose object is not synced (no fields of it were created) cannot be
     /// created as asked: its changes fail for good with a Record-level error naming the fix, and nothing is created.
     /// </summary>
-    private void CommitRefusedTypes(List<RowChange> rows)
+    private void CommitRefusedTypes(List<PushRowChange> rows)
     {
         _store.SyncWrite(_context.RunId, transaction =>
         {
@@ -279,142 +209,7 @@ internal sealed class PushCycle
         _done += rows.Count;
     }
 
-    private WorkItem Rebuild(WorkItem item) => BuildCreate(item.Row, item.Object) ?? item;
-
-    private PushedObject? ObjectOf(RowChange row)
-    {
-        if (string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
-            return _map.Find(row.CrmType ?? "Lead"); // a local insert with _crm_type = 'Contact' is created as a Contact
-        return _map.Objects.FirstOrDefault(o => string.Equals(o.TableName, row.Table, StringComparison.OrdinalIgnoreCase));
-    }
-
-    private WorkItem BuildUpdate(RowChange row, PushedObject obj)
-    {
-        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var notPushed = new List<(PushedField?, string, string)>();
-        foreach (var column in row.Columns.Where(c => _map.TableColumns[row.Table].Contains(c, StringComparer.OrdinalIgnoreCase)))
-        {
-            var field = obj.ByColumn(column);
-            if (field is null)
-                notPushed.Add((null, column, $"column {column} is not a field of {obj.ObjectName}"));
-            else if (!field.PushesOnUpdate)
-                notPushed.Add((field, column, WhyNotPushed(field, create: false)));
-            else
-            {
-                var stored = row.Values.GetValueOrDefault(column);
-                values[field.FieldName] = ToCrm(stored, field.Type);
-                pushed[column] = stored;
-            }
-        }
-        return new WorkItem(row, obj, false, new CrmRecordChange(row.CrmId, values), pushed, notPushed);
-    }
-
-    private WorkItem? BuildCreate(RowChange row, PushedObject obj)
-    {
-        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var notPushed = new List<(PushedField?, string, string)>();
-        foreach (var field in obj.Fields)
-        {
-            var stored = row.Values.GetValueOrDefault(field.ColumnName);
-            if (stored is null)
-                continue;
-            if (field.PushesOnCreate)
-            {
-                values[field.FieldName] = ToCrm(stored, field.Type);
-                pushed[field.ColumnName] = stored;
-            }
-            else if (row.Columns.Contains(field.ColumnName) && FieldMappingService.Pushes(field.Rule) && !IsSystemField(field.FieldName))
-                notPushed.Add((field, field.ColumnName, WhyNotPushed(field, create: true)));
-        }
-        if (obj.Object.IsPerson)
-        {
-            // Salesforce requires LastName and Company on a lead, LastName on a contact; Marketo documents "[not provided]"
-            // for an empty one. First push only: later pushes are updates, which send only what changed.
-            var requiredFields = string.Equals(obj.ObjectName, "Contact", StringComparison.OrdinalIgnoreCase) ? new[] { "LastName" } : new[] { "LastName", "Company" };
-            foreach (var required in requiredFields)
-                if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
-                    values[required] = _options.RequiredFieldPlaceholder;
-        }
-        if (string.Equals(obj.ObjectName, "CampaignMember", StringComparison.OrdinalIgnoreCase))
-        {
-            if (!ResolveMemberReferences(row, obj, values))
-                return null;
-        }
-        if (row.ClientKey is not null && UsesExternalId(obj))
-            values[_options.ExternalIdField] = row.ClientKey;
-        return new WorkItem(row, obj, true, new CrmRecordChange(null, values), pushed, notPushed);
-    }
-
-    private static bool IsSystemField(string fieldName) => fieldName is "Id" or "IsDeleted" or "SystemModstamp" or "CreatedDate" or "LastModifiedDate";
-
-    private static string WhyNotPushed(PushedField field, bool create) =>
-        !FieldMappingService.Pushes(field.Rule) ? $"its mapping rule is {field.Rule}"
-        : field.IsCalculated ? "it is a formula (calculated) field"
-        : create ? "the sync user may not set it on create"
-        : "it is read-only for the sync user";
-
-    /// <summary>
-    /// A new campaign member names its person in LeadId or ContactId and its campaign in CampaignId, by CRM id or, for one
-    /// created locally and not pushed yet, by its <c>_client_key</c>. Returns false when the person or campaign is not in
-    /// the CRM yet: the member waits for a later push.
-    /// </summary>
-    private bool ResolveMemberReferences(RowChange row, PushedObject obj, Dictionary<string, object?> values) =>
-        _store.Read(connection => ResolveMemberReferences(connection, row, obj, values));
-
-    private bool ResolveMemberReferences(SqliteConnection connection, RowChange row, PushedObject obj, Dictionary<string, object?> values)
-    {
-        foreach (var name in new[] { "LeadId", "ContactId" })
-        {
-            if (values.GetValueOrDefault(name) is not string reference)
-                continue;
-            var person = Lookup(connection, PersonTable, reference, withType: true);
-            if (person is null)
-                continue; // not a local person: the CRM decides
-            if (person.Value.CrmId is null)
-                return false;
-            values.Remove("LeadId");
-            values.Remove("ContactId");
-            values[person.Value.Type == "Contact" ? "ContactId" : "LeadId"] = person.Value.CrmId;
-            break;
-        }
-        if (values.GetValueOrDefault("CampaignId") is string campaign && _map.TableColumns.ContainsKey(CampaignTable))
-        {
-            var found = Lookup(connection, CampaignTable, campaign, withType: false);
-            if (found is { CrmId: null })
-                return false;
-            if (found is { CrmId: { } id })
-                values["CampaignId"] = id;
-        }
-        return true;
-    }
-
-    private (string? CrmId, string? Type)? Lookup(SqliteConnection connection, string table, string reference, bool withType)
-    {
-        using var read = connection.Command(null, $"""
-            SELECT "{SystemColumns.CrmId}", {(withType ? $"\"{SystemColumns.CrmType}\"" : "NULL")} FROM {SqlIdentifier.Quote(table)}
-            WHERE "{SystemColumns.CrmId}" = $ref OR "{SystemColumns.ClientKey}" = $ref LIMIT 1;
-            """).With("$ref", reference);
-        using var reader = read.ExecuteReader();
-        return reader.Read() ? (reader.NullableString(0), reader.NullableString(1)) : null;
-    }
-
-    private bool UsesExternalId(PushedObject obj) =>
-        obj.ObjectName is "Lead" or "Contact" or "Campaign" ? true
-        : _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
-              && string.Equals(e.FieldName, _options.ExternalIdField, StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>A stored value as the CRM wants it: booleans are 0/1 locally, blobs travel as base64.</summary>
-    internal static object? ToCrm(object? stored, CrmFieldType type) => stored switch
-    {
-        null => null,
-        long l when type == CrmFieldType.Boolean => l != 0,
-        string s when type == CrmFieldType.Boolean => s is "1" || string.Equals(s, "true", StringComparison.OrdinalIgnoreCase),
-        double d when type is CrmFieldType.Integer or CrmFieldType.Long && Math.Abs(d % 1) == 0 && Math.Abs(d) < 9e15 => (long)d,
-        byte[] bytes => Convert.ToBase64String(bytes),
-        _ => stored,
-    };
+    private PushWorkItem Rebuild(PushWorkItem item) => _builder.BuildCreate(item.Row, item.Object) ?? item;
 
     // ---- the External ID field and client keys ----
 
@@ -441,7 +236,7 @@ internal sealed class PushCycle
     }
 
     /// <summary>A row created without a client key (before the triggers existed) gets one, committed before anything is sent.</summary>
-    private void AssignClientKeys(List<RowChange> rows)
+    private void AssignClientKeys(List<PushRowChange> rows)
     {
         _store.SyncWrite(_context.RunId, transaction =>
         {
@@ -459,13 +254,13 @@ internal sealed class PushCycle
 
     // ---- sending and committing ----
 
-    private async Task PushAsync(string objectName, bool create, List<WorkItem> items, CancellationToken cancellationToken)
+    private async Task PushAsync(string objectName, bool create, List<PushWorkItem> items, CancellationToken cancellationToken)
     {
         var obj = items[0].Object;
         var writer = _context.Client.Writer;
         var size = Math.Clamp(Math.Min(_options.BatchSize, writer.MaxBatchSize), 1, int.MaxValue);
         var operation = create ? RunOperation.PushNew : RunOperation.PushUpdates;
-        var upsert = create && UsesExternalId(obj);
+        var upsert = create && _builder.UsesExternalId(obj);
         foreach (var batch in items.Chunk(size))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -485,12 +280,12 @@ internal sealed class PushCycle
         _context.Events.Verbose($"Pushed {items.Count} {(create ? "new" : "changed")} {objectName} records.", objectName);
     }
 
-    private void MarkInFlight(IEnumerable<WorkItem> batch)
+    private void MarkInFlight(IEnumerable<PushWorkItem> batch)
     {
         _store.Write(transaction => _store.Outbox.MarkInFlight(batch.SelectMany(i => i.Row.OutboxIds), transaction));
     }
 
-    private void CommitBatch(PushedObject obj, RunOperation operation, IReadOnlyList<WorkItem> batch, Dictionary<int, CrmWriteResult> results)
+    private void CommitBatch(PushedObject obj, RunOperation operation, IReadOnlyList<PushWorkItem> batch, Dictionary<int, CrmWriteResult> results)
     {
         _store.SyncWrite(_context.RunId, transaction =>
         {
@@ -560,7 +355,7 @@ internal sealed class PushCycle
     /// (the CRM accepted an earlier upsert whose local commit was lost), that row gives up the id to the local row, which
     /// takes the CRM values where its own are empty; the other row is kept, marked merged into the record.
     /// </summary>
-    private void WriteBackCreated(SqliteTransaction transaction, WorkItem item, string crmId)
+    private void WriteBackCreated(SqliteTransaction transaction, PushWorkItem item, string crmId)
     {
         var table = SqlIdentifier.Quote(item.Row.Table);
         var columns = new HashSet<string>(_store.SchemaWriter.ReadColumns(item.Row.Table, transaction), StringComparer.OrdinalIgnoreCase);
@@ -595,7 +390,7 @@ internal sealed class PushCycle
     }
 
     /// <summary>Marks the row's entries done; the pushed values are what the CRM has now (the base of later collisions).</summary>
-    private void Done(SqliteTransaction transaction, RowChange row, IReadOnlyDictionary<string, object?> pushed)
+    private void Done(SqliteTransaction transaction, PushRowChange row, IReadOnlyDictionary<string, object?> pushed)
     {
         foreach (var id in row.OutboxIds)
             _store.Outbox.MarkDone(id, transaction);
@@ -604,13 +399,13 @@ internal sealed class PushCycle
         _store.CaptureBase.ForgetIfSettled(transaction, row.Table, row.RowId);
     }
 
-    private void ForgetBase(SqliteTransaction transaction, RowChange row) => _store.CaptureBase.Forget(transaction, row.Table, row.RowId);
+    private void ForgetBase(SqliteTransaction transaction, PushRowChange row) => _store.CaptureBase.Forget(transaction, row.Table, row.RowId);
 
     /// <summary>Earlier failures of a record that has now been pushed are resolved.</summary>
     private void ResolveErrors(SqliteTransaction transaction, string objectName, string localKey) =>
         _store.Errors.ResolveRecord(ErrorIds.RecordPushFailed, objectName, localKey, transaction);
 
-    private void CommitNothingToDo(List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)> rows)
+    private void CommitNothingToDo(List<(PushRowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)> rows)
     {
         _store.SyncWrite(_context.RunId, transaction =>
         {
@@ -633,7 +428,7 @@ internal sealed class PushCycle
     }
 
     /// <summary>A local edit of a field that is never pushed is reported (a record-level error), not silently dropped.</summary>
-    private void ReportNotPushed(SqliteTransaction transaction, PushedObject obj, RowChange row, IReadOnlyList<(PushedField? Field, string Column, string Reason)> notPushed)
+    private void ReportNotPushed(SqliteTransaction transaction, PushedObject obj, PushRowChange row, IReadOnlyList<(PushedField? Field, string Column, string Reason)> notPushed)
     {
         foreach (var (field, column, reason) in notPushed)
         {
