@@ -153,7 +153,7 @@ public sealed class ProfileConnector
         {
             using var store = Profiles.Open(location.ProfileName, location.DatabasePath);
             existing = store.Profile.Read() ?? throw ProfileLocator.ProfileNotFound(location);
-            EnsureSameOrganization(existing, request.Crm, identity, location, connecting: true);
+            ProfileOrganizationGuard.Ensure(existing, request.Crm, identity, location, connecting: true);
         }
 
         var saved = new ProfileConnectorSettings
@@ -341,12 +341,12 @@ public sealed class ProfileConnector
         if (Registry.TryUse(location, settings => _clientFactory(settings, clientOptions), out var registered))
             client = registered!;
         else
-            client = CreateFromSavedSecrets(row, location, clientOptions);
+            client = new SavedCredentials(Secrets, EnvironmentSecrets, _clientFactory).CreateClient(row, location, clientOptions);
 
         try
         {
             var identity = await client.Session.LoginAsync(cancellationToken).ConfigureAwait(false);
-            EnsureSameOrganization(row, client.Kind, identity, location, connecting: false);
+            ProfileOrganizationGuard.Ensure(row, client.Kind, identity, location, connecting: false);
             var instance = identity.InstanceUrl.AbsoluteUri;
             if (!string.Equals(row.InstanceUrl, instance, StringComparison.OrdinalIgnoreCase))
                 store.Profile.Save(row with { InstanceUrl = instance });
@@ -359,58 +359,6 @@ public sealed class ProfileConnector
         }
     }
 
-    private ICrmClient CreateFromSavedSecrets(ProfileInfo row, ProfileLocation location, CrmClientOptions options)
-    {
-        var saved = ProfileConnectorSettings.Read(row.SettingsJson);
-        SecretValue? password = null, token = null, clientSecret = null;
-        try
-        {
-            Secrets.TryGet(location.ProfileName, SecretNames.Password, out password);
-            Secrets.TryGet(location.ProfileName, SecretNames.SecurityToken, out token);
-            Secrets.TryGet(location.ProfileName, SecretNames.ClientSecret, out clientSecret);
-            bool Complete() => saved.AuthMethod == CrmAuthMethod.ClientCredentials ? clientSecret is not null : password is not null;
-            if (!Complete() && EnvironmentSecrets is { } environment)
-            {
-                // Nothing saved for this user: a Process-scope profile in a container or runbook gives its secrets in the environment.
-                password?.Dispose();
-                token?.Dispose();
-                clientSecret?.Dispose();
-                password = FromEnvironment(environment, PasswordVariable);
-                token = FromEnvironment(environment, SecurityTokenVariable);
-                clientSecret = FromEnvironment(environment, ClientSecretVariable);
-            }
-            if (!Complete())
-                throw CredentialsNotSaved(location);
-
-            var endpoints = CrmProviders.For(row.Crm).SavedEndpoints(row.LoginUrl, saved.AuthorityUrl);
-            var settings = new CrmConnectionSettings
-            {
-                Kind = row.Crm,
-                AuthMethod = saved.AuthMethod,
-                LoginUrl = endpoints.LoginUrl,
-                OrganizationUrl = endpoints.OrganizationUrl,
-                Sandbox = row.Sandbox,
-                Username = saved.AuthMethod == CrmAuthMethod.ClientCredentials ? null : row.UserName,
-                Password = password,
-                SecurityToken = token,
-                ClientId = saved.ClientId,
-                ClientSecret = clientSecret,
-                TenantId = saved.TenantId,
-                ApiVersion = row.ApiVersion,
-            };
-            return _clientFactory(settings, options);
-        }
-        finally
-        {
-            password?.Dispose();
-            token?.Dispose();
-            clientSecret?.Dispose();
-        }
-    }
-
-    private static SecretValue? FromEnvironment(Func<string, string?> environment, string name) =>
-        environment(name) is { Length: > 0 } value ? SecretValue.Copy(value.AsSpan()) : null;
-
     /// <summary>The error a profile without usable credentials gives (what scheduled tasks hit).</summary>
     public static CrmSyncException CredentialsNotSaved(ProfileLocation location)
     {
@@ -422,28 +370,6 @@ public sealed class ProfileConnector
             $"to save the credentials encrypted, or (containers, runbooks) set {PasswordVariable} and {SecurityTokenVariable} " +
             $"({ClientSecretVariable} for a connected app) in the environment, then run the command again.",
             location.ProfileName);
-    }
-
-    /// <summary>
-    /// Refuses a profile of another CRM kind or org. Org ids compare exactly, or on their first 15 characters when one side is
-    /// a 15-character Salesforce id. A profile without a recorded org (made by other means) is accepted.
-    /// </summary>
-    private static void EnsureSameOrganization(ProfileInfo existing, CrmKind kind, CrmIdentity identity, ProfileLocation location, bool connecting)
-    {
-        var action = connecting
-            ? $"Connect this org under a new profile (Connect-CrmSync -Profile <new name>), or sign in to the org that profile '{location.ProfileName}' belongs to."
-            : $"Run Connect-CrmSync -Profile {location.ProfileName} with the credentials of the org the profile belongs to.";
-        if (existing.Crm != kind)
-            throw new CrmSyncException(ErrorIds.ProfileOrganizationMismatch, ErrorKind.InvalidOperation,
-                $"Profile '{location.ProfileName}' belongs to {existing.Crm} ({existing.InstanceUrl ?? existing.LoginUrl}); it cannot be connected to {kind}: " +
-                "its local fields and data came from that CRM.", action, location.ProfileName);
-        var recorded = ProfileConnectorSettings.Read(existing.SettingsJson).OrganizationId;
-        if (string.IsNullOrEmpty(recorded) || string.IsNullOrEmpty(identity.OrganizationId) || CrmProviders.For(kind).SameOrganizationId(recorded, identity.OrganizationId))
-            return;
-        throw new CrmSyncException(ErrorIds.ProfileOrganizationMismatch, ErrorKind.InvalidOperation,
-            $"Profile '{location.ProfileName}' belongs to the {existing.Crm} org {recorded} ({existing.InstanceUrl ?? existing.LoginUrl}), but these credentials " +
-            $"signed in to the org {identity.OrganizationId} ({identity.InstanceUrl.GetLeftPart(UriPartial.Authority)}); the profile's local fields and data " +
-            "came from its own org, so it cannot be switched." + (connecting ? " Nothing was saved." : ""), action, location.ProfileName);
     }
 
     private int SaveSecret(string profile, string name, SecretValue? value)
