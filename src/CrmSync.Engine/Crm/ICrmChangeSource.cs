@@ -140,6 +140,9 @@ public interface ICrmChangeSource
     /// </summary>
     Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken);
 
+    /// <summary>How many objects one call of <see cref="ReadChangesBatchAsync"/> reads at most (Salesforce: 25 per composite call; Dynamics: 100 per $batch).</summary>
+    int MaxObjectsPerBatchedRead { get; }
+
     /// <summary>Records deleted since <paramref name="since"/> (Salesforce: the /deleted resource, about 15 days back at most).</summary>
     Task<CrmDeletionResult> ReadDeletionsAsync(string objectName, DateTimeOffset since, CancellationToken cancellationToken);
 

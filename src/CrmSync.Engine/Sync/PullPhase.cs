@@ -159,7 +159,8 @@ internal sealed class PullPhase
         }
 
         var items = await _source.ReadChangesBatchAsync(requests, cancellationToken).ConfigureAwait(false);
-        LogicalCalls += (requests.Count + 24) / 25;
+        var perCall = Math.Max(1, _source.MaxObjectsPerBatchedRead);
+        LogicalCalls += (requests.Count + perCall - 1) / perCall;
         CrmSyncException? firstError = null;
         for (var i = 0; i < plans.Count; i++)
         {
@@ -364,7 +365,7 @@ internal sealed class PullPhase
         if (session.ApiUsage is { } usage && usage != _lastUsage)
         {
             _lastUsage = usage;
-            _store.ApiUsage.Record(usage.Used, usage.Max, _context.Client.Kind == CrmKind.Salesforce ? "Sforce-Limit-Info" : "x-ms-ratelimit");
+            _store.ApiUsage.Record(usage.Used, usage.Max, CrmProviders.For(_context.Client.Kind).UsageSource);
         }
         if (!session.IsApiReserveReached)
             return false;

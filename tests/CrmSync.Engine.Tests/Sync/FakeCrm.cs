@@ -141,6 +141,9 @@ internal sealed class FakeChangeSource : ICrmChangeSource
         }
     }
 
+    /// <summary>As Salesforce's composite call; tests set another to see the pull count calls by it.</summary>
+    public int MaxObjectsPerBatchedRead { get; set; } = 25;
+
     public Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
