@@ -34,6 +34,9 @@ public interface ICrmProvider
 
     /// <summary>True when two organization ids name the same org (the CRM's own id rules).</summary>
     bool SameOrganizationId(string a, string b);
+
+    /// <summary>The person fields the duplicate report compares; null while the CRM's person rules are not known (the report refuses it).</summary>
+    CrmDuplicateFields? DuplicateFields { get; }
 }
 
 /// <summary>The endpoints of one connection.</summary>

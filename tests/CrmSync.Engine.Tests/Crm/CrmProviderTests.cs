@@ -21,6 +21,13 @@ public sealed class CrmProviderTests
     }
 
     [Fact]
+    public void The_duplicate_report_reads_the_person_fields_the_provider_names()
+    {
+        Assert.Equal(new CrmDuplicateFields("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name"), CrmProviders.Salesforce.DuplicateFields);
+        Assert.Null(CrmProviders.Dynamics.DuplicateFields); // its person rules come with the Dynamics sync
+    }
+
+    [Fact]
     public void Salesforce_signs_in_at_the_given_login_url_or_the_production_or_sandbox_host_and_keeps_only_its_host()
     {
         var production = CrmProviders.Salesforce.ResolveEndpoints(null, null, sandbox: false);

@@ -11,6 +11,9 @@ internal sealed class DynamicsProvider : ICrmProvider
     public const string UsageSourceName = "Dynamics 365 Web API";
 
     public CrmKind Kind => CrmKind.Dynamics;
+
+    /// <summary>Not yet: the Dynamics person rules come with the Dynamics sync.</summary>
+    public CrmDuplicateFields? DuplicateFields => null;
     public bool SyncAvailable => false;
     public string UsageSource => UsageSourceName;
 

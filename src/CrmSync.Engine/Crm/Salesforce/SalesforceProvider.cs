@@ -10,6 +10,7 @@ internal sealed class SalesforceProvider : ICrmProvider
     private static readonly Uri SandboxLogin = new("https://test.salesforce.com");
 
     public CrmKind Kind => CrmKind.Salesforce;
+    public CrmDuplicateFields DuplicateFields { get; } = new("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name");
     public bool SyncAvailable => true;
     public string UsageSource => UsageSourceName;
 
