@@ -15,7 +15,7 @@ namespace CrmSync.Engine.Conflicts;
 /// <list type="bullet">
 /// <item>the CRM's value equals the local one: nothing to decide (both sides agree);</item>
 /// <item>the CRM's value equals the value the column had before its first unpushed local change
-/// (<see cref="ChangeCapture.BaseTable"/>): the CRM did not change that field, the local change simply stays;</item>
+/// (<see cref="CaptureBase"/>): the CRM did not change that field, the local change simply stays;</item>
 /// <item>otherwise both sides changed the field: a collision, decided by <see cref="ConflictResolver"/> and written to the
 /// conflict journal with both values, the winner, the rule and the run. Local wins: the column keeps its value and its
 /// outbox change (the CRM's value becomes the new base, so a re-read of the same record is no new collision). CRM wins:
@@ -72,13 +72,7 @@ public sealed class PullCollisionArbiter
             for (var i = 0; i < fields.Count; i++)
                 local[fields[i].ColumnName] = reader.IsDBNull(i) ? null : reader.GetValue(i);
         }
-        var baseline = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        using (var read = connection.Command(transaction,
-                   $"SELECT column_name, old_value FROM {ChangeCapture.BaseTable} WHERE table_name = $table AND row_id = $row;")
-                   .With("$table", plan.TableName).With("$row", rowId))
-        using (var reader = read.ExecuteReader())
-            while (reader.Read())
-                baseline[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetValue(1);
+        var baseline = _store.CaptureBase.Read(transaction, plan.TableName, rowId);
 
         var keep = new List<string>();
         long? runId = null;
@@ -108,10 +102,7 @@ public sealed class PullCollisionArbiter
             if (decision.Resolution == ConflictResolution.LocalWins)
             {
                 keep.Add(field.ColumnName);
-                using var rebase = connection.Command(transaction,
-                    $"INSERT OR REPLACE INTO {ChangeCapture.BaseTable} (table_name, row_id, column_name, old_value) VALUES ($table, $row, $column, $value);")
-                    .With("$table", plan.TableName).With("$row", rowId).With("$column", field.ColumnName).With("$value", crmValue);
-                rebase.ExecuteNonQuery();
+                _store.CaptureBase.Set(transaction, plan.TableName, rowId, field.ColumnName, crmValue);
             }
             else
             {
@@ -121,22 +112,15 @@ public sealed class PullCollisionArbiter
         return keep;
     }
 
-    private static void DropColumn(SqliteTransaction transaction, string table, long rowId, List<PendingChange> changes, string column)
+    private void DropColumn(SqliteTransaction transaction, string table, long rowId, List<PendingChange> changes, string column)
     {
-        var connection = transaction.Connection!;
         foreach (var change in changes)
         {
             if (change.Columns.RemoveAll(c => string.Equals(c, column, StringComparison.OrdinalIgnoreCase)) == 0)
                 continue;
-            using var update = connection.Command(transaction,
-                "UPDATE crmsync_outbox SET changed_columns = $columns, state = CASE WHEN $empty = 1 AND operation = 'Update' THEN 'Done' ELSE state END WHERE id = $id;")
-                .With("$columns", JsonSerializer.Serialize(change.Columns)).With("$empty", change.Columns.Count == 0 ? 1 : 0).With("$id", change.Id);
-            update.ExecuteNonQuery();
+            _store.Outbox.SetChangedColumns(change.Id, change.Columns, transaction);
         }
-        using var unbase = connection.Command(transaction,
-            $"DELETE FROM {ChangeCapture.BaseTable} WHERE table_name = $table AND row_id = $row AND column_name = $column;")
-            .With("$table", table).With("$row", rowId).With("$column", column);
-        unbase.ExecuteNonQuery();
+        _store.CaptureBase.Forget(transaction, table, rowId, column);
     }
 
     private Dictionary<string, List<PendingChange>> PendingOf(SqliteTransaction transaction, string table)
@@ -149,17 +133,12 @@ public sealed class PullCollisionArbiter
         if (_pending.TryGetValue(table, out var cached))
             return cached;
         var byRow = new Dictionary<string, List<PendingChange>>(StringComparer.Ordinal);
-        using (var read = transaction.Connection!.Command(transaction,
-                   "SELECT id, row_key, changed_columns FROM crmsync_outbox WHERE table_name = $table AND state IN ('Pending', 'InFlight') ORDER BY id;")
-                   .With("$table", table))
-        using (var reader = read.ExecuteReader())
-            while (reader.Read())
-            {
-                var key = reader.GetString(1);
-                if (!byRow.TryGetValue(key, out var list))
-                    byRow[key] = list = [];
-                list.Add(new PendingChange(reader.GetInt64(0), JsonSerializer.Deserialize<List<string>>(reader.GetString(2)) ?? []));
-            }
+        foreach (var entry in _store.Outbox.ListWaiting(table, transaction))
+        {
+            if (!byRow.TryGetValue(entry.RowKey, out var list))
+                byRow[entry.RowKey] = list = [];
+            list.Add(new PendingChange(entry.Id, [.. entry.ChangedColumns]));
+        }
         _pending[table] = byRow;
         return byRow;
     }

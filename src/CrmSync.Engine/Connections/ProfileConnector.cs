@@ -19,13 +19,10 @@ namespace CrmSync.Engine.Connections;
 public sealed class ProfileConnector
 {
     /// <summary>The API usage source recorded for Salesforce responses.</summary>
-    public const string SalesforceUsageSource = "Sforce-Limit-Info";
+    public const string SalesforceUsageSource = Crm.Salesforce.SalesforceProvider.UsageSourceName;
 
     /// <summary>The API usage source recorded for Dynamics 365 responses.</summary>
-    public const string DynamicsUsageSource = "Dynamics 365 Web API";
-
-    private static readonly Uri SalesforceProductionLogin = new("https://login.salesforce.com");
-    private static readonly Uri SalesforceSandboxLogin = new("https://test.salesforce.com");
+    public const string DynamicsUsageSource = Crm.Dynamics.DynamicsProvider.UsageSourceName;
 
     private readonly Func<CrmConnectionSettings, CrmClientOptions, ICrmClient> _clientFactory;
 
@@ -117,20 +114,22 @@ public sealed class ProfileConnector
         verbose ??= _ => { };
         // The Dataverse client exists (Crm/Dynamics), but field selection, the pull and the push do not handle Dynamics
         // profiles yet: a connected Dynamics profile would be one that no later command can use, so none is made.
-        if (request.Crm == CrmKind.Dynamics)
+        var provider = CrmProviders.For(request.Crm);
+        if (!provider.SyncAvailable)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 "This build of CrmSync cannot sync Dynamics 365 yet (its field selection and sync are not finished); only Salesforce is available.",
                 "Connect a Salesforce org, or use a CrmSync version that syncs Dynamics 365.", request.Crm);
 
         var location = Profiles.Locator.Resolve(request.Profile, request.DatabasePath);
         var method = request.EffectiveAuthMethod;
-        var loginUrl = ProfileLoginUrl(request);
+        var endpoints = provider.ResolveEndpoints(request.LoginUrl, request.Url, request.Sandbox);
+        var loginUrl = endpoints.Shown;
         var settings = new CrmConnectionSettings
         {
             Kind = request.Crm,
             AuthMethod = method,
-            LoginUrl = request.Crm == CrmKind.Salesforce ? loginUrl : request.LoginUrl,
-            OrganizationUrl = request.Crm == CrmKind.Dynamics ? request.Url : null,
+            LoginUrl = endpoints.LoginUrl,
+            OrganizationUrl = endpoints.OrganizationUrl,
             Sandbox = request.Sandbox,
             Username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username,
             Password = request.Password,
@@ -154,7 +153,7 @@ public sealed class ProfileConnector
         {
             using var store = Profiles.Open(location.ProfileName, location.DatabasePath);
             existing = store.Profile.Read() ?? throw ProfileLocator.ProfileNotFound(location);
-            EnsureSameOrganization(existing, request.Crm, identity, location, connecting: true);
+            ProfileOrganizationGuard.Ensure(existing, request.Crm, identity, location, connecting: true);
         }
 
         var saved = new ProfileConnectorSettings
@@ -164,7 +163,7 @@ public sealed class ProfileConnector
             AuthMethod = method,
             ClientId = settings.ClientId,
             TenantId = settings.TenantId,
-            AuthorityUrl = request.Crm == CrmKind.Dynamics ? request.LoginUrl?.AbsoluteUri : null,
+            AuthorityUrl = endpoints.AuthorityUrl,
         };
         var userName = settings.Username ?? identity.UserName ?? settings.ClientId ?? identity.UserId;
         string? secretsStoredAt = null;
@@ -195,7 +194,7 @@ public sealed class ProfileConnector
             {
                 Name = location.ProfileName,
                 Crm = request.Crm,
-                LoginUrl = ProfileRowUrl(request, loginUrl),
+                LoginUrl = endpoints.ProfileUrl,
                 InstanceUrl = identity.InstanceUrl.AbsoluteUri,
                 UserName = userName,
                 ApiVersion = identity.ApiVersion,
@@ -215,7 +214,7 @@ public sealed class ProfileConnector
             store.Profile.Save(existing with
             {
                 Crm = request.Crm,
-                LoginUrl = ProfileRowUrl(request, loginUrl),
+                LoginUrl = endpoints.ProfileUrl,
                 InstanceUrl = identity.InstanceUrl.AbsoluteUri,
                 UserName = userName,
                 ApiVersion = identity.ApiVersion,
@@ -237,7 +236,7 @@ public sealed class ProfileConnector
             UserName = userName,
             UserId = identity.UserId,
             OrganizationId = identity.OrganizationId,
-            LoginUrl = ProfileRowUrl(request, loginUrl),
+            LoginUrl = endpoints.ProfileUrl,
             InstanceUrl = identity.InstanceUrl.AbsoluteUri,
             ApiVersion = identity.ApiVersion,
             Sandbox = identity.Sandbox,
@@ -336,18 +335,18 @@ public sealed class ProfileConnector
     {
         var row = store.Profile.Read() ?? throw ProfileLocator.ProfileNotFound(location);
         var clientOptions = Override(options, options.Events,
-            new StoreApiUsageRecorder(store, row.Crm == CrmKind.Salesforce ? SalesforceUsageSource : DynamicsUsageSource, options.ApiUsage, options.Events));
+            new StoreApiUsageRecorder(store, CrmProviders.For(row.Crm).UsageSource, options.ApiUsage, options.Events));
 
         ICrmClient client;
         if (Registry.TryUse(location, settings => _clientFactory(settings, clientOptions), out var registered))
             client = registered!;
         else
-            client = CreateFromSavedSecrets(row, location, clientOptions);
+            client = new SavedCredentials(Secrets, EnvironmentSecrets, _clientFactory).CreateClient(row, location, clientOptions);
 
         try
         {
             var identity = await client.Session.LoginAsync(cancellationToken).ConfigureAwait(false);
-            EnsureSameOrganization(row, client.Kind, identity, location, connecting: false);
+            ProfileOrganizationGuard.Ensure(row, client.Kind, identity, location, connecting: false);
             var instance = identity.InstanceUrl.AbsoluteUri;
             if (!string.Equals(row.InstanceUrl, instance, StringComparison.OrdinalIgnoreCase))
                 store.Profile.Save(row with { InstanceUrl = instance });
@@ -359,57 +358,6 @@ public sealed class ProfileConnector
             throw;
         }
     }
-
-    private ICrmClient CreateFromSavedSecrets(ProfileInfo row, ProfileLocation location, CrmClientOptions options)
-    {
-        var saved = ProfileConnectorSettings.Read(row.SettingsJson);
-        SecretValue? password = null, token = null, clientSecret = null;
-        try
-        {
-            Secrets.TryGet(location.ProfileName, SecretNames.Password, out password);
-            Secrets.TryGet(location.ProfileName, SecretNames.SecurityToken, out token);
-            Secrets.TryGet(location.ProfileName, SecretNames.ClientSecret, out clientSecret);
-            bool Complete() => saved.AuthMethod == CrmAuthMethod.ClientCredentials ? clientSecret is not null : password is not null;
-            if (!Complete() && EnvironmentSecrets is { } environment)
-            {
-                // Nothing saved for this user: a Process-scope profile in a container or runbook gives its secrets in the environment.
-                password?.Dispose();
-                token?.Dispose();
-                clientSecret?.Dispose();
-                password = FromEnvironment(environment, PasswordVariable);
-                token = FromEnvironment(environment, SecurityTokenVariable);
-                clientSecret = FromEnvironment(environment, ClientSecretVariable);
-            }
-            if (!Complete())
-                throw CredentialsNotSaved(location);
-
-            var settings = new CrmConnectionSettings
-            {
-                Kind = row.Crm,
-                AuthMethod = saved.AuthMethod,
-                LoginUrl = row.Crm == CrmKind.Salesforce ? new Uri(row.LoginUrl) : OptionalUri(saved.AuthorityUrl),
-                OrganizationUrl = row.Crm == CrmKind.Dynamics ? new Uri(row.LoginUrl) : null,
-                Sandbox = row.Sandbox,
-                Username = saved.AuthMethod == CrmAuthMethod.ClientCredentials ? null : row.UserName,
-                Password = password,
-                SecurityToken = token,
-                ClientId = saved.ClientId,
-                ClientSecret = clientSecret,
-                TenantId = saved.TenantId,
-                ApiVersion = row.ApiVersion,
-            };
-            return _clientFactory(settings, options);
-        }
-        finally
-        {
-            password?.Dispose();
-            token?.Dispose();
-            clientSecret?.Dispose();
-        }
-    }
-
-    private static SecretValue? FromEnvironment(Func<string, string?> environment, string name) =>
-        environment(name) is { Length: > 0 } value ? SecretValue.Copy(value.AsSpan()) : null;
 
     /// <summary>The error a profile without usable credentials gives (what scheduled tasks hit).</summary>
     public static CrmSyncException CredentialsNotSaved(ProfileLocation location)
@@ -424,38 +372,6 @@ public sealed class ProfileConnector
             location.ProfileName);
     }
 
-    /// <summary>
-    /// Refuses a profile of another CRM kind or org. Org ids compare exactly, or on their first 15 characters when one side is
-    /// a 15-character Salesforce id. A profile without a recorded org (made by other means) is accepted.
-    /// </summary>
-    private static void EnsureSameOrganization(ProfileInfo existing, CrmKind kind, CrmIdentity identity, ProfileLocation location, bool connecting)
-    {
-        var action = connecting
-            ? $"Connect this org under a new profile (Connect-CrmSync -Profile <new name>), or sign in to the org that profile '{location.ProfileName}' belongs to."
-            : $"Run Connect-CrmSync -Profile {location.ProfileName} with the credentials of the org the profile belongs to.";
-        if (existing.Crm != kind)
-            throw new CrmSyncException(ErrorIds.ProfileOrganizationMismatch, ErrorKind.InvalidOperation,
-                $"Profile '{location.ProfileName}' belongs to {existing.Crm} ({existing.InstanceUrl ?? existing.LoginUrl}); it cannot be connected to {kind}: " +
-                "its local fields and data came from that CRM.", action, location.ProfileName);
-        var recorded = ProfileConnectorSettings.Read(existing.SettingsJson).OrganizationId;
-        if (string.IsNullOrEmpty(recorded) || string.IsNullOrEmpty(identity.OrganizationId) || SameId(recorded, identity.OrganizationId))
-            return;
-        throw new CrmSyncException(ErrorIds.ProfileOrganizationMismatch, ErrorKind.InvalidOperation,
-            $"Profile '{location.ProfileName}' belongs to the {existing.Crm} org {recorded} ({existing.InstanceUrl ?? existing.LoginUrl}), but these credentials " +
-            $"signed in to the org {identity.OrganizationId} ({identity.InstanceUrl.GetLeftPart(UriPartial.Authority)}); the profile's local fields and data " +
-            "came from its own org, so it cannot be switched." + (connecting ? " Nothing was saved." : ""), action, location.ProfileName);
-    }
-
-    private static bool SameId(string a, string b)
-    {
-        if (string.Equals(a, b, StringComparison.Ordinal))
-            return true;
-        if (Guid.TryParse(a, out var ga) && Guid.TryParse(b, out var gb))
-            return ga == gb; // Dynamics: GUIDs in any case or format
-        // Salesforce: the 15-character id is the case-sensitive prefix of the 18-character one.
-        return Math.Min(a.Length, b.Length) == 15 && Math.Max(a.Length, b.Length) == 18 && string.CompareOrdinal(a, 0, b, 0, 15) == 0;
-    }
-
     private int SaveSecret(string profile, string name, SecretValue? value)
     {
         if (value is null || value.Length == 0)
@@ -463,26 +379,6 @@ public sealed class ProfileConnector
         Secrets.Save(profile, name, value.Span);
         return 1;
     }
-
-    /// <summary>The login URL used: Salesforce the given one or the production / sandbox host; Dynamics the org URL.</summary>
-    private static Uri ProfileLoginUrl(ConnectionRequest request)
-    {
-        if (request.Crm == CrmKind.Dynamics)
-            return request.Url ?? throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                "Connecting to Dynamics 365 needs the organization URL.", "Give -Url https://<org>.crm.dynamics.com.");
-        var url = request.LoginUrl ?? (request.Sandbox ? SalesforceSandboxLogin : SalesforceProductionLogin);
-        if (!url.IsAbsoluteUri)
-            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"The login URL '{url}' is not an absolute URL.",
-                "Give a URL such as https://login.salesforce.com or https://mydomain.my.salesforce.com.", url.ToString());
-        return url;
-    }
-
-    /// <summary>What the profile row keeps as its login URL (scheme and host only for Salesforce).</summary>
-    private static string ProfileRowUrl(ConnectionRequest request, Uri loginUrl) =>
-        request.Crm == CrmKind.Salesforce ? loginUrl.GetLeftPart(UriPartial.Authority) : loginUrl.AbsoluteUri;
-
-    private static Uri? OptionalUri(string? text) => text is null ? null : new Uri(text);
 
     private static string Describe(CrmAuthMethod method) => method switch
     {

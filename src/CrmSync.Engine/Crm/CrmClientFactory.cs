@@ -1,6 +1,3 @@
-using CrmSync.Engine.Crm.Dynamics;
-using CrmSync.Engine.Crm.Salesforce;
-
 namespace CrmSync.Engine.Crm;
 
 /// <summary>Builds the client for a connection's CRM.</summary>
@@ -13,13 +10,6 @@ public static class CrmClientFactory
     public static ICrmClient Create(CrmConnectionSettings settings, CrmClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return settings.Kind switch
-        {
-            CrmKind.Salesforce => new SalesforceClient(settings, options ?? new CrmClientOptions()),
-            CrmKind.Dynamics => new DataverseClient(settings, options ?? new CrmClientOptions()),
-            _ => throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"This build of CrmSync cannot connect to {settings.Kind} yet; only Salesforce and Dynamics 365 are available.",
-                "Connect to Salesforce, or use a CrmSync version that supports " + settings.Kind + ".", settings.Kind),
-        };
+        return CrmProviders.For(settings.Kind).CreateClient(settings, options ?? new CrmClientOptions());
     }
 }

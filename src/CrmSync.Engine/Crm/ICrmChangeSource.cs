@@ -17,7 +17,14 @@ public sealed record CrmRecord(
     DateTimeOffset? ModifiedAt,
     bool IsDeleted,
     string? MergedIntoId,
-    IReadOnlyDictionary<string, object?> Values);
+    IReadOnlyDictionary<string, object?> Values)
+{
+    /// <summary>
+    /// For a lead converted in the CRM, the id of the contact it became, when the CRM says so; null otherwise. Each adapter
+    /// fills it from its own fields (Salesforce: IsConverted with ConvertedContactId), so the pull never reads them by name.
+    /// </summary>
+    public string? ConvertedIntoId { get; init; }
+}
 
 /// <summary>
 /// An opaque, serialisable incremental position for one object: Salesforce (SystemModstamp, Id) of the last record
@@ -132,6 +139,9 @@ public interface ICrmChangeSource
     /// <see cref="ReadChangesAsync"/> and <see cref="CrmChangeReadRequest.ResumeCursor"/> = the page's cursor.
     /// </summary>
     Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken);
+
+    /// <summary>How many objects one call of <see cref="ReadChangesBatchAsync"/> reads at most (Salesforce: 25 per composite call; Dynamics: 100 per $batch).</summary>
+    int MaxObjectsPerBatchedRead { get; }
 
     /// <summary>Records deleted since <paramref name="since"/> (Salesforce: the /deleted resource, about 15 days back at most).</summary>
     Task<CrmDeletionResult> ReadDeletionsAsync(string objectName, DateTimeOffset since, CancellationToken cancellationToken);

@@ -2,6 +2,7 @@ using System.Text;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using Microsoft.Data.Sqlite;
 
 namespace CrmSync.Engine.Push;
 
@@ -28,7 +29,7 @@ namespace CrmSync.Engine.Push;
 public static class ChangeCapture
 {
     /// <summary>The table of the values columns had before their first unpushed local change (created by the store's migrations).</summary>
-    public const string BaseTable = "crmsync_capture_base";
+    public const string BaseTable = CaptureBase.TableName;
 
     private const string Now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
     private const int JsonArrayChunk = 100; // under SQLite's default limit of 127 function arguments
@@ -47,8 +48,11 @@ public static class ChangeCapture
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(map);
-        using var connection = store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
+        return store.Write(null, (connection, transaction) => Install(store, map, connection, transaction));
+    }
+
+    private static int Install(CrmSyncStore store, PushFieldMap map, SqliteConnection connection, SqliteTransaction transaction)
+    {
         var created = 0;
         foreach (var (table, columns) in map.TableColumns)
         {
@@ -72,7 +76,6 @@ public static class ChangeCapture
                 created++;
             }
         }
-        transaction.Commit();
         return created;
     }
 

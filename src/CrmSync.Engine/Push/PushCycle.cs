@@ -19,6 +19,8 @@ internal sealed class PushCycle
     private readonly CrmSyncStore _store;
     private readonly PushFieldMap _map;
     private readonly PushOptions _options;
+    private readonly PushChangeBuilder _builder;
+    private readonly PushRowReader _reader;
     private readonly Dictionary<(string Object, string Field), int> _reportedEdits = new();
     private readonly HashSet<string> _checkedExternalIds = new(StringComparer.OrdinalIgnoreCase);
     private long _done;
@@ -30,34 +32,15 @@ internal sealed class PushCycle
         _store = context.Store;
         _map = map;
         _options = options;
+        _builder = new PushChangeBuilder(_store, map, options);
+        _reader = new PushRowReader(_store, map);
     }
-
-    /// <summary>The waiting outbox entries of one row, merged, and the row as it is now.</summary>
-    private sealed class RowChange
-    {
-        public required string Table { get; init; }
-        public required long RowId { get; init; }
-        public List<long> OutboxIds { get; } = [];
-        public HashSet<string> Columns { get; } = new(StringComparer.OrdinalIgnoreCase);
-        public int Attempts { get; set; }
-        public bool Due { get; set; } = true;
-        public bool Exists { get; set; }
-        public string? CrmId { get; set; }
-        public string? CrmType { get; set; }
-        public string? ClientKey { get; set; }
-        public string? MergedInto { get; set; }
-        public Dictionary<string, object?> Values { get; } = new(StringComparer.OrdinalIgnoreCase);
-        public string LocalKey => RowId.ToString(CultureInfo.InvariantCulture);
-    }
-
-    private sealed record WorkItem(RowChange Row, PushedObject Object, bool IsCreate, CrmRecordChange Change, IReadOnlyDictionary<string, object?> Pushed,
-        IReadOnlyList<(PushedField? Field, string Column, string Reason)> NotPushed);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         ResetInFlight();
         RecordLocalDeletes();
-        var rows = LoadDueRows();
+        var rows = _reader.LoadDueRows();
         if (rows.Count == 0)
             return;
         _total = rows.Count;
@@ -97,6 +80,13 @@ internal sealed class PushCycle
                 $"{count} local change(s) wait for a retry after a transient failure; the next is due at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (the first cycle after that retries it). Start-CrmSync -RetryNow (crmsync start --retry-now) retries them at once."));
     }
 
+    /// <summary>How the push's failing database writes are worded (a locked database ends the push as DatabaseLocked, as in the pull).</summary>
+    private StoreErrors.Wording Wording => new(
+        Locked: $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout; the push stopped and what it had not recorded stays in the outbox.",
+        LockedAction: "Close the other program writing to the database, then start the sync again; the waiting local changes are pushed then.",
+        Failed: $"Recording the push in {_store.DatabasePath} failed",
+        FailedAction: "Check the database file and the disk, then start the sync again.");
+
     private static int Order(string objectName) => objectName switch
     {
         "Lead" => 0,
@@ -114,12 +104,7 @@ internal sealed class PushCycle
     /// </summary>
     private void ResetInFlight()
     {
-        using var connection = _store.OpenConnection();
-        using var command = connection.Command(null,
-            "UPDATE crmsync_outbox SET state = 'Pending' WHERE state = 'InFlight'; " +
-            "DELETE FROM crmsync_outbox WHERE state = 'Done' AND julianday(captured_at) < julianday($cutoff);")
-            .With("$cutoff", StoreTime.Format(_store.Time.GetUtcNow() - _options.DoneRetention));
-        command.ExecuteNonQuery();
+        _store.Outbox.ResetInFlight(_store.Time.GetUtcNow() - _options.DoneRetention);
     }
 
     /// <summary>
@@ -129,100 +114,36 @@ internal sealed class PushCycle
     /// </summary>
     private void RecordLocalDeletes()
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        var deleted = new List<(long Id, string Object, string? CrmId)>();
-        using (var read = connection.Command(transaction,
-                   "SELECT id, crm_object, crm_id FROM crmsync_outbox WHERE state = 'Pending' AND operation = 'Delete' ORDER BY id;"))
-        using (var reader = read.ExecuteReader())
-            while (reader.Read())
-                deleted.Add((reader.GetInt64(0), reader.GetString(1), reader.NullableString(2)));
-        if (deleted.Count == 0)
-            return;
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var group in deleted.GroupBy(d => d.Object, StringComparer.OrdinalIgnoreCase))
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            foreach (var entry in group)
-                _store.Outbox.MarkDone(entry.Id, transaction);
-            _context.Counts.Commit(transaction, group.Key, RunOperation.LocalDeletes, new OperationTally { Deleted = group.Count() });
-            var sample = string.Join(", ", group.Select(d => d.CrmId).Where(id => id is not null).Take(5));
-            _context.Events.Warning(
-                $"{group.Count()} {group.Key} record(s) deleted locally (e.g. {sample}) were not deleted in the CRM: as in Marketo, a local delete is " +
-                "not pushed and the CRM record stays; if it changes in the CRM later, it comes back as a new local row. Delete it in the CRM to remove it for good.",
-                group.Key);
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
-    }
-
-    private List<RowChange> LoadDueRows()
-    {
-        var now = StoreTime.Format(_store.Time.GetUtcNow());
-        var rows = new Dictionary<(string, string), RowChange>();
-        using var connection = _store.OpenConnection();
-        using (var read = connection.Command(null,
-                   "SELECT id, table_name, row_key, changed_columns, attempts, next_attempt_at FROM crmsync_outbox WHERE state = 'Pending' AND operation <> 'Delete' ORDER BY id;"))
-        using (var reader = read.ExecuteReader())
-            while (reader.Read())
+            var deleted = _store.Outbox.ListPending(deletes: true, transaction).Select(e => (e.Id, Object: e.CrmObject, e.CrmId)).ToList();
+            if (deleted.Count == 0)
+                return;
+            foreach (var group in deleted.GroupBy(d => d.Object, StringComparer.OrdinalIgnoreCase))
             {
-                var table = reader.GetString(1);
-                var key = reader.GetString(2);
-                if (!_map.TableColumns.ContainsKey(table) || !long.TryParse(key, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rowId))
-                    continue;
-                if (!rows.TryGetValue((table, key), out var row))
-                    rows[(table, key)] = row = new RowChange { Table = table, RowId = rowId };
-                row.OutboxIds.Add(reader.GetInt64(0));
-                foreach (var column in JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [])
-                    row.Columns.Add(column);
-                row.Attempts = Math.Max(row.Attempts, reader.GetInt32(4));
-                if (!reader.IsDBNull(5) && string.CompareOrdinal(reader.GetString(5), now) > 0)
-                    row.Due = false; // backing off after a transient failure: the whole row waits
+                foreach (var entry in group)
+                    _store.Outbox.MarkDone(entry.Id, transaction);
+                _context.Counts.Commit(transaction, group.Key, RunOperation.LocalDeletes, new OperationTally { Deleted = group.Count() });
+                var sample = string.Join(", ", group.Select(d => d.CrmId).Where(id => id is not null).Take(5));
+                _context.Events.Warning(
+                    $"{group.Count()} {group.Key} record(s) deleted locally (e.g. {sample}) were not deleted in the CRM: as in Marketo, a local delete is " +
+                    "not pushed and the CRM record stays; if it changes in the CRM later, it comes back as a new local row. Delete it in the CRM to remove it for good.",
+                    group.Key);
             }
-        var due = rows.Values.Where(r => r.Due).ToList();
-        foreach (var table in due.GroupBy(r => r.Table, StringComparer.OrdinalIgnoreCase))
-            ReadRows(connection, table.Key, table.ToList());
-        return due;
-    }
-
-    private void ReadRows(SqliteConnection connection, string table, List<RowChange> rows)
-    {
-        var columns = new HashSet<string>(_store.SchemaWriter.ReadColumns(table), StringComparer.OrdinalIgnoreCase);
-        string System(string name) => columns.Contains(name) ? $"\"{name}\"" : "NULL";
-        var fields = _map.TableColumns[table].Where(columns.Contains).ToList();
-        var byId = rows.ToDictionary(r => r.RowId);
-        foreach (var chunk in rows.Chunk(5000))
-        {
-            using var read = connection.Command(null, $"""
-                SELECT "{SystemColumns.RowId}", "{SystemColumns.CrmId}", {System(SystemColumns.CrmType)}, {System(SystemColumns.ClientKey)},
-                       {System(SystemColumns.MergedInto)}{string.Concat(fields.Select(f => ", " + SqlIdentifier.Quote(f)))}
-                FROM {SqlIdentifier.Quote(table)} WHERE "{SystemColumns.RowId}" IN (SELECT value FROM json_each($ids));
-                """).With("$ids", JsonSerializer.Serialize(chunk.Select(r => r.RowId)));
-            using var reader = read.ExecuteReader();
-            while (reader.Read())
-            {
-                var row = byId[reader.GetInt64(0)];
-                row.Exists = true;
-                row.CrmId = reader.NullableString(1);
-                row.CrmType = reader.NullableString(2);
-                row.ClientKey = reader.NullableString(3);
-                row.MergedInto = reader.NullableString(4);
-                for (var i = 0; i < fields.Count; i++)
-                    row.Values[fields[i]] = reader.IsDBNull(5 + i) ? null : reader.GetValue(5 + i);
-            }
-        }
+        }, Wording);
     }
 
     // ---- deciding what to send ----
 
-    private List<WorkItem> Classify(List<RowChange> rows)
+    private List<PushWorkItem> Classify(List<PushRowChange> rows)
     {
-        var items = new List<WorkItem>();
-        var nothingToDo = new List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)>();
-        var keys = new List<RowChange>();
-        var refused = new List<RowChange>();
+        var items = new List<PushWorkItem>();
+        var nothingToDo = new List<(PushRowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)>();
+        var keys = new List<PushRowChange>();
+        var refused = new List<PushRowChange>();
         foreach (var row in rows)
         {
-            var obj = ObjectOf(row);
+            var obj = _builder.ObjectOf(row);
             if (row.Exists && obj is null && row.CrmId is null && row.MergedInto is null && row.CrmType is not null
                 && string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
             {
@@ -238,7 +159,7 @@ internal sealed class PushCycle
             var isCreate = row.CrmId is null;
             if (isCreate && row.ClientKey is null)
                 keys.Add(row);
-            var item = isCreate ? BuildCreate(row, obj) : BuildUpdate(row, obj);
+            var item = isCreate ? _builder.BuildCreate(row, obj) : _builder.BuildUpdate(row, obj);
             if (item is null)
                 continue; // waits (a campaign member whose person is not in the CRM yet)
             if (!isCreate && item.Pushed.Count == 0)
@@ -264,166 +185,31 @@ internal sealed class PushCycle
     /// A person inserted locally with a <c>_crm_type</c> whose object is not synced (no fields of it were created) cannot be
     /// created as asked: its changes fail for good with a Record-level error naming the fix, and nothing is created.
     /// </summary>
-    private void CommitRefusedTypes(List<RowChange> rows)
+    private void CommitRefusedTypes(List<PushRowChange> rows)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var group in rows.GroupBy(r => r.CrmType!, StringComparer.OrdinalIgnoreCase))
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            foreach (var row in group)
+            foreach (var group in rows.GroupBy(r => r.CrmType!, StringComparer.OrdinalIgnoreCase))
             {
-                var message = $"Local row {row.LocalKey} in {row.Table} asks to be created as a {group.Key} (_crm_type), but {group.Key} is not synced " +
-                              $"(Sync-CrmField created none of its fields), so it was not created in the CRM (and not as another type).";
-                foreach (var id in row.OutboxIds)
-                    _store.Outbox.MarkFailed(id, message, null, transaction);
-                _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, message, _context.RunId,
-                    group.Key, row.LocalKey, null, RunOperation.PushNew.ToString()), transaction);
+                foreach (var row in group)
+                {
+                    var message = $"Local row {row.LocalKey} in {row.Table} asks to be created as a {group.Key} (_crm_type), but {group.Key} is not synced " +
+                                  $"(Sync-CrmField created none of its fields), so it was not created in the CRM (and not as another type).";
+                    foreach (var id in row.OutboxIds)
+                        _store.Outbox.MarkFailed(id, message, null, transaction);
+                    _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, message, _context.RunId,
+                        group.Key, row.LocalKey, null, RunOperation.PushNew.ToString()), transaction);
+                }
+                _context.Counts.Commit(transaction, group.Key, RunOperation.PushNew, new OperationTally { Failed = group.Count() });
+                _context.Events.Warning($"{group.Count()} local person(s) ask to be created as {group.Key}, which is not synced: they were not created " +
+                                        $"(see Get-CrmSyncError). Set _crm_type to a synced type (Lead or Contact), or run Sync-CrmField with {group.Key} visible to the sync user.",
+                    group.Key);
             }
-            _context.Counts.Commit(transaction, group.Key, RunOperation.PushNew, new OperationTally { Failed = group.Count() });
-            _context.Events.Warning($"{group.Count()} local person(s) ask to be created as {group.Key}, which is not synced: they were not created " +
-                                    $"(see Get-CrmSyncError). Set _crm_type to a synced type (Lead or Contact), or run Sync-CrmField with {group.Key} visible to the sync user.",
-                group.Key);
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+        }, Wording);
         _done += rows.Count;
     }
 
-    private WorkItem Rebuild(WorkItem item) => BuildCreate(item.Row, item.Object) ?? item;
-
-    private PushedObject? ObjectOf(RowChange row)
-    {
-        if (string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
-            return _map.Find(row.CrmType ?? "Lead"); // a local insert with _crm_type = 'Contact' is created as a Contact
-        return _map.Objects.FirstOrDefault(o => string.Equals(o.TableName, row.Table, StringComparison.OrdinalIgnoreCase));
-    }
-
-    private WorkItem BuildUpdate(RowChange row, PushedObject obj)
-    {
-        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var notPushed = new List<(PushedField?, string, string)>();
-        foreach (var column in row.Columns.Where(c => _map.TableColumns[row.Table].Contains(c, StringComparer.OrdinalIgnoreCase)))
-        {
-            var field = obj.ByColumn(column);
-            if (field is null)
-                notPushed.Add((null, column, $"column {column} is not a field of {obj.ObjectName}"));
-            else if (!field.PushesOnUpdate)
-                notPushed.Add((field, column, WhyNotPushed(field, create: false)));
-            else
-            {
-                var stored = row.Values.GetValueOrDefault(column);
-                values[field.FieldName] = ToCrm(stored, field.Type);
-                pushed[column] = stored;
-            }
-        }
-        return new WorkItem(row, obj, false, new CrmRecordChange(row.CrmId, values), pushed, notPushed);
-    }
-
-    private WorkItem? BuildCreate(RowChange row, PushedObject obj)
-    {
-        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        var notPushed = new List<(PushedField?, string, string)>();
-        foreach (var field in obj.Fields)
-        {
-            var stored = row.Values.GetValueOrDefault(field.ColumnName);
-            if (stored is null)
-                continue;
-            if (field.PushesOnCreate)
-            {
-                values[field.FieldName] = ToCrm(stored, field.Type);
-                pushed[field.ColumnName] = stored;
-            }
-            else if (row.Columns.Contains(field.ColumnName) && FieldMappingService.Pushes(field.Rule) && !IsSystemField(field.FieldName))
-                notPushed.Add((field, field.ColumnName, WhyNotPushed(field, create: true)));
-        }
-        if (obj.Object.IsPerson)
-        {
-            // Salesforce requires LastName and Company on a lead, LastName on a contact; Marketo documents "[not provided]"
-            // for an empty one. First push only: later pushes are updates, which send only what changed.
-            var requiredFields = string.Equals(obj.ObjectName, "Contact", StringComparison.OrdinalIgnoreCase) ? new[] { "LastName" } : new[] { "LastName", "Company" };
-            foreach (var required in requiredFields)
-                if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
-                    values[required] = _options.RequiredFieldPlaceholder;
-        }
-        if (string.Equals(obj.ObjectName, "CampaignMember", StringComparison.OrdinalIgnoreCase))
-        {
-            if (!ResolveMemberReferences(row, obj, values))
-                return null;
-        }
-        if (row.ClientKey is not null && UsesExternalId(obj))
-            values[_options.ExternalIdField] = row.ClientKey;
-        return new WorkItem(row, obj, true, new CrmRecordChange(null, values), pushed, notPushed);
-    }
-
-    private static bool IsSystemField(string fieldName) => fieldName is "Id" or "IsDeleted" or "SystemModstamp" or "CreatedDate" or "LastModifiedDate";
-
-    private static string WhyNotPushed(PushedField field, bool create) =>
-        !FieldMappingService.Pushes(field.Rule) ? $"its mapping rule is {field.Rule}"
-        : field.IsCalculated ? "it is a formula (calculated) field"
-        : create ? "the sync user may not set it on create"
-        : "it is read-only for the sync user";
-
-    /// <summary>
-    /// A new campaign member names its person in LeadId or ContactId and its campaign in CampaignId, by CRM id or, for one
-    /// created locally and not pushed yet, by its <c>_client_key</c>. Returns false when the person or campaign is not in
-    /// the CRM yet: the member waits for a later push.
-    /// </summary>
-    private bool ResolveMemberReferences(RowChange row, PushedObject obj, Dictionary<string, object?> values)
-    {
-        using var connection = _store.OpenConnection();
-        foreach (var name in new[] { "LeadId", "ContactId" })
-        {
-            if (values.GetValueOrDefault(name) is not string reference)
-                continue;
-            var person = Lookup(connection, PersonTable, reference, withType: true);
-            if (person is null)
-                continue; // not a local person: the CRM decides
-            if (person.Value.CrmId is null)
-                return false;
-            values.Remove("LeadId");
-            values.Remove("ContactId");
-            values[person.Value.Type == "Contact" ? "ContactId" : "LeadId"] = person.Value.CrmId;
-            break;
-        }
-        if (values.GetValueOrDefault("CampaignId") is string campaign && _map.TableColumns.ContainsKey(CampaignTable))
-        {
-            var found = Lookup(connection, CampaignTable, campaign, withType: false);
-            if (found is { CrmId: null })
-                return false;
-            if (found is { CrmId: { } id })
-                values["CampaignId"] = id;
-        }
-        return true;
-    }
-
-    private (string? CrmId, string? Type)? Lookup(SqliteConnection connection, string table, string reference, bool withType)
-    {
-        using var read = connection.Command(null, $"""
-            SELECT "{SystemColumns.CrmId}", {(withType ? $"\"{SystemColumns.CrmType}\"" : "NULL")} FROM {SqlIdentifier.Quote(table)}
-            WHERE "{SystemColumns.CrmId}" = $ref OR "{SystemColumns.ClientKey}" = $ref LIMIT 1;
-            """).With("$ref", reference);
-        using var reader = read.ExecuteReader();
-        return reader.Read() ? (reader.NullableString(0), reader.NullableString(1)) : null;
-    }
-
-    private bool UsesExternalId(PushedObject obj) =>
-        obj.ObjectName is "Lead" or "Contact" or "Campaign" ? true
-        : _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
-              && string.Equals(e.FieldName, _options.ExternalIdField, StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>A stored value as the CRM wants it: booleans are 0/1 locally, blobs travel as base64.</summary>
-    internal static object? ToCrm(object? stored, CrmFieldType type) => stored switch
-    {
-        null => null,
-        long l when type == CrmFieldType.Boolean => l != 0,
-        string s when type == CrmFieldType.Boolean => s is "1" || string.Equals(s, "true", StringComparison.OrdinalIgnoreCase),
-        double d when type is CrmFieldType.Integer or CrmFieldType.Long && Math.Abs(d % 1) == 0 && Math.Abs(d) < 9e15 => (long)d,
-        byte[] bytes => Convert.ToBase64String(bytes),
-        _ => stored,
-    };
+    private PushWorkItem Rebuild(PushWorkItem item) => _builder.BuildCreate(item.Row, item.Object) ?? item;
 
     // ---- the External ID field and client keys ----
 
@@ -450,33 +236,31 @@ internal sealed class PushCycle
     }
 
     /// <summary>A row created without a client key (before the triggers existed) gets one, committed before anything is sent.</summary>
-    private void AssignClientKeys(List<RowChange> rows)
+    private void AssignClientKeys(List<PushRowChange> rows)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var row in rows)
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            var key = Guid.NewGuid().ToString("N");
-            using var update = connection.Command(transaction, $"""
-                UPDATE {SqlIdentifier.Quote(row.Table)} SET "{SystemColumns.ClientKey}" = coalesce("{SystemColumns.ClientKey}", $key)
-                WHERE "{SystemColumns.RowId}" = $row RETURNING "{SystemColumns.ClientKey}";
-                """).With("$key", key).With("$row", row.RowId);
-            row.ClientKey = update.ExecuteScalar() as string ?? key;
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+            foreach (var row in rows)
+            {
+                var key = Guid.NewGuid().ToString("N");
+                using var update = transaction.Connection!.Command(transaction, $"""
+                    UPDATE {SqlIdentifier.Quote(row.Table)} SET "{SystemColumns.ClientKey}" = coalesce("{SystemColumns.ClientKey}", $key)
+                    WHERE "{SystemColumns.RowId}" = $row RETURNING "{SystemColumns.ClientKey}";
+                    """).With("$key", key).With("$row", row.RowId);
+                row.ClientKey = update.ExecuteScalar() as string ?? key;
+            }
+        }, Wording);
     }
 
     // ---- sending and committing ----
 
-    private async Task PushAsync(string objectName, bool create, List<WorkItem> items, CancellationToken cancellationToken)
+    private async Task PushAsync(string objectName, bool create, List<PushWorkItem> items, CancellationToken cancellationToken)
     {
         var obj = items[0].Object;
         var writer = _context.Client.Writer;
         var size = Math.Clamp(Math.Min(_options.BatchSize, writer.MaxBatchSize), 1, int.MaxValue);
         var operation = create ? RunOperation.PushNew : RunOperation.PushUpdates;
-        var upsert = create && UsesExternalId(obj);
+        var upsert = create && _builder.UsesExternalId(obj);
         foreach (var batch in items.Chunk(size))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -496,70 +280,65 @@ internal sealed class PushCycle
         _context.Events.Verbose($"Pushed {items.Count} {(create ? "new" : "changed")} {objectName} records.", objectName);
     }
 
-    private void MarkInFlight(IEnumerable<WorkItem> batch)
+    private void MarkInFlight(IEnumerable<PushWorkItem> batch)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        _store.Outbox.MarkInFlight(batch.SelectMany(i => i.Row.OutboxIds), transaction);
-        transaction.Commit();
+        _store.Write(transaction => _store.Outbox.MarkInFlight(batch.SelectMany(i => i.Row.OutboxIds), transaction));
     }
 
-    private void CommitBatch(PushedObject obj, RunOperation operation, IReadOnlyList<WorkItem> batch, Dictionary<int, CrmWriteResult> results)
+    private void CommitBatch(PushedObject obj, RunOperation operation, IReadOnlyList<PushWorkItem> batch, Dictionary<int, CrmWriteResult> results)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        var tally = new OperationTally();
-        var now = _store.Time.GetUtcNow();
-        for (var i = 0; i < batch.Count; i++)
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            var item = batch[i];
-            ReportNotPushed(transaction, item.Object, item.Row, item.NotPushed);
-            var result = results.GetValueOrDefault(i);
-            if (result is { Success: true } && (!item.IsCreate || !string.IsNullOrEmpty(result.Id)))
+            var tally = new OperationTally();
+            var now = _store.Time.GetUtcNow();
+            for (var i = 0; i < batch.Count; i++)
             {
-                if (item.IsCreate)
-                    WriteBackCreated(transaction, item, result.Id!);
-                Done(transaction, item.Row, item.Pushed);
-                ResolveErrors(transaction, item.Object.ObjectName, item.Row.LocalKey);
-                if (item.IsCreate && result.Created == false) tally.Updated++;
-                else if (item.IsCreate) tally.New++;
-                else tally.Updated++;
-                continue;
+                var item = batch[i];
+                ReportNotPushed(transaction, item.Object, item.Row, item.NotPushed);
+                var result = results.GetValueOrDefault(i);
+                if (result is { Success: true } && (!item.IsCreate || !string.IsNullOrEmpty(result.Id)))
+                {
+                    if (item.IsCreate)
+                        WriteBackCreated(transaction, item, result.Id!);
+                    Done(transaction, item.Row, item.Pushed);
+                    ResolveErrors(transaction, item.Object.ObjectName, item.Row.LocalKey);
+                    if (item.IsCreate && result.Created == false) tally.Updated++;
+                    else if (item.IsCreate) tally.New++;
+                    else tally.Updated++;
+                    continue;
+                }
+                tally.Failed++;
+                var errors = result?.Errors ?? [new CrmWriteError("NO_RESULT", "The CRM returned no result for this record.", [], true)];
+                var described = string.Join("; ", errors.Select(e => e.Fields.Count > 0 ? $"{e.Code}: {e.Message} ({string.Join(", ", e.Fields)})" : $"{e.Code}: {e.Message}"));
+                var attempts = item.Row.Attempts + 1;
+                var transient = (result?.IsTransientFailure ?? true) && attempts < _options.MaxAttempts;
+                var what = item.IsCreate
+                    ? $"New {obj.ObjectName} (local row {item.Row.LocalKey} in {item.Row.Table}, key {item.Row.ClientKey})"
+                    : $"{obj.ObjectName} {item.Row.CrmId} (local row {item.Row.LocalKey} in {item.Row.Table})";
+                string message;
+                if (transient)
+                {
+                    var retryAt = now + Backoff(attempts);
+                    message = $"{what} was not pushed (attempt {attempts}): {described}. It is retried after {retryAt:u}.";
+                    foreach (var id in item.Row.OutboxIds)
+                        _store.Outbox.MarkFailed(id, Shorten(described), retryAt, transaction);
+                }
+                else
+                {
+                    message = $"{what} was rejected by the CRM: {described}";
+                    foreach (var id in item.Row.OutboxIds)
+                        _store.Outbox.MarkFailed(id, Shorten(described), null, transaction);
+                    ForgetBase(transaction, item.Row);
+                }
+                _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, Shorten(message), _context.RunId,
+                    obj.ObjectName, item.Row.LocalKey, item.Row.CrmId, operation.ToString(), errors[0].Code, attempts), transaction);
+                if (!transient)
+                    _context.Events.Warning(message, obj.ObjectName);
+                else
+                    _context.Events.Verbose(message, obj.ObjectName);
             }
-            tally.Failed++;
-            var errors = result?.Errors ?? [new CrmWriteError("NO_RESULT", "The CRM returned no result for this record.", [], true)];
-            var described = string.Join("; ", errors.Select(e => e.Fields.Count > 0 ? $"{e.Code}: {e.Message} ({string.Join(", ", e.Fields)})" : $"{e.Code}: {e.Message}"));
-            var attempts = item.Row.Attempts + 1;
-            var transient = (result?.IsTransientFailure ?? true) && attempts < _options.MaxAttempts;
-            var what = item.IsCreate
-                ? $"New {obj.ObjectName} (local row {item.Row.LocalKey} in {item.Row.Table}, key {item.Row.ClientKey})"
-                : $"{obj.ObjectName} {item.Row.CrmId} (local row {item.Row.LocalKey} in {item.Row.Table})";
-            string message;
-            if (transient)
-            {
-                var retryAt = now + Backoff(attempts);
-                message = $"{what} was not pushed (attempt {attempts}): {described}. It is retried after {retryAt:u}.";
-                foreach (var id in item.Row.OutboxIds)
-                    _store.Outbox.MarkFailed(id, Shorten(described), retryAt, transaction);
-            }
-            else
-            {
-                message = $"{what} was rejected by the CRM: {described}";
-                foreach (var id in item.Row.OutboxIds)
-                    _store.Outbox.MarkFailed(id, Shorten(described), null, transaction);
-                ForgetBase(transaction, item.Row);
-            }
-            _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, Shorten(message), _context.RunId,
-                obj.ObjectName, item.Row.LocalKey, item.Row.CrmId, operation.ToString(), errors[0].Code, attempts), transaction);
-            if (!transient)
-                _context.Events.Warning(message, obj.ObjectName);
-            else
-                _context.Events.Verbose(message, obj.ObjectName);
-        }
-        _context.Counts.Commit(transaction, obj.ObjectName, operation, tally);
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+            _context.Counts.Commit(transaction, obj.ObjectName, operation, tally);
+        }, Wording);
     }
 
     private TimeSpan Backoff(int attempts)
@@ -576,7 +355,7 @@ internal sealed class PushCycle
     /// (the CRM accepted an earlier upsert whose local commit was lost), that row gives up the id to the local row, which
     /// takes the CRM values where its own are empty; the other row is kept, marked merged into the record.
     /// </summary>
-    private void WriteBackCreated(SqliteTransaction transaction, WorkItem item, string crmId)
+    private void WriteBackCreated(SqliteTransaction transaction, PushWorkItem item, string crmId)
     {
         var table = SqlIdentifier.Quote(item.Row.Table);
         var columns = new HashSet<string>(_store.SchemaWriter.ReadColumns(item.Row.Table, transaction), StringComparer.OrdinalIgnoreCase);
@@ -611,55 +390,45 @@ internal sealed class PushCycle
     }
 
     /// <summary>Marks the row's entries done; the pushed values are what the CRM has now (the base of later collisions).</summary>
-    private void Done(SqliteTransaction transaction, RowChange row, IReadOnlyDictionary<string, object?> pushed)
+    private void Done(SqliteTransaction transaction, PushRowChange row, IReadOnlyDictionary<string, object?> pushed)
     {
         foreach (var id in row.OutboxIds)
             _store.Outbox.MarkDone(id, transaction);
         foreach (var (column, value) in pushed)
-            Execute(transaction, $"INSERT OR REPLACE INTO {ChangeCapture.BaseTable} (table_name, row_id, column_name, old_value) VALUES ($t, $r, $c, $v);",
-                ("$t", row.Table), ("$r", row.RowId), ("$c", column), ("$v", value));
-        Execute(transaction, $"""
-            DELETE FROM {ChangeCapture.BaseTable} WHERE table_name = $t AND row_id = $r
-              AND NOT EXISTS (SELECT 1 FROM crmsync_outbox WHERE table_name = $t AND row_key = $k AND state IN ('Pending', 'InFlight'));
-            """, ("$t", row.Table), ("$r", row.RowId), ("$k", row.LocalKey));
+            _store.CaptureBase.Set(transaction, row.Table, row.RowId, column, value);
+        _store.CaptureBase.ForgetIfSettled(transaction, row.Table, row.RowId);
     }
 
-    private static void ForgetBase(SqliteTransaction transaction, RowChange row) =>
-        Execute(transaction, $"DELETE FROM {ChangeCapture.BaseTable} WHERE table_name = $t AND row_id = $r;", ("$t", row.Table), ("$r", row.RowId));
+    private void ForgetBase(SqliteTransaction transaction, PushRowChange row) => _store.CaptureBase.Forget(transaction, row.Table, row.RowId);
 
     /// <summary>Earlier failures of a record that has now been pushed are resolved.</summary>
     private void ResolveErrors(SqliteTransaction transaction, string objectName, string localKey) =>
-        Execute(transaction, """
-            UPDATE crmsync_error SET resolved_at = $now
-            WHERE error_id = $errorId AND level = 'Record' AND object_name = $object AND local_key = $key AND resolved_at IS NULL;
-            """, ("$now", StoreTime.Format(_store.Time.GetUtcNow())), ("$errorId", ErrorIds.RecordPushFailed), ("$object", objectName), ("$key", localKey));
+        _store.Errors.ResolveRecord(ErrorIds.RecordPushFailed, objectName, localKey, transaction);
 
-    private void CommitNothingToDo(List<(RowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)> rows)
+    private void CommitNothingToDo(List<(PushRowChange Row, PushedObject? Object, bool IsCreate, IReadOnlyList<(PushedField?, string, string)> NotPushed)> rows)
     {
-        using var connection = _store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        SyncWriteMarker.Begin(transaction, _context.RunId);
-        foreach (var group in rows.GroupBy(r => r.Object?.ObjectName ?? r.Row.Table))
+        _store.SyncWrite(_context.RunId, transaction =>
         {
-            var tally = new OperationTally();
-            foreach (var (row, obj, _, notPushed) in group)
+            foreach (var group in rows.GroupBy(r => r.Object?.ObjectName ?? r.Row.Table))
             {
-                if (obj is not null)
-                    ReportNotPushed(transaction, obj, row, notPushed);
-                foreach (var id in row.OutboxIds)
-                    _store.Outbox.MarkDone(id, transaction);
-                ForgetBase(transaction, row);
-                tally.Skipped++;
+                var tally = new OperationTally();
+                foreach (var (row, obj, _, notPushed) in group)
+                {
+                    if (obj is not null)
+                        ReportNotPushed(transaction, obj, row, notPushed);
+                    foreach (var id in row.OutboxIds)
+                        _store.Outbox.MarkDone(id, transaction);
+                    ForgetBase(transaction, row);
+                    tally.Skipped++;
+                }
+                _context.Counts.Commit(transaction, group.Key, RunOperation.PushUpdates, tally);
             }
-            _context.Counts.Commit(transaction, group.Key, RunOperation.PushUpdates, tally);
-        }
-        SyncWriteMarker.End(transaction);
-        transaction.Commit();
+        }, Wording);
         _done += rows.Count;
     }
 
     /// <summary>A local edit of a field that is never pushed is reported (a record-level error), not silently dropped.</summary>
-    private void ReportNotPushed(SqliteTransaction transaction, PushedObject obj, RowChange row, IReadOnlyList<(PushedField? Field, string Column, string Reason)> notPushed)
+    private void ReportNotPushed(SqliteTransaction transaction, PushedObject obj, PushRowChange row, IReadOnlyList<(PushedField? Field, string Column, string Reason)> notPushed)
     {
         foreach (var (field, column, reason) in notPushed)
         {

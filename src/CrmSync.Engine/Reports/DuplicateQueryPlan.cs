@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
@@ -33,7 +34,7 @@ internal sealed class DuplicateQueryPlan
     /// <summary>The rules that can run, in output tie-break order.</summary>
     public IReadOnlyList<CrmDuplicateRule> Rules { get; }
 
-    public static DuplicateQueryPlan Build(DuplicateSearch search, PersonDuplicateFieldNames names, SyncedObjectCatalog objects,
+    public static DuplicateQueryPlan Build(DuplicateSearch search, CrmDuplicateFields names, SyncedObjectCatalog objects,
         IReadOnlyList<FieldCatalogEntry> catalog, IReadOnlySet<string> personColumns, Func<string, IReadOnlySet<string>> readColumns,
         Action<string> warn)
     {

@@ -118,7 +118,9 @@ public sealed class PersonDuplicateFinder
         cancellationToken.ThrowIfCancellationRequested();
         var profile = _store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
             $"The database {_store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", _store.DatabasePath);
-        var fieldNames = PersonDuplicateFieldNames.For(profile.Crm);
+        var fieldNames = CrmProviders.For(profile.Crm).DuplicateFields ?? throw new CrmSyncException(ErrorIds.CrmNotSupported, ErrorKind.InvalidOperation,
+            $"Find-CrmDuplicate does not know the person fields of {profile.Crm} in this version of CrmSync.",
+            "Use a Salesforce profile, or update CrmSync.", profile.Crm.ToString());
         var objects = SyncedObjectCatalog.For(profile.Crm);
         var catalog = _store.FieldCatalog.List();
 
@@ -290,25 +292,4 @@ public sealed class PersonDuplicateFinder
             }
         }
     }
-}
-
-/// <summary>The CRM field names the duplicate rules read, per CRM.</summary>
-internal sealed record PersonDuplicateFieldNames(
-    string Email,
-    string FirstName,
-    string LastName,
-    string Company,
-    string AccountReference,
-    string AccountObject,
-    string AccountName)
-{
-    public static PersonDuplicateFieldNames Salesforce { get; } = new("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name");
-
-    public static PersonDuplicateFieldNames For(CrmKind crm) => crm switch
-    {
-        CrmKind.Salesforce => Salesforce,
-        _ => throw new CrmSyncException(ErrorIds.CrmNotSupported, ErrorKind.InvalidOperation,
-            $"Find-CrmDuplicate does not know the person fields of {crm} in this version of CrmSync.",
-            "Use a Salesforce profile, or update CrmSync.", crm.ToString()),
-    };
 }

@@ -117,19 +117,11 @@ internal sealed class ReadOnlyReportConnection : IDisposable
         Connection.Dispose();
     }
 
-    private static Exception Translate(string databasePath, SqliteException e, CancellationToken cancellationToken) => e.SqliteErrorCode switch
-    {
-        9 when cancellationToken.IsCancellationRequested => new OperationCanceledException("The report was cancelled.", e, cancellationToken),
-        5 or 6 => new CrmSyncException(ErrorIds.DatabaseLocked, ErrorKind.ResourceBusy,
-            $"The CrmSync database {databasePath} is locked and stayed locked past the {CrmSyncStore.BusyTimeoutMilliseconds} ms busy timeout.",
-            "Wait for the other program to finish with the database, then try again.", databasePath, e),
-        11 or 26 => new CrmSyncException(ErrorIds.DatabaseCorrupt, ErrorKind.InvalidData,
-            $"The file {databasePath} is not a readable CrmSync database: {e.Message}",
-            "Restore the file from a backup, or give a different -DatabasePath.", databasePath, e),
-        _ => new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.ReadError,
-            $"Reading the CrmSync database {databasePath} failed: {e.Message}",
-            "Check the database file and the disk; if it persists, report the error.", databasePath, e),
-    };
+    private static Exception Translate(string databasePath, SqliteException e, CancellationToken cancellationToken) =>
+        StoreErrors.Translate(databasePath, e, new StoreErrors.Wording(
+            Locked: $"The CrmSync database {databasePath} is locked and stayed locked past the {CrmSyncStore.BusyTimeoutMilliseconds} ms busy timeout.",
+            LockedAction: "Wait for the other program to finish with the database, then try again.",
+            Failed: $"Reading the CrmSync database {databasePath} failed", FailedKind: ErrorKind.ReadError), cancellationToken);
 }
 
 /// <summary>Argument checks shared by the reports.</summary>

@@ -34,6 +34,7 @@ public sealed class CrmSyncStore : IDisposable
         FieldMappings = new FieldMappingTable(this);
         SchemaWriter = new SchemaWriter(this);
         Outbox = new Outbox(this);
+        CaptureBase = new CaptureBase(this);
         Watermarks = new WatermarkTable(this);
         Checkpoints = new CheckpointTable(this);
         Runs = new RunHistory(this);
@@ -112,6 +113,8 @@ public sealed class CrmSyncStore : IDisposable
     public SchemaWriter SchemaWriter { get; }
     /// <summary>Local changes waiting to be pushed.</summary>
     public Outbox Outbox { get; }
+    /// <summary>The values of locally changed columns before their first unpushed change.</summary>
+    public CaptureBase CaptureBase { get; }
     /// <summary>Committed per-object pull watermarks.</summary>
     public WatermarkTable Watermarks { get; }
     /// <summary>Resumable positions of long phases such as the initial copy.</summary>
@@ -210,24 +213,66 @@ public sealed class CrmSyncStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The sync's write transaction, opened in one place for the pull, the push and the schema refresh: a new connection,
+    /// BEGIN IMMEDIATE, the <see cref="SyncWriteMarker"/> mark (so the capture triggers do not echo these writes into the
+    /// outbox), <paramref name="work"/>, the mark removed, commit. A SQLite failure anywhere in it (a database locked past the
+    /// busy timeout included) is rolled back and thrown as a CrmSync error (<see cref="ErrorIds.DatabaseLocked"/>, ...),
+    /// worded by <paramref name="wording"/> when given.
+    /// </summary>
+    /// <param name="runId">The sync run that writes (recorded in the mark; null outside a run).</param>
+    /// <param name="work">The writes, in the transaction it is given.</param>
+    /// <param name="wording">The messages for the path that writes; null for the store's general wording.</param>
+    /// <param name="bulk">True for large writes (a pulled page): a bigger page cache and temporary tables in memory.</param>
+    internal T SyncWrite<T>(long? runId, Func<SqliteTransaction, T> work, StoreErrors.Wording? wording = null, bool bulk = false)
+    {
+        try
+        {
+            using var connection = OpenConnection();
+            if (bulk)
+            {
+                using var pragma = connection.CreateCommand();
+                pragma.CommandText = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
+                pragma.ExecuteNonQuery();
+            }
+            using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE
+            SyncWriteMarker.Begin(transaction, runId);
+            var result = work(transaction);
+            SyncWriteMarker.End(transaction);
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            throw StoreErrors.Translate(DatabasePath, e, wording);
+        }
+    }
+
+    /// <inheritdoc cref="SyncWrite{T}(long?, Func{SqliteTransaction, T}, StoreErrors.Wording?, bool)"/>
+    internal void SyncWrite(long? runId, Action<SqliteTransaction> work, StoreErrors.Wording? wording = null, bool bulk = false) =>
+        SyncWrite<object?>(runId, transaction =>
+        {
+            work(transaction);
+            return null;
+        }, wording, bulk);
+
+    /// <summary>Runs <paramref name="work"/> in a write transaction of its own that is not marked as the sync's (SQLite errors translated).</summary>
+    internal void Write(Action<SqliteTransaction> work) =>
+        Write<object?>(null, (_, transaction) =>
+        {
+            work(transaction);
+            return null;
+        });
+
+    /// <summary>Runs <paramref name="work"/> on a connection of its own (SQLite errors translated).</summary>
+    internal T Read<T>(Func<SqliteConnection, T> work) => Read(null, (connection, _) => work(connection));
+
     internal string Now() => StoreTime.Format(Time.GetUtcNow());
 
     private static SqliteConnection Connection(SqliteTransaction transaction) =>
         transaction.Connection ?? throw new InvalidOperationException("The transaction has already completed.");
 
-    private CrmSyncException Translate(SqliteException e) => e.SqliteErrorCode switch
-    {
-        5 or 6 => new CrmSyncException(ErrorIds.DatabaseLocked, ErrorKind.ResourceBusy,
-            $"The CrmSync database {DatabasePath} is locked by another writer and stayed locked past the " +
-            $"{BusyTimeoutMilliseconds} ms busy timeout.",
-            "Close the other program writing to the database (or wait for it), then try again.", DatabasePath, e),
-        11 or 26 => new CrmSyncException(ErrorIds.DatabaseCorrupt, ErrorKind.InvalidData,
-            $"The file {DatabasePath} is not a readable CrmSync database: {e.Message}",
-            "Restore the file from a backup, or give a different -DatabasePath.", DatabasePath, e),
-        _ => new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.WriteError,
-            $"A SQLite operation on {DatabasePath} failed: {e.Message}",
-            "Check the database file and the disk; if it persists, report the error.", DatabasePath, e),
-    };
+    private Exception Translate(SqliteException e) => StoreErrors.Translate(DatabasePath, e);
 
     private void Migrate()
     {

@@ -146,6 +146,51 @@ public sealed class Outbox
         return command.ExecuteNonQuery();
     });
 
+    /// <summary>
+    /// At the start of a push (under the run lock): entries left InFlight by a cycle that died are Pending again, and Done
+    /// entries captured before <paramref name="purgeDoneBefore"/> are deleted.
+    /// </summary>
+    public void ResetInFlight(DateTimeOffset purgeDoneBefore, SqliteTransaction? transaction = null) => _store.Write(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx,
+                "UPDATE crmsync_outbox SET state = 'Pending' WHERE state = 'InFlight'; " +
+                "DELETE FROM crmsync_outbox WHERE state = 'Done' AND julianday(captured_at) < julianday($cutoff);")
+            .With("$cutoff", StoreTime.Format(purgeDoneBefore));
+        return command.ExecuteNonQuery();
+    });
+
+    /// <summary>Every Pending entry, oldest first: the local deletes when <paramref name="deletes"/> is true, else the inserts and updates.</summary>
+    public IReadOnlyList<OutboxEntry> ListPending(bool deletes, SqliteTransaction? transaction = null) =>
+        Query(transaction, deletes ? "WHERE state = 'Pending' AND operation = 'Delete' ORDER BY id" : "WHERE state = 'Pending' AND operation <> 'Delete' ORDER BY id", _ => { });
+
+    /// <summary>The entries of <paramref name="table"/> still to be pushed (Pending or InFlight), oldest first.</summary>
+    public IReadOnlyList<OutboxEntry> ListWaiting(string table, SqliteTransaction? transaction = null) =>
+        Query(transaction, "WHERE table_name = $table AND state IN ('Pending', 'InFlight') ORDER BY id", c => c.With("$table", table));
+
+    /// <summary>True when a change of <paramref name="table"/> is still to be pushed (Pending or InFlight).</summary>
+    public bool HasWaiting(string table, SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx,
+            "SELECT EXISTS (SELECT 1 FROM crmsync_outbox WHERE table_name = $table AND state IN ('Pending', 'InFlight'));").With("$table", table);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
+    });
+
+    /// <summary>
+    /// Narrows an entry to <paramref name="columns"/> (a collision the CRM won took the others away); an update left with no
+    /// column is Done.
+    /// </summary>
+    public void SetChangedColumns(long id, IReadOnlyList<string> columns, SqliteTransaction? transaction = null)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        _store.Write(transaction, (connection, tx) =>
+        {
+            using var update = connection.Command(tx,
+                    "UPDATE crmsync_outbox SET changed_columns = $columns, state = CASE WHEN $empty = 1 AND operation = 'Update' THEN 'Done' ELSE state END WHERE id = $id;")
+                .With("$columns", JsonSerializer.Serialize(columns)).With("$empty", columns.Count == 0 ? 1 : 0).With("$id", id);
+            return update.ExecuteNonQuery();
+        });
+    }
+
     private void SetState(long id, string assignments, string? error, DateTimeOffset? retryAt, SqliteTransaction? transaction) =>
         _store.Write(transaction, (connection, tx) =>
         {

@@ -72,6 +72,16 @@ public sealed class SyncErrorLog
         });
     }
 
+    /// <summary>Marks the open Record-level <paramref name="errorId"/> errors of one local row resolved (it has now gone through). Returns how many.</summary>
+    public int ResolveRecord(string errorId, string objectName, string localKey, SqliteTransaction? transaction = null) => _store.Write(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx, """
+            UPDATE crmsync_error SET resolved_at = $now
+            WHERE error_id = $errorId AND level = 'Record' AND object_name = $object AND local_key = $key AND resolved_at IS NULL;
+            """).With("$now", _store.Now()).With("$errorId", errorId).With("$object", objectName).With("$key", localKey);
+        return command.ExecuteNonQuery();
+    });
+
     /// <summary>Marks an error resolved (e.g. the record pushed on a later attempt). False when it does not exist.</summary>
     public bool Resolve(long id, SqliteTransaction? transaction = null) => _store.Write(transaction, (connection, tx) =>
     {

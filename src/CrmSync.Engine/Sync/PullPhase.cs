@@ -97,13 +97,7 @@ internal sealed class PullPhase
         }
     }
 
-    private bool HasWaitingLocalChanges(string table)
-    {
-        using var connection = _store.OpenConnection();
-        using var command = connection.Command(null,
-            "SELECT EXISTS (SELECT 1 FROM crmsync_outbox WHERE table_name = $table AND state IN ('Pending', 'InFlight'));").With("$table", table);
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
-    }
+    private bool HasWaitingLocalChanges(string table) => _store.Outbox.HasWaiting(table);
 
     private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null);
 
@@ -165,7 +159,8 @@ internal sealed class PullPhase
         }
 
         var items = await _source.ReadChangesBatchAsync(requests, cancellationToken).ConfigureAwait(false);
-        LogicalCalls += (requests.Count + 24) / 25;
+        var perCall = Math.Max(1, _source.MaxObjectsPerBatchedRead);
+        LogicalCalls += (requests.Count + perCall - 1) / perCall;
         CrmSyncException? firstError = null;
         for (var i = 0; i < plans.Count; i++)
         {
@@ -370,7 +365,7 @@ internal sealed class PullPhase
         if (session.ApiUsage is { } usage && usage != _lastUsage)
         {
             _lastUsage = usage;
-            _store.ApiUsage.Record(usage.Used, usage.Max, _context.Client.Kind == CrmKind.Salesforce ? "Sforce-Limit-Info" : "x-ms-ratelimit");
+            _store.ApiUsage.Record(usage.Used, usage.Max, CrmProviders.For(_context.Client.Kind).UsageSource);
         }
         if (!session.IsApiReserveReached)
             return false;
@@ -389,34 +384,12 @@ internal sealed class PullPhase
     }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction marked as the sync's own (no echo into the outbox).</summary>
-    private void Commit(Action<SqliteTransaction> work)
-    {
-        try
-        {
-            using var connection = _store.OpenConnection();
-            using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
-                pragma.ExecuteNonQuery();
-            }
-            using var transaction = connection.BeginTransaction();
-            SyncWriteMarker.Begin(transaction, _context.RunId);
-            work(transaction);
-            SyncWriteMarker.End(transaction);
-            transaction.Commit();
-        }
-        catch (SqliteException e)
-        {
-            throw e.SqliteErrorCode is 5 or 6
-                ? new CrmSyncException(ErrorIds.DatabaseLocked, ErrorKind.ResourceBusy,
-                    $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout; the page was not applied.",
-                    "Close the other program writing to the database, then start the sync again; it resumes from the last committed page.",
-                    _store.DatabasePath, e)
-                : new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.WriteError,
-                    $"Writing pulled records to {_store.DatabasePath} failed: {e.Message}",
-                    "Check the database file and the disk, then start the sync again.", _store.DatabasePath, e);
-        }
-    }
+    private void Commit(Action<SqliteTransaction> work) =>
+        _store.SyncWrite(_context.RunId, work, new StoreErrors.Wording(
+            Locked: $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout; the page was not applied.",
+            LockedAction: "Close the other program writing to the database, then start the sync again; it resumes from the last committed page.",
+            Failed: $"Writing pulled records to {_store.DatabasePath} failed",
+            FailedAction: "Check the database file and the disk, then start the sync again."), bulk: true);
 
     private void AfterPage(CancellationToken cancellationToken)
     {

@@ -29,7 +29,7 @@ public sealed class PageOutcome
 /// before it was ever seen locally is Skipped. An undelete in the CRM clears the flag.</item>
 /// <item>Merges (a deleted record with MergedIntoId): the winner's values win, a blank (NULL or '') winner column takes the
 /// loser's value, the loser is flagged deleted and, where the table has <c>_merged_into</c>, marked merged into the winner.</item>
-/// <item>Lead conversion (IsConverted with ConvertedContactId): see <see cref="ApplyConversion"/>. Counted as PullConversions.</item>
+/// <item>Lead conversion (<see cref="CrmRecord.ConvertedIntoId"/>, filled by the CRM's adapter): see <see cref="ApplyConversion"/>. Counted as PullConversions.</item>
 /// <item>A record that cannot be stored (a constraint) becomes a Record-level <see cref="ErrorIds.RecordPullFailed"/> error and
 /// the page goes on; a value that no longer fits its column is stored as it comes and reported as
 /// <see cref="ErrorIds.PulledValueDoesNotFit"/>.</item>
@@ -42,6 +42,7 @@ public sealed class RecordApplier
     private readonly long _runId;
     private readonly RecordWarningLog _warnings;
     private readonly string _table;
+    private readonly LocalRowMerger _rows;
     private readonly string? _crmType;
 
     private readonly IPullConflictGuard? _guard;
@@ -54,6 +55,7 @@ public sealed class RecordApplier
         _runId = runId;
         _warnings = warnings;
         _table = SqlIdentifier.Quote(plan.TableName);
+        _rows = new LocalRowMerger(plan);
         _crmType = plan.IsPerson && plan.HasColumn(SystemColumns.CrmType) ? plan.ObjectName : null;
         _keyField = plan.Object.IsTwoWay && plan.HasColumn(SystemColumns.ClientKey)
             ? plan.RequestFields.FirstOrDefault(f => string.Equals(f, SyncedObjectCatalog.ExternalIdFieldName, StringComparison.OrdinalIgnoreCase))
@@ -76,8 +78,8 @@ public sealed class RecordApplier
         var connection = transaction.Connection!;
         var now = SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow());
         var existing = Lookup(connection, transaction, records.Select(r => r.Id));
-        using var insert = BuildInsert(connection, transaction);
-        using var update = BuildUpdate(connection, transaction);
+        using var insert = RecordCommand.ForInsert(connection, _table, _plan, _crmType is not null);
+        using var update = RecordCommand.ForUpdate(connection, _table, _plan, _crmType is not null);
 
         foreach (var record in records)
         {
@@ -89,7 +91,7 @@ public sealed class RecordApplier
             }
             try
             {
-                if (_plan.IsConvertedField is not null && !record.IsDeleted && ConvertedContactId(record) is { } contactId)
+                if (_plan.IsPerson && !record.IsDeleted && record.ConvertedIntoId is { } contactId)
                     ApplyConversion(transaction, record, contactId, existing, insert, update, now, ref outcome.Conversions);
                 else if (record.IsDeleted && !string.IsNullOrEmpty(record.MergedIntoId))
                     ApplyMerge(transaction, record, record.MergedIntoId!, existing, now, ref outcome.Deletes);
@@ -103,7 +105,7 @@ public sealed class RecordApplier
                 // Constraint, mismatch, too big, range: this record only. The statement (or the record's savepoint) was rolled back.
                 if (record.IsDeleted)
                     RecordFailure(transaction, record, e.Message, ref outcome.Deletes);
-                else if (_plan.IsConvertedField is not null && ConvertedContactId(record) is not null)
+                else if (_plan.IsPerson && record.ConvertedIntoId is not null)
                     RecordFailure(transaction, record, e.Message, ref outcome.Conversions);
                 else
                     RecordFailure(transaction, record, e.Message, ref outcome.Updates);
@@ -187,7 +189,7 @@ public sealed class RecordApplier
             if (keep is { Count: > 0 })
             {
                 // Local changes waiting to be pushed win for these columns (issue 6 decides): a one-off statement without them.
-                using var partial = BuildUpdate(transaction.Connection!, transaction, new HashSet<string>(keep, StringComparer.OrdinalIgnoreCase));
+                using var partial = RecordCommand.ForUpdate(transaction.Connection!, _table, _plan, _crmType is not null, new HashSet<string>(keep, StringComparer.OrdinalIgnoreCase));
                 Bind(transaction, partial, record, now, deleted, stamp, crmTypeOverride, id);
                 partial.Row!.Value = row.RowId;
                 partial.ExecuteNonQuery();
@@ -239,7 +241,7 @@ public sealed class RecordApplier
     }
 
     /// <summary>
-    /// A converted lead (IsConverted, ConvertedContactId = C) leaves exactly one live person of type Contact for C:
+    /// A lead converted into contact C (<see cref="CrmRecord.ConvertedIntoId"/>) leaves exactly one live person of type Contact for C:
     /// <list type="number">
     /// <item>no row for the lead nor for C: a new person is inserted from the lead's values with <c>_crm_id</c> = C,
     /// <c>_crm_type</c> = Contact, <c>_converted_from_lead_id</c> = the lead id (the contact's own record updates it when it arrives);</item>
@@ -264,12 +266,12 @@ public sealed class RecordApplier
         if (leadRow is not null && contactRow is not null && leadRow.RowId == contactRow.RowId)
             contactRow = null;
 
-        using var savepoint = new Savepoint(transaction);
+        using var savepoint = new RecordSavepoint(transaction);
         if (leadRow is null && contactRow is null)
         {
             var inserted = new OperationTally();
             ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref inserted, contactId, "Contact");
-            SetConvertedFrom(transaction, existing[contactId].RowId, lead.Id);
+            _rows.SetConvertedFrom(transaction, existing[contactId].RowId, lead.Id);
             existing.Remove(contactId);
             tally.New++;
         }
@@ -282,18 +284,14 @@ public sealed class RecordApplier
                 savepoint.Release();
                 return;
             }
-            SetConvertedFrom(transaction, contactRow.RowId, lead.Id);
+            _rows.SetConvertedFrom(transaction, contactRow.RowId, lead.Id);
             tally.Updated++;
         }
         else if (contactRow is null)
         {
             var ignored = new OperationTally();
             ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref ignored);
-            Execute(transaction, $"""
-                UPDATE {_table} SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = 'Contact',
-                    "{SystemColumns.ConvertedFromLeadId}" = $lead, "{SystemColumns.SyncedAt}" = $now
-                WHERE "{SystemColumns.RowId}" = $row;
-                """, ("$contact", contactId), ("$lead", lead.Id), ("$now", now), ("$row", leadRow.RowId));
+            _rows.MoveToContact(transaction, leadRow.RowId, lead.Id, contactId, now);
             existing.Remove(lead.Id);
             tally.Updated++;
         }
@@ -305,51 +303,11 @@ public sealed class RecordApplier
         }
         else
         {
-            Collapse(transaction, lead.Id, leadRow, contactId, contactRow, now);
+            _rows.CollapseConversion(transaction, lead.Id, leadRow.RowId, contactId, contactRow.RowId, now);
             existing.Remove(lead.Id);
             tally.Updated++;
         }
         savepoint.Release();
-    }
-
-    private void Collapse(SqliteTransaction transaction, string leadId, ExistingRow leadRow, string contactId, ExistingRow contactRow, string now)
-    {
-        var columns = _plan.TableFieldColumns.Select(SqlIdentifier.Quote).ToList();
-        var mergedInto = _plan.HasColumn(SystemColumns.MergedInto) ? $", \"{SystemColumns.MergedInto}\" = $contact" : "";
-        if (leadRow.RowId < contactRow.RowId)
-        {
-            Execute(transaction, $"""
-                UPDATE {_table} SET "{SystemColumns.CrmId}" = NULL, "{SystemColumns.CrmIsDeleted}" = 1, "{SystemColumns.SyncedAt}" = $now{mergedInto}
-                WHERE "{SystemColumns.RowId}" = $redundant;
-                """, ("$contact", contactId), ("$now", now), ("$redundant", contactRow.RowId));
-            var fill = string.Concat(columns.Select(c => $", {c} = coalesce(k.{c}, t.{c})"));
-            Execute(transaction, $"""
-                UPDATE {_table} AS t SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = 'Contact',
-                    "{SystemColumns.ConvertedFromLeadId}" = $lead, "{SystemColumns.CrmIsDeleted}" = 0,
-                    "{SystemColumns.CrmModstamp}" = k."{SystemColumns.CrmModstamp}",
-                    "{SystemColumns.CrmCreatedDate}" = coalesce(k."{SystemColumns.CrmCreatedDate}", t."{SystemColumns.CrmCreatedDate}"),
-                    "{SystemColumns.SyncedAt}" = $now{fill}
-                FROM (SELECT * FROM {_table} WHERE "{SystemColumns.RowId}" = $redundant) AS k
-                WHERE t."{SystemColumns.RowId}" = $survivor;
-                """, ("$contact", contactId), ("$lead", leadId), ("$now", now), ("$redundant", contactRow.RowId), ("$survivor", leadRow.RowId));
-        }
-        else
-        {
-            var fill = string.Concat(columns.Select(c => $", {c} = CASE WHEN t.{c} IS NULL OR t.{c} = '' THEN l.{c} ELSE t.{c} END"));
-            Execute(transaction, $"""
-                UPDATE {_table} AS t SET "{SystemColumns.ConvertedFromLeadId}" = coalesce(t."{SystemColumns.ConvertedFromLeadId}", $lead),
-                    "{SystemColumns.SyncedAt}" = $now{fill}
-                FROM (SELECT * FROM {_table} WHERE "{SystemColumns.RowId}" = $redundant) AS l
-                WHERE t."{SystemColumns.RowId}" = $survivor;
-                """, ("$lead", leadId), ("$now", now), ("$redundant", leadRow.RowId), ("$survivor", contactRow.RowId));
-            Execute(transaction, $"""
-                UPDATE {_table} SET "{SystemColumns.CrmIsDeleted}" = 1, "{SystemColumns.SyncedAt}" = $now{mergedInto}
-                WHERE "{SystemColumns.RowId}" = $redundant;
-                """, ("$contact", contactId), ("$now", now), ("$redundant", leadRow.RowId));
-        }
-        if (_plan.HasColumn(SystemColumns.MergedInto))
-            Execute(transaction, $"UPDATE {_table} SET \"{SystemColumns.MergedInto}\" = $contact WHERE \"{SystemColumns.MergedInto}\" = $lead;",
-                ("$contact", contactId), ("$lead", leadId));
     }
 
     private void ApplyMerge(SqliteTransaction transaction, CrmRecord loser, string winnerId, Dictionary<string, ExistingRow> existing, string now,
@@ -368,42 +326,15 @@ public sealed class RecordApplier
         }
         var connection = transaction.Connection!;
         var winnerRow = existing.GetValueOrDefault(winnerId) ?? Lookup(connection, transaction, [winnerId]).GetValueOrDefault(winnerId);
-        using var savepoint = new Savepoint(transaction);
+        using var savepoint = new RecordSavepoint(transaction);
         if (winnerRow is not null && winnerRow.RowId != loserRow.RowId)
-        {
-            var special = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-                { _plan.Schema.PrimaryIdField, _plan.Schema.ModificationStampField ?? "", _plan.Schema.DeletedFlagField ?? "", _plan.Schema.MergedIntoField ?? "" };
-            var columns = _plan.Fields.Where(f => !special.Contains(f.FieldName)).Select(f => SqlIdentifier.Quote(f.ColumnName)).ToList();
-            if (columns.Count > 0)
-            {
-                var fill = string.Join(", ", columns.Select(c => $"{c} = CASE WHEN t.{c} IS NULL OR t.{c} = '' THEN l.{c} ELSE t.{c} END"));
-                Execute(transaction, $"""
-                    UPDATE {_table} AS t SET {fill}
-                    FROM (SELECT * FROM {_table} WHERE "{SystemColumns.RowId}" = $loser) AS l
-                    WHERE t."{SystemColumns.RowId}" = $winner;
-                    """, ("$loser", loserRow.RowId), ("$winner", winnerRow.RowId));
-            }
-        }
+            _rows.FillWinner(transaction, loserRow.RowId, winnerRow.RowId);
         var stamp = loser.ModifiedAt is { } m ? SqliteValueConverter.FormatDateTime(m) : loserRow.Modstamp;
-        Execute(transaction, $"""
-            UPDATE {_table} SET "{SystemColumns.CrmIsDeleted}" = 1, "{SystemColumns.CrmModstamp}" = $stamp, "{SystemColumns.SyncedAt}" = $now
-                {(hasMergedInto ? $", \"{SystemColumns.MergedInto}\" = $winner" : "")}
-            WHERE "{SystemColumns.RowId}" = $loser;
-            """, ("$stamp", stamp), ("$now", now), ("$winner", winnerId), ("$loser", loserRow.RowId));
+        _rows.MarkMerged(transaction, loserRow.RowId, winnerId, stamp, now);
         savepoint.Release();
         existing[loser.Id] = loserRow with { Deleted = true, Modstamp = stamp, MergedInto = winnerId };
         tally.Deleted++;
     }
-
-    private string? ConvertedContactId(CrmRecord record) =>
-        record.Values.GetValueOrDefault(_plan.IsConvertedField!) is true
-        && record.Values.GetValueOrDefault(_plan.ConvertedContactField!) is string contact && contact.Length > 0
-            ? contact
-            : null;
-
-    private void SetConvertedFrom(SqliteTransaction transaction, long rowId, string leadId) =>
-        Execute(transaction, $"UPDATE {_table} SET \"{SystemColumns.ConvertedFromLeadId}\" = $lead WHERE \"{SystemColumns.RowId}\" = $row;",
-            ("$lead", leadId), ("$row", rowId));
 
     private void Bind(SqliteTransaction transaction, RecordCommand command, CrmRecord record, string now, bool deleted, string? stamp,
         string? crmTypeOverride, string id)
@@ -450,164 +381,6 @@ public sealed class RecordApplier
         return _slots = new LayoutSlots(layout, fields, _plan.CreatedDateField is { } created ? layout.SlotOf(created) : -1);
     }
 
-    /// <summary>
-    /// A statement prepared once per page on the transaction's connection and bound by parameter index for each record
-    /// (SQLite's own prepared-statement API: no per-record lookup of parameters by name, no per-record allocation of
-    /// parameter objects, strings bound as UTF-16 without a managed copy). Still parameterised SQL: values are never
-    /// spliced into the text. A failing step throws <see cref="SqliteException"/> with SQLite's result code, as
-    /// <see cref="SqliteCommand"/> would, after the statement was reset (SQLite undid that statement's changes).
-    /// </summary>
-    private sealed class RecordCommand : IDisposable
-    {
-        private readonly SqliteConnection _connection;
-        private readonly SQLitePCL.sqlite3_stmt _statement;
-        private readonly List<(Slot Slot, int Index)> _bound = [];
-
-        public RecordCommand(SqliteConnection connection, string sql, bool withType, int fields, bool withRow)
-        {
-            _connection = connection;
-            var rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle!, sql, out _statement);
-            if (rc != SQLitePCL.raw.SQLITE_OK)
-            {
-                _statement?.Dispose();
-                throw new SqliteException(SQLitePCL.raw.sqlite3_errmsg(connection.Handle).utf8_to_string(), rc);
-            }
-            Slot Add(string name)
-            {
-                var slot = new Slot();
-                var index = SQLitePCL.raw.sqlite3_bind_parameter_index(_statement, name);
-                if (index > 0) _bound.Add((slot, index));
-                return slot;
-            }
-            Id = Add("$id");
-            Deleted = Add("$deleted");
-            Stamp = Add("$stamp");
-            Now = Add("$now");
-            Created = Add("$created");
-            Type = withType ? Add("$type") : null;
-            Fields = new Slot[fields];
-            for (var i = 0; i < fields; i++)
-                Fields[i] = Add("$p" + i.ToString(CultureInfo.InvariantCulture));
-            Row = withRow ? Add("$row") : null;
-        }
-
-        public Slot Id { get; }
-        public Slot Deleted { get; }
-        public Slot Stamp { get; }
-        public Slot Now { get; }
-        public Slot Created { get; }
-        public Slot? Type { get; }
-        public Slot[] Fields { get; }
-        public Slot? Row { get; }
-
-        /// <summary>Binds every slot, runs the statement to completion and resets it; returns the rows changed.</summary>
-        public int ExecuteNonQuery()
-        {
-            var db = _connection.Handle!;
-            try
-            {
-                foreach (var (slot, index) in _bound)
-                    Check(BindValue(index, slot.Value), db);
-                var rc = SQLitePCL.raw.sqlite3_step(_statement);
-                if (rc != SQLitePCL.raw.SQLITE_DONE && rc != SQLitePCL.raw.SQLITE_ROW)
-                {
-                    var message = SQLitePCL.raw.sqlite3_errmsg(db).utf8_to_string();
-                    var extended = SQLitePCL.raw.sqlite3_extended_errcode(db);
-                    SQLitePCL.raw.sqlite3_reset(_statement);
-                    throw new SqliteException($"SQLite Error {rc}: '{message}'.", rc, extended);
-                }
-                return SQLitePCL.raw.sqlite3_changes(db);
-            }
-            finally
-            {
-                SQLitePCL.raw.sqlite3_reset(_statement);
-            }
-        }
-
-        private int BindValue(int index, object? value) => value switch
-        {
-            null or DBNull => SQLitePCL.raw.sqlite3_bind_null(_statement, index),
-            // An empty span would reach SQLite as a NULL pointer, which binds NULL: '' goes through the UTF-8 overload.
-            string { Length: 0 } => SQLitePCL.raw.sqlite3_bind_text(_statement, index, string.Empty),
-            string s => SQLitePCL.raw.sqlite3_bind_text16(_statement, index, s.AsSpan()),
-            long l => SQLitePCL.raw.sqlite3_bind_int64(_statement, index, l),
-            int i => SQLitePCL.raw.sqlite3_bind_int64(_statement, index, i),
-            bool b => SQLitePCL.raw.sqlite3_bind_int64(_statement, index, b ? 1 : 0),
-            double d => double.IsNaN(d) ? SQLitePCL.raw.sqlite3_bind_null(_statement, index) : SQLitePCL.raw.sqlite3_bind_double(_statement, index, d),
-            byte[] bytes => SQLitePCL.raw.sqlite3_bind_blob(_statement, index, bytes),
-            decimal m => SQLitePCL.raw.sqlite3_bind_text16(_statement, index, m.ToString(CultureInfo.InvariantCulture).AsSpan()),
-            _ => throw new ArgumentException($"A value of type {value.GetType().Name} cannot be bound.", nameof(value)),
-        };
-
-        private void Check(int rc, SQLitePCL.sqlite3 db)
-        {
-            if (rc != SQLitePCL.raw.SQLITE_OK)
-                throw new SqliteException(SQLitePCL.raw.sqlite3_errmsg(db).utf8_to_string(), rc);
-        }
-
-        public void Dispose() => _statement.Dispose();
-    }
-
-    /// <summary>The value a <see cref="RecordCommand"/> binds to one parameter on its next execution.</summary>
-    private sealed class Slot
-    {
-        public object? Value;
-    }
-
-    private RecordCommand BuildInsert(SqliteConnection connection, SqliteTransaction transaction)
-    {
-        var columns = new List<string> { SystemColumns.CrmId, SystemColumns.CrmIsDeleted, SystemColumns.CrmModstamp, SystemColumns.CrmCreatedDate, SystemColumns.SyncedAt };
-        var values = new List<string> { "$id", "$deleted", "$stamp", "$created", "$now" };
-        if (_crmType is not null)
-        {
-            columns.Add(SystemColumns.CrmType);
-            values.Add("$type");
-        }
-        for (var i = 0; i < _plan.Fields.Count; i++)
-        {
-            columns.Add(_plan.Fields[i].ColumnName);
-            values.Add("$p" + i.ToString(CultureInfo.InvariantCulture));
-        }
-        return new RecordCommand(connection,
-            $"INSERT INTO {_table} ({string.Join(", ", columns.Select(QuoteColumn))}) VALUES ({string.Join(", ", values)});",
-            _crmType is not null, _plan.Fields.Count, withRow: false);
-    }
-
-    private RecordCommand BuildUpdate(SqliteConnection connection, SqliteTransaction transaction, IReadOnlySet<string>? keep = null)
-    {
-        var set = new List<string>
-        {
-            $"\"{SystemColumns.CrmIsDeleted}\" = $deleted",
-            $"\"{SystemColumns.CrmModstamp}\" = coalesce($stamp, \"{SystemColumns.CrmModstamp}\")",
-            $"\"{SystemColumns.CrmCreatedDate}\" = coalesce($created, \"{SystemColumns.CrmCreatedDate}\")",
-            $"\"{SystemColumns.SyncedAt}\" = $now",
-        };
-        if (_crmType is not null)
-            set.Add($"\"{SystemColumns.CrmType}\" = $type");
-        for (var i = 0; i < _plan.Fields.Count; i++)
-        {
-            var field = _plan.Fields[i];
-            if (keep is not null && keep.Contains(field.ColumnName))
-                continue;
-            var column = SqlIdentifier.Quote(field.ColumnName);
-            var p = "$p" + i.ToString(CultureInfo.InvariantCulture);
-            switch (field.Rule)
-            {
-                case FieldMappingRule.AlwaysLocal:
-                    set.Add($"{column} = coalesce({column}, {p})"); // local always wins; the CRM only fills an empty column
-                    break;
-                case FieldMappingRule.PreferCrmUnlessBlank:
-                    set.Add($"{column} = CASE WHEN {p} IS NULL OR {p} = '' THEN {column} ELSE {p} END");
-                    break;
-                default:
-                    set.Add($"{column} = {p}");
-                    break;
-            }
-        }
-        return new RecordCommand(connection, $"UPDATE {_table} SET {string.Join(", ", set)} WHERE \"{SystemColumns.RowId}\" = $row;",
-            _crmType is not null, _plan.Fields.Count, withRow: true);
-    }
-
     private static long LastInsertRowId(SqliteTransaction transaction) =>
         SQLitePCL.raw.sqlite3_last_insert_rowid(transaction.Connection!.Handle);
 
@@ -636,44 +409,11 @@ public sealed class RecordApplier
             (record.IsDeleted ? RunOperation.PullDeletes : RunOperation.PullUpdates).ToString()), transaction);
     }
 
-    /// <summary>System columns (constants of <see cref="SystemColumns"/>, which start with '_') quoted as they are; field columns checked by <see cref="SqlIdentifier"/>.</summary>
-    private static string QuoteColumn(string name) =>
-        name.StartsWith('_') && SystemColumns.NamesFor(isPerson: true, isTwoWay: true).Contains(name, StringComparer.Ordinal)
-            ? "\"" + name + "\""
-            : SqlIdentifier.Quote(name);
-
     private static void Execute(SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = transaction.Connection!.Command(transaction, sql);
         foreach (var (name, value) in parameters)
             command.With(name, value);
         command.ExecuteNonQuery();
-    }
-
-    /// <summary>A SAVEPOINT around one record's several statements: rolled back unless released.</summary>
-    private sealed class Savepoint : IDisposable
-    {
-        private readonly SqliteTransaction _transaction;
-        private bool _done;
-
-        public Savepoint(SqliteTransaction transaction)
-        {
-            _transaction = transaction;
-            Execute(transaction, "SAVEPOINT crmsync_record;");
-        }
-
-        public void Release()
-        {
-            if (_done) return;
-            _done = true;
-            Execute(_transaction, "RELEASE crmsync_record;");
-        }
-
-        public void Dispose()
-        {
-            if (_done) return;
-            _done = true;
-            Execute(_transaction, "ROLLBACK TO crmsync_record; RELEASE crmsync_record;");
-        }
     }
 }

@@ -64,31 +64,31 @@ internal sealed class SchemaRefreshPhase
         }
 
         var now = SqliteValueConverter.FormatDateTime(store.Time.GetUtcNow());
-        using var connection = store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        foreach (var group in plan.Entries.Where(e => e.ChangesDatabase).GroupBy(e => e.ObjectName, StringComparer.OrdinalIgnoreCase))
+        store.Write(transaction =>
         {
-            var tally = new OperationTally
+            foreach (var group in plan.Entries.Where(e => e.ChangesDatabase).GroupBy(e => e.ObjectName, StringComparer.OrdinalIgnoreCase))
             {
-                New = group.Count(e => e.Action == FieldPlanAction.Create),
-                Updated = group.Count(e => e.Action is FieldPlanAction.TypeChanged or FieldPlanAction.Restored),
-                Deleted = group.Count(e => e.Action == FieldPlanAction.Orphaned),
-            };
-            _context.Counts.Commit(transaction, group.Key, RunOperation.SyncSchema, tally);
-            var added = group.Where(e => e.Action is FieldPlanAction.Create or FieldPlanAction.Restored && e.Column is not null).Select(e => e.FieldName).ToList();
-            if (added.Count > 0)
-            {
-                _context.Events.Verbose($"New fields of {group.Key} are created locally: {string.Join(", ", added)}.", group.Key);
-                if (!PullPhase.NeedsInitialCopy(store, group.Key))
-                    PullPhase.ScheduleBackfill(store, transaction, group.Key, added, now);
+                var tally = new OperationTally
+                {
+                    New = group.Count(e => e.Action == FieldPlanAction.Create),
+                    Updated = group.Count(e => e.Action is FieldPlanAction.TypeChanged or FieldPlanAction.Restored),
+                    Deleted = group.Count(e => e.Action == FieldPlanAction.Orphaned),
+                };
+                _context.Counts.Commit(transaction, group.Key, RunOperation.SyncSchema, tally);
+                var added = group.Where(e => e.Action is FieldPlanAction.Create or FieldPlanAction.Restored && e.Column is not null).Select(e => e.FieldName).ToList();
+                if (added.Count > 0)
+                {
+                    _context.Events.Verbose($"New fields of {group.Key} are created locally: {string.Join(", ", added)}.", group.Key);
+                    if (!PullPhase.NeedsInitialCopy(store, group.Key))
+                        PullPhase.ScheduleBackfill(store, transaction, group.Key, added, now);
+                }
+                foreach (var gone in group.Where(e => e.Action == FieldPlanAction.Orphaned))
+                    _context.Events.Warning($"{gone.ObjectName}.{gone.FieldName} is no longer visible in the CRM: it stops syncing and its column {gone.Table}.{gone.Column} is kept.", gone.ObjectName);
+                foreach (var retyped in group.Where(e => e.Action == FieldPlanAction.TypeChanged))
+                    _context.Events.Warning($"{retyped.ObjectName}.{retyped.FieldName} changed type in the CRM ({retyped.Note}).", retyped.ObjectName);
             }
-            foreach (var gone in group.Where(e => e.Action == FieldPlanAction.Orphaned))
-                _context.Events.Warning($"{gone.ObjectName}.{gone.FieldName} is no longer visible in the CRM: it stops syncing and its column {gone.Table}.{gone.Column} is kept.", gone.ObjectName);
-            foreach (var retyped in group.Where(e => e.Action == FieldPlanAction.TypeChanged))
-                _context.Events.Warning($"{retyped.ObjectName}.{retyped.FieldName} changed type in the CRM ({retyped.Note}).", retyped.ObjectName);
-        }
-        MarkRefreshed(store, transaction);
-        transaction.Commit();
+            MarkRefreshed(store, transaction);
+        });
         return changed;
     }
 }

@@ -176,12 +176,12 @@ public sealed class SyncOrchestrator
                     "Run Sync-CrmField to create the fields, review the mappings, then Start-CrmSync.", profile.Name);
             if (profile.FirstStartedAt is null || profile.MappingsLockedAt is null)
             {
-                using var connection = _store.OpenConnection();
-                using var transaction = connection.BeginTransaction();
-                _store.Profile.LockMappings(transaction);
-                _store.Profile.MarkFirstStarted(transaction);
-                SchemaRefreshPhase.MarkRefreshed(_store, transaction); // Sync-CrmField has just described the CRM
-                transaction.Commit();
+                _store.Write(transaction =>
+                {
+                    _store.Profile.LockMappings(transaction);
+                    _store.Profile.MarkFirstStarted(transaction);
+                    SchemaRefreshPhase.MarkRefreshed(_store, transaction); // Sync-CrmField has just described the CRM
+                });
             }
             var kind = plans.Any(p => PullPhase.NeedsInitialCopy(_store, p.ObjectName)) ? RunKind.Initial : RunKind.Incremental;
             return await RunAsync(plans, objects, kind, lease, progress, cancellationToken).ConfigureAwait(false);

@@ -55,7 +55,11 @@ internal sealed class FakeChangeSource : ICrmChangeSource
             ["IsDeleted"] = deleted,
         };
         if (mergedInto is not null) all["MasterRecordId"] = mergedInto;
-        var record = new CrmRecord(objectName, id, at, deleted, mergedInto, all);
+        var record = new CrmRecord(objectName, id, at, deleted, mergedInto, all)
+        {
+            // as the Salesforce adapter fills it
+            ConvertedIntoId = all.GetValueOrDefault("IsConverted") is true && all.GetValueOrDefault("ConvertedContactId") is string { Length: > 0 } contact ? contact : null,
+        };
         lock (_gate)
         {
             if (!_objects.TryGetValue(objectName, out var records))
@@ -136,6 +140,9 @@ internal sealed class FakeChangeSource : ICrmChangeSource
             after = Parse(page.Cursor);
         }
     }
+
+    /// <summary>As Salesforce's composite call; tests set another to see the pull count calls by it.</summary>
+    public int MaxObjectsPerBatchedRead { get; set; } = 25;
 
     public Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {

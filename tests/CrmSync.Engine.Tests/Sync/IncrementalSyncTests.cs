@@ -37,6 +37,20 @@ public sealed class IncrementalSyncTests
     }
 
     [Fact]
+    public async Task The_pull_counts_batched_reads_by_what_the_change_source_says_one_call_can_read()
+    {
+        using var bed = await CopiedAsync();
+        bed.Source.MaxObjectsPerBatchedRead = 2; // three objects: two calls
+
+        var idle = await bed.CycleAsync();
+
+        Assert.Equal(RunState.Succeeded, idle.State);
+        Assert.Equal(2, idle.ApiCalls);
+        bed.Source.MaxObjectsPerBatchedRead = 1;
+        Assert.Equal(3, (await bed.CycleAsync()).ApiCalls);
+    }
+
+    [Fact]
     public async Task The_run_counts_real_http_requests_through_a_call_counter_when_one_is_wired()
     {
         using var bed = await CopiedAsync();

@@ -112,6 +112,8 @@ public sealed class ProgressTotalTests
         public IAsyncEnumerable<CrmRecordPage> ReadChangesAsync(CrmChangeReadRequest request, CancellationToken cancellationToken) =>
             inner.ReadChangesAsync(request, cancellationToken);
 
+        public int MaxObjectsPerBatchedRead => inner.MaxObjectsPerBatchedRead;
+
         public Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken) =>
             inner.ReadChangesBatchAsync(requests, cancellationToken);
 

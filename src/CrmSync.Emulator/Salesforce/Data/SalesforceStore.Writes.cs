@@ -202,7 +202,7 @@ public sealed partial class SalesforceStore
         }
     }
 
-    private void MarkDeleted(SObjectDefinition sobject, StoredRecord existing, WriteContext context, string? masterRecordId)
+    internal void MarkDeleted(SObjectDefinition sobject, StoredRecord existing, WriteContext context, string? masterRecordId)
     {
         var fields = sobject.FieldSet;
         var values = existing.CopyValues(fields.SlotCount);
@@ -376,151 +376,32 @@ public sealed partial class SalesforceStore
         }
     }
 
-    // ---- lead conversion ----------------------------------------------------------------------------------
+    // ---- lead conversion, merge and schema edits: their own types ----------------------------------------------
 
-    /// <summary>Converts a lead as Salesforce records it: account/contact (and optionally opportunity) created or reused, lead flagged.</summary>
-    public LeadConvertResult ConvertLead(LeadConvertRequest request, WriteContext context)
-    {
-        LeadConvertResult? result = null;
-        RunAtomically(() =>
-        {
-            result = ConvertLeadCore(request, context);
-            return result.Success;
-        });
-        return result!;
-    }
+    /// <summary>Converts a lead as Salesforce records it (see <see cref="LeadConversion"/>).</summary>
+    public LeadConvertResult ConvertLead(LeadConvertRequest request, WriteContext context) => new LeadConversion(this).Convert(request, context);
 
-    private LeadConvertResult ConvertLeadCore(LeadConvertRequest request, WriteContext context)
-    {
-        var leadType = _definitions["Lead"];
-        LeadConvertResult Fail(string code, string message) => new(request.LeadId, null, null, null, [new SaveError(code, message)]);
-        if (!SalesforceId.TryNormalize(request.LeadId, out var leadId) || DefinitionForId(leadId) != leadType)
-        {
-            return Fail("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id");
-        }
-        var lead = _tables["Lead"].Find(leadId);
-        if (lead is null || IsDeleted(leadType, lead))
-        {
-            return Fail("ENTITY_IS_DELETED", "entity is deleted");
-        }
-        var view = View(leadType, lead);
-        if (view.ValueOf("IsConverted") is true)
-        {
-            return Fail("CANNOT_UPDATE_CONVERTED_LEAD", "This lead was already converted.");
-        }
-        if (request.ConvertedStatus != "Closed - Converted")
-        {
-            return Fail("INVALID_STATUS", "invalid convertedStatus: " + request.ConvertedStatus);
-        }
-        var owner = request.OwnerId ?? view.ValueOf("OwnerId") as string ?? context.UserId;
-        string? accountId = request.AccountId;
-        if (accountId is null)
-        {
-            var account = Create(_definitions["Account"], new Dictionary<string, object?>
-            {
-                ["Name"] = view.ValueOf("Company") ?? view.ValueOf("LastName"),
-                ["Industry"] = view.ValueOf("Industry"),
-                ["BillingCity"] = view.ValueOf("City"),
-                ["BillingState"] = view.ValueOf("State"),
-                ["BillingCountry"] = view.ValueOf("Country"),
-                ["Website"] = view.ValueOf("Website"),
-                ["AnnualRevenue"] = view.ValueOf("AnnualRevenue"),
-                ["NumberOfEmployees"] = view.ValueOf("NumberOfEmployees"),
-                ["OwnerId"] = owner,
-            }, context with { Restricted = false });
-            if (!account.Success)
-            {
-                return new LeadConvertResult(leadId, null, null, null, account.Errors);
-            }
-            accountId = account.Id;
-        }
-        else if (!SalesforceId.TryNormalize(accountId, out accountId) || _tables["Account"].Find(accountId) is null)
-        {
-            return Fail("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id");
-        }
-        string? contactId = request.ContactId;
-        if (contactId is null)
-        {
-            var contact = Create(_definitions["Contact"], new Dictionary<string, object?>
-            {
-                ["AccountId"] = accountId,
-                ["FirstName"] = view.ValueOf("FirstName"),
-                ["LastName"] = view.ValueOf("LastName"),
-                ["Salutation"] = view.ValueOf("Salutation"),
-                ["Title"] = view.ValueOf("Title"),
-                ["Email"] = view.ValueOf("Email"),
-                ["Phone"] = view.ValueOf("Phone"),
-                ["MobilePhone"] = view.ValueOf("MobilePhone"),
-                ["LeadSource"] = view.ValueOf("LeadSource"),
-                ["MailingCity"] = view.ValueOf("City"),
-                ["MailingState"] = view.ValueOf("State"),
-                ["MailingPostalCode"] = view.ValueOf("PostalCode"),
-                ["MailingCountry"] = view.ValueOf("Country"),
-                ["HasOptedOutOfEmail"] = view.ValueOf("HasOptedOutOfEmail"),
-                ["DoNotCall"] = view.ValueOf("DoNotCall"),
-                ["OwnerId"] = owner,
-            }, context with { Restricted = false });
-            if (!contact.Success)
-            {
-                return new LeadConvertResult(leadId, null, null, null, contact.Errors);
-            }
-            contactId = contact.Id;
-        }
-        else
-        {
-            if (!SalesforceId.TryNormalize(contactId, out contactId) || _tables["Contact"].Find(contactId) is null)
-            {
-                return Fail("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id");
-            }
-            if (request.OverwriteLeadSource)
-            {
-                Update(_definitions["Contact"], contactId, new Dictionary<string, object?> { ["LeadSource"] = view.ValueOf("LeadSource") }, context with { Restricted = false });
-            }
-        }
-        string? opportunityId = null;
-        if (!request.DoNotCreateOpportunity)
-        {
-            var opportunity = Create(_definitions["Opportunity"], new Dictionary<string, object?>
-            {
-                ["AccountId"] = accountId,
-                ["Name"] = request.OpportunityName ?? (view.ValueOf("Company") as string ?? "Opportunity") + "-",
-                ["StageName"] = "Prospecting",
-                ["CloseDate"] = Today.AddDays(30),
-                ["LeadSource"] = view.ValueOf("LeadSource"),
-                ["OwnerId"] = owner,
-            }, context with { Restricted = false });
-            if (!opportunity.Success)
-            {
-                return new LeadConvertResult(leadId, accountId, contactId, null, opportunity.Errors);
-            }
-            opportunityId = opportunity.Id;
-            Create(_definitions["OpportunityContactRole"], new Dictionary<string, object?>
-            {
-                ["OpportunityId"] = opportunityId, ["ContactId"] = contactId, ["IsPrimary"] = true,
-            }, context with { Restricted = false, System = true });
-        }
-        var system = context with { Restricted = false, System = true };
-        var leadUpdate = Update(leadType, leadId, new Dictionary<string, object?>
-        {
-            ["IsConverted"] = true,
-            ["Status"] = request.ConvertedStatus,
-            ["ConvertedDate"] = Today,
-            ["ConvertedAccountId"] = accountId,
-            ["ConvertedContactId"] = contactId,
-            ["ConvertedOpportunityId"] = opportunityId,
-        }, system);
-        if (!leadUpdate.Success)
-        {
-            return new LeadConvertResult(leadId, accountId, contactId, opportunityId, leadUpdate.Errors);
-        }
-        // Campaign history and activities follow the person to the contact.
-        Repoint("CampaignMember", "LeadId", leadId, "ContactId", contactId!, system, onlyIfEmpty: true);
-        Repoint("Task", "WhoId", leadId, "WhoId", contactId!, system, onlyIfEmpty: false);
-        Repoint("Event", "WhoId", leadId, "WhoId", contactId!, system, onlyIfEmpty: false);
-        return new LeadConvertResult(leadId, accountId, contactId, opportunityId, []);
-    }
+    /// <summary>Merges up to two records into a master (see <see cref="RecordMerge"/>).</summary>
+    public MergeResult Merge(SObjectDefinition sobject, string masterId, IReadOnlyList<string> mergeIds, IReadOnlyDictionary<string, object?>? masterChanges, WriteContext context) =>
+        new RecordMerge(this).Merge(sobject, masterId, mergeIds, masterChanges, context);
 
-    private List<string> Repoint(string childName, string matchField, string oldId, string setField, string newId, WriteContext context, bool onlyIfEmpty)
+    /// <summary>Adds a field to an sObject (see <see cref="SchemaEditor"/>).</summary>
+    public FieldDefinition AddField(SObjectDefinition sobject, FieldDefinition field) => new SchemaEditor(this).AddField(sobject, field);
+
+    /// <summary>Removes a field; stored values disappear from every read.</summary>
+    public void RemoveField(SObjectDefinition sobject, string name) => new SchemaEditor(this).RemoveField(sobject, name);
+
+    /// <summary>Renames a field, keeping its values.</summary>
+    public void RenameField(SObjectDefinition sobject, string name, string newName, string? newLabel) => new SchemaEditor(this).RenameField(sobject, name, newName, newLabel);
+
+    /// <summary>Changes a field's type, converting stored values (values that do not convert become null).</summary>
+    public void ChangeFieldType(SObjectDefinition sobject, string name, FieldType type, int? length) => new SchemaEditor(this).ChangeFieldType(sobject, name, type, length);
+
+    /// <summary>
+    /// Points the <paramref name="setField"/> of every live <paramref name="childName"/> record whose <paramref name="matchField"/>
+    /// is <paramref name="oldId"/> at <paramref name="newId"/> (only where it is empty when <paramref name="onlyIfEmpty"/>). Returns the changed ids.
+    /// </summary>
+    internal List<string> Repoint(string childName, string matchField, string oldId, string setField, string newId, WriteContext context, bool onlyIfEmpty)
     {
         var changed = new List<string>();
         var child = _definitions[childName];
@@ -542,176 +423,9 @@ public sealed partial class SalesforceStore
         return changed;
     }
 
-    // ---- merge ----------------------------------------------------------------------------------------------
 
-    /// <summary>Merges up to two records into a master: losers are deleted with MasterRecordId, children re-pointed.</summary>
-    public MergeResult Merge(SObjectDefinition sobject, string masterId, IReadOnlyList<string> mergeIds, IReadOnlyDictionary<string, object?>? masterChanges, WriteContext context)
-    {
-        MergeResult? result = null;
-        RunAtomically(() =>
-        {
-            result = MergeCore(sobject, masterId, mergeIds, masterChanges, context);
-            return result.Success;
-        });
-        return result!;
-    }
-
-    private MergeResult MergeCore(SObjectDefinition sobject, string masterId, IReadOnlyList<string> mergeIds, IReadOnlyDictionary<string, object?>? masterChanges, WriteContext context)
-    {
-        MergeResult Fail(string code, string message) => new(masterId, [], [], [new SaveError(code, message)]);
-        if (!sobject.Mergeable)
-        {
-            return Fail("INVALID_TYPE_FOR_OPERATION", $"entity type {sobject.Name} does not support merge");
-        }
-        if (mergeIds.Count is < 1 or > 2)
-        {
-            return Fail("INVALID_OPERATION", "A single merge request must contain at least one record to merge, and at most two");
-        }
-        if (!SalesforceId.TryNormalize(masterId, out var master) || _tables[sobject.Name].Find(master) is not { } masterRecord || IsDeleted(sobject, masterRecord))
-        {
-            return Fail("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id");
-        }
-        var losers = new List<string>();
-        foreach (var raw in mergeIds)
-        {
-            if (!SalesforceId.TryNormalize(raw, out var loser) || DefinitionForId(loser) != sobject)
-            {
-                return Fail("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id");
-            }
-            if (loser == master)
-            {
-                return Fail("INVALID_OPERATION", "Cannot merge a record with itself");
-            }
-            var record = _tables[sobject.Name].Find(loser);
-            if (record is null || IsDeleted(sobject, record))
-            {
-                return Fail("ENTITY_IS_DELETED", "entity is deleted");
-            }
-            losers.Add(loser);
-        }
-        if (masterChanges is { Count: > 0 })
-        {
-            var update = Update(sobject, master, masterChanges, context);
-            if (!update.Success)
-            {
-                return new MergeResult(master, [], [], update.Errors);
-            }
-        }
-        else
-        {
-            // The master is touched by the merge even when no field changes.
-            Update(sobject, master, new Dictionary<string, object?>(), context with { System = true });
-        }
-        var related = new List<string>();
-        var system = context with { Restricted = false, System = true };
-        foreach (var loser in losers)
-        {
-            foreach (var child in _definitions.Values)
-            {
-                foreach (var field in child.FieldSet.Fields)
-                {
-                    if (field.Type != FieldType.Reference || !field.ReferenceTo.Contains(sobject.Name) || !field.Updateable
-                        || field.Name is "MasterRecordId")
-                    {
-                        continue;
-                    }
-                    related.AddRange(Repoint(child.Name, field.Name, loser, field.Name, master, system, onlyIfEmpty: false));
-                }
-            }
-            MarkDeleted(sobject, _tables[sobject.Name].Find(loser)!, context, master);
-        }
-        return new MergeResult(master, losers, related.Distinct().ToList(), []);
-    }
-
-    // ---- schema changes --------------------------------------------------------------------------------------
-
-    /// <summary>Adds a field to an sObject (a schema change as an admin would make it).</summary>
-    public FieldDefinition AddField(SObjectDefinition sobject, FieldDefinition field)
-    {
-        lock (Sync)
-        {
-            var added = sobject.AddField(field);
-            SchemaChanged(sobject);
-            return added;
-        }
-    }
-
-    /// <summary>Removes a field; stored values disappear from every read.</summary>
-    public void RemoveField(SObjectDefinition sobject, string name)
-    {
-        lock (Sync)
-        {
-            var field = sobject.Field(name) ?? throw new KeyNotFoundException($"No field {name} on {sobject.Name}.");
-            if (!field.Custom)
-            {
-                throw new InvalidOperationException("Only custom fields can be removed.");
-            }
-            foreach (var row in _tables[sobject.Name].Snapshot())
-            {
-                if (row.Get(field) is not null)
-                {
-                    var values = row.CopyValues(sobject.FieldSet.SlotCount);
-                    values[field.Ordinal] = null;
-                    _tables[sobject.Name].Put(new StoredRecord(row.Id, values));
-                }
-            }
-            sobject.RemoveField(name);
-            SchemaChanged(sobject);
-        }
-    }
-
-    /// <summary>Renames a field, keeping its values.</summary>
-    public void RenameField(SObjectDefinition sobject, string name, string newName, string? newLabel)
-    {
-        lock (Sync)
-        {
-            var field = sobject.Field(name) ?? throw new KeyNotFoundException($"No field {name} on {sobject.Name}.");
-            if (sobject.Field(newName) is not null)
-            {
-                throw new InvalidOperationException($"Field {newName} already exists on {sobject.Name}.");
-            }
-            sobject.ReplaceField(name, field with { Name = newName, Label = newLabel ?? field.Label, Custom = newName.EndsWith("__c", StringComparison.Ordinal) });
-            SchemaChanged(sobject);
-        }
-    }
-
-    /// <summary>Changes a field's type, converting stored values (values that do not convert become null).</summary>
-    public void ChangeFieldType(SObjectDefinition sobject, string name, FieldType type, int? length)
-    {
-        lock (Sync)
-        {
-            var field = sobject.Field(name) ?? throw new KeyNotFoundException($"No field {name} on {sobject.Name}.");
-            var changed = field with
-            {
-                Type = type,
-                Length = length ?? (type is FieldType.String or FieldType.TextArea or FieldType.Email or FieldType.Phone or FieldType.Url or FieldType.Picklist ? Math.Max(field.Length, 255) : 0),
-                Precision = type is FieldType.Double or FieldType.Currency ? 18 : 0,
-                Scale = type == FieldType.Currency ? 2 : 0,
-                ExternalId = field.ExternalId && type is FieldType.String or FieldType.Email,
-                Unique = field.Unique && type is FieldType.String or FieldType.Email,
-                IdLookup = field.IdLookup && type is FieldType.String or FieldType.Email,
-            };
-            foreach (var row in _tables[sobject.Name].Snapshot())
-            {
-                if (row.Get(field) is { } value)
-                {
-                    var values = row.CopyValues(sobject.FieldSet.SlotCount);
-                    object? text = value switch
-                    {
-                        DateTime t => SalesforceFormat.DateTime(t),
-                        DateOnly d => SalesforceFormat.Date(d),
-                        _ => value is bool or decimal or long or string ? value : value.ToString(),
-                    };
-                    values[field.Ordinal] = ValueCoercion.Coerce(changed with { RestrictedPicklist = false }, text, out _);
-                    _tables[sobject.Name].Put(new StoredRecord(row.Id, values));
-                }
-            }
-            sobject.ReplaceField(name, changed);
-            SchemaChanged(sobject);
-        }
-    }
-
-    private void SchemaChanged(SObjectDefinition sobject)
+    /// <summary>Publishes a schema change of <paramref name="sobject"/>: version bumped, indexes reset, journal rewritten.</summary>
+    internal void SchemaChanged(SObjectDefinition sobject)
     {
         Interlocked.Increment(ref _schemaVersion);
         _tables[sobject.Name].ResetIndexes();

@@ -351,6 +351,9 @@ public sealed partial class SalesforceStore : IDisposable
     }
 
     /// <summary>Writes many new record versions in one transaction (seeding).</summary>
+    /// <summary>The record table of <paramref name="sobject"/> (callers hold <see cref="Sync"/>).</summary>
+    internal RecordTable Table(SObjectDefinition sobject) => _tables[sobject.Name];
+
     internal void PutMany(SObjectDefinition sobject, IReadOnlyList<StoredRecord> records)
     {
         lock (Sync)

@@ -117,6 +117,9 @@ public sealed class DataverseChangeSource : ICrmChangeSource
     /// request. An entity that cannot be read (no change tracking, an unknown column, an expired token, a refused privilege)
     /// gets its own <see cref="CrmChangeBatchItem.Error"/>; the items come back in request order.
     /// </summary>
+    /// <inheritdoc />
+    public int MaxObjectsPerBatchedRead => MaxReadsPerBatch;
+
     public async Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requests);

@@ -141,7 +141,7 @@ internal static class SalesforceBulkCsv
         CrmRecordLayout? layout = null;
         int[] slots = [];
         CrmFieldType[] types = [];
-        int idSlot = -1, stampSlot = -1, deletedSlot = -1, masterSlot = -1;
+        int idSlot = -1, stampSlot = -1, deletedSlot = -1, masterSlot = -1, convertedSlot = -1, convertedContactSlot = -1;
         while (csv.Read())
         {
             if (layout is null)
@@ -154,6 +154,8 @@ internal static class SalesforceBulkCsv
                 stampSlot = layout.SlotOf(schema?.ModificationStampField ?? "SystemModstamp");
                 deletedSlot = layout.SlotOf("IsDeleted");
                 masterSlot = layout.SlotOf("MasterRecordId");
+                convertedSlot = layout.SlotOf("IsConverted");
+                convertedContactSlot = layout.SlotOf("ConvertedContactId");
             }
             var values = new object?[layout.Names.Count];
             for (var i = 0; i < slots.Length; i++)
@@ -167,7 +169,11 @@ internal static class SalesforceBulkCsv
             };
             var deleted = deletedSlot >= 0 && values[deletedSlot] is true;
             var merged = deleted && masterSlot >= 0 ? values[masterSlot] as string : null;
-            yield return new CrmRecord(name, id ?? "", stamp, deleted, merged, new CrmRecordValues(layout, values));
+            yield return new CrmRecord(name, id ?? "", stamp, deleted, merged, new CrmRecordValues(layout, values))
+            {
+                ConvertedIntoId = SalesforceJson.ConvertedInto(convertedSlot >= 0 ? values[convertedSlot] : null,
+                    convertedContactSlot >= 0 ? values[convertedContactSlot] : null),
+            };
         }
     }
 }

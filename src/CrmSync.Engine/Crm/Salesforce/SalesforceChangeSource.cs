@@ -178,6 +178,9 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
         }
     }
 
+    /// <inheritdoc />
+    public int MaxObjectsPerBatchedRead => MaxCompositeSubrequests;
+
     public async Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requests);

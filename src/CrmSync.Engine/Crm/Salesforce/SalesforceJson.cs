@@ -213,8 +213,15 @@ internal static class SalesforceJson
         };
         var deleted = values.GetValueOrDefault("IsDeleted") is true;
         var merged = deleted ? values.GetValueOrDefault("MasterRecordId") as string : null;
-        return new CrmRecord(objectName, id ?? "", stamp, deleted, merged, values);
+        return new CrmRecord(objectName, id ?? "", stamp, deleted, merged, values)
+        {
+            ConvertedIntoId = ConvertedInto(values.GetValueOrDefault("IsConverted"), values.GetValueOrDefault("ConvertedContactId")),
+        };
     }
+
+    /// <summary>The contact a lead was converted into: ConvertedContactId when IsConverted is true and it is not empty.</summary>
+    internal static string? ConvertedInto(object? isConverted, object? convertedContactId) =>
+        isConverted is true && convertedContactId is string contact && contact.Length > 0 ? contact : null;
 
     /// <summary>Reads Bulk API 2.0 CSV results (UTF-8, header row, quoted values, comma separated; an empty cell is null).</summary>
     public static IReadOnlyList<CrmRecord> ParseBulkCsv(byte[] utf8, CrmObjectSchema? schema, string objectName)

@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
-using CrmSync.Engine.Store;
 
-namespace CrmSync.Engine.Sync;
+namespace CrmSync.Engine.Store;
 
 /// <summary>
 /// Marks the sync's own writes so that change-capture triggers do not echo them back into the outbox.
@@ -28,10 +27,11 @@ public static class SyncWriteMarker
     public static void ClearStaleMark(CrmSyncStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
-        using var connection = store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        Execute(connection, transaction, $"DELETE FROM {TableName};");
-        transaction.Commit();
+        store.Write<object?>(null, (connection, transaction) =>
+        {
+            Execute(connection, transaction, $"DELETE FROM {TableName};");
+            return null;
+        });
     }
 
     /// <summary>Marks the rest of <paramref name="transaction"/> as the sync's own writes.</summary>

@@ -1,0 +1,160 @@
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
+using Microsoft.Data.Sqlite;
+
+namespace CrmSync.Engine.Push;
+
+/// <summary>
+/// Decides what one local row sends to the CRM: the object it goes to, the fields of an update or a create (the required
+/// fields' placeholders, the client key on the External ID field, a new campaign member's references resolved to CRM ids),
+/// and which local edits are not pushed and why.
+/// </summary>
+internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, PushOptions options)
+{
+    private const string PersonTable = SyncedObjectCatalog.PersonTable;
+    private const string CampaignTable = "campaign";
+
+    private readonly CrmSyncStore _store = store;
+    private readonly PushFieldMap _map = map;
+    private readonly PushOptions _options = options;
+
+    /// <summary>The CRM object a row's change goes to (a person by its <c>_crm_type</c>, a new one as a Lead); null when not pushed.</summary>
+    public PushedObject? ObjectOf(PushRowChange row)
+    {
+        if (string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
+            return _map.Find(row.CrmType ?? "Lead"); // a local insert with _crm_type = 'Contact' is created as a Contact
+        return _map.Objects.FirstOrDefault(o => string.Equals(o.TableName, row.Table, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The update of a row that has a CRM id: only its changed columns whose rule pushes and that the sync user may update.</summary>
+    public PushWorkItem BuildUpdate(PushRowChange row, PushedObject obj)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var notPushed = new List<(PushedField?, string, string)>();
+        foreach (var column in row.Columns.Where(c => _map.TableColumns[row.Table].Contains(c, StringComparer.OrdinalIgnoreCase)))
+        {
+            var field = obj.ByColumn(column);
+            if (field is null)
+                notPushed.Add((null, column, $"column {column} is not a field of {obj.ObjectName}"));
+            else if (!field.PushesOnUpdate)
+                notPushed.Add((field, column, WhyNotPushed(field, create: false)));
+            else
+            {
+                var stored = row.Values.GetValueOrDefault(column);
+                values[field.FieldName] = ToCrm(stored, field.Type);
+                pushed[column] = stored;
+            }
+        }
+        return new PushWorkItem(row, obj, false, new CrmRecordChange(row.CrmId, values), pushed, notPushed);
+    }
+
+    /// <summary>The create of a row without a CRM id; null when it must wait (a member whose person or campaign is not in the CRM yet).</summary>
+    public PushWorkItem? BuildCreate(PushRowChange row, PushedObject obj)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var pushed = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var notPushed = new List<(PushedField?, string, string)>();
+        foreach (var field in obj.Fields)
+        {
+            var stored = row.Values.GetValueOrDefault(field.ColumnName);
+            if (stored is null)
+                continue;
+            if (field.PushesOnCreate)
+            {
+                values[field.FieldName] = ToCrm(stored, field.Type);
+                pushed[field.ColumnName] = stored;
+            }
+            else if (row.Columns.Contains(field.ColumnName) && FieldMappingService.Pushes(field.Rule) && !IsSystemField(field.FieldName))
+                notPushed.Add((field, field.ColumnName, WhyNotPushed(field, create: true)));
+        }
+        if (obj.Object.IsPerson)
+        {
+            // Salesforce requires LastName and Company on a lead, LastName on a contact; Marketo documents "[not provided]"
+            // for an empty one. First push only: later pushes are updates, which send only what changed.
+            var requiredFields = string.Equals(obj.ObjectName, "Contact", StringComparison.OrdinalIgnoreCase) ? new[] { "LastName" } : new[] { "LastName", "Company" };
+            foreach (var required in requiredFields)
+                if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
+                    values[required] = _options.RequiredFieldPlaceholder;
+        }
+        if (string.Equals(obj.ObjectName, "CampaignMember", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!ResolveMemberReferences(row, obj, values))
+                return null;
+        }
+        if (row.ClientKey is not null && UsesExternalId(obj))
+            values[_options.ExternalIdField] = row.ClientKey;
+        return new PushWorkItem(row, obj, true, new CrmRecordChange(null, values), pushed, notPushed);
+    }
+
+    private static bool IsSystemField(string fieldName) => fieldName is "Id" or "IsDeleted" or "SystemModstamp" or "CreatedDate" or "LastModifiedDate";
+
+    private static string WhyNotPushed(PushedField field, bool create) =>
+        !FieldMappingService.Pushes(field.Rule) ? $"its mapping rule is {field.Rule}"
+        : field.IsCalculated ? "it is a formula (calculated) field"
+        : create ? "the sync user may not set it on create"
+        : "it is read-only for the sync user";
+
+    /// <summary>
+    /// A new campaign member names its person in LeadId or ContactId and its campaign in CampaignId, by CRM id or, for one
+    /// created locally and not pushed yet, by its <c>_client_key</c>. Returns false when the person or campaign is not in
+    /// the CRM yet: the member waits for a later push.
+    /// </summary>
+    private bool ResolveMemberReferences(PushRowChange row, PushedObject obj, Dictionary<string, object?> values) =>
+        _store.Read(connection => ResolveMemberReferences(connection, row, obj, values));
+
+    private bool ResolveMemberReferences(SqliteConnection connection, PushRowChange row, PushedObject obj, Dictionary<string, object?> values)
+    {
+        foreach (var name in new[] { "LeadId", "ContactId" })
+        {
+            if (values.GetValueOrDefault(name) is not string reference)
+                continue;
+            var person = Lookup(connection, PersonTable, reference, withType: true);
+            if (person is null)
+                continue; // not a local person: the CRM decides
+            if (person.Value.CrmId is null)
+                return false;
+            values.Remove("LeadId");
+            values.Remove("ContactId");
+            values[person.Value.Type == "Contact" ? "ContactId" : "LeadId"] = person.Value.CrmId;
+            break;
+        }
+        if (values.GetValueOrDefault("CampaignId") is string campaign && _map.TableColumns.ContainsKey(CampaignTable))
+        {
+            var found = Lookup(connection, CampaignTable, campaign, withType: false);
+            if (found is { CrmId: null })
+                return false;
+            if (found is { CrmId: { } id })
+                values["CampaignId"] = id;
+        }
+        return true;
+    }
+
+    private (string? CrmId, string? Type)? Lookup(SqliteConnection connection, string table, string reference, bool withType)
+    {
+        using var read = connection.Command(null, $"""
+            SELECT "{SystemColumns.CrmId}", {(withType ? $"\"{SystemColumns.CrmType}\"" : "NULL")} FROM {SqlIdentifier.Quote(table)}
+            WHERE "{SystemColumns.CrmId}" = $ref OR "{SystemColumns.ClientKey}" = $ref LIMIT 1;
+            """).With("$ref", reference);
+        using var reader = read.ExecuteReader();
+        return reader.Read() ? (reader.NullableString(0), reader.NullableString(1)) : null;
+    }
+
+    /// <summary>True when creates of <paramref name="obj"/> are upserts on the External ID field.</summary>
+    public bool UsesExternalId(PushedObject obj) =>
+        obj.ObjectName is "Lead" or "Contact" or "Campaign" ? true
+        : _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
+              && string.Equals(e.FieldName, _options.ExternalIdField, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A stored value as the CRM wants it: booleans are 0/1 locally, blobs travel as base64.</summary>
+    internal static object? ToCrm(object? stored, CrmFieldType type) => stored switch
+    {
+        null => null,
+        long l when type == CrmFieldType.Boolean => l != 0,
+        string s when type == CrmFieldType.Boolean => s is "1" || string.Equals(s, "true", StringComparison.OrdinalIgnoreCase),
+        double d when type is CrmFieldType.Integer or CrmFieldType.Long && Math.Abs(d % 1) == 0 && Math.Abs(d) < 9e15 => (long)d,
+        byte[] bytes => Convert.ToBase64String(bytes),
+        _ => stored,
+    };
+}

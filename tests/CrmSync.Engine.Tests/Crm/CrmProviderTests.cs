@@ -1,0 +1,81 @@
+using CrmSync.Engine.Connections;
+using CrmSync.Engine.Crm;
+
+namespace CrmSync.Engine.Tests.Crm;
+
+/// <summary>The connection rules each CRM's provider answers (they were <c>row.Crm == ...</c> branches in ProfileConnector).</summary>
+public sealed class CrmProviderTests
+{
+    [Fact]
+    public void Each_kind_has_its_provider_and_only_salesforce_can_be_synced_yet()
+    {
+        Assert.Equal(CrmKind.Salesforce, CrmProviders.For(CrmKind.Salesforce).Kind);
+        Assert.Equal(CrmKind.Dynamics, CrmProviders.For(CrmKind.Dynamics).Kind);
+        Assert.True(CrmProviders.Salesforce.SyncAvailable);
+        Assert.False(CrmProviders.Dynamics.SyncAvailable);
+        Assert.Equal("Sforce-Limit-Info", CrmProviders.Salesforce.UsageSource);
+        Assert.Equal("Dynamics 365 Web API", CrmProviders.Dynamics.UsageSource);
+        Assert.Equal(ProfileConnector.SalesforceUsageSource, CrmProviders.Salesforce.UsageSource);
+        Assert.Equal(ProfileConnector.DynamicsUsageSource, CrmProviders.Dynamics.UsageSource);
+        Assert.Equal(ErrorIds.InvalidArgument, Assert.Throws<CrmSyncException>(() => CrmProviders.For((CrmKind)42)).ErrorId);
+    }
+
+    [Fact]
+    public void The_duplicate_report_reads_the_person_fields_the_provider_names()
+    {
+        Assert.Equal(new CrmDuplicateFields("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name"), CrmProviders.Salesforce.DuplicateFields);
+        Assert.Null(CrmProviders.Dynamics.DuplicateFields); // its person rules come with the Dynamics sync
+    }
+
+    [Fact]
+    public void Salesforce_signs_in_at_the_given_login_url_or_the_production_or_sandbox_host_and_keeps_only_its_host()
+    {
+        var production = CrmProviders.Salesforce.ResolveEndpoints(null, null, sandbox: false);
+        Assert.Equal(new Uri("https://login.salesforce.com"), production.LoginUrl);
+        Assert.Null(production.OrganizationUrl);
+        Assert.Equal("https://login.salesforce.com", production.ProfileUrl);
+        Assert.Null(production.AuthorityUrl);
+
+        Assert.Equal(new Uri("https://test.salesforce.com"), CrmProviders.Salesforce.ResolveEndpoints(null, null, sandbox: true).LoginUrl);
+
+        var custom = CrmProviders.Salesforce.ResolveEndpoints(new Uri("https://acme.my.salesforce.com/some/path"), null, sandbox: true);
+        Assert.Equal(new Uri("https://acme.my.salesforce.com/some/path"), custom.LoginUrl);
+        Assert.Equal("https://acme.my.salesforce.com", custom.ProfileUrl);
+
+        var relative = Assert.Throws<CrmSyncException>(() => CrmProviders.Salesforce.ResolveEndpoints(new Uri("login", UriKind.Relative), null, false));
+        Assert.Equal(ErrorIds.InvalidArgument, relative.ErrorId);
+
+        var saved = CrmProviders.Salesforce.SavedEndpoints("https://acme.my.salesforce.com", null);
+        Assert.Equal((new Uri("https://acme.my.salesforce.com"), (Uri?)null), (saved.LoginUrl, saved.OrganizationUrl));
+    }
+
+    [Fact]
+    public void Dynamics_needs_the_organization_url_and_keeps_the_login_url_as_its_authority()
+    {
+        var missing = Assert.Throws<CrmSyncException>(() => CrmProviders.Dynamics.ResolveEndpoints(new Uri("https://login.microsoftonline.com/"), null, false));
+        Assert.Equal(ErrorIds.InvalidArgument, missing.ErrorId);
+        Assert.Contains("organization URL", missing.Message, StringComparison.Ordinal);
+
+        var org = new Uri("https://acme.crm.dynamics.com/");
+        var endpoints = CrmProviders.Dynamics.ResolveEndpoints(new Uri("https://login.microsoftonline.com/"), org, false);
+        Assert.Equal(org, endpoints.OrganizationUrl);
+        Assert.Equal(new Uri("https://login.microsoftonline.com/"), endpoints.LoginUrl);
+        Assert.Equal("https://acme.crm.dynamics.com/", endpoints.ProfileUrl);
+        Assert.Equal("https://login.microsoftonline.com/", endpoints.AuthorityUrl);
+
+        var saved = CrmProviders.Dynamics.SavedEndpoints("https://acme.crm.dynamics.com/", null);
+        Assert.Equal((org, (Uri?)null), (saved.OrganizationUrl!, saved.LoginUrl));
+    }
+
+    [Fact]
+    public void Org_ids_compare_by_each_crms_rules()
+    {
+        Assert.True(CrmProviders.Salesforce.SameOrganizationId("00D000000000001", "00D000000000001EAA"));
+        Assert.True(CrmProviders.Salesforce.SameOrganizationId("00D000000000001EAA", "00D000000000001EAA"));
+        Assert.False(CrmProviders.Salesforce.SameOrganizationId("00d000000000001", "00D000000000001EAA")); // case-sensitive
+        Assert.False(CrmProviders.Salesforce.SameOrganizationId("00D000000000002", "00D000000000001EAA"));
+
+        Assert.True(CrmProviders.Dynamics.SameOrganizationId("6F9619FF-8B86-D011-B42D-00C04FC964FF", "{6f9619ff-8b86-d011-b42d-00c04fc964ff}"));
+        Assert.False(CrmProviders.Dynamics.SameOrganizationId("6F9619FF-8B86-D011-B42D-00C04FC964FF", "7F9619FF-8B86-D011-B42D-00C04FC964FF"));
+    }
+}
