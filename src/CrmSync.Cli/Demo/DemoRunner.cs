@@ -7,6 +7,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using CrmSync.Cli.Output;
 using Microsoft.Data.Sqlite;
 
 namespace CrmSync.Cli.Demo;
@@ -354,9 +355,9 @@ public sealed class DemoRunner
             demo.Line($"      {progress.Status} ({progress.PercentComplete}%)");
         }
 
-        public void WriteVerbose(string message) => demo.Verbose(message);
+        public void WriteVerbose(string message) => demo.Verbose(ConsoleCommandHost.Render(message));
 
-        public void WriteWarning(string message) => demo.Warn(message);
+        public void WriteWarning(string message) => demo.Warn(ConsoleCommandHost.Render(message));
 
         public void WriteDebug(string message)
         {
@@ -371,6 +372,6 @@ public sealed class DemoRunner
                 Objects.Add(value);
         }
 
-        public void WriteError(CrmSyncException error) => demo.Warn($"{error.ErrorId}: {error.Message}");
+        public void WriteError(CrmSyncException error) => demo.Warn($"{error.ErrorId}: {ConsoleCommandHost.Render(error.Message)}");
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using CrmSync.Engine;
 using CrmSync.Engine.Commands;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Cli.Output;
 
@@ -40,7 +41,7 @@ public sealed class ConsoleCommandHost : ICommandHost
     {
         if (!whatIf)
             return true;
-        console.Error.WriteLine($"What if: Performing the operation \"{action}\" on target \"{target}\".");
+        console.Error.WriteLine($"What if: Performing the operation \"{Render(action)}\" on target \"{target}\".");
         return false;
     }
 
@@ -49,7 +50,7 @@ public sealed class ConsoleCommandHost : ICommandHost
         ArgumentNullException.ThrowIfNull(request);
         if (!whatIf)
             return true;
-        console.Error.WriteLine("What if: " + request.Description);
+        console.Error.WriteLine("What if: " + Render(request.Description));
         return false;
     }
 
@@ -65,21 +66,21 @@ public sealed class ConsoleCommandHost : ICommandHost
     public void WriteVerbose(string message)
     {
         if (verbose)
-            console.Error.WriteLine("VERBOSE: " + message);
+            console.Error.WriteLine("VERBOSE: " + Render(message));
     }
 
-    public void WriteWarning(string message) => console.Error.WriteLine("WARNING: " + message);
+    public void WriteWarning(string message) => console.Error.WriteLine("WARNING: " + Render(message));
 
     public void WriteDebug(string message)
     {
         if (verbose)
-            console.Error.WriteLine("DEBUG: " + message);
+            console.Error.WriteLine("DEBUG: " + Render(message));
     }
 
     public void WriteObject(object value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        results.Add(value);
+        results.Add(ShellActionOutput.Render(value, CliActionRenderer.Instance));
     }
 
     public void WriteError(CrmSyncException error) => ReportError(error);
@@ -90,25 +91,30 @@ public sealed class ConsoleCommandHost : ICommandHost
         ArgumentNullException.ThrowIfNull(error);
         ErrorCount++;
         ErrorKinds.Add(error.Kind);
+        string message = Render(error.Message);
+        string? recommendedAction = CliActionRenderer.Instance.RenderText(error.RecommendedAction);
         if (format == OutputFormat.Json)
         {
             var document = new
             {
                 errorId = error.ErrorId,
                 category = error.Kind.ToString(),
-                message = error.Message,
+                message,
                 target = error.Target?.ToString(),
-                recommendedAction = error.RecommendedAction,
+                recommendedAction,
             };
             console.Error.WriteLine(JsonSerializer.Serialize(document, JsonOutput.Options));
             return;
         }
-        console.Error.WriteLine($"crmsync: error {error.ErrorId}: {error.Message}");
+        console.Error.WriteLine($"crmsync: error {error.ErrorId}: {message}");
         if (error.Target is not null)
             console.Error.WriteLine($"  target: {error.Target}");
-        if (!string.IsNullOrWhiteSpace(error.RecommendedAction))
-            console.Error.WriteLine($"  recommended action: {error.RecommendedAction}");
+        if (!string.IsNullOrWhiteSpace(recommendedAction))
+            console.Error.WriteLine($"  recommended action: {recommendedAction}");
     }
+
+    /// <summary><paramref name="text"/> with the engine's action tokens spelled as crmsync command lines.</summary>
+    public static string Render(string text) => CliActionRenderer.Instance.RenderText(text) ?? "";
 
     /// <summary>Writes the collected results to standard output and closes open progress lines.</summary>
     public void Flush()

@@ -278,11 +278,11 @@ public sealed class StartVerb : ICliVerb
             InitialSyncCompleted = result.InitialSyncCompleted,
             StoppedAtApiReserve = result.StoppedAtApiReserve,
             ErrorId = result.Error?.ErrorId,
-            ErrorMessage = result.Error?.Message,
+            ErrorMessage = result.Error is null ? null : ConsoleCommandHost.Render(result.Error.Message),
             DatabasePath = result.DatabasePath,
             Counts = result.Counts,
             InitialCopiesCompleted = result.InitialCopiesCompleted,
-            Warnings = result.Warnings,
+            Warnings = [.. result.Warnings.Select(ConsoleCommandHost.Render)],
         };
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using CrmSync.Engine;
 using CrmSync.Engine.Commands;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.PowerShell.Hosting;
 
@@ -20,10 +21,12 @@ internal sealed class CmdletCommandHost : ICommandHost
         this.throttle = throttle;
     }
 
-    public bool ShouldProcess(string target, string action) => cmdlet.ShouldProcess(target, action);
+    private static PowerShellActionRenderer Renderer => PowerShellActionRenderer.Instance;
+
+    public bool ShouldProcess(string target, string action) => cmdlet.ShouldProcess(target, Renderer.RenderText(action));
 
     public bool ShouldProcess(ShouldProcessRequest request) =>
-        cmdlet.ShouldProcess(request.Description, request.Warning, request.Caption);
+        cmdlet.ShouldProcess(Renderer.RenderText(request.Description), Renderer.RenderText(request.Warning), Renderer.RenderText(request.Caption));
 
     public void WriteProgress(ProgressInfo progress)
     {
@@ -38,10 +41,10 @@ internal sealed class CmdletCommandHost : ICommandHost
             cmdlet.WriteProgress(ToRecord(closing));
     }
 
-    public void WriteVerbose(string message) => cmdlet.WriteVerbose(message);
-    public void WriteWarning(string message) => cmdlet.WriteWarning(message);
-    public void WriteDebug(string message) => cmdlet.WriteDebug(message);
-    public void WriteObject(object value) => cmdlet.WriteObject(value, enumerateCollection: false);
+    public void WriteVerbose(string message) => cmdlet.WriteVerbose(Renderer.RenderText(message));
+    public void WriteWarning(string message) => cmdlet.WriteWarning(Renderer.RenderText(message));
+    public void WriteDebug(string message) => cmdlet.WriteDebug(Renderer.RenderText(message));
+    public void WriteObject(object value) => cmdlet.WriteObject(ShellActionOutput.Render(value, Renderer), enumerateCollection: false);
     public void WriteError(CrmSyncException error) => cmdlet.WriteError(ErrorRecordFactory.Create(error));
 
     private static ProgressRecord ToRecord(ProgressInfo progress)

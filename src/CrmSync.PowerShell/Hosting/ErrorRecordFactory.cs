@@ -10,10 +10,11 @@ namespace CrmSync.PowerShell.Hosting;
 /// </summary>
 public static class ErrorRecordFactory
 {
-    /// <summary>The ErrorRecord for <paramref name="error"/>.</summary>
+    /// <summary>The ErrorRecord for <paramref name="error"/>, its message and recommended action naming cmdlets.</summary>
     public static ErrorRecord Create(CrmSyncException error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        error = PowerShellActionRenderer.Instance.RenderError(error);
         return new ErrorRecord(error, error.ErrorId, ToCategory(error.Kind), error.Target)
         {
             ErrorDetails = new ErrorDetails(error.Message) { RecommendedAction = error.RecommendedAction },

@@ -1,0 +1,66 @@
+using CrmSync.Engine.Shell;
+
+namespace CrmSync.Cli.Output;
+
+/// <summary>Spells engine actions as <c>crmsync</c> command lines: <c>crmsync connect --profile prod</c>.</summary>
+public sealed class CliActionRenderer : ShellActionRenderer
+{
+    /// <summary>The one instance (the renderer holds no state).</summary>
+    public static CliActionRenderer Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Render(ShellAction action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        var words = new List<string> { "crmsync", Verb(action.Action) };
+        if (action.Action == CrmSyncAction.MappingHelp)
+            words.Add("--help");
+        foreach (ActionArgument argument in action.Arguments)
+            words.AddRange(Option(action.Action, argument));
+        return string.Join(' ', words);
+    }
+
+    /// <summary>The verb that performs <paramref name="action"/>.</summary>
+    public static string Verb(CrmSyncAction action) => action switch
+    {
+        CrmSyncAction.Connect => "connect",
+        CrmSyncAction.Disconnect => "disconnect",
+        CrmSyncAction.SyncFields => "sync-field",
+        CrmSyncAction.GetFields => "field",
+        CrmSyncAction.GetMapping or CrmSyncAction.SetMapping or CrmSyncAction.MappingHelp => "mapping",
+        CrmSyncAction.Start => "start",
+        CrmSyncAction.Stop => "stop",
+        CrmSyncAction.Status => "status",
+        CrmSyncAction.Errors => "error",
+        CrmSyncAction.Conflicts => "conflict",
+        CrmSyncAction.Duplicates => "duplicate",
+        CrmSyncAction.GetNotification or CrmSyncAction.SetNotification => "notification",
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "This action has no crmsync verb yet."),
+    };
+
+    // The option words of one argument: the names of the verbs' options in Verbs/*Verb.cs.
+    private static IEnumerable<string> Option(CrmSyncAction action, ActionArgument argument)
+    {
+        string? value = argument.Value is null ? null : Quote(argument.Value);
+        return argument.Parameter switch
+        {
+            ActionParameter.Profile => ["--profile", value ?? "<name>"],
+            ActionParameter.LoginUrl => ["--login-url", value ?? "<url>"],
+            ActionParameter.Scope => ["--scope", (value ?? "<scope>").ToLowerInvariant()],
+            ActionParameter.RetryNow => ["--retry-now"],
+            ActionParameter.ExcludeField => value is null ? ["--exclude"] : ["--exclude", value],
+            ActionParameter.ResetExclusions => ["--reset-exclusions"],
+            ActionParameter.Disable => ["--set", "<Object.Field>", "--disable"],
+            ActionParameter.SmtpServer => ["--smtp-server", value ?? "<host>"],
+            ActionParameter.Recipient => ["--recipient", value ?? "<address>"],
+            ActionParameter.Credential => ["--smtp-user", value ?? "<user>"],
+            ActionParameter.Path => [action == CrmSyncAction.SetMapping ? "--import" : "--export", value ?? "<path>"],
+            ActionParameter.Verbose => ["--verbose"],
+            _ => throw new ArgumentOutOfRangeException(nameof(argument), argument.Parameter, "This parameter has no crmsync option yet."),
+        };
+    }
+
+    // Placeholders (<host>) and plain words stay as they are; a value with blanks is quoted for POSIX shells.
+    private static string Quote(string value) =>
+        value.StartsWith('<') || !value.Any(char.IsWhiteSpace) ? value : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
