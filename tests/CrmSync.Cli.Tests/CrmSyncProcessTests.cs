@@ -106,7 +106,7 @@ public sealed class CrmSyncProcessTests : IDisposable
         Assert.Equal(3, result.ExitCode);
         Assert.Equal("", result.StandardOutput);
         Assert.Contains("ProfileNotFound", result.StandardError, StringComparison.Ordinal);
-        Assert.Contains("recommended action: Run Connect-CrmSync", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("recommended action: Run crmsync connect", result.StandardError, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(home.Paths.ProfilesDirectory, "nope.db")));
     }
 

@@ -58,7 +58,7 @@ public sealed class SetupVerbTests : IDisposable
     {
         home.CreateFreshProfile("default");
         Assert.Equal(ExitCodes.Success, Run("mapping"));
-        Assert.Contains("Run Sync-CrmField", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Run crmsync sync-field", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

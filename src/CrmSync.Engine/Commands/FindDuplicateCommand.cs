@@ -2,6 +2,7 @@ using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Reports;
 using CrmSync.Engine.Schema;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -108,7 +109,7 @@ public sealed class FindDuplicateCommand : ICommandHandler
             if (string.Equals(objectName.Trim(), type, StringComparison.OrdinalIgnoreCase))
                 return type;
         throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-            $"Find-CrmDuplicate compares persons only; '{objectName}' is not supported.",
+            $"{ShellAction.Duplicates} compares persons only; '{objectName}' is not supported.",
             "Leave -Object out to compare all persons, or give Lead or Contact.", objectName);
     }
 

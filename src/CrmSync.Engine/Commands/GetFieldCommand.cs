@@ -1,5 +1,6 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Schema;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -44,7 +45,7 @@ public sealed class GetFieldCommand : ICommandHandler
         var all = FieldCatalogView.List(store);
         if (all.Count == 0)
         {
-            host.WriteWarning($"Profile '{Options.Profile}' has no created fields yet. Run Sync-CrmField to create them.");
+            host.WriteWarning($"Profile '{Options.Profile}' has no created fields yet. Run {ShellAction.SyncFields} to create them.");
             return Task.CompletedTask;
         }
         var fields = FieldCatalogView.List(store, Options.Object, Options.Name);
@@ -55,13 +56,13 @@ public sealed class GetFieldCommand : ICommandHandler
             if (!all.Any(f => string.Equals(f.ObjectName, name, StringComparison.OrdinalIgnoreCase)))
                 host.WriteError(new CrmSyncException(ErrorIds.ObjectNotSynced, ErrorKind.ObjectNotFound,
                     $"'{name}' has no created fields in profile '{all[0].Profile}'; synced objects with fields: {string.Join(", ", all.Select(f => f.ObjectName).Distinct())}.",
-                    "Check the object's API name, or run Sync-CrmField if the sync user can see it now.", name));
+                    $"Check the object's API name, or run {ShellAction.SyncFields} if the sync user can see it now.", name));
         foreach (var name in Options.Name.Where(n => !new NameWildcard(n).HasWildcards))
             if (!fields.Any(f => string.Equals(f.FieldName, name, StringComparison.OrdinalIgnoreCase)) &&
                 Options.Object.All(o => all.Any(f => new NameWildcard(o).IsMatch(f.ObjectName))))
                 host.WriteError(new CrmSyncException(ErrorIds.CrmFieldNotFound, ErrorKind.ObjectNotFound,
                     $"No created field named '{name}'" + (Options.Object.Count > 0 ? $" on {string.Join(", ", Options.Object)}" : "") + ".",
-                    "Check the field's API name with Get-CrmField; excluded and not yet created fields are not listed.", name));
+                    $"Check the field's API name with {ShellAction.GetFields}; excluded and not yet created fields are not listed.", name));
         return Task.CompletedTask;
     }
 }

@@ -1,5 +1,6 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Schema;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -48,11 +49,11 @@ public sealed class GetFieldMappingCommand : ICommandHandler
         var mappings = service.List(Options.Object, Options.Field);
         var all = Options.Object.Count == 0 && Options.Field.Count == 0 ? mappings : service.List();
         if (all.Count == 0)
-            host.WriteWarning($"Profile '{Options.Profile}' has no field mappings yet. Run Sync-CrmField to create the fields and their default mappings.");
+            host.WriteWarning($"Profile '{Options.Profile}' has no field mappings yet. Run {ShellAction.SyncFields} to create the fields and their default mappings.");
         foreach (var name in Options.Object.Where(o => !new NameWildcard(o).HasWildcards))
             if (all.Count > 0 && !all.Any(m => string.Equals(m.ObjectName, name, StringComparison.OrdinalIgnoreCase)))
                 host.WriteError(new CrmSyncException(ErrorIds.ObjectNotSynced, ErrorKind.ObjectNotFound,
-                    $"'{name}' has no field mappings in profile '{Options.Profile}'.", "Check the object's API name with Get-CrmField.", name));
+                    $"'{name}' has no field mappings in profile '{Options.Profile}'.", $"Check the object's API name with {ShellAction.GetFields}.", name));
 
         if (Options.ExportPath is null)
         {

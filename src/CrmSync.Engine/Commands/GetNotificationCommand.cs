@@ -1,5 +1,6 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Notifications;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -48,10 +49,10 @@ public sealed class GetNotificationCommand : ICommandHandler
         cancellationToken.ThrowIfCancellationRequested();
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
         var info = NotificationSetup.Describe(store, profile.Name, _secrets);
         if (!info.Configured)
-            host.WriteVerbose($"Profile '{profile.Name}' has no e-mail notifications; Set-CrmSyncNotification sets them up.");
+            host.WriteVerbose($"Profile '{profile.Name}' has no e-mail notifications; {ShellAction.SetNotification} sets them up.");
         host.WriteObject(info);
         return Task.CompletedTask;
     }

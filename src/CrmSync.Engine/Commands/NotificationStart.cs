@@ -1,5 +1,6 @@
 using CrmSync.Engine.Notifications;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -16,7 +17,7 @@ internal static class NotificationStart
         if (!firstStart)
         {
             host.WriteWarning("-NotifyEmail applies to the first start of a profile only; the recipients were not changed. " +
-                              "Use Set-CrmSyncNotification -Recipient to change them.");
+                              $"Use {ShellAction.SetNotification.With(ActionParameter.Recipient)} to change them.");
             return;
         }
         var current = NotificationSetup.Read(store) ?? new NotificationSettings();
@@ -27,7 +28,7 @@ internal static class NotificationStart
         NotificationSetup.Save(store, settings);
         host.WriteVerbose($"Notifications of profile '{profile}' go to {string.Join(", ", settings.Recipients)}.");
         if (!settings.IsComplete)
-            host.WriteWarning("No SMTP server is set for the notifications yet: run Set-CrmSyncNotification -SmtpServer <host>. " +
+            host.WriteWarning($"No SMTP server is set for the notifications yet: run {ShellAction.SetNotification.With(ActionParameter.SmtpServer, "<host>")}. " +
                               "The 'initial sync completed' mail is recorded meanwhile and sent once the server is set.");
     }
 

@@ -1,6 +1,7 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -96,5 +97,5 @@ public sealed class SetFieldMappingCommand : ICommandHandler
         $"{m.ObjectName}.{m.FieldName} → {m.TableName}.{m.ColumnName} ({m.Rule}, {(m.Enabled ? "enabled" : "disabled")})";
 
     private static CrmSyncException InvalidArgument(string message) =>
-        new(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument, message, "See Get-Help Set-CrmFieldMapping for the parameter sets.");
+        new(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument, message, $"See {ShellAction.MappingHelp} for the parameter sets.");
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Notifications;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -93,7 +94,7 @@ public sealed class SetNotificationCommand : ICommandHandler
 
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
         var current = NotificationSetup.Read(store);
         var settings = Merge(current ?? new NotificationSettings());
         NotificationSetup.Validate(settings);

@@ -5,6 +5,7 @@ using CrmSync.Engine.Notifications;
 using CrmSync.Engine.Push;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -139,7 +140,7 @@ public sealed class StartSyncCommand : ICommandHandler
 
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
         var target = $"CrmSync profile '{profile.Name}' ({store.DatabasePath})";
         WasFirstStart = SyncOrchestrator.IsFirstStart(store);
         if (WasFirstStart || Options.AskEvenIfNotFirst)
@@ -158,7 +159,7 @@ public sealed class StartSyncCommand : ICommandHandler
         }
         else if (!profile.SyncEnabled)
         {
-            host.WriteVerbose($"Sync of profile '{profile.Name}' was disabled (Stop-CrmSync); Start-CrmSync enables it again.");
+            host.WriteVerbose($"Sync of profile '{profile.Name}' was disabled ({ShellAction.Stop}); {ShellAction.Start} enables it again.");
         }
         cancellationToken.ThrowIfCancellationRequested();
         if (Options.NotifyEmail is { Count: > 0 } recipients)
@@ -178,7 +179,7 @@ public sealed class StartSyncCommand : ICommandHandler
         {
             var error = new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
                 $"The sync of profile '{profile.Name}' failed unexpectedly: {unexpected.Message}",
-                "Run Start-CrmSync again with -Verbose; if it fails again, report it with that output.", profile.Name, unexpected);
+                $"Run {ShellAction.Start.With(ActionParameter.Verbose)} again; if it fails again, report it with that output.", profile.Name, unexpected);
             RecordFailedStart(host, store, error);
             await NotifyFailedStartAsync(host, store, runBefore, error, cancellationToken).ConfigureAwait(false);
             throw error;
@@ -264,7 +265,7 @@ public sealed class StartSyncCommand : ICommandHandler
         }
 
         host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-            $"Continuous sync of profile '{profile.Name}': a cycle, then a pause of {Options.Interval} from its end, until Ctrl+C or Stop-CrmSync."));
+            $"Continuous sync of profile '{profile.Name}': a cycle, then a pause of {Options.Interval} from its end, until Ctrl+C or {ShellAction.Stop}."));
         try
         {
             var cycles = await orchestrator.RunContinuousAsync(Options.Interval, progress, result =>
@@ -275,7 +276,7 @@ public sealed class StartSyncCommand : ICommandHandler
                 // bounded (the SMTP timeout) and never throwing; runs before the pause, not inside a cycle
                 _notifier?.AfterCycleAsync(store, result, NotificationStart.Reporter(host), cancellationToken).GetAwaiter().GetResult();
             }, cancellationToken).ConfigureAwait(false);
-            var why = cancellationToken.IsCancellationRequested ? "stopped" : "sync disabled by Stop-CrmSync";
+            var why = cancellationToken.IsCancellationRequested ? "stopped" : $"sync disabled by {ShellAction.Stop}";
             host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                 $"The continuous sync of profile '{profile.Name}' ended after {cycles} cycle(s) ({why})."));
         }
@@ -320,7 +321,7 @@ public sealed class StartSyncCommand : ICommandHandler
             case RunState.Failed:
                 host.WriteError(result.Error ?? new CrmSyncException(ErrorIds.SyncFailed, ErrorKind.NotSpecified,
                     string.Create(CultureInfo.InvariantCulture, $"Sync run {result.RunId} of profile '{profile}' failed."),
-                    "See Get-CrmSyncError; run Start-CrmSync again to resume.", profile));
+                    $"See {ShellAction.Errors}; run {ShellAction.Start} again to resume.", profile));
                 break;
             case RunState.Cancelled:
                 host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,

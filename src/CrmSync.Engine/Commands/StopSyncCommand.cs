@@ -2,6 +2,7 @@ using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -38,7 +39,7 @@ public sealed class StopSyncCommand : ICommandHandler
         new(new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable))), options);
 
     /// <summary>The ShouldProcess action.</summary>
-    public const string Action = "Disable the persistent sync (a running continuous sync ends after its current cycle; Start-CrmSync enables it again)";
+    public static readonly string Action = $"Disable the persistent sync (a running continuous sync ends after its current cycle; {ShellAction.Start} enables it again)";
 
     /// <summary>The options.</summary>
     public StopSyncOptions Options { get; }
@@ -54,7 +55,7 @@ public sealed class StopSyncCommand : ICommandHandler
         Disabled = false;
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
         if (!host.ShouldProcess($"CrmSync profile '{profile.Name}' ({store.DatabasePath})", Action))
             return Task.CompletedTask;
         cancellationToken.ThrowIfCancellationRequested();
@@ -63,7 +64,7 @@ public sealed class StopSyncCommand : ICommandHandler
             host.WriteVerbose($"Sync of profile '{profile.Name}' was already disabled.");
         SyncOrchestrator.DisableSync(store);
         Disabled = true;
-        host.WriteVerbose($"Disabled the persistent sync of profile '{profile.Name}'. Start-CrmSync enables it again.");
+        host.WriteVerbose($"Disabled the persistent sync of profile '{profile.Name}'. {ShellAction.Start} enables it again.");
         if (store.RunLock.ReadCurrent() is { } lease && lease.IsAliveAt(store.Time.GetUtcNow()))
             host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                 $"A sync is running now on {lease.Host} (process {lease.ProcessId}, since {lease.AcquiredAt:u}); it finishes its current cycle and then stops."));

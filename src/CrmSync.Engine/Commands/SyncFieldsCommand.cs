@@ -3,6 +3,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Push;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -85,7 +86,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
             host.WriteProgress(new ProgressInfo(ProgressActivityId, "Describing CRM objects", "Done", 100, Completed: true));
         }
         foreach (var skipped in snapshot.Skipped)
-            host.WriteWarning($"{skipped.ObjectName} is skipped: {skipped.Reason}. Its fields are not created; grant the sync user access and run Sync-CrmField again to add them.");
+            host.WriteWarning($"{skipped.ObjectName} is skipped: {skipped.Reason}. Its fields are not created; grant the sync user access and run {ShellAction.SyncFields} again to add them.");
 
         cancellationToken.ThrowIfCancellationRequested();
         var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), given, Options.ResetExclusions);
@@ -122,7 +123,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
         var target = $"CrmSync profile '{profile.Name}' ({store.DatabasePath})";
         var summary = plan.Summarize();
         if (!host.ShouldProcess(new ShouldProcessRequest(target, summary, DescribeInFull(plan, target, summary),
-                $"{summary}{Environment.NewLine}Apply this plan to {target}?", "Sync-CrmField: permanent change")))
+                $"{summary}{Environment.NewLine}Apply this plan to {target}?", $"{ShellAction.SyncFields}: permanent change")))
         {
             host.WriteVerbose("Nothing was changed.");
             return;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Connections;
 
@@ -159,7 +160,7 @@ public sealed partial class FileSecretStore : ISecretStore
                 if (Environment.TickCount64 - started >= (long)LockWait.TotalMilliseconds)
                     throw new CrmSyncException(ErrorIds.SecretStoreUnreadable, ErrorKind.ResourceBusy,
                         $"The secret file {path} stayed locked by another CrmSync process for {LockWait.TotalSeconds:0} seconds.",
-                        $"Wait for the other Connect-CrmSync to finish, or remove {lockPath} if no CrmSync process is running.", path, e);
+                        $"Wait for the other {ShellAction.Connect} to finish, or remove {lockPath} if no CrmSync process is running.", path, e);
                 Thread.Sleep(backoff);
                 backoff = Math.Min(backoff * 2, 50);
             }
@@ -280,7 +281,7 @@ public sealed partial class FileSecretStore : ISecretStore
     private static CrmSyncException Unreadable(string path, string profile, string reason, Exception? inner) =>
         new(ErrorIds.SecretStoreUnreadable, ErrorKind.InvalidData,
             $"The secrets of profile '{profile}' in {path} cannot be read: {reason}.",
-            $"Run Connect-CrmSync -Profile {profile} again to store the credentials anew.", path, inner);
+            $"Run {ShellAction.Connect.Profile(profile)} again to store the credentials anew.", path, inner);
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex SecretNamePattern();

@@ -1,5 +1,6 @@
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Connections;
 
@@ -184,7 +185,7 @@ public sealed class ProfileConnector
         {
             Registry.Register(location, WithApiVersion(settings, identity.ApiVersion));
             verbose($"Keeping the credentials of profile '{location.ProfileName}' in this process only; no secret was written to disk. " +
-                    "Unattended runs (scheduled tasks) need Connect-CrmSync -Scope CurrentUser.");
+                    $"Unattended runs (scheduled tasks) need {ShellAction.Connect.With(ActionParameter.Scope, "CurrentUser")}.");
         }
 
         var created = false;
@@ -282,7 +283,7 @@ public sealed class ProfileConnector
             ? $"Profile '{location.ProfileName}' had no saved credentials and no connection in this process; nothing to forget. " +
               $"The database {location.DatabasePath} and all local data are kept."
             : $"Forgot {what} of profile '{location.ProfileName}'. The database {location.DatabasePath} and all local data are kept; " +
-              $"run Connect-CrmSync -Profile {location.ProfileName} to connect again.";
+              $"run {ShellAction.Connect.Profile(location.ProfileName)} to connect again.";
         return new CrmDisconnectionInfo
         {
             Profile = location.ProfileName,
@@ -326,7 +327,7 @@ public sealed class ProfileConnector
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         var row = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
         var location = Profiles.Locator.Resolve(row.Name, store.DatabasePath);
         return OpenClientCoreAsync(store, location, options, cancellationToken);
     }
@@ -365,8 +366,8 @@ public sealed class ProfileConnector
         ArgumentNullException.ThrowIfNull(location);
         return new CrmSyncException(ErrorIds.CredentialsNotSaved, ErrorKind.AuthenticationError,
             $"Profile '{location.ProfileName}' has no saved credentials for the current user and no connection in this process: " +
-            "it was connected with -Scope Process in another session, or Disconnect-CrmSync forgot its credentials.",
-            $"Run Connect-CrmSync -Profile {location.ProfileName} -Scope CurrentUser (as the user that runs the scheduled task) " +
+            $"it was connected with {ShellAction.Connect.With(ActionParameter.Scope, "Process")} in another session, or {ShellAction.Disconnect} forgot its credentials.",
+            $"Run {ShellAction.Connect.Profile(location.ProfileName).With(ActionParameter.Scope, "CurrentUser")} (as the user that runs the scheduled task) " +
             $"to save the credentials encrypted, or (containers, runbooks) set {PasswordVariable} and {SecurityTokenVariable} " +
             $"({ClientSecretVariable} for a connected app) in the environment, then run the command again.",
             location.ProfileName);

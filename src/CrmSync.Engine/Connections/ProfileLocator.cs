@@ -1,3 +1,4 @@
+using CrmSync.Engine.Shell;
 namespace CrmSync.Engine.Connections;
 
 /// <summary>Where one profile's database lives, and whether that was the default place or an explicit path.</summary>
@@ -67,7 +68,7 @@ public sealed class ProfileLocator
     public static CrmSyncException ProfileNotFound(ProfileLocation location) =>
         new(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
             $"No CrmSync profile named '{location.ProfileName}' was found at {location.DatabasePath}.",
-            "Run Connect-CrmSync to create the profile.", location.ProfileName);
+            $"Run {ShellAction.Connect} to create the profile.", location.ProfileName);
 
     private static CrmSyncException InvalidPath(string? path, string reason) =>
         new(ErrorIds.DatabasePathInvalid, ErrorKind.InvalidArgument,

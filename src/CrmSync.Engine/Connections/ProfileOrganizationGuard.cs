@@ -1,5 +1,6 @@
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Connections;
 
@@ -13,8 +14,8 @@ internal static class ProfileOrganizationGuard
     public static void Ensure(ProfileInfo existing, CrmKind kind, CrmIdentity identity, ProfileLocation location, bool connecting)
     {
         var action = connecting
-            ? $"Connect this org under a new profile (Connect-CrmSync -Profile <new name>), or sign in to the org that profile '{location.ProfileName}' belongs to."
-            : $"Run Connect-CrmSync -Profile {location.ProfileName} with the credentials of the org the profile belongs to.";
+            ? $"Connect this org under a new profile ({ShellAction.Connect.Profile("<new name>")}), or sign in to the org that profile '{location.ProfileName}' belongs to."
+            : $"Run {ShellAction.Connect.Profile(location.ProfileName)} with the credentials of the org the profile belongs to.";
         if (existing.Crm != kind)
             throw new CrmSyncException(ErrorIds.ProfileOrganizationMismatch, ErrorKind.InvalidOperation,
                 $"Profile '{location.ProfileName}' belongs to {existing.Crm} ({existing.InstanceUrl ?? existing.LoginUrl}); it cannot be connected to {kind}: " +

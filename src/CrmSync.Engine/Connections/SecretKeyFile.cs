@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Connections;
 
@@ -46,7 +47,7 @@ internal sealed class SecretKeyFile
         if (!Directory.Exists(KeysDirectory) || !File.Exists(KeyPath))
             throw new CrmSyncException(ErrorIds.SecretStoreUnreadable, ErrorKind.ReadError,
                 $"The secret key {KeyPath} is missing, so stored secrets cannot be decrypted.",
-                "Run Connect-CrmSync again to store the credentials anew.", KeyPath);
+                $"Run {ShellAction.Connect} again to store the credentials anew.", KeyPath);
         CheckFolder();
         CheckFile();
         var key = File.ReadAllBytes(KeyPath);
@@ -55,7 +56,7 @@ internal sealed class SecretKeyFile
         CryptographicOperations.ZeroMemory(key);
         throw new CrmSyncException(ErrorIds.SecretStoreUnreadable, ErrorKind.InvalidData,
             $"The secret key {KeyPath} is damaged ({key.Length} bytes instead of {KeySize}).",
-            $"Delete {KeyPath} and run Connect-CrmSync again to store the credentials anew.", KeyPath);
+            $"Delete {KeyPath} and run {ShellAction.Connect} again to store the credentials anew.", KeyPath);
     }
 
     private void Create()

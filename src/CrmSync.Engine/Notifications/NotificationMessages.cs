@@ -83,11 +83,11 @@ internal static class NotificationMessages
         var (what, action) = kind switch
         {
             SyncTroubleKind.CredentialsRejected => ($"{context.Crm} rejected the sync user's credentials",
-                "Check the sync user (password expired or changed, security token reset, user frozen), then run Connect-CrmSync again."),
+                "Check the sync user (password expired or changed, security token reset, user frozen), then run Connect-CrmSync again (or 'crmsync connect')."),
             SyncTroubleKind.ApiLimitReached => ($"the {context.Crm} API allowance or service-protection limit was reached",
                 "The sync continues when the allowance recovers; raise the CRM's API limits or lengthen the interval if it keeps happening."),
             _ => (string.Create(CultureInfo.InvariantCulture, $"the same error stopped {consecutive} consecutive sync cycles"),
-                "See Get-CrmSyncStatus and Get-CrmSyncError, fix the cause, then run Start-CrmSync again."),
+                "See Get-CrmSyncStatus and Get-CrmSyncError ('crmsync status', 'crmsync error'), fix the cause, then run Start-CrmSync ('crmsync start') again."),
         };
         var subject = $"{Prefix(context.Profile)} Sync in trouble: {what}";
         var lines = new List<string>
@@ -154,11 +154,11 @@ internal static class NotificationMessages
         new(key, kind, subject, string.Join("\n", lines) + "\n" + Footer(context), Document(htmlBody, context));
 
     private static string Footer(Context context) =>
-        $"\n--\nSent by CrmSync for profile '{context.Profile}' ({context.DatabasePath}). Set-CrmSyncNotification changes what is sent and to whom.\n";
+        $"\n--\nSent by CrmSync for profile '{context.Profile}' ({context.DatabasePath}). Set-CrmSyncNotification (or 'crmsync notification') changes what is sent and to whom.\n";
 
     private static string Document(string body, Context context) =>
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">" + body +
-        $"<hr><p style=\"color:#666;font-size:smaller\">{E($"Sent by CrmSync for profile '{context.Profile}' ({context.DatabasePath}). Set-CrmSyncNotification changes what is sent and to whom.")}</p></body></html>";
+        $"<hr><p style=\"color:#666;font-size:smaller\">{E($"Sent by CrmSync for profile '{context.Profile}' ({context.DatabasePath}). Set-CrmSyncNotification (or 'crmsync notification') changes what is sent and to whom.")}</p></body></html>";
 
     private static string Paragraph(string text) => $"<p>{E(text)}</p>";
 

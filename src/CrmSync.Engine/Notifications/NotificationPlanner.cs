@@ -2,6 +2,7 @@ using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Notifications;
 
@@ -55,7 +56,7 @@ internal sealed class NotificationPlanner
         if (settings is null)
             return 0;
         var profile = _store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {_store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", _store.DatabasePath);
+            $"The database {_store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", _store.DatabasePath);
         var initialDone = IsInitialSyncDone(_store, profile);
         var now = _store.Time.GetUtcNow();
 

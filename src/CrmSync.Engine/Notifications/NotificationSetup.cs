@@ -1,6 +1,7 @@
 using CrmSync.Engine.Connections;
 using System.Globalization;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Notifications;
 
@@ -27,7 +28,7 @@ public static class NotificationSetup
         ArgumentNullException.ThrowIfNull(store);
         Validate(settings);
         var profile = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
         new NotificationTable(store).SaveSettings(settings, NotificationPlanner.IsInitialSyncDone(store, profile));
     }
 

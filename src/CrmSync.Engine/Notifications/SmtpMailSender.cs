@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using CrmSync.Engine.Connections;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Notifications;
 
@@ -33,7 +34,7 @@ internal sealed class SmtpMailSender
         if (string.IsNullOrWhiteSpace(settings.SmtpServer) || settings.Recipients.Count == 0)
             throw new CrmSyncException(ErrorIds.NotificationNotConfigured, ErrorKind.InvalidOperation,
                 "The profile's notifications have no SMTP server or no recipient.",
-                "Run Set-CrmSyncNotification -SmtpServer <host> -Recipient <address>.");
+                $"Run {ShellAction.SetNotification.With(ActionParameter.SmtpServer, "<host>").With(ActionParameter.Recipient, "<address>")}.");
         EnsureTransportAllowed(settings.SmtpServer, settings.TlsMode);
         _extraRoots = LoadTrustedCertificates(settings.TrustedCertificatePath);
     }
@@ -83,7 +84,7 @@ internal sealed class SmtpMailSender
     {
         if (_settings.SmtpUserName is { } user && _password is null)
             throw new CrmSyncException(ErrorIds.NotificationSendFailed, ErrorKind.AuthenticationError,
-                $"No SMTP password is saved for user '{user}'.", "Run Set-CrmSyncNotification -Credential again.", _settings.SmtpServer);
+                $"No SMTP password is saved for user '{user}'.", $"Run {ShellAction.SetNotification.With(ActionParameter.Credential)} again.", _settings.SmtpServer);
         var connection = new SmtpConnection(_settings.SmtpServer!, _settings.EffectivePort, _settings.TlsMode, _settings.SmtpUserName, _settings.Timeout,
             _extraRoots, _settings.EffectiveSender, _settings.Recipients);
         return SmtpTransports.Create().SendAsync(connection, _password,

@@ -5,6 +5,7 @@ using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Push;
 
@@ -77,7 +78,7 @@ internal sealed class PushCycle
         var (count, next) = _store.Outbox.CountWaitingForRetry();
         if (count > 0 && next is { } at)
             _context.Events.Warning(string.Create(CultureInfo.InvariantCulture,
-                $"{count} local change(s) wait for a retry after a transient failure; the next is due at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (the first cycle after that retries it). Start-CrmSync -RetryNow (crmsync start --retry-now) retries them at once."));
+                $"{count} local change(s) wait for a retry after a transient failure; the next is due at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (the first cycle after that retries it). {ShellAction.Start.With(ActionParameter.RetryNow)} retries them at once."));
     }
 
     /// <summary>How the push's failing database writes are worded (a locked database ends the push as DatabaseLocked, as in the pull).</summary>
@@ -194,7 +195,7 @@ internal sealed class PushCycle
                 foreach (var row in group)
                 {
                     var message = $"Local row {row.LocalKey} in {row.Table} asks to be created as a {group.Key} (_crm_type), but {group.Key} is not synced " +
-                                  $"(Sync-CrmField created none of its fields), so it was not created in the CRM (and not as another type).";
+                                  $"({ShellAction.SyncFields} created none of its fields), so it was not created in the CRM (and not as another type).";
                     foreach (var id in row.OutboxIds)
                         _store.Outbox.MarkFailed(id, message, null, transaction);
                     _store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, message, _context.RunId,
@@ -202,7 +203,7 @@ internal sealed class PushCycle
                 }
                 _context.Counts.Commit(transaction, group.Key, RunOperation.PushNew, new OperationTally { Failed = group.Count() });
                 _context.Events.Warning($"{group.Count()} local person(s) ask to be created as {group.Key}, which is not synced: they were not created " +
-                                        $"(see Get-CrmSyncError). Set _crm_type to a synced type (Lead or Contact), or run Sync-CrmField with {group.Key} visible to the sync user.",
+                                        $"(see {ShellAction.Errors}). Set _crm_type to a synced type (Lead or Contact), or run {ShellAction.SyncFields} with {group.Key} visible to the sync user.",
                     group.Key);
             }
         }, Wording);
@@ -232,7 +233,7 @@ internal sealed class PushCycle
             $"The External ID field {_options.ExternalIdField} is missing on {string.Join(" and ", missing)} in the CRM (or the sync user cannot " +
             "write it), so records created locally cannot be pushed without risking duplicates. Nothing was pushed.",
             $"In the CRM, add a custom field {_options.ExternalIdField} (Text(64), External ID, Unique) to {string.Join(" and ", addTo)}, " +
-            "give the sync user edit access to it, then run Start-CrmSync again.", _options.ExternalIdField);
+            $"give the sync user edit access to it, then run {ShellAction.Start} again.", _options.ExternalIdField);
     }
 
     /// <summary>A row created without a client key (before the triggers existed) gets one, committed before anything is sent.</summary>
@@ -448,7 +449,7 @@ internal sealed class PushCycle
     {
         foreach (var ((objectName, field), count) in _reportedEdits)
             _context.Events.Warning($"{count} local change(s) of {objectName}.{field} were not pushed because the field is not writable by the sync " +
-                                    "(see Get-CrmSyncError, LocalEditNotPushed).", objectName);
+                                    $"(see {ShellAction.Errors}, LocalEditNotPushed).", objectName);
     }
 
     private static void Execute(SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)

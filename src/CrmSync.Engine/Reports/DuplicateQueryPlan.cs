@@ -2,6 +2,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Reports;
 
@@ -82,7 +83,7 @@ internal sealed class DuplicateQueryPlan
         if (wantEmail)
         {
             if (email is null)
-                warn($"The {personTable} table has no {names.Email} column (the field was excluded from Sync-CrmField or the sync user cannot see it), so the Email rule is skipped.");
+                warn($"The {personTable} table has no {names.Email} column (the field was excluded from {ShellAction.SyncFields} or the sync user cannot see it), so the Email rule is skipped.");
             else
             {
                 rules.Add(CrmDuplicateRule.Email);
@@ -92,7 +93,7 @@ internal sealed class DuplicateQueryPlan
         if (wantName)
         {
             if (last is null)
-                warn($"The {personTable} table has no {names.LastName} column (the field was excluded from Sync-CrmField or the sync user cannot see it), so the NameAndCompany rule is skipped.");
+                warn($"The {personTable} table has no {names.LastName} column (the field was excluded from {ShellAction.SyncFields} or the sync user cannot see it), so the NameAndCompany rule is skipped.");
             else if (companyValue is null)
                 warn($"The {personTable} table has no {names.Company} column and no {names.AccountReference} column with a local {names.AccountObject}.{names.AccountName} to take the company from, so the NameAndCompany rule is skipped.");
             else

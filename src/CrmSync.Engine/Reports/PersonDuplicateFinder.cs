@@ -5,6 +5,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Reports;
 
@@ -117,9 +118,9 @@ public sealed class PersonDuplicateFinder
     {
         cancellationToken.ThrowIfCancellationRequested();
         var profile = _store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {_store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", _store.DatabasePath);
+            $"The database {_store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", _store.DatabasePath);
         var fieldNames = CrmProviders.For(profile.Crm).DuplicateFields ?? throw new CrmSyncException(ErrorIds.CrmNotSupported, ErrorKind.InvalidOperation,
-            $"Find-CrmDuplicate does not know the person fields of {profile.Crm} in this version of CrmSync.",
+            $"{ShellAction.Duplicates} does not know the person fields of {profile.Crm} in this version of CrmSync.",
             "Use a Salesforce profile, or update CrmSync.", profile.Crm.ToString());
         var objects = SyncedObjectCatalog.For(profile.Crm);
         var catalog = _store.FieldCatalog.List();
@@ -142,7 +143,7 @@ public sealed class PersonDuplicateFinder
         if (personColumns.Count == 0)
             throw new CrmSyncException(ErrorIds.FieldsNotSynced, ErrorKind.InvalidOperation,
                 $"Profile '{_profile}' has no person table yet, so there are no persons to compare.",
-                "Run Sync-CrmField to create the fields, then Start-CrmSync to copy the persons.", _profile);
+                $"Run {ShellAction.SyncFields} to create the fields, then {ShellAction.Start} to copy the persons.", _profile);
 
         var plan = DuplicateQueryPlan.Build(search, fieldNames, objects, catalog, personColumns,
             table => connection.ReadColumns(table, snapshot), warn);

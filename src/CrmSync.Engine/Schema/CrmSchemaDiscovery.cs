@@ -1,5 +1,6 @@
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Schema;
 
@@ -92,7 +93,7 @@ public sealed class CrmSchemaDiscovery
             throw new CrmSyncException(ErrorIds.CrmObjectNotFound, ErrorKind.PermissionDenied,
                 $"The sync user can see neither {string.Join(" nor ", _objects.PersonObjects)}; CrmSync needs at least one of them " +
                 "to keep the person table.",
-                $"Give the sync user read access to {string.Join(" and ", _objects.PersonObjects)} in the CRM (profile or permission set), then run Sync-CrmField again.",
+                $"Give the sync user read access to {string.Join(" and ", _objects.PersonObjects)} in the CRM (profile or permission set), then run {ShellAction.SyncFields} again.",
                 string.Join(",", _objects.PersonObjects));
         return new CrmSchemaSnapshot(described, skipped);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Schema;
 
@@ -115,7 +116,7 @@ public sealed class FieldExclusionSet
         if (node is not JsonArray array || array.Any(e => e is not JsonValue v || v.GetValueKind() != JsonValueKind.String))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidData,
                 $"The profile setting '{SettingsProperty}' is not an array of field patterns.",
-                "Run Sync-CrmField -ResetExclusions with the patterns you want to keep.", SettingsProperty);
+                $"Run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns you want to keep.", SettingsProperty);
         return Parse(array.Select(e => e!.GetValue<string>()));
     }
 
@@ -140,7 +141,7 @@ public sealed class FieldExclusionSet
         catch (JsonException e)
         {
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidData,
-                $"The profile settings are not a JSON object: {e.Message}", "Reconnect the profile with Connect-CrmSync.", SettingsProperty, e);
+                $"The profile settings are not a JSON object: {e.Message}", $"Reconnect the profile with {ShellAction.Connect}.", SettingsProperty, e);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Schema;
 
@@ -152,5 +153,5 @@ public static class FieldMappingDocument
 
     private static CrmSyncException Invalid(string message, string? target) =>
         new(ErrorIds.MappingInvalid, ErrorKind.InvalidData, message,
-            "Correct the file (export the current mapping with Get-CrmFieldMapping -Path to start from a valid one) and import again.", target);
+            $"Correct the file (export the current mapping with {ShellAction.GetMapping.With(ActionParameter.Path)} to start from a valid one) and import again.", target);
 }

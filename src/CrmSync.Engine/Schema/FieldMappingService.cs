@@ -1,5 +1,6 @@
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Schema;
 
@@ -189,7 +190,7 @@ public sealed class FieldMappingService
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new CrmSyncException(ErrorIds.InvalidArgument, e is FileNotFoundException or DirectoryNotFoundException ? ErrorKind.ObjectNotFound : ErrorKind.ReadError,
-                $"The mapping file '{path}' cannot be read: {e.Message}", "Give the path of a file written by Get-CrmFieldMapping -Path.", path, e);
+                $"The mapping file '{path}' cannot be read: {e.Message}", $"Give the path of a file written by {ShellAction.GetMapping.With(ActionParameter.Path)}.", path, e);
         }
     }
 
@@ -227,7 +228,7 @@ public sealed class FieldMappingService
                 throw new CrmSyncException(ErrorIds.MappingInvalid, ErrorKind.InvalidData,
                     $"The mapping file is invalid; nothing was imported ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}): " +
                     string.Join("; ", problems.Take(25)) + (problems.Count > 25 ? $"; and {problems.Count - 25} more" : "") + ".",
-                    "Correct the listed entries (export the current mapping with Get-CrmFieldMapping -Path to start from a valid file) and import again.",
+                    $"Correct the listed entries (export the current mapping with {ShellAction.GetMapping.With(ActionParameter.Path)} to start from a valid file) and import again.",
                     firstBad);
             var changed = working.Changed();
             if (save)
@@ -243,14 +244,14 @@ public sealed class FieldMappingService
         if (locked is not null)
             throw new CrmSyncException(ErrorIds.MappingLocked, ErrorKind.InvalidOperation,
                 $"The field mappings of profile '{profile.Name}' are locked since {locked.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC: mappings can be " +
-                "reviewed and edited only until the first Start-CrmSync, just as in Marketo. New CRM fields still get their default mapping.",
-                "Keep the current mappings, or set up a new profile (Connect-CrmSync -Profile <name>) and edit its mappings before its first Start-CrmSync.",
+                $"reviewed and edited only until the first {ShellAction.Start}, just as in Marketo. New CRM fields still get their default mapping.",
+                $"Keep the current mappings, or set up a new profile ({ShellAction.Connect.Profile("<name>")}) and edit its mappings before its first {ShellAction.Start}.",
                 profile.Name);
     }
 
     private ProfileInfo ReadProfile(SqliteTransaction? transaction) =>
         _store.Profile.Read(transaction) ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {_store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", _store.DatabasePath);
+            $"The database {_store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", _store.DatabasePath);
 
     private CatalogIndex CatalogByField(SqliteTransaction? transaction) => new(_store.FieldCatalog.List(transaction: transaction));
 
@@ -299,7 +300,7 @@ public sealed class FieldMappingService
 
     private static CrmSyncException Invalid(string problem, string target) =>
         new(ErrorIds.MappingInvalid, ErrorKind.InvalidArgument, $"{target}: {problem}.",
-            "Check the object, field, column and rule with Get-CrmField and Get-CrmFieldMapping.", target);
+            $"Check the object, field, column and rule with {ShellAction.GetFields} and {ShellAction.GetMapping}.", target);
 
     /// <summary>The mappings being edited, validated against the catalog, before they are saved.</summary>
     private sealed class MappingWorkingSet
@@ -351,7 +352,7 @@ public sealed class FieldMappingService
             {
                 var target = _catalog.Column(entry.TableName, change.Column);
                 if (target is null)
-                    return $"{entry.TableName} has no column '{change.Column}' (a mapping can point only at an existing column of the same table; see Get-CrmField)";
+                    return $"{entry.TableName} has no column '{change.Column}' (a mapping can point only at an existing column of the same table; see {ShellAction.GetFields})";
                 var fieldType = FieldTypeMapping.ParseNativeType(entry.CrmType);
                 var columnType = FieldTypeMapping.ParseNativeType(target.CrmType);
                 if (target.SqliteType != entry.SqliteType || !FieldTypeMapping.AreCompatible(fieldType, columnType))
@@ -399,6 +400,6 @@ public sealed class FieldMappingService
         }
 
         private static string UnknownField(string objectName, string fieldName) =>
-            $"{objectName}.{fieldName} is not a created field (run Sync-CrmField to create the CRM's fields; Get-CrmField lists them)";
+            $"{objectName}.{fieldName} is not a created field (run {ShellAction.SyncFields} to create the CRM's fields; {ShellAction.GetFields} lists them)";
     }
 }

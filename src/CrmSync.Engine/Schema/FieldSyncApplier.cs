@@ -1,6 +1,7 @@
 using System.Globalization;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Schema;
 
@@ -60,8 +61,8 @@ public sealed class FieldSyncApplier
             var current = new FieldSyncPlanner(_objects).Plan(plan.Snapshot, FieldSyncState.Read(_store, tx), plan.GivenExclusions, plan.ResetExclusions);
             if (current.Signature() != plan.Signature())
                 throw new CrmSyncException(ErrorIds.FieldPlanStale, ErrorKind.InvalidOperation,
-                    $"The CrmSync database {_store.DatabasePath} changed since the field plan was made (another Sync-CrmField or Start-CrmSync ran); nothing was applied.",
-                    "Run Sync-CrmField again to see the current plan.", _store.DatabasePath);
+                    $"The CrmSync database {_store.DatabasePath} changed since the field plan was made (another {ShellAction.SyncFields} or {ShellAction.Start} ran); nothing was applied.",
+                    $"Run {ShellAction.SyncFields} again to see the current plan.", _store.DatabasePath);
 
             var tablesCreated = new List<string>();
             foreach (var table in plan.Tables.Where(t => !t.Exists))

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Schema;
 
@@ -89,7 +90,7 @@ public sealed class FieldSyncPlanner
                         planned = planned with
                         {
                             Note = (planned.Note is null ? "" : planned.Note + "; ") +
-                                   $"matches -ExcludeField '{late.Pattern}' but was created before: created fields are permanent and keep syncing (Set-CrmFieldMapping -Disable stops it before the first start)",
+                                   $"matches -ExcludeField '{late.Pattern}' but was created before: created fields are permanent and keep syncing ({ShellAction.SetMapping.With(ActionParameter.Disable)} stops it before the first start)",
                         };
                     objectEntries.Add(planned);
                     continue;
@@ -266,7 +267,7 @@ public sealed class FieldSyncPlanner
                     $"The -ExcludeField pattern '{pattern.Pattern}' excludes {syncedObject.ObjectName}.{name}, which the sync itself needs: " +
                     "the record id, the modification stamp, the delete flag, the merge and lead conversion fields and the External ID field " +
                     $"{SyncedObjectCatalog.ExternalIdFieldName} can never be excluded.",
-                    $"Remove '{pattern.Pattern}' from -ExcludeField (if it is a stored pattern, run Sync-CrmField -ResetExclusions with the patterns to keep).",
+                    $"Remove '{pattern.Pattern}' from -ExcludeField (if it is a stored pattern, run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns to keep).",
                     pattern.Pattern);
         }
         return critical;

@@ -1,5 +1,6 @@
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Schema;
 
@@ -30,7 +31,7 @@ public sealed record FieldSyncState(
     {
         ArgumentNullException.ThrowIfNull(store);
         var profile = store.Profile.Read(transaction) ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
         var catalog = store.FieldCatalog.List(transaction: transaction);
         var mappings = store.FieldMappings.List(transaction: transaction);
         var (tables, labels) = store.Read(transaction, (connection, tx) =>

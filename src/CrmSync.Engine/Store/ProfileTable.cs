@@ -1,5 +1,6 @@
 using CrmSync.Engine.Crm;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Store;
 
@@ -152,7 +153,7 @@ public sealed class ProfileTable
 
     private CrmSyncException NoProfileRow() => new(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
         $"The database {_store.DatabasePath} holds no CrmSync profile.",
-        "Run Connect-CrmSync to create the profile.", _store.DatabasePath);
+        $"Run {ShellAction.Connect} to create the profile.", _store.DatabasePath);
 
     private static void Validate(ProfileInfo profile)
     {

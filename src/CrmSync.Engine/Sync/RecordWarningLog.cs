@@ -1,5 +1,6 @@
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Sync;
 
@@ -37,7 +38,7 @@ internal sealed class RecordWarningLog
                 null, crmId, RunOperation.PullUpdates.ToString()), transaction);
         if (count == 1)
             _events.Warning($"Values of {plan.ObjectName}.{field.FieldName} no longer fit column {plan.TableName}.{field.ColumnName} " +
-                            "(the CRM changed the field's type); they are stored as they come and listed by Get-CrmSyncError.", plan.ObjectName);
+                            $"(the CRM changed the field's type); they are stored as they come and listed by {ShellAction.Errors}.", plan.ObjectName);
     }
 
     public IReadOnlyDictionary<(string Object, string Field), long> Summaries => _counts;

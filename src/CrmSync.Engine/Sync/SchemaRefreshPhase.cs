@@ -1,5 +1,6 @@
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Sync;
 
@@ -58,7 +59,7 @@ internal sealed class SchemaRefreshPhase
             }
             catch (CrmSyncException e) when (e.ErrorId == ErrorIds.FieldPlanStale)
             {
-                _context.Events.Warning("The schema refresh was skipped because the fields changed meanwhile (Sync-CrmField ran); the next refresh retries.");
+                _context.Events.Warning($"The schema refresh was skipped because the fields changed meanwhile ({ShellAction.SyncFields} ran); the next refresh retries.");
                 return false;
             }
         }

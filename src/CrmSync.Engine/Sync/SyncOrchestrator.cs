@@ -1,6 +1,7 @@
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Sync;
 
@@ -127,7 +128,7 @@ public sealed class SyncOrchestrator
                 }
                 if (!ReadProfile(_store).SyncEnabled)
                 {
-                    _events?.Report(new SyncEvent(SyncEventLevel.Verbose, "Sync was disabled (Stop-CrmSync): the continuous sync ends."));
+                    _events?.Report(new SyncEvent(SyncEventLevel.Verbose, $"Sync was disabled ({ShellAction.Stop}): the continuous sync ends."));
                     break;
                 }
             }
@@ -153,8 +154,8 @@ public sealed class SyncOrchestrator
         {
             if (!enableSync)
                 throw new CrmSyncException(ErrorIds.SyncDisabled, ErrorKind.InvalidOperation,
-                    $"Sync is disabled for profile '{profile.Name}' (Stop-CrmSync).",
-                    "Run Start-CrmSync to enable it again.", profile.Name);
+                    $"Sync is disabled for profile '{profile.Name}' ({ShellAction.Stop}).",
+                    $"Run {ShellAction.Start} to enable it again.", profile.Name);
             _store.Profile.SetSyncEnabled(true);
         }
         var objects = _objects ?? SyncedObjectCatalog.For(profile.Crm);
@@ -173,7 +174,7 @@ public sealed class SyncOrchestrator
             if (plans.Count == 0)
                 throw new CrmSyncException(ErrorIds.FieldsNotSynced, ErrorKind.InvalidOperation,
                     $"Profile '{profile.Name}' has no synced fields yet, so there is nothing to sync.",
-                    "Run Sync-CrmField to create the fields, review the mappings, then Start-CrmSync.", profile.Name);
+                    $"Run {ShellAction.SyncFields} to create the fields, review the mappings, then {ShellAction.Start}.", profile.Name);
             if (profile.FirstStartedAt is null || profile.MappingsLockedAt is null)
             {
                 _store.Write(transaction =>
@@ -241,7 +242,7 @@ public sealed class SyncOrchestrator
             state = RunState.Cancelled;
             error = new CrmSyncException(ErrorIds.SyncCancelled, ErrorKind.OperationStopped,
                 "The sync was stopped; everything up to the last committed page is kept.",
-                "Run Start-CrmSync again to continue where it stopped.", _store.DatabasePath);
+                $"Run {ShellAction.Start} again to continue where it stopped.", _store.DatabasePath);
         }
         catch (CrmSyncException e)
         {
@@ -253,7 +254,7 @@ public sealed class SyncOrchestrator
             state = RunState.Failed;
             error = new CrmSyncException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
                 $"The sync failed unexpectedly: {e.Message}",
-                "Run Start-CrmSync again (it resumes); if it keeps failing, report the error.", _store.DatabasePath, e);
+                $"Run {ShellAction.Start} again (it resumes); if it keeps failing, report the error.", _store.DatabasePath, e);
         }
         finally
         {
@@ -312,7 +313,7 @@ public sealed class SyncOrchestrator
 
     private static ProfileInfo ReadProfile(CrmSyncStore store) =>
         store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.", store.DatabasePath);
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
 
     /// <summary>Extends the run lease after pages and in the background (bulk jobs can run for minutes without a page).</summary>
     private sealed class LeaseKeeper(CrmSyncStore store, RunLease lease, TimeSpan duration, TimeProvider time)

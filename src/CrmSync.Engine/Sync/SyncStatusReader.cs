@@ -1,6 +1,7 @@
 using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Sync;
 
@@ -31,24 +32,24 @@ public sealed class SyncStatusReader
     public static string RecommendedActionFor(string errorId) => errorId switch
     {
         ErrorIds.InvalidCredentials =>
-            "Run Connect-CrmSync (crmsync connect) again with the current password and security token, then Start-CrmSync.",
+            $"Run {ShellAction.Connect} again with the current password and security token, then {ShellAction.Start}.",
         ErrorIds.CredentialsNotSaved or ErrorIds.SecretNotFound or ErrorIds.SecretStoreUnreadable or ErrorIds.SecretStoreInsecure =>
-            "Run Connect-CrmSync (crmsync connect) to save the credentials, or set CRMSYNC_PASSWORD and CRMSYNC_SECURITY_TOKEN for a process-scope profile, then Start-CrmSync.",
+            $"Run {ShellAction.Connect} to save the credentials, or set CRMSYNC_PASSWORD and CRMSYNC_SECURITY_TOKEN for a process-scope profile, then {ShellAction.Start}.",
         ErrorIds.CrmUnreachable or ErrorIds.CrmTimeout or ErrorIds.CrmCircuitOpen or ErrorIds.CrmRequestFailed =>
             "Check the network and the CRM's status page; the next scheduled start retries (nothing is lost: it resumes from the last committed page).",
         ErrorIds.NotACrmEndpoint or ErrorIds.InsecureTransport =>
-            "Check the profile's login URL (Connect-CrmSync -LoginUrl), then Start-CrmSync.",
+            $"Check the profile's login URL ({ShellAction.Connect.With(ActionParameter.LoginUrl)}), then {ShellAction.Start}.",
         ErrorIds.CrmApiLimitExceeded =>
             "Wait for the CRM's API allowance to renew (or raise it); the next start continues where this one stopped.",
         ErrorIds.SyncLockHeld =>
-            "Another run held the sync lock: wait for it to finish (Get-CrmSyncStatus), or stop it; do not schedule overlapping starts.",
+            $"Another run held the sync lock: wait for it to finish ({ShellAction.Status}), or stop it; do not schedule overlapping starts.",
         ErrorIds.FieldsNotSynced =>
-            "Run Sync-CrmField (crmsync sync-field) to create the fields, review the mappings, then Start-CrmSync.",
+            $"Run {ShellAction.SyncFields} to create the fields, review the mappings, then {ShellAction.Start}.",
         ErrorIds.ExternalIdFieldMissing =>
-            "Add the External ID field named in the error to the CRM objects named there, then Start-CrmSync.",
+            $"Add the External ID field named in the error to the CRM objects named there, then {ShellAction.Start}.",
         ErrorIds.DatabaseLocked =>
-            "Close the other program writing to the database, then Start-CrmSync; it resumes from the last committed page.",
-        _ => "See Get-CrmSyncError (crmsync error) for the details, fix the cause, then run Start-CrmSync: it resumes from the last committed page.",
+            $"Close the other program writing to the database, then {ShellAction.Start}; it resumes from the last committed page.",
+        _ => $"See {ShellAction.Errors} for the details, fix the cause, then run {ShellAction.Start}: it resumes from the last committed page.",
     };
 
     /// <summary>Reads the status from an open store.</summary>
@@ -60,7 +61,7 @@ public sealed class SyncStatusReader
         using var snapshot = connection.BeginTransaction(deferred: true);
 
         var info = store.Profile.Read(snapshot) ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
-            $"The database {store.DatabasePath} holds no CrmSync profile.", "Run Connect-CrmSync to create the profile.",
+            $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.",
             store.DatabasePath);
         var now = store.Time.GetUtcNow();
         var latest = store.Runs.Latest(snapshot);
@@ -92,7 +93,7 @@ public sealed class SyncStatusReader
                     $"Run {latest.Id}, started {latest.StartedAt:O} on {latest.Host} (process {latest.ProcessId}), was interrupted: it stopped without finishing (its process was killed or ended, the disk was full, or it lost the sync lock). Everything up to its last committed page is kept."),
                 ErrorIds.SyncFailed, latest.StartedAt)
             {
-                RecommendedAction = "Check the free disk space and the log of the scheduled task or service, then run Start-CrmSync (crmsync start): it resumes from the last committed page.",
+                RecommendedAction = $"Check the free disk space and the log of the scheduled task or service, then run {ShellAction.Start}: it resumes from the last committed page.",
             };
             countsRun = latest;
         }

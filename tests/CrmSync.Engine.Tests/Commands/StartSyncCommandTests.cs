@@ -3,6 +3,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
 using ManualClock = CrmSync.TestSupport.FakeTimeProvider;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Tests.Commands;
 
@@ -334,7 +335,7 @@ public sealed class StartSyncCommandTests
         await running.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Single(host.OutputOf<SyncRunResult>());
-        Assert.Contains(host.Verbose, v => v.Contains("sync disabled by Stop-CrmSync", StringComparison.Ordinal));
+        Assert.Contains(host.Verbose, v => v.Contains($"sync disabled by {ShellAction.Stop}", StringComparison.Ordinal));
         Assert.False(Assert.Single(stopHost.OutputOf<SyncStatus>()).Enabled);
         Assert.Single(bed.Store.Runs.List());
 

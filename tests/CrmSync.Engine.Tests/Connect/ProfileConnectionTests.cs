@@ -3,6 +3,7 @@ using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Tests.Crm;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Tests.Connect;
 
@@ -57,8 +58,7 @@ public sealed class ProfileConnectionTests
         var ex = await Assert.ThrowsAsync<CrmSyncException>(() =>
             f.AnotherProcess().OpenClientAsync("default", null, f.ClientOptions(none), CancellationToken.None));
         Assert.Equal(ErrorIds.CredentialsNotSaved, ex.ErrorId);
-        Assert.Contains("-Scope CurrentUser", ex.RecommendedAction, StringComparison.Ordinal);
-        Assert.Contains("Connect-CrmSync", ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.Contains(ShellAction.Connect.Profile("default").With(ActionParameter.Scope, "CurrentUser").ToString(), ex.RecommendedAction, StringComparison.Ordinal);
         Assert.Equal("default", ex.Target);
         Assert.Empty(none.Requests);
     }

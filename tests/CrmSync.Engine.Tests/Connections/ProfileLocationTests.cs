@@ -1,6 +1,7 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Tests.Support;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Tests.Connections;
 
@@ -117,7 +118,7 @@ public sealed class ProfileLocationTests : IDisposable
         Assert.Equal(ErrorIds.ProfileNotFound, e.ErrorId);
         Assert.Equal(ErrorKind.ObjectNotFound, e.Kind);
         Assert.Equal($"No CrmSync profile named 'ghost' was found at {_dir.Combine("profiles", "ghost.db")}.", e.Message);
-        Assert.Equal("Run Connect-CrmSync to create the profile.", e.RecommendedAction);
+        Assert.Equal($"Run {ShellAction.Connect} to create the profile.", e.RecommendedAction);
         Assert.Equal("ghost", e.Target);
         Assert.False(File.Exists(_dir.Combine("profiles", "ghost.db")));
     }

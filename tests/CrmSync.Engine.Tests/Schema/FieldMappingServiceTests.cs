@@ -1,6 +1,7 @@
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Tests.Schema;
 
@@ -237,7 +238,7 @@ public sealed class FieldMappingServiceTests
             var e = Assert.Throws<CrmSyncException>(attempt);
             Assert.Equal(ErrorIds.MappingLocked, e.ErrorId);
             Assert.Equal(ErrorKind.InvalidOperation, e.Kind);
-            Assert.Contains("only until the first Start-CrmSync, just as in Marketo", e.Message);
+            Assert.Contains($"only until the first {ShellAction.Start}, just as in Marketo", e.Message);
         }
         Assert.Equal(exported, service.ExportJson()); // export still works
 
@@ -351,6 +352,6 @@ public sealed class FieldMappingServiceTests
         var host = new FakeCommandHost();
         new GetFieldCommand(ctx.Profiles, new GetFieldOptions()).Run(host);
         Assert.Empty(host.Output);
-        Assert.Contains("Run Sync-CrmField", Assert.Single(host.Warnings));
+        Assert.Contains($"Run {ShellAction.SyncFields}", Assert.Single(host.Warnings));
     }
 }

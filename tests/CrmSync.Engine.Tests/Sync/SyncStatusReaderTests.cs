@@ -3,6 +3,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
 using CrmSync.Engine.Tests.Support;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Tests.Sync;
 
@@ -29,7 +30,7 @@ public sealed class SyncStatusReaderTests : IDisposable
         Assert.Equal(ErrorIds.ProfileNotFound, e.ErrorId);
         Assert.Equal(ErrorKind.ObjectNotFound, e.Kind);
         Assert.Equal($"No CrmSync profile named 'x' was found at {_dir.Combine("profiles", "x.db")}.", e.Message);
-        Assert.Equal("Run Connect-CrmSync to create the profile.", e.RecommendedAction);
+        Assert.Equal($"Run {ShellAction.Connect} to create the profile.", e.RecommendedAction);
         Assert.Equal("x", e.Target);
         Assert.False(Directory.Exists(_dir.Combine("profiles")));
     }

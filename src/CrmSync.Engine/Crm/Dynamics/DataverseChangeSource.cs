@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Crm.Dynamics;
 
@@ -230,7 +231,7 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         if (!entity.SupportsChangeTracking)
             throw new CrmSyncException(ErrorIds.CrmNotSupported, ErrorKind.InvalidOperation,
                 $"Change tracking is not enabled on the Dynamics 365 entity '{entity.Name}', so its changes cannot be read incrementally.",
-                "Enable 'Track changes' on the table in Power Apps (Table properties > Advanced options), then run Sync-CrmField again.", entity.Name);
+                $"Enable 'Track changes' on the table in Power Apps (Table properties > Advanced options), then run {ShellAction.SyncFields} again.", entity.Name);
     }
 
     /// <summary>The columns of a read and how each is found in a row.</summary>
@@ -259,7 +260,7 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         for (var i = 0; i < layout.Names.Count; i++)
         {
             var field = entity.FindField(layout.Names[i]) ?? throw new CrmSyncException(ErrorIds.CrmFieldNotFound, ErrorKind.ObjectNotFound,
-                $"The Dynamics 365 entity '{entity.Name}' has no readable column '{layout.Names[i]}'.", "Run Sync-CrmField to refresh the fields.", layout.Names[i]);
+                $"The Dynamics 365 entity '{entity.Name}' has no readable column '{layout.Names[i]}'.", $"Run {ShellAction.SyncFields} to refresh the fields.", layout.Names[i]);
             wire[i] = DataverseEntityMetadata.WireName(field);
             types[i] = field.Type;
         }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Crm.Dynamics;
 
@@ -79,7 +80,7 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
         if (keyField is not null && entity.Schema.FindField(keyField) is null)
             throw new CrmSyncException(ErrorIds.ExternalIdFieldMissing, ErrorKind.InvalidArgument,
                 $"The Dynamics 365 entity '{objectName}' has no column '{keyField}' to upsert by.",
-                "Create the CrmSync alternate key column on the entity (and its alternate key), then run Sync-CrmField again.", keyField);
+                $"Create the CrmSync alternate key column on the entity (and its alternate key), then run {ShellAction.SyncFields} again.", keyField);
 
         for (var start = 0; start < rows.Count; start += MaxBatchSize)
         {

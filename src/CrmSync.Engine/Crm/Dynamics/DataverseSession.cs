@@ -5,6 +5,7 @@ using CrmSync.Engine.Connections;
 using CrmSync.Engine.Resilience;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Crm.Dynamics;
 
@@ -260,7 +261,7 @@ public sealed class DataverseSession : ICrmSession, IDisposable
             if (attempt > 0)
                 throw new CrmSyncException(ErrorIds.SessionExpired, ErrorKind.AuthenticationError,
                     $"Dynamics 365 rejected the access token again right after a new sign-in ({detail}).",
-                    "Check that the sync user is enabled in the environment and has a security role, then run Connect-CrmSync again.", _organization.Host);
+                    $"Check that the sync user is enabled in the environment and has a security role, then run {ShellAction.Connect} again.", _organization.Host);
             _events?.Report(new CrmClientEvent(CrmEventLevel.Verbose, CrmEventKind.Relogin, $"Dynamics 365 access token rejected ({detail}); getting a new one."));
             await RenewTokenAsync(generation, force: true, cancellationToken).ConfigureAwait(false);
         }
@@ -340,7 +341,7 @@ public sealed class DataverseSession : ICrmSession, IDisposable
                 $"Dynamics 365 refused {target}: the sync user lacks a privilege ({detail}).",
                 "Give the sync user's security role organization-level Read (and Write, for pushed entities) on this entity, then try again.", target),
             400 => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.InvalidArgument,
-                $"Dynamics 365 rejected {target} ({detail}).", "Check the entity and column names (run Sync-CrmField to refresh them).", target),
+                $"Dynamics 365 rejected {target} ({detail}).", $"Check the entity and column names (run {ShellAction.SyncFields} to refresh them).", target),
             >= 500 => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
                 $"Dynamics 365 could not serve {target} after retries ({detail}).", "Try again later; the sync resumes where it stopped.", target),
             _ => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ProtocolError,

@@ -5,6 +5,7 @@ using CrmSync.Engine.Resilience;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using CrmSync.Engine.Connections;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Crm.Salesforce;
 
@@ -240,7 +241,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
             if (attempt > 0)
                 throw new CrmSyncException(ErrorIds.SessionExpired, ErrorKind.AuthenticationError,
                     $"Salesforce rejected the session again right after a new login ({code}).",
-                    "Check that the sync user is active and allowed to use the API, then run Connect-CrmSync again.", Identity?.InstanceUrl.Host);
+                    $"Check that the sync user is active and allowed to use the API, then run {ShellAction.Connect} again.", Identity?.InstanceUrl.Host);
             _events?.Report(new CrmClientEvent(CrmEventLevel.Verbose, CrmEventKind.Relogin, $"Salesforce session expired ({code}); logging in again."));
             await LoginCoreAsync(generation, cancellationToken).ConfigureAwait(false);
         }
@@ -285,7 +286,7 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
             403 => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.PermissionDenied,
                 $"Salesforce refused {target} ({detail}).", "Check the sync user's profile and permission sets (API Enabled, object and field access).", target),
             400 => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.InvalidArgument,
-                $"Salesforce rejected {target} ({detail}).", "Check the object and field names (run Sync-CrmField to refresh them).", target),
+                $"Salesforce rejected {target} ({detail}).", $"Check the object and field names (run {ShellAction.SyncFields} to refresh them).", target),
             429 or 420 or >= 500 => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
                 $"Salesforce could not serve {target} after retries ({detail}).", "Try again later; the sync resumes where it stopped.", target),
             _ => new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ProtocolError,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Crm.Salesforce;
 
@@ -227,7 +228,7 @@ public sealed class SoqlBuilder
         var described = _schema.FindField(field)
             ?? throw new CrmSyncException(ErrorIds.CrmFieldNotFound, ErrorKind.ObjectNotFound,
                 $"The field '{field}' does not exist on {_schema.Name} or the sync user cannot see it.",
-                "Check the field's API name and the sync user's field-level security, then run Sync-CrmField.", $"{_schema.Name}.{field}");
+                $"Check the field's API name and the sync user's field-level security, then run {ShellAction.SyncFields}.", $"{_schema.Name}.{field}");
         return described.Name;
     }
 }

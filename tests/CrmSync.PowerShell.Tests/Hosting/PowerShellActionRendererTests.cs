@@ -1,0 +1,78 @@
+using CrmSync.Engine;
+using CrmSync.Engine.Shell;
+using CrmSync.PowerShell.Hosting;
+
+namespace CrmSync.PowerShell.Tests.Hosting;
+
+public sealed class PowerShellActionRendererTests
+{
+    private static readonly PowerShellActionRenderer Renderer = PowerShellActionRenderer.Instance;
+
+    [Fact]
+    public void An_action_with_a_profile_is_a_cmdlet_call()
+    {
+        Assert.Equal("Run Connect-CrmSync -Profile prod to connect again.",
+            Renderer.RenderText($"Run {ShellAction.Connect.Profile("prod")} to connect again."));
+    }
+
+    [Fact]
+    public void Parameters_keep_their_PowerShell_names_and_values_with_blanks_are_quoted()
+    {
+        Assert.Equal("Connect-CrmSync -Profile 'my org' -Scope CurrentUser",
+            Renderer.RenderText(ShellAction.Connect.Profile("my org").With(ActionParameter.Scope, "CurrentUser").ToString()));
+        Assert.Equal("Start-CrmSync -RetryNow", Renderer.RenderText(ShellAction.Start.With(ActionParameter.RetryNow).ToString()));
+        Assert.Equal("Sync-CrmField -ResetExclusions", Renderer.RenderText(ShellAction.SyncFields.With(ActionParameter.ResetExclusions).ToString()));
+        Assert.Equal("Get-CrmFieldMapping -Path", Renderer.RenderText(ShellAction.GetMapping.With(ActionParameter.Path).ToString()));
+        Assert.Equal("Set-CrmSyncNotification -SmtpServer <host> -Recipient <address>",
+            Renderer.RenderText(ShellAction.SetNotification.With(ActionParameter.SmtpServer, "<host>").With(ActionParameter.Recipient, "<address>").ToString()));
+        Assert.Equal("Connect-CrmSync -Profile <new name>", Renderer.RenderText(ShellAction.Connect.Profile("<new name>").ToString()));
+    }
+
+    [Theory]
+    [InlineData(CrmSyncAction.Connect, "Connect-CrmSync")]
+    [InlineData(CrmSyncAction.Disconnect, "Disconnect-CrmSync")]
+    [InlineData(CrmSyncAction.SyncFields, "Sync-CrmField")]
+    [InlineData(CrmSyncAction.GetFields, "Get-CrmField")]
+    [InlineData(CrmSyncAction.GetMapping, "Get-CrmFieldMapping")]
+    [InlineData(CrmSyncAction.SetMapping, "Set-CrmFieldMapping")]
+    [InlineData(CrmSyncAction.MappingHelp, "Get-Help Set-CrmFieldMapping")]
+    [InlineData(CrmSyncAction.Start, "Start-CrmSync")]
+    [InlineData(CrmSyncAction.Stop, "Stop-CrmSync")]
+    [InlineData(CrmSyncAction.Status, "Get-CrmSyncStatus")]
+    [InlineData(CrmSyncAction.Errors, "Get-CrmSyncError")]
+    [InlineData(CrmSyncAction.Conflicts, "Get-CrmSyncConflict")]
+    [InlineData(CrmSyncAction.Duplicates, "Find-CrmDuplicate")]
+    [InlineData(CrmSyncAction.GetNotification, "Get-CrmSyncNotification")]
+    [InlineData(CrmSyncAction.SetNotification, "Set-CrmSyncNotification")]
+    public void Every_action_is_a_cmdlet_of_the_module(CrmSyncAction action, string cmdlet)
+    {
+        Assert.Equal(cmdlet, Renderer.RenderText(new ShellAction(action).ToString()));
+    }
+
+    [Fact]
+    public void Every_action_has_a_cmdlet()
+    {
+        foreach (CrmSyncAction action in Enum.GetValues<CrmSyncAction>())
+            Assert.Contains("-Crm", PowerShellActionRenderer.Cmdlet(action), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_error_gets_its_message_and_recommended_action_rendered_and_keeps_id_kind_target()
+    {
+        var inner = new IOException("disk");
+        var error = new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
+            $"No profile; {ShellAction.Connect} creates it.", $"Run {ShellAction.Connect.Profile("prod")}.", "prod", inner);
+
+        var rendered = Renderer.RenderError(error);
+
+        Assert.Equal(("No profile; Connect-CrmSync creates it.", "Run Connect-CrmSync -Profile prod."), (rendered.Message, rendered.RecommendedAction));
+        Assert.Equal((error.ErrorId, error.Kind, error.Target, (Exception?)inner), (rendered.ErrorId, rendered.Kind, rendered.Target, rendered.InnerException));
+    }
+
+    [Fact]
+    public void Text_without_tokens_is_unchanged()
+    {
+        var error = new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound, "plain [x] text", "do [[nothing]]");
+        Assert.Same(error, Renderer.RenderError(error));
+    }
+}
