@@ -95,7 +95,7 @@ public sealed class ProfileConnectionTests
         Assert.Equal(ErrorIds.ProfileOrganizationMismatch, ex.ErrorId);
         Assert.Contains(ConnectFixture.OrganizationId, ex.Message, StringComparison.Ordinal);
         Assert.Contains("00D5e000001AbCdEAK", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("-Profile", ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.Contains(ShellAction.Connect.Profile("<new name>").ToString(), ex.RecommendedAction, StringComparison.Ordinal);
         Assert.DoesNotContain("AnotherOrgPassword1", ex.ToString(), StringComparison.Ordinal);
         // The saved credentials and the row are the first org's, untouched.
         Assert.True(f.Connector.Secrets.TryGet("default", SecretNames.Password, out var saved));

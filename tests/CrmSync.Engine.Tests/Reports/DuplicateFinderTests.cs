@@ -1,3 +1,4 @@
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Reports;
 using Microsoft.Data.Sqlite;
@@ -185,7 +186,7 @@ public sealed class DuplicateFinderTests
 
         Assert.Equal(ErrorIds.FieldsNotSynced, error.ErrorId);
         Assert.Equal(ErrorKind.InvalidOperation, error.Kind);
-        Assert.StartsWith("Run Sync-CrmField", error.RecommendedAction);
+        Assert.StartsWith($"Run {ShellAction.SyncFields}", error.RecommendedAction);
         Assert.Equal("default", error.Target);
     }
 

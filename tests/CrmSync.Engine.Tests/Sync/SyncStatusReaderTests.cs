@@ -117,7 +117,7 @@ public sealed class SyncStatusReaderTests : IDisposable
         {
             RecommendedAction = SyncStatusReader.RecommendedActionFor(ErrorIds.InvalidCredentials),
         }, status.LastError);
-        Assert.StartsWith("Run Connect-CrmSync", status.LastError!.RecommendedAction, StringComparison.Ordinal);
+        Assert.StartsWith($"Run {ShellAction.Connect}", status.LastError!.RecommendedAction, StringComparison.Ordinal);
         Assert.Equal(firstSuccess, status.LastSuccess);
         Assert.Equal([new SyncOperationCount("Contact", RunOperation.PullUpdates, 0, 0, 0, 4, 0)], status.Counts);
 

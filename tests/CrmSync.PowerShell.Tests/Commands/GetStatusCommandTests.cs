@@ -1,5 +1,6 @@
 using CrmSync.Engine;
 using CrmSync.Engine.Commands;
+using CrmSync.PowerShell.Hosting;
 using CrmSync.Engine.Sync;
 
 namespace CrmSync.PowerShell.Tests.Commands;
@@ -57,7 +58,7 @@ public sealed class GetStatusCommandTests : IDisposable
 
         Assert.Equal(ErrorIds.ProfileNotFound, error.ErrorId);
         Assert.Equal(ErrorKind.ObjectNotFound, error.Kind);
-        Assert.StartsWith("Run Connect-CrmSync", error.RecommendedAction, StringComparison.Ordinal);
+        Assert.StartsWith("Run Connect-CrmSync", PowerShellActionRenderer.Instance.RenderError(error).RecommendedAction, StringComparison.Ordinal);
         Assert.Equal("nope", error.Target);
         Assert.Contains("nope", error.Message, StringComparison.Ordinal);
     }
