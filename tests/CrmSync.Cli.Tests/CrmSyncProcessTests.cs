@@ -120,7 +120,7 @@ public sealed class CrmSyncProcessTests : IDisposable
         using JsonDocument json = JsonDocument.Parse(result.StandardError);
         Assert.Equal("ProfileNotFound", json.RootElement.GetProperty("errorId").GetString());
         Assert.Equal("ObjectNotFound", json.RootElement.GetProperty("category").GetString());
-        Assert.StartsWith("Run Connect-CrmSync", json.RootElement.GetProperty("recommendedAction").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("Run crmsync connect to create the profile", json.RootElement.GetProperty("recommendedAction").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]

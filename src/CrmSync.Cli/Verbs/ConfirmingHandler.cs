@@ -1,3 +1,4 @@
+using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
 
 namespace CrmSync.Cli.Verbs;
@@ -45,7 +46,7 @@ public sealed class ConfirmingHandler : ICommandHandler
             host.ShouldProcess(target, action) && owner.Ask($"{action} on {target}?");
 
         public bool ShouldProcess(ShouldProcessRequest request) =>
-            host.ShouldProcess(request) && owner.Ask(request.Description + Environment.NewLine + request.Warning);
+            host.ShouldProcess(request) && owner.Ask(ConsoleCommandHost.Render(request.Description + Environment.NewLine + request.Warning));
 
         public void WriteProgress(ProgressInfo progress) => host.WriteProgress(progress);
         public void WriteVerbose(string message) => host.WriteVerbose(message);
