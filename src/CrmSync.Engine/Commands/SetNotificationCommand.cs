@@ -124,9 +124,9 @@ public sealed class SetNotificationCommand : ICommandHandler
             host.WriteVerbose($"Saved the notification settings of profile '{profile.Name}'.");
         }
         if (!settings.IsComplete)
-            host.WriteWarning("No mail can be sent yet: give " + (settings.SmtpServer is null ? "-SmtpServer" : "") +
+            host.WriteWarning("No mail can be sent yet: give " + (settings.SmtpServer is null ? ShellAction.SetNotification.With(ActionParameter.SmtpServer, "<host>").ToString() : "") +
                               (settings.SmtpServer is null && settings.Recipients.Count == 0 ? " and " : "") +
-                              (settings.Recipients.Count == 0 ? "-Recipient" : "") + ". Events are recorded meanwhile and sent once it is complete.");
+                              (settings.Recipients.Count == 0 ? ShellAction.SetNotification.With(ActionParameter.Recipient, "<address>").ToString() : "") + ". Events are recorded meanwhile and sent once it is complete.");
 
         string? response = null;
         if (Options.Test)

@@ -92,12 +92,12 @@ public sealed class SyncFieldsCommand : ICommandHandler
         var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), given, Options.ResetExclusions);
         Plan = plan;
         if (plan.ProtectedFromExclusion.Count > 0)
-            host.WriteWarning("The -ExcludeField patterns do not apply to fields the sync itself needs; these are kept: " +
+            host.WriteWarning($"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} patterns do not apply to fields the sync itself needs; these are kept: " +
                               string.Join(", ", plan.ProtectedFromExclusion) + ".");
         // A pattern that matches nothing is most likely misspelt: say so before it is stored (it still applies to fields added later).
         foreach (var pattern in given.Patterns)
             if (!snapshot.Objects.Any(o => o.Schema.Fields.Any(f => pattern.Matches(o.Object.ObjectName, f.Name))))
-                host.WriteWarning($"The -ExcludeField pattern '{pattern.Pattern}' matches no field the sync user can see on " +
+                host.WriteWarning($"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern '{pattern.Pattern}' matches no field the sync user can see on " +
                                   $"{string.Join(", ", snapshot.Objects.Select(o => o.Object.ObjectName))}: check its spelling " +
                                   "(Object.Field or Field, wildcards * and ?). It is kept and applies to fields the CRM adds later.");
         var described = new HashSet<string>(snapshot.Objects.Select(o => o.Object.ObjectName), StringComparer.OrdinalIgnoreCase);

@@ -32,9 +32,9 @@ public sealed partial class FieldExclusion
         var text = pattern?.Trim() ?? "";
         if (!Syntax().IsMatch(text))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"'{(text.Length > 80 ? text[..80] + "..." : text)}' is not a valid -ExcludeField pattern: use Object.Field or Field, " +
+                $"'{(text.Length > 80 ? text[..80] + "..." : text)}' is not a valid {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern: use Object.Field or Field, " +
                 "made of letters, digits, '_' and the wildcards '*' and '?' (for example 'Lead.*SSN*' or '*.Internal_*').",
-                "Correct the -ExcludeField pattern.", text);
+                $"Correct the {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern.", text);
         var dot = text.IndexOf('.', StringComparison.Ordinal);
         return dot < 0
             ? new FieldExclusion(text, new NameWildcard("*"), new NameWildcard(text))

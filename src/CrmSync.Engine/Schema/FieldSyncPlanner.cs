@@ -264,10 +264,10 @@ public sealed class FieldSyncPlanner
         {
             if (exclusions.Patterns.FirstOrDefault(p => p.NamesFieldLiterally && p.Matches(syncedObject.ObjectName, name)) is { } pattern)
                 throw new CrmSyncException(ErrorIds.FieldExclusionRefused, ErrorKind.InvalidArgument,
-                    $"The -ExcludeField pattern '{pattern.Pattern}' excludes {syncedObject.ObjectName}.{name}, which the sync itself needs: " +
+                    $"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern '{pattern.Pattern}' excludes {syncedObject.ObjectName}.{name}, which the sync itself needs: " +
                     "the record id, the modification stamp, the delete flag, the merge and lead conversion fields and the External ID field " +
                     $"{SyncedObjectCatalog.ExternalIdFieldName} can never be excluded.",
-                    $"Remove '{pattern.Pattern}' from -ExcludeField (if it is a stored pattern, run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns to keep).",
+                    $"Remove '{pattern.Pattern}' from {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} (if it is a stored pattern, run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns to keep).",
                     pattern.Pattern);
         }
         return critical;
@@ -321,7 +321,7 @@ public sealed class FieldSyncPlanner
             }
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidData,
                 $"No valid local column name could be found for {syncedObject.ObjectName}.{field.Name} in table {syncedObject.TableName}.",
-                $"Exclude the field with -ExcludeField '{syncedObject.ObjectName}.{field.Name}' and report the field name to the CrmSync maintainers.",
+                $"Exclude the field with {ShellAction.SyncFields.With(ActionParameter.ExcludeField, $"{syncedObject.ObjectName}.{field.Name}")} and report the field name to the CrmSync maintainers.",
                 $"{syncedObject.ObjectName}.{field.Name}");
         }
 

@@ -172,6 +172,7 @@ public static class ShellActionOutput
                     RecommendedAction = renderer.RenderText(error.RecommendedAction),
                 },
             },
+            Schema.FieldPlanEntry { Note: { } note } entry => entry with { Note = renderer.RenderText(note) },
             Sync.SyncRunResult result => result with { Warnings = [.. result.Warnings.Select(w => renderer.RenderText(w)!)] },
             _ => value,
         };

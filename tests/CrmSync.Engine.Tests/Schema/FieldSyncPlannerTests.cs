@@ -1,3 +1,4 @@
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
@@ -168,7 +169,7 @@ public sealed class FieldSyncPlannerTests
     {
         var e = Assert.Throws<CrmSyncException>(() => FieldExclusionSet.Parse([pattern]));
         Assert.Equal(ErrorIds.InvalidArgument, e.ErrorId);
-        Assert.Contains("-ExcludeField", e.Message);
+        Assert.Contains(ShellAction.SyncFields.With(ActionParameter.ExcludeField).ToString(), e.Message);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
@@ -70,8 +71,8 @@ public sealed class SyncFieldsCommandTests
 
         var (host, _) = ctx.SyncFields(SalesforceSchemas.FullOrg(), confirm: false, exclude: ["Nope.*", "Lead.*SSN*"]);
 
-        var warning = Assert.Single(host.Warnings, w => w.Contains("-ExcludeField pattern", StringComparison.Ordinal));
-        Assert.StartsWith("The -ExcludeField pattern 'Nope.*' matches no field the sync user can see on Lead, ", warning, StringComparison.Ordinal);
+        var warning = Assert.Single(host.Warnings, w => w.Contains($"{ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern", StringComparison.Ordinal));
+        Assert.StartsWith($"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern 'Nope.*' matches no field the sync user can see on Lead, ", warning, StringComparison.Ordinal);
         Assert.Contains("check its spelling", warning, StringComparison.Ordinal);
     }
 
@@ -343,7 +344,7 @@ public sealed class SyncFieldsCommandTests
     {
         using var ctx = new SchemaTestContext();
         var (host, _) = ctx.SyncFields(SalesforceSchemas.FullOrg(), confirm: false, exclude: ["*.Is*"]);
-        var warning = Assert.Single(host.Warnings, w => w.StartsWith("The -ExcludeField patterns do not apply to fields the sync itself needs", StringComparison.Ordinal));
+        var warning = Assert.Single(host.Warnings, w => w.StartsWith($"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} patterns do not apply to fields the sync itself needs", StringComparison.Ordinal));
         Assert.Contains("Lead.IsDeleted ('*.Is*')", warning);
     }
 
