@@ -41,19 +41,7 @@ public sealed class StartContinuousProcessTests : IClassFixture<SeededEmulatorFi
     {
         await ConnectAndSyncFieldsAsync("loop");
 
-        var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[] { CliProcess.CliDll, "start", "--profile", "loop", "--yes", "--continuous", "--interval", "00:00:01", "--json" })
-            start.ArgumentList.Add(arg);
-        start.Environment["CRMSYNC_HOME"] = home.Path;
-        start.Environment.Remove("CI");
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
+        using var process = StartContinuous("loop", "00:00:01");
         Task<string> errors = process.StandardError.ReadToEndAsync();
         try
         {
@@ -100,19 +88,7 @@ public sealed class StartContinuousProcessTests : IClassFixture<SeededEmulatorFi
     public async Task A_bare_number_interval_is_seconds_so_interval_300_plans_the_next_cycle_five_minutes_later_and_keeps_running()
     {
         await ConnectAndSyncFieldsAsync("cron");
-        var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[] { CliProcess.CliDll, "start", "--profile", "cron", "--yes", "--continuous", "--interval", "300", "--json" })
-            start.ArgumentList.Add(arg);
-        start.Environment["CRMSYNC_HOME"] = home.Path;
-        start.Environment.Remove("CI");
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
+        using var process = StartContinuous("cron", "300");
         Task<string> errors = process.StandardError.ReadToEndAsync();
         try
         {
@@ -146,6 +122,25 @@ public sealed class StartContinuousProcessTests : IClassFixture<SeededEmulatorFi
             if (!process.HasExited)
                 process.Kill(entireProcessTree: true);
         }
+    }
+
+    /// <summary>`crmsync start --profile P --yes --continuous --interval I --json` as a process of its own (stdin closed, CI unset).</summary>
+    private Process StartContinuous(string profile, string interval)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { CliProcess.CliDll, "start", "--profile", profile, "--yes", "--continuous", "--interval", interval, "--json" })
+            start.ArgumentList.Add(arg);
+        start.Environment["CRMSYNC_HOME"] = home.Path;
+        start.Environment.Remove("CI");
+        var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        return process;
     }
 
     private async Task ConnectAndSyncFieldsAsync(string profile)
