@@ -189,6 +189,44 @@ public sealed class DynamicsActionAndAdminTests
     }
 
     [Fact]
+    public async Task The_sync_filter_is_seeded_Yes_empty_or_No_on_leads_and_contacts_by_the_plans_weights()
+    {
+        static async Task<List<bool?>> Filters(DataverseTestEmulator emu, string set) =>
+            (await emu.GetAsync($"{set}?$select=new_synctomkto")).Body!["value"]!.AsArray()
+                .Select(v => v!["new_synctomkto"] is JsonValue b ? b.GetValue<bool>() : (bool?)null).ToList();
+
+        // The default mix (7:2:1) has all three values.
+        await using (var mixed = await DataverseTestEmulator.StartAsync(seed: new DynamicsSeedPlan { Leads = 60, Contacts = 60 }))
+        {
+            foreach (var set in new[] { "leads", "contacts" })
+            {
+                var values = await Filters(mixed, set);
+                Assert.Contains(true, values);
+                Assert.Contains(false, values);
+                Assert.Contains(null, values);
+                Assert.True(values.Count(v => v == true) > values.Count(v => v is null) && values.Count(v => v is null) >= values.Count(v => v == false) / 2);
+            }
+        }
+
+        // Weights from the --seed text: only an explicit No, or only empty.
+        var no = DynamicsSeedPlan.Parse("lead=10,contact=10,filteryes=0,filterempty=0,filterno=1");
+        Assert.Equal((0, 0, 1), (no.SyncFilterYes, no.SyncFilterEmpty, no.SyncFilterNo));
+        await using (var allNo = await DataverseTestEmulator.StartAsync(seed: no))
+        {
+            Assert.All(await Filters(allNo, "leads"), v => Assert.Equal(false, v));
+            Assert.All(await Filters(allNo, "contacts"), v => Assert.Equal(false, v));
+        }
+
+        // And through the admin API's /seed.
+        await using var emu = await DataverseTestEmulator.StartAsync(new EmulatorOptions { EnableAdmin = true });
+        var (status, _) = await Admin(emu, HttpMethod.Post, "/seed", new { lead = 8, contact = 8, filterEmpty = 1 });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.All(await Filters(emu, "leads"), v => Assert.Null(v));
+        Assert.All(await Filters(emu, "contacts"), v => Assert.Null(v));
+        Assert.Throws<FormatException>(() => DynamicsSeedPlan.Parse("lead=1,filtermaybe=2"));
+    }
+
+    [Fact]
     public async Task Admin_schema_edits_add_rename_and_delete_a_column()
     {
         await using var emu = await DataverseTestEmulator.StartAsync(new EmulatorOptions { EnableAdmin = true });
