@@ -26,7 +26,9 @@ namespace CrmSync.Engine.Crm.Dynamics;
 /// Lookups are written as <c>{navigation property}@odata.bind: "{target set}(id)"</c> (null clears). A lookup with several
 /// target entities (Customer, Owner) is written only when the value names the target as <c>{entity}:{id}</c>; a bare id is
 /// refused for that row. Per-row transient failures (429 parts, service-protection codes, 502/503/504) are marked
-/// <see cref="CrmWriteError.IsTransient"/>.
+/// <see cref="CrmWriteError.IsTransient"/>, and a throttled part's Retry-After is the error's
+/// <see cref="CrmWriteError.RetryAfter"/> (the row was not written: send it again after that wait).
+/// On the <c>listmember</c> entity, creates add and deletes remove marketing-list members (<see cref="DataverseListMembership"/>).
 /// </summary>
 public sealed partial class DataverseRecordWriter : ICrmRecordWriter
 {

@@ -284,6 +284,25 @@ public sealed class DataverseAdapterFactsTests
     }
 
     [Fact]
+    public async Task A_batch_stopped_by_a_throttled_part_gives_every_row_its_retry_after()
+    {
+        using var d = SignedIn();
+        d.Client.Schema.Remember(TestEntities.Lead(), TestEntities.SetNames);
+        // Hand-written: without continue-on-error honoured, the answer holds only the part that stopped the batch.
+        d.Http.Expect(HttpMethod.Post, TestDynamics.Api + "$batch", _ => DynamicsFixtures.HandWrittenBatch(
+            [("429 Too Many Requests", "{\"error\":{\"code\":\"0x80072321\",\"message\":\"Combined execution time of incoming requests exceeded limit of 1,200,000 milliseconds over time window of 300 seconds.\"}}")],
+            retryAfterOfLast: "12"));
+
+        var results = await d.Client.Writer.UpdateAsync("lead",
+            [new CrmRecordChange(Lead1, new Dictionary<string, object?> { ["lastname"] = "A" }), new CrmRecordChange(Lead2, new Dictionary<string, object?> { ["lastname"] = "B" })],
+            CancellationToken.None);
+
+        Assert.All(results, r => Assert.True(r.IsTransientFailure));
+        Assert.All(results, r => Assert.Equal(TimeSpan.FromSeconds(12), r.RetryAfter));
+        Assert.All(results, r => Assert.Equal("0x80072321", r.Errors[0].Code));
+    }
+
+    [Fact]
     public void Retry_after_values_are_read_leniently()
     {
         var now = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
