@@ -84,6 +84,10 @@ public sealed class DynamicsActionAndAdminTests
         Assert.Equal(HttpStatusCode.NoContent, status);
         var (_, added, _) = await emu.SendAsync(HttpMethod.Post, $"lists({list})/Microsoft.Dynamics.CRM.AddMemberList", new { EntityId = lead2 });
         Assert.NotNull(added!["id"]);
+        // Adding an existing member again answers the same membership and adds nothing (a client's retry is harmless).
+        var (againStatus, again, _) = await emu.SendAsync(HttpMethod.Post, $"lists({list})/Microsoft.Dynamics.CRM.AddMemberList", new { EntityId = lead2 });
+        Assert.Equal(HttpStatusCode.OK, againStatus);
+        Assert.Equal(added["id"]!.GetValue<string>(), again!["id"]!.GetValue<string>());
         var (_, members, _) = await emu.GetAsync($"lists({list})/listlead_association?$select=lastname");
         Assert.Equal(["Member", "Member 2"], members!["value"]!.AsArray().Select(m => m!["lastname"]!.GetValue<string>()).Order());
         Assert.Equal(2, (await emu.GetAsync($"lists({list})?$select=membercount")).Body!["membercount"]!.GetValue<int>());
@@ -92,6 +96,8 @@ public sealed class DynamicsActionAndAdminTests
         Assert.Equal(HttpStatusCode.BadRequest, status);
         (status, _, _) = await emu.SendAsync(HttpMethod.Delete, $"lists({list})/listlead_association/$ref?$id={emu.OrgUrl}/api/data/v9.2/leads({lead})");
         Assert.Equal(HttpStatusCode.NoContent, status);
+        (status, _, _) = await emu.SendAsync(HttpMethod.Delete, $"lists({list})/listlead_association({lead})/$ref");
+        Assert.Equal(HttpStatusCode.NotFound, status); // no longer a member
         var (_, rows, _) = await emu.GetAsync($"listmembers?$select=_entityid_value,entitytype&$filter=_listid_value eq {list}");
         var row = Assert.Single(rows!["value"]!.AsArray())!;
         Assert.Equal(lead2.ToString(), row["_entityid_value"]!.GetValue<string>());
