@@ -226,6 +226,10 @@ internal static class DynamicsAdminEndpoints
                 Opportunities = Int(body, "opportunity") ?? 0, SystemUsers = Int(body, "systemuser") ?? 0, Lists = Int(body, "list") ?? 0,
                 ListMembers = Int(body, "listmember") ?? 0, Custom = Int(body, "custom") ?? 0,
             };
+            if (body.ContainsKey("filterYes") || body.ContainsKey("filterEmpty") || body.ContainsKey("filterNo"))
+            {
+                plan = plan with { SyncFilterYes = Int(body, "filterYes") ?? 0, SyncFilterEmpty = Int(body, "filterEmpty") ?? 0, SyncFilterNo = Int(body, "filterNo") ?? 0 };
+            }
             return Results.Json(DynamicsSeeder.Seed(org, plan, body["seedValue"]?.GetValue<string>() ?? "crmsync-admin"));
         });
     }

@@ -18,7 +18,34 @@ public sealed record DynamicsSeedPlan
     public int ListMembers { get; init; }
     public int Custom { get; init; }
 
-    /// <summary>Parses <c>lead=N,contact=N,account=N,opportunity=N,systemuser=N,list=N,listmember=N,custom=N</c>.</summary>
+    /// <summary>
+    /// Relative weights of the Marketo sync filter <c>new_synctomkto</c> on seeded leads and contacts: Yes, empty (null) and
+    /// No. Default 7:2:1; e.g. <c>filteryes=0,filterempty=0,filterno=1</c> seeds every person with an explicit No.
+    /// </summary>
+    public int SyncFilterYes { get; init; } = 7;
+
+    /// <inheritdoc cref="SyncFilterYes"/>
+    public int SyncFilterEmpty { get; init; } = 2;
+
+    /// <inheritdoc cref="SyncFilterYes"/>
+    public int SyncFilterNo { get; init; } = 1;
+
+    /// <summary>A seeded person's sync filter, drawn with the weights (one draw per person).</summary>
+    internal bool? DrawSyncFilter(Random random)
+    {
+        int total = SyncFilterYes + SyncFilterEmpty + SyncFilterNo;
+        if (total <= 0)
+        {
+            return null;
+        }
+        int n = random.Next(total);
+        return n < SyncFilterYes ? true : n < SyncFilterYes + SyncFilterEmpty ? null : false;
+    }
+
+    /// <summary>
+    /// Parses <c>lead=N,contact=N,account=N,opportunity=N,systemuser=N,list=N,listmember=N,custom=N</c>, plus the sync filter
+    /// weights <c>filteryes=N,filterempty=N,filterno=N</c>.
+    /// </summary>
     public static DynamicsSeedPlan Parse(string text)
     {
         var plan = new DynamicsSeedPlan();
@@ -39,7 +66,10 @@ public sealed record DynamicsSeedPlan
                 "list" or "lists" => plan with { Lists = n },
                 "listmember" or "listmembers" or "member" or "members" => plan with { ListMembers = n },
                 "custom" or "invoice" or "new_invoice" => plan with { Custom = n },
-                _ => throw new FormatException($"Unknown seed kind '{kv[0]}' (Dynamics: lead, contact, account, opportunity, systemuser, list, listmember, custom)."),
+                "filteryes" => plan with { SyncFilterYes = n },
+                "filterempty" => plan with { SyncFilterEmpty = n },
+                "filterno" => plan with { SyncFilterNo = n },
+                _ => throw new FormatException($"Unknown seed kind '{kv[0]}' (Dynamics: lead, contact, account, opportunity, systemuser, list, listmember, custom; filteryes, filterempty, filterno)."),
             };
         }
         return plan;
@@ -49,7 +79,8 @@ public sealed record DynamicsSeedPlan
 /// <summary>
 /// Generates realistic, deterministic Dataverse rows (same seed value → same data) with the Salesforce seeder's name
 /// lists: accounts, contacts under accounts, leads (some duplicates by e-mail), opportunities, users, static marketing
-/// lists with members and new_invoice rows. Rows are created through the normal write path by the second (CRM) user.
+/// lists with members and new_invoice rows. Leads and contacts get the sync filter <c>new_synctomkto</c> Yes, empty or No by
+/// the plan's weights (7:2:1 unless set). Rows are created through the normal write path by the second (CRM) user.
 /// </summary>
 public static class DynamicsSeeder
 {
@@ -132,7 +163,7 @@ public static class DynamicsSeeder
                 ["address1_city"] = place.City,
                 ["address1_country"] = place.Country,
                 ["donotbulkemail"] = random.Next(20) == 0,
-                ["new_synctomkto"] = random.Next(10) switch { < 7 => true, < 9 => (bool?)null, _ => false },
+                ["new_synctomkto"] = plan.DrawSyncFilter(random),
                 ["ownerid"] = Owner(),
             };
             if (accounts.Count > 0)
@@ -172,7 +203,7 @@ public static class DynamicsSeeder
                 ["revenue"] = (decimal)random.Next(1, 500) * 10000m,
                 ["numberofemployees"] = random.Next(1, 5000),
                 ["donotemail"] = random.Next(25) == 0,
-                ["new_synctomkto"] = random.Next(10) switch { < 7 => true, < 9 => (bool?)null, _ => false },
+                ["new_synctomkto"] = plan.DrawSyncFilter(random),
                 ["ownerid"] = Owner(),
             }, owner, id);
             leads.Add(id);

@@ -24,6 +24,21 @@ public sealed record CrmRecord(
     /// fills it from its own fields (Salesforce: IsConverted with ConvertedContactId), so the pull never reads them by name.
     /// </summary>
     public string? ConvertedIntoId { get; init; }
+
+    /// <summary>
+    /// For a record the CRM created by converting a lead (the contact of a Dynamics QualifyLead, which names its lead in
+    /// originatingleadid), the id of that lead; null otherwise. With <see cref="ConvertedIntoId"/> it lets a pull that sees
+    /// the new record before the converted lead still keep one person. Salesforce leaves it null (its contact does not name
+    /// the lead; the lead's <see cref="ConvertedIntoId"/> says it).
+    /// </summary>
+    public string? ConvertedFromId { get; init; }
+
+    /// <summary>
+    /// True when the CRM says the record's last change was made by the signed-in sync user (Dynamics: modifiedby equals the
+    /// WhoAmI UserId), so the pull does not treat CrmSync's own pushed writes as CRM changes (no echo). The Salesforce adapter
+    /// leaves it false.
+    /// </summary>
+    public bool ModifiedBySyncUser { get; init; }
 }
 
 /// <summary>

@@ -7,7 +7,14 @@ public sealed record CrmRecordChange(string? Id, IReadOnlyDictionary<string, obj
 /// <summary>One error the CRM reported for a record.</summary>
 /// <param name="Code">The CRM's error code (Salesforce statusCode/errorCode, Dynamics hex code).</param>
 /// <param name="IsTransient">True when retrying later may succeed (a locked row, a rolled-back batch).</param>
-public sealed record CrmWriteError(string Code, string Message, IReadOnlyList<string> Fields, bool IsTransient);
+public sealed record CrmWriteError(string Code, string Message, IReadOnlyList<string> Fields, bool IsTransient)
+{
+    /// <summary>
+    /// How long the CRM asked to wait before this record is sent again (a throttled part of a Dynamics $batch: its 429
+    /// Retry-After), or null when it did not say. Retry the record no sooner than this.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+}
 
 /// <summary>The outcome for the record at <see cref="Index"/> of the request.</summary>
 /// <param name="Created">For upserts: true when a record was created, false when updated; null when unknown or not an upsert.</param>
@@ -15,6 +22,9 @@ public sealed record CrmWriteResult(int Index, string? Id, bool Success, bool? C
 {
     /// <summary>True when the record failed and every error is transient: retry it with backoff.</summary>
     public bool IsTransientFailure => !Success && Errors.Count > 0 && Errors.All(e => e.IsTransient);
+
+    /// <summary>The longest <see cref="CrmWriteError.RetryAfter"/> of the record's errors, or null when none asked for a wait.</summary>
+    public TimeSpan? RetryAfter => Errors.Select(e => e.RetryAfter).Where(t => t is not null).DefaultIfEmpty(null).Max();
 }
 
 /// <summary>

@@ -84,6 +84,10 @@ public sealed class DynamicsActionAndAdminTests
         Assert.Equal(HttpStatusCode.NoContent, status);
         var (_, added, _) = await emu.SendAsync(HttpMethod.Post, $"lists({list})/Microsoft.Dynamics.CRM.AddMemberList", new { EntityId = lead2 });
         Assert.NotNull(added!["id"]);
+        // Adding an existing member again answers the same membership and adds nothing (a client's retry is harmless).
+        var (againStatus, again, _) = await emu.SendAsync(HttpMethod.Post, $"lists({list})/Microsoft.Dynamics.CRM.AddMemberList", new { EntityId = lead2 });
+        Assert.Equal(HttpStatusCode.OK, againStatus);
+        Assert.Equal(added["id"]!.GetValue<string>(), again!["id"]!.GetValue<string>());
         var (_, members, _) = await emu.GetAsync($"lists({list})/listlead_association?$select=lastname");
         Assert.Equal(["Member", "Member 2"], members!["value"]!.AsArray().Select(m => m!["lastname"]!.GetValue<string>()).Order());
         Assert.Equal(2, (await emu.GetAsync($"lists({list})?$select=membercount")).Body!["membercount"]!.GetValue<int>());
@@ -92,6 +96,8 @@ public sealed class DynamicsActionAndAdminTests
         Assert.Equal(HttpStatusCode.BadRequest, status);
         (status, _, _) = await emu.SendAsync(HttpMethod.Delete, $"lists({list})/listlead_association/$ref?$id={emu.OrgUrl}/api/data/v9.2/leads({lead})");
         Assert.Equal(HttpStatusCode.NoContent, status);
+        (status, _, _) = await emu.SendAsync(HttpMethod.Delete, $"lists({list})/listlead_association({lead})/$ref");
+        Assert.Equal(HttpStatusCode.NotFound, status); // no longer a member
         var (_, rows, _) = await emu.GetAsync($"listmembers?$select=_entityid_value,entitytype&$filter=_listid_value eq {list}");
         var row = Assert.Single(rows!["value"]!.AsArray())!;
         Assert.Equal(lead2.ToString(), row["_entityid_value"]!.GetValue<string>());
@@ -186,6 +192,44 @@ public sealed class DynamicsActionAndAdminTests
         Assert.Contains("leadid", a);
         var filter = (await one.GetAsync("leads?$select=new_synctomkto")).Body!["value"]!.AsArray().Select(v => v!["new_synctomkto"]?.GetValueKind().ToString() + v!["new_synctomkto"]?.ToJsonString()).Distinct().Count();
         Assert.True(filter >= 2, "the sync filter is seeded with several values (Yes, No, empty)");
+    }
+
+    [Fact]
+    public async Task The_sync_filter_is_seeded_Yes_empty_or_No_on_leads_and_contacts_by_the_plans_weights()
+    {
+        static async Task<List<bool?>> Filters(DataverseTestEmulator emu, string set) =>
+            (await emu.GetAsync($"{set}?$select=new_synctomkto")).Body!["value"]!.AsArray()
+                .Select(v => v!["new_synctomkto"] is JsonValue b ? b.GetValue<bool>() : (bool?)null).ToList();
+
+        // The default mix (7:2:1) has all three values.
+        await using (var mixed = await DataverseTestEmulator.StartAsync(seed: new DynamicsSeedPlan { Leads = 60, Contacts = 60 }))
+        {
+            foreach (var set in new[] { "leads", "contacts" })
+            {
+                var values = await Filters(mixed, set);
+                Assert.Contains(true, values);
+                Assert.Contains(false, values);
+                Assert.Contains(null, values);
+                Assert.True(values.Count(v => v == true) > values.Count(v => v is null) && values.Count(v => v is null) >= values.Count(v => v == false) / 2);
+            }
+        }
+
+        // Weights from the --seed text: only an explicit No, or only empty.
+        var no = DynamicsSeedPlan.Parse("lead=10,contact=10,filteryes=0,filterempty=0,filterno=1");
+        Assert.Equal((0, 0, 1), (no.SyncFilterYes, no.SyncFilterEmpty, no.SyncFilterNo));
+        await using (var allNo = await DataverseTestEmulator.StartAsync(seed: no))
+        {
+            Assert.All(await Filters(allNo, "leads"), v => Assert.Equal(false, v));
+            Assert.All(await Filters(allNo, "contacts"), v => Assert.Equal(false, v));
+        }
+
+        // And through the admin API's /seed.
+        await using var emu = await DataverseTestEmulator.StartAsync(new EmulatorOptions { EnableAdmin = true });
+        var (status, _) = await Admin(emu, HttpMethod.Post, "/seed", new { lead = 8, contact = 8, filterEmpty = 1 });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.All(await Filters(emu, "leads"), v => Assert.Null(v));
+        Assert.All(await Filters(emu, "contacts"), v => Assert.Null(v));
+        Assert.Throws<FormatException>(() => DynamicsSeedPlan.Parse("lead=1,filtermaybe=2"));
     }
 
     [Fact]

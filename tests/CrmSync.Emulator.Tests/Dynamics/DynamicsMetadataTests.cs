@@ -91,6 +91,29 @@ public sealed class DynamicsMetadataTests
     }
 
     [Fact]
+    public async Task ManyToOneRelationships_expand_names_each_lookups_target_and_navigation_property()
+    {
+        await using var emu = await DataverseTestEmulator.StartAsync();
+        var (status, body, _) = await emu.GetAsync("EntityDefinitions(LogicalName='contact')?$select=LogicalName"
+            + "&$expand=Attributes($select=LogicalName),Keys($select=LogicalName,KeyAttributes,EntityKeyIndexStatus),"
+            + "ManyToOneRelationships($select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName)");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var relationships = body!["ManyToOneRelationships"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.All(relationships, r => Assert.Equal(["MetadataId", "ReferencedEntity", "ReferencingAttribute", "ReferencingEntityNavigationPropertyName"], r.Select(p => p.Key).Order()));
+        string Nav(string column, string target) => relationships.Single(r => r["ReferencingAttribute"]!.GetValue<string>() == column
+            && r["ReferencedEntity"]!.GetValue<string>() == target)["ReferencingEntityNavigationPropertyName"]!.GetValue<string>();
+        Assert.Equal("originatingleadid", Nav("originatingleadid", "lead"));
+        Assert.Equal("masterid", Nav("masterid", "contact"));
+        Assert.Equal("parentcustomerid_account", Nav("parentcustomerid", "account"));
+        Assert.Equal("parentcustomerid_contact", Nav("parentcustomerid", "contact"));
+
+        // The navigation property it names is the one a write binds.
+        var lead = await emu.CreateAsync("leads", new { lastname = "Origin" });
+        var contact = await emu.CreateAsync("contacts", new JsonObject { ["lastname"] = "Bound", [Nav("originatingleadid", "lead") + "@odata.bind"] = $"leads({lead})" });
+        Assert.Equal(lead.ToString(), (await emu.GetAsync($"contacts({contact})?$select=_originatingleadid_value")).Body!["_originatingleadid_value"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Alternate_keys_on_lead_and_contact_are_Active()
     {
         await using var emu = await DataverseTestEmulator.StartAsync();

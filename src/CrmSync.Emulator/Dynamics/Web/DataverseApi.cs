@@ -10,7 +10,8 @@ using CrmSync.Emulator.Faults;
 namespace CrmSync.Emulator.Dynamics.Web;
 
 /// <summary>
-/// The Dataverse Web API v9.2 resources: WhoAmI, EntityDefinitions (with Attributes, typed casts, OptionSet, Keys),
+/// The Dataverse Web API v9.2 resources: WhoAmI, EntityDefinitions (with Attributes, typed casts, OptionSet, Keys,
+/// ManyToOneRelationships),
 /// entity-set queries with paging and change tracking, single-row reads, create/update/upsert/delete by id or
 /// alternate key with conditional headers, QualifyLead, Merge, AddMemberList and marketing-list $ref associations.
 /// Synchronous, so $batch change sets run atomically inside one store scope.
@@ -472,6 +473,9 @@ public sealed class DataverseApi
                     break;
                 case "Keys":
                     o["Keys"] = new JsonArray(def.Keys.Select(k => (JsonNode)MetadataJson.Select(MetadataJson.Key(def, k), nestedSelect, [])).ToArray());
+                    break;
+                case "ManyToOneRelationships":
+                    o["ManyToOneRelationships"] = new JsonArray(MetadataJson.ManyToOne(Store, def).Select(m => (JsonNode)MetadataJson.Select(m, nestedSelect, [])).ToArray());
                     break;
                 default:
                     throw new DataverseException(400, "0x80060888", $"Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.");

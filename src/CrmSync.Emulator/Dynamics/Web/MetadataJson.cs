@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CrmSync.Emulator.Dynamics.Data;
 using CrmSync.Emulator.Dynamics.Schema;
 
 namespace CrmSync.Emulator.Dynamics.Web;
@@ -231,6 +232,42 @@ public static class MetadataJson
     };
 
     /// <summary>Keeps only the <c>$select</c>ed properties (MetadataId and @odata.type always stay).</summary>
+    /// <summary>
+    /// The entity's N:1 relationships (OneToManyRelationshipMetadata, one per lookup column and existing target): the
+    /// referencing column and the single-valued navigation property a client binds with <c>@odata.bind</c> (the column's
+    /// name, or <c>{column}_{target}</c> for a lookup with several targets, as in the CSDL).
+    /// </summary>
+    public static IEnumerable<JsonObject> ManyToOne(DataverseStore store, EntityDef e)
+    {
+        foreach (var a in e.Attributes.Where(a => a.IsLookup))
+        {
+            foreach (var target in a.Targets)
+            {
+                if (store.Entity(target) is not { } referenced)
+                {
+                    continue;
+                }
+                string schemaName = $"{e.LogicalName}_{a.LogicalName}_{target}";
+                yield return new JsonObject
+                {
+                    ["MetadataId"] = DataverseCatalog.StableGuid("rel:" + schemaName).ToString(),
+                    ["SchemaName"] = schemaName,
+                    ["RelationshipType"] = "OneToManyRelationship",
+                    ["IsCustomRelationship"] = a.IsCustom,
+                    ["IsManaged"] = !a.IsCustom,
+                    ["IsValidForAdvancedFind"] = true,
+                    ["ReferencedAttribute"] = referenced.PrimaryIdAttribute,
+                    ["ReferencedEntity"] = target,
+                    ["ReferencingAttribute"] = a.LogicalName,
+                    ["ReferencingEntity"] = e.LogicalName,
+                    ["ReferencedEntityNavigationPropertyName"] = schemaName,
+                    ["ReferencingEntityNavigationPropertyName"] = a.Targets.Count > 1 ? a.LogicalName + "_" + target : a.LogicalName,
+                    ["IsHierarchical"] = false,
+                };
+            }
+        }
+    }
+
     public static JsonObject Select(JsonObject o, IReadOnlyCollection<string>? select, IReadOnlyCollection<string> keep)
     {
         if (select is null)

@@ -25,7 +25,13 @@ namespace CrmSync.Engine.Crm.Dynamics;
 /// <see cref="MaxPageSize"/> (Dataverse's maximum; the pull should ask for it). Values: lookups are keyed by the attribute's
 /// logical name with the referenced id; where the entity has <c>masterid</c> it is always read and a merged row carries the
 /// winner as <see cref="CrmRecord.MergedIntoId"/> (Dataverse keeps the loser, deactivated); option sets carry their value as text ("3"; labels are in the schema's picklist values,
-/// not on each record); multi-select option sets ';'-separated ("1;3"); datetimes UTC.
+/// not on each record); multi-select option sets ';'-separated ("1;3"); Two Options (e.g. the sync filter
+/// <c>new_synctomkto</c>) as <see cref="bool"/> or null; datetimes UTC.
+/// <para>Neutral facts filled here: <c>modifiedby</c> is always read where the entity has it, and a row last changed by the
+/// session's WhoAmI user is <see cref="CrmRecord.ModifiedBySyncUser"/> (no echo). On lead, <c>statecode</c> is always read;
+/// a lead read Qualified (1) gets <see cref="CrmRecord.ConvertedIntoId"/> = the contact whose <c>originatingleadid</c> names
+/// it, found for the whole page in one <c>$batch</c> (see <see cref="FindConvertedContactsAsync"/>). On contact,
+/// <c>originatingleadid</c> is always read and becomes <see cref="CrmRecord.ConvertedFromId"/>.</para>
 /// </summary>
 public sealed class DataverseChangeSource : ICrmChangeSource
 {
@@ -96,7 +102,9 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         {
             var uri = next;
             using var doc = await _session.SendForJsonAsync(() => Get(uri, size, tracked), target, cancellationToken).ConfigureAwait(false);
-            var page = DataverseJson.Read(() => ParsePage(plan, doc.RootElement, includeDeleted, tracked), target);
+            var syncUser = _session.Identity?.UserId;
+            var page = DataverseJson.Read(() => ParsePage(plan, doc.RootElement, includeDeleted, tracked, syncUser), target);
+            page = await WithConversionsAsync(plan, page, cancellationToken).ConfigureAwait(false);
             next = page.HasMore ? _session.OrganizationLink(page.Cursor[NextPrefix.Length..]) : null;
             if (page.Watermark is { } w) _session.OrganizationLink(w.Value);
             yield return page;
@@ -160,8 +168,116 @@ public sealed class DataverseChangeSource : ICrmChangeSource
                     : ReadPart(request, plan, responses[i], target);
             }
         }
+
+        // Qualified leads of every page: their contacts are found in one more $batch for the whole call.
+        var leadItems = plans.Where(p => p.Plan.LeadStateSlot >= 0 && results[p.Index]?.Page is { } page && page.Records.Any(r => IsQualifiedLead(p.Plan, r))).ToList();
+        if (leadItems.Count > 0)
+        {
+            var ids = leadItems.SelectMany(p => results[p.Index]!.Page!.Records.Where(r => IsQualifiedLead(p.Plan, r)).Select(r => r.Id)).ToList();
+            try
+            {
+                var contacts = await FindConvertedContactsAsync(ids, cancellationToken).ConfigureAwait(false);
+                foreach (var p in leadItems)
+                    results[p.Index] = results[p.Index]! with { Page = WithConversions(p.Plan, results[p.Index]!.Page!, contacts) };
+            }
+            catch (CrmSyncException ex)
+            {
+                foreach (var p in leadItems) results[p.Index] = new CrmChangeBatchItem(p.Request, null, ex);
+            }
+        }
         return results.Select(r => r!).ToList();
     }
+
+    /// <summary>Ids of leads per lookup query (a $filter of <c>or</c>-ed equalities, about 7 KB of URL; a $batch part may be 64 KB).</summary>
+    internal const int ConvertedLookupChunk = 100;
+
+    /// <summary>
+    /// A QualifyLead leaves the lead Qualified (statecode 1) and creates a contact whose originatingleadid names it; the lead
+    /// does not name the contact. So for the qualified leads of a page, this finds those contacts (one <c>$batch</c> of
+    /// <c>GET contacts?$filter=_originatingleadid_value eq … or …</c>, <see cref="ConvertedLookupChunk"/> leads per query)
+    /// and sets <see cref="CrmRecord.ConvertedIntoId"/>. A lead qualified without a contact (account or opportunity only)
+    /// keeps null.
+    /// </summary>
+    private async Task<CrmRecordPage> WithConversionsAsync(ReadPlan plan, CrmRecordPage page, CancellationToken cancellationToken)
+    {
+        if (plan.LeadStateSlot < 0) return page;
+        var ids = page.Records.Where(r => IsQualifiedLead(plan, r)).Select(r => r.Id).ToList();
+        if (ids.Count == 0) return page;
+        var contacts = await FindConvertedContactsAsync(ids, cancellationToken).ConfigureAwait(false);
+        return WithConversions(plan, page, contacts);
+    }
+
+    private static CrmRecordPage WithConversions(ReadPlan plan, CrmRecordPage page, IReadOnlyDictionary<string, string> contacts) =>
+        page with
+        {
+            Records = page.Records.Select(r => IsQualifiedLead(plan, r) && contacts.TryGetValue(r.Id, out var contact) ? r with { ConvertedIntoId = contact } : r).ToList(),
+        };
+
+    /// <summary>
+    /// The contact made from each lead (by the contacts' originatingleadid), keyed by lead id (case-insensitive); where
+    /// several contacts name the same lead, the earliest created. Leads without one are absent.
+    /// </summary>
+    internal async Task<IReadOnlyDictionary<string, string>> FindConvertedContactsAsync(IReadOnlyList<string> leadIds, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, (string Contact, DateTimeOffset? CreatedOn)>(StringComparer.OrdinalIgnoreCase);
+        var ids = leadIds.Where(id => Guid.TryParse(id, out _)).Select(id => Guid.Parse(id).ToString("D", CultureInfo.InvariantCulture))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (ids.Count == 0) return new Dictionary<string, string>();
+        var set = _schema.SetNameOf(ContactEntity)
+                  ?? (await _schema.GetEntityAsync(ContactEntity, cancellationToken).ConfigureAwait(false)).EntitySetName;
+        const string target = "the contacts of qualified leads";
+        var origin = "_" + OriginatingLeadField + "_value";
+        var parts = ids.Chunk(ConvertedLookupChunk).Select(chunk => DataverseBatchPart.Single(new DataverseBatchRequest(HttpMethod.Get,
+            _session.ApiBase.AbsolutePath + set + "?$select=contactid," + origin + ",createdon&$filter="
+            + Uri.EscapeDataString(string.Join(" or ", chunk.Select(id => origin + " eq " + id))),
+            [new("Prefer", PreferHeader(MaxPageSize, tracked: false))], null))).ToList();
+        var (status, responses) = await _session.SendBatchAsync(parts, idempotent: true, target, cancellationToken).ConfigureAwait(false);
+        if (responses.Count != parts.Count)
+            throw new CrmSyncException(ErrorIds.CrmRequestFailed, ErrorKind.ResourceUnavailable,
+                $"Dynamics 365 stopped the batch (HTTP {(int)status}) before reading {target}.", "The next cycle reads them again.", target);
+
+        void Collect(JsonElement root)
+        {
+            foreach (var row in root.GetProperty("value").EnumerateArray())
+            {
+                var lead = DataverseJson.GetString(row, origin);
+                var contact = DataverseJson.GetString(row, "contactid");
+                if (lead is null || contact is null) continue;
+                var created = row.TryGetProperty("createdon", out var c) && c.ValueKind == JsonValueKind.String
+                    ? CrmValueConverter.FromJson(c, CrmFieldType.DateTime) as DateTimeOffset? : null;
+                if (!found.TryGetValue(lead, out var known) || Earlier(created, contact, known.CreatedOn, known.Contact))
+                    found[lead] = (contact, created);
+            }
+        }
+
+        foreach (var part in responses)
+        {
+            if (!part.IsSuccess) throw DataverseSession.ToException((HttpStatusCode)part.Status, part.Body, target);
+            string? nextLink;
+            using (var doc = DataverseJson.Parse(part.Body, target))
+            {
+                DataverseJson.Read(() => { Collect(doc.RootElement); return true; }, target);
+                nextLink = DataverseJson.GetString(doc.RootElement, "@odata.nextLink");
+            }
+            while (nextLink is not null)
+            {
+                var uri = _session.OrganizationLink(nextLink);
+                using var page = await _session.SendForJsonAsync(() => Get(uri, MaxPageSize, tracked: false), target, cancellationToken).ConfigureAwait(false);
+                DataverseJson.Read(() => { Collect(page.RootElement); return true; }, target);
+                nextLink = DataverseJson.GetString(page.RootElement, "@odata.nextLink");
+            }
+        }
+        return found.ToDictionary(f => f.Key, f => f.Value.Contact, StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static bool Earlier(DateTimeOffset? created, string id, DateTimeOffset? otherCreated, string otherId) =>
+        (created, otherCreated) switch
+        {
+            ({ } a, { } b) when a != b => a < b,
+            ({ }, null) => true,
+            (null, { }) => false,
+            _ => string.CompareOrdinal(id, otherId) < 0,
+        };
 
     private CrmChangeBatchItem ReadPart(CrmChangeReadRequest request, ReadPlan plan, DataverseBatchResponse part, string target)
     {
@@ -170,7 +286,8 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         try
         {
             using var doc = DataverseJson.Parse(part.Body, target);
-            var page = DataverseJson.Read(() => ParsePage(plan, doc.RootElement, request.IncludeDeleted, tracked: true), target);
+            var syncUser = _session.Identity?.UserId;
+            var page = DataverseJson.Read(() => ParsePage(plan, doc.RootElement, request.IncludeDeleted, tracked: true, syncUser), target);
             if (page.HasMore) _session.OrganizationLink(page.Cursor[NextPrefix.Length..]);
             if (page.Watermark is { } w) _session.OrganizationLink(w.Value);
             return new CrmChangeBatchItem(request, page, null);
@@ -239,7 +356,26 @@ public sealed class DataverseChangeSource : ICrmChangeSource
     {
         /// <summary>The slot of the merged-into lookup (masterid), or -1.</summary>
         public int MergedIntoSlot { get; init; } = -1;
+
+        /// <summary>The slot of modifiedby (compared with the sync user), or -1.</summary>
+        public int ModifiedBySlot { get; init; } = -1;
+
+        /// <summary>On lead: the slot of statecode (1 = Qualified), or -1.</summary>
+        public int LeadStateSlot { get; init; } = -1;
+
+        /// <summary>On contact: the slot of originatingleadid (the lead a QualifyLead made it from), or -1.</summary>
+        public int OriginatingLeadSlot { get; init; } = -1;
     }
+
+    /// <summary>The lead state a QualifyLead leaves (statecode 1, Qualified; statuscode 3).</summary>
+    internal const string QualifiedLeadState = "1";
+
+    /// <summary>The columns every read adds where the entity has them (besides the primary key, modifiedon and masterid).</summary>
+    internal const string ModifiedByField = "modifiedby";
+    internal const string StateField = "statecode";
+    internal const string OriginatingLeadField = "originatingleadid";
+    internal const string LeadEntity = "lead";
+    internal const string ContactEntity = "contact";
 
     private async Task<ReadPlan> PlanAsync(CrmObjectSchema entity, IReadOnlyList<string> fields, CancellationToken cancellationToken)
     {
@@ -254,6 +390,14 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         names.AddRange(fields);
         // The loser of a merge stays (inactive) with masterid naming the winner: always read it where the entity has it.
         if (entity.MergedIntoField is { } merged) names.Add(merged);
+        // Who made the last change (no echo of the sync user's own writes), and the two ends of a QualifyLead: the lead's
+        // state (Qualified) and the contact's originating lead.
+        var modifiedBy = entity.FindField(ModifiedByField)?.Name;
+        if (modifiedBy is not null) names.Add(modifiedBy);
+        var leadState = entity.Name.Equals(LeadEntity, StringComparison.OrdinalIgnoreCase) ? entity.FindField(StateField)?.Name : null;
+        if (leadState is not null) names.Add(leadState);
+        var origin = entity.Name.Equals(ContactEntity, StringComparison.OrdinalIgnoreCase) ? entity.FindField(OriginatingLeadField)?.Name : null;
+        if (origin is not null) names.Add(origin);
         var layout = new CrmRecordLayout(names);
         var wire = new string[layout.Names.Count];
         var types = new CrmFieldType[layout.Names.Count];
@@ -268,11 +412,16 @@ public sealed class DataverseChangeSource : ICrmChangeSource
         return new ReadPlan(entity.Name, entity.PrimaryIdField, entity.ModificationStampField, layout, wire, types, first)
         {
             MergedIntoSlot = entity.MergedIntoField is { } m ? layout.SlotOf(m) : -1,
+            ModifiedBySlot = modifiedBy is null ? -1 : layout.SlotOf(modifiedBy),
+            LeadStateSlot = leadState is null ? -1 : layout.SlotOf(leadState),
+            OriginatingLeadSlot = origin is null ? -1 : layout.SlotOf(origin),
         };
     }
 
     /// <summary>One response page (<c>{"value":[…], "@odata.nextLink"|"@odata.deltaLink"}</c>) as records.</summary>
-    internal static CrmRecordPage ParsePage(ReadPlan plan, JsonElement root, bool includeDeleted, bool tracked)
+    /// <param name="syncUserId">The WhoAmI UserId of the session: a row whose modifiedby is that user is
+    /// <see cref="CrmRecord.ModifiedBySyncUser"/>.</param>
+    internal static CrmRecordPage ParsePage(ReadPlan plan, JsonElement root, bool includeDeleted, bool tracked, string? syncUserId = null)
     {
         var records = new List<CrmRecord>();
         foreach (var row in root.GetProperty("value").EnumerateArray())
@@ -292,7 +441,11 @@ public sealed class DataverseChangeSource : ICrmChangeSource
             var recordId = slots[0] as string ?? throw new FormatException($"A row has no {plan.PrimaryId}.");
             var stamp = plan.StampField is null ? null : slots[1] as DateTimeOffset?;
             var mergedInto = plan.MergedIntoSlot >= 0 ? slots[plan.MergedIntoSlot] as string : null;
-            records.Add(new CrmRecord(plan.EntityName, recordId, stamp, IsDeleted: false, mergedInto, new CrmRecordValues(plan.Layout, slots)));
+            records.Add(new CrmRecord(plan.EntityName, recordId, stamp, IsDeleted: false, mergedInto, new CrmRecordValues(plan.Layout, slots))
+            {
+                ModifiedBySyncUser = plan.ModifiedBySlot >= 0 && SameId(slots[plan.ModifiedBySlot] as string, syncUserId),
+                ConvertedFromId = plan.OriginatingLeadSlot >= 0 ? slots[plan.OriginatingLeadSlot] as string : null,
+            });
         }
         var nextLink = DataverseJson.GetString(root, "@odata.nextLink");
         var deltaLink = DataverseJson.GetString(root, "@odata.deltaLink");
@@ -304,6 +457,15 @@ public sealed class DataverseChangeSource : ICrmChangeSource
             ? new CrmRecordPage(plan.EntityName, records, DonePrefix, null, HasMore: false, null)
             : new CrmRecordPage(plan.EntityName, records, DeltaPrefix + deltaLink, new CrmWatermark(deltaLink), HasMore: false, null);
     }
+
+    /// <summary>Two Dataverse ids (GUID text, any case or format) naming the same row.</summary>
+    internal static bool SameId(string? a, string? b) =>
+        a is not null && b is not null && (string.Equals(a, b, StringComparison.OrdinalIgnoreCase) || (Guid.TryParse(a, out var ga) && Guid.TryParse(b, out var gb) && ga == gb));
+
+    /// <summary>True for a lead row read as Qualified (statecode 1).</summary>
+    internal static bool IsQualifiedLead(ReadPlan plan, CrmRecord record) =>
+        plan.LeadStateSlot >= 0 && !record.IsDeleted && record.Values.TryGetValue(plan.Layout.Names[plan.LeadStateSlot], out var state)
+        && string.Equals(state as string, QualifiedLeadState, StringComparison.Ordinal);
 
     private static bool IsDeletedEntity(JsonElement row) =>
         DataverseJson.GetString(row, "@odata.context") is { } context && context.EndsWith("/$deletedEntity", StringComparison.Ordinal)

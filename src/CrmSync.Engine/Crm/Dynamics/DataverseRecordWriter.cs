@@ -26,7 +26,9 @@ namespace CrmSync.Engine.Crm.Dynamics;
 /// Lookups are written as <c>{navigation property}@odata.bind: "{target set}(id)"</c> (null clears). A lookup with several
 /// target entities (Customer, Owner) is written only when the value names the target as <c>{entity}:{id}</c>; a bare id is
 /// refused for that row. Per-row transient failures (429 parts, service-protection codes, 502/503/504) are marked
-/// <see cref="CrmWriteError.IsTransient"/>.
+/// <see cref="CrmWriteError.IsTransient"/>, and a throttled part's Retry-After is the error's
+/// <see cref="CrmWriteError.RetryAfter"/> (the row was not written: send it again after that wait).
+/// On the <c>listmember</c> entity, creates add and deletes remove marketing-list members (<see cref="DataverseListMembership"/>).
 /// </summary>
 public sealed partial class DataverseRecordWriter : ICrmRecordWriter
 {
@@ -39,11 +41,13 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
 
     private readonly DataverseSession _session;
     private readonly DataverseSchemaReader _schema;
+    private readonly DataverseListMembership _members;
 
     internal DataverseRecordWriter(DataverseSession session, DataverseSchemaReader schema, int maxBatchSize = DefaultMaxBatchSize)
     {
         _session = session;
         _schema = schema;
+        _members = new DataverseListMembership(session, schema);
         MaxBatchSize = Math.Clamp(maxBatchSize, 1, 1000);
     }
 
@@ -54,21 +58,30 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
     /// <summary>A row's prepared part, or the reason it was not sent.</summary>
     private sealed record Prepared(int Index, DataverseBatchRequest? Request, string? Id, CrmWriteError? LocalError);
 
+    /// <summary>Creates rows; on <c>listmember</c>, adds marketing-list members (see <see cref="DataverseListMembership"/>).</summary>
     public Task<IReadOnlyList<CrmWriteResult>> CreateAsync(string objectName, IReadOnlyList<CrmRecordChange> records, CancellationToken cancellationToken) =>
-        WriteAsync(objectName, Operation.Create, null, records.Select(r => (r.Id, r.Values)).ToList(), cancellationToken);
+        DataverseListMembership.IsMembership(objectName)
+            ? _members.AddAsync(records, MaxBatchSize, cancellationToken)
+            : WriteAsync(objectName, Operation.Create, null, records.Select(r => (r.Id, r.Values)).ToList(), cancellationToken);
 
     public Task<IReadOnlyList<CrmWriteResult>> UpdateAsync(string objectName, IReadOnlyList<CrmRecordChange> records, CancellationToken cancellationToken) =>
-        WriteAsync(objectName, Operation.Update, null, records.Select(r => (r.Id, r.Values)).ToList(), cancellationToken);
+        DataverseListMembership.IsMembership(objectName)
+            ? Task.FromResult(DataverseListMembership.RefuseChanges(records))
+            : WriteAsync(objectName, Operation.Update, null, records.Select(r => (r.Id, r.Values)).ToList(), cancellationToken);
 
     public Task<IReadOnlyList<CrmWriteResult>> UpsertAsync(string objectName, string externalIdField, IReadOnlyList<CrmRecordChange> records, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(externalIdField);
+        if (DataverseListMembership.IsMembership(objectName)) return Task.FromResult(DataverseListMembership.RefuseChanges(records));
         return WriteAsync(objectName, Operation.Upsert, externalIdField, records.Select(r => (r.Id, r.Values)).ToList(), cancellationToken);
     }
 
+    /// <summary>Deletes rows (404 = done); on <c>listmember</c>, removes marketing-list members by listmember id.</summary>
     public Task<IReadOnlyList<CrmWriteResult>> DeleteAsync(string objectName, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        WriteAsync(objectName, Operation.Delete, null,
-            ids.Select(id => ((string?)id, (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>())).ToList(), cancellationToken);
+        DataverseListMembership.IsMembership(objectName)
+            ? _members.RemoveAsync(ids, MaxBatchSize, cancellationToken)
+            : WriteAsync(objectName, Operation.Delete, null,
+                ids.Select(id => ((string?)id, (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>())).ToList(), cancellationToken);
 
     private async Task<IReadOnlyList<CrmWriteResult>> WriteAsync(string objectName, Operation operation, string? keyField,
         IReadOnlyList<(string? Id, IReadOnlyDictionary<string, object?> Values)> rows, CancellationToken cancellationToken)
@@ -102,9 +115,10 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
                 // others' fate is unknown. Every part is idempotent, so all are reported as transient and retried.
                 var cause = responses.LastOrDefault(r => !r.IsSuccess);
                 var error = cause is null ? new DataverseError("", $"HTTP {(int)status}") : DataverseJson.ParseError(cause.Body) ?? new DataverseError("", $"HTTP {cause.Status}");
+                var retryAfter = RetryAfterOf(cause, _session.UtcNow);
                 foreach (var p in sent)
                     results[p.Index] = new CrmWriteResult(p.Index, p.Id, false, null,
-                        [new CrmWriteError(CodeOf(error, cause?.Status ?? (int)status), "The batch stopped early: " + error.Message, [], IsTransient: true)]);
+                        [new CrmWriteError(CodeOf(error, cause?.Status ?? (int)status), "The batch stopped early: " + error.Message, [], IsTransient: true) { RetryAfter = retryAfter }]);
                 continue;
             }
 
@@ -173,13 +187,33 @@ public sealed partial class DataverseRecordWriter : ICrmRecordWriter
         _ => "delete",
     };
 
-    private static CrmWriteResult Failure(Prepared p, DataverseBatchResponse r)
+    private CrmWriteResult Failure(Prepared p, DataverseBatchResponse r) => Failure(p.Index, p.Id, r, _session.UtcNow);
+
+    /// <summary>
+    /// A failed part as the row's result: Dataverse's hex code and message, the columns the message names, transient for
+    /// 429/502/503/504 and the service-protection codes, and <see cref="CrmWriteError.RetryAfter"/> from the part's
+    /// Retry-After (a throttled part says when to come back; the push waits at least that long before sending the row again).
+    /// </summary>
+    internal static CrmWriteResult Failure(int index, string? id, DataverseBatchResponse r, DateTimeOffset now)
     {
         var error = DataverseJson.ParseError(r.Body) ?? new DataverseError("", string.IsNullOrWhiteSpace(r.Body) ? $"HTTP {r.Status}" : r.Body);
         var transient = r.Status is 429 or 502 or 503 or 504 || DataverseSession.IsServiceProtectionCode(error.Code);
-        // A throttled part says when to come back; the caller's backoff should wait at least that long.
+        var retryAfter = RetryAfterOf(r, now);
         var message = r.Header("Retry-After") is { Length: > 0 } after ? $"{error.Message} (Retry-After: {after} s)" : error.Message;
-        return new CrmWriteResult(p.Index, p.Id, false, null, [new CrmWriteError(CodeOf(error, r.Status), message, FieldsIn(error.Message), transient)]);
+        return new CrmWriteResult(index, id, false, null,
+            [new CrmWriteError(CodeOf(error, r.Status), message, FieldsIn(error.Message), transient) { RetryAfter = retryAfter }]);
+    }
+
+    /// <summary>A part's Retry-After (delta seconds, as Dataverse sends it, or an HTTP date) as a wait; null when absent or unreadable.</summary>
+    internal static TimeSpan? RetryAfterOf(DataverseBatchResponse? r, DateTimeOffset now)
+    {
+        var text = r?.Header("Retry-After")?.Trim();
+        if (string.IsNullOrEmpty(text)) return null;
+        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+            return seconds <= TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds) : null;
+        if (DateTimeOffset.TryParseExact(text, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            return at > now ? at - now : TimeSpan.Zero;
+        return null;
     }
 
     private static string CodeOf(DataverseError error, int status) => error.Code.Length > 0 ? error.Code : $"HTTP {status}";

@@ -95,6 +95,9 @@ public sealed class DataverseSession : ICrmSession, IDisposable
     /// <summary>The Entra token endpoint in use.</summary>
     public Uri TokenEndpoint => _tokenEndpoint;
 
+    /// <summary>The session's clock (the client's TimeProvider).</summary>
+    internal DateTimeOffset UtcNow => _time.GetUtcNow();
+
     /// <summary>The Web API base, <c>{org}/api/data/v9.2/</c>.</summary>
     public Uri ApiBase => new(_organization, "/api/data/v" + DataverseLogin.ApiVersion + "/");
 
