@@ -30,7 +30,8 @@ public sealed class DataverseClient : ICrmClient
             ConnectTimeout = TimeSpan.FromSeconds(30),
         };
         DataverseSession? session = null;
-        var observer = new DataverseResponseObserver(u => session?.ObserveUsage(u), options.Events, primary);
+        var observer = new DataverseResponseObserver(u => session?.ObserveUsage(u), options.Events, primary,
+            new DataversePacer(options.TimeProvider, options.Events));
         Pipeline = CrmResiliencePipeline.Build("Dynamics 365 " + organization.Host, options.Resilience, options.TimeProvider, options.Events);
         var resilience = new ResilienceHttpHandler(Pipeline, observer);
         _http = new HttpClient(resilience, disposeHandler: options.PrimaryHandler is null) { Timeout = Timeout.InfiniteTimeSpan };

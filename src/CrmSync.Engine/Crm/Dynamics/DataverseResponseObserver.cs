@@ -15,9 +15,11 @@ namespace CrmSync.Engine.Crm.Dynamics;
 /// tighter of the two as used/max, in requests or in milliseconds; a limit is the documented default or, when a response
 /// shows more headroom than that, the largest remaining value seen plus one, so nothing is hard-coded beyond a start value.
 /// Microsoft calls the headers informational (they reset when the affinity cookie changes), so they steer the pace only;
-/// 429 with Retry-After stays the authority and is honoured by the resilience pipeline.
+/// 429 with Retry-After stays the authority and is honoured by the resilience pipeline. With a <see cref="DataversePacer"/>,
+/// every attempt waits its turn first, and each reported headroom sets the pace.
 /// </remarks>
-internal sealed class DataverseResponseObserver(Action<CrmApiUsage> onUsage, IProgress<CrmClientEvent>? events, HttpMessageHandler inner)
+internal sealed class DataverseResponseObserver(
+    Action<CrmApiUsage> onUsage, IProgress<CrmClientEvent>? events, HttpMessageHandler inner, DataversePacer? pacer = null)
     : DelegatingHandler(inner)
 {
     public const long DefaultRequestLimit = 6000;
@@ -65,10 +67,15 @@ internal sealed class DataverseResponseObserver(Action<CrmApiUsage> onUsage, IPr
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (pacer is not null)
+            await pacer.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         string? First(string name) => response.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
         if (Observe(First(BurstRemainingHeader), First(TimeRemainingHeader)) is { } usage)
+        {
             onUsage(usage);
+            pacer?.Observe(usage, Volatile.Read(ref _requestLimit));
+        }
         if (events is not null)
         {
             var requestId = RequestIdHeaders.Select(First).FirstOrDefault(v => v is not null);

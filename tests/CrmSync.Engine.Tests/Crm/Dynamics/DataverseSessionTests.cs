@@ -271,9 +271,50 @@ public sealed class DataverseSessionTests
             r.Headers.TryAddWithoutValidation("x-ms-ratelimit-burst-remaining-xrm-requests", "7999");
             r.Headers.TryAddWithoutValidation("x-ms-ratelimit-time-remaining-xrm-requests", "1,200.00");
         });
-        var larger = await d.Client.GetApiUsageAsync(CancellationToken.None);
+        // 5% of the execution time left: the pacer spaces requests, so this one waits its turn (1 s) first.
+        var next = d.Client.GetApiUsageAsync(CancellationToken.None);
+        await d.Time.WaitForPendingTimerAsync(TimeSpan.FromSeconds(1));
+        Assert.False(next.IsCompleted);
+        d.Time.Advance(TimeSpan.FromSeconds(1));
+        var larger = await next;
         Assert.Equal((1L, 8000L), (larger!.Used, larger.Max));
         d.Http.VerifyAllConsumed();
+        Assert.Contains(d.Events.Items, e => e.Level == CrmEventLevel.Warning && e.Message.Contains("slowing to one request every 1 s", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(1.0, 0.0)]
+    [InlineData(0.2, 0.0)]    // at the threshold: full speed
+    [InlineData(0.19, 0.263)] // 1140 requests left in 300 s
+    [InlineData(0.05, 1.0)]   // 300 left: one a second
+    [InlineData(0.01, 5.0)]   // 60 left: one every 5 s
+    [InlineData(0.0, 30.0)]   // nothing left: the cap; a 429 beyond that is the pipeline's
+    public void The_pace_spreads_what_is_left_of_the_budget_over_the_window(double remaining, double expectedSeconds) =>
+        Assert.Equal(expectedSeconds, DataversePacer.SpacingFor(remaining, 6000).TotalSeconds, 3);
+
+    [Fact]
+    public async Task With_headroom_requests_go_out_at_once_and_the_pace_returns_when_headroom_does()
+    {
+        var time = new FakeTimeProvider();
+        var events = new RecordingProgress<CrmClientEvent>();
+        var pacer = new DataversePacer(time, events);
+
+        await pacer.WaitTurnAsync(CancellationToken.None);
+        await pacer.WaitTurnAsync(CancellationToken.None); // no spacing yet: no wait
+        Assert.Empty(time.RequestedDelays);
+
+        pacer.Observe(new CrmApiUsage(5940, 6000), 6000); // 60 left
+        Assert.Equal(TimeSpan.FromSeconds(5), pacer.Spacing);
+        var waiting = pacer.WaitTurnAsync(CancellationToken.None).AsTask();
+        await time.WaitForPendingTimerAsync(TimeSpan.FromSeconds(5));
+        Assert.False(waiting.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(5));
+        await waiting;
+
+        pacer.Observe(new CrmApiUsage(10, 6000), 6000); // the window moved on
+        Assert.Equal(TimeSpan.Zero, pacer.Spacing);
+        await pacer.WaitTurnAsync(CancellationToken.None);
+        Assert.Single(events.Items, e => e.Level == CrmEventLevel.Warning); // one warning per slow-down
     }
 
     [Fact]
