@@ -81,7 +81,7 @@ internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, Pu
         }
         if (Persons.Membership is { } membership && string.Equals(obj.ObjectName, membership.ObjectName, StringComparison.OrdinalIgnoreCase))
         {
-            if (!ResolveMemberReferences(row, membership, values))
+            if (!ResolveMemberReferences(membership, values))
                 return null;
         }
         if (row.ClientKey is not null && UsesExternalId(obj))
@@ -105,7 +105,7 @@ internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, Pu
     /// provider's <see cref="CrmMembershipRules"/>), by CRM id or, for one created locally and not pushed yet, by its
     /// <c>_client_key</c>. Returns false when the person or group is not in the CRM yet: the member waits for a later push.
     /// </summary>
-    private bool ResolveMemberReferences(PushRowChange row, CrmMembershipRules membership, Dictionary<string, object?> values) =>
+    private bool ResolveMemberReferences(CrmMembershipRules membership, Dictionary<string, object?> values) =>
         _store.Read(connection => ResolveMemberReferences(connection, membership, values));
 
     private bool ResolveMemberReferences(SqliteConnection connection, CrmMembershipRules membership, Dictionary<string, object?> values)
