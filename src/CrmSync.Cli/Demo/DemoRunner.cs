@@ -7,6 +7,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using CrmSync.Cli.Demo.Salesforce;
 using CrmSync.Cli.Output;
 using Microsoft.Data.Sqlite;
 
@@ -146,21 +147,21 @@ public sealed class DemoRunner
 
     private async Task<DemoTouched> ChangeAsync(CrmSyncStore store, EmulatorAdminClient admin, CancellationToken cancellationToken)
     {
-        var leads = Ids(store, "Lead", 6);
-        var contacts = Ids(store, "Contact", 2);
+        var leads = Ids(store, PersonKind.Lead, 6);
+        var contacts = Ids(store, PersonKind.Contact, 2);
         if (leads.Count < 6 || contacts.Count < 2)
             throw Failed("The seeded data has too few leads or contacts for the demo (it needs 6 leads and 2 contacts).");
 
         for (var i = 0; i < 3; i++)
-            await admin.UpdateAsync("Lead", leads[i], new { Title = $"Director of Demos {i + 1}", Rating = "Hot" }, cancellationToken).ConfigureAwait(false);
+            await admin.UpdateAsync(SalesforceDemoOrg.Lead, leads[i], new { Title = $"Director of Demos {i + 1}", Rating = "Hot" }, cancellationToken).ConfigureAwait(false);
         Line($"      CRM: updated 3 leads ({string.Join(", ", leads.Take(3))}): Title, Rating");
-        await admin.DeleteAsync("Lead", leads[3], cancellationToken).ConfigureAwait(false);
+        await admin.DeleteAsync(SalesforceDemoOrg.Lead, leads[3], cancellationToken).ConfigureAwait(false);
         Line($"      CRM: deleted lead {leads[3]}");
         var contact = await admin.ConvertAsync(leads[4], cancellationToken).ConfigureAwait(false);
         Line($"      CRM: converted lead {leads[4]} into contact {contact}");
-        await admin.MergeAsync("Contact", contacts[0], contacts[1], cancellationToken).ConfigureAwait(false);
+        await admin.MergeAsync(SalesforceDemoOrg.Contact, contacts[0], contacts[1], cancellationToken).ConfigureAwait(false);
         Line($"      CRM: merged contact {contacts[1]} into {contacts[0]}");
-        var added = await admin.CreateAsync("Lead", new { FirstName = "Grace", LastName = "Hopper", Company = "Compilers Inc", Email = "grace.hopper@example.com" },
+        var added = await admin.CreateAsync(SalesforceDemoOrg.Lead, new { FirstName = "Grace", LastName = "Hopper", Company = "Compilers Inc", Email = "grace.hopper@example.com" },
             cancellationToken).ConfigureAwait(false);
         Line($"      CRM: added lead {added} (Grace Hopper)");
 
@@ -189,17 +190,17 @@ public sealed class DemoRunner
             Expect(Equals(Scalar(connection, "SELECT Rating FROM person WHERE _crm_id = $id", id), "Hot"), $"the CRM update of lead {id} reached the local database");
         Expect(Equals(Scalar(connection, "SELECT _crm_is_deleted FROM person WHERE _crm_id = $id", touched.DeletedLead), 1L),
             $"the deleted lead {touched.DeletedLead} is marked _crm_is_deleted = 1 (and kept)");
-        Expect(Equals(Scalar(connection, "SELECT _crm_type FROM person WHERE _crm_id = $id", touched.ConvertedContact), "Contact")
+        Expect(Equals(Scalar(connection, "SELECT _crm_type FROM person WHERE _crm_id = $id", touched.ConvertedContact), PersonKind.Contact)
                && Equals(Scalar(connection, "SELECT count(*) FROM person WHERE _crm_id = $id", touched.ConvertedLead), 0L),
             $"the converted lead is one person, now contact {touched.ConvertedContact}");
         Expect(Equals(Scalar(connection, "SELECT _merged_into FROM person WHERE _crm_id = $id", touched.MergedLoser), touched.MergedWinner),
             $"the merged contact {touched.MergedLoser} points to the winner {touched.MergedWinner}");
         Expect(Equals(Scalar(connection, "SELECT count(*) FROM person WHERE _crm_id = $id", touched.AddedLead), 1L), $"the CRM's new lead {touched.AddedLead} was copied");
 
-        var pushed = await admin.GetAsync("Lead", touched.LocallyUpdatedLead, cancellationToken).ConfigureAwait(false);
+        var pushed = await admin.GetAsync(SalesforceDemoOrg.Lead, touched.LocallyUpdatedLead, cancellationToken).ConfigureAwait(false);
         Expect(pushed?["Title"]?.GetValue<string>() == touched.LocalTitle, $"the SQL UPDATE reached the CRM (lead {touched.LocallyUpdatedLead} Title)");
         var insertedId = Scalar(connection, "SELECT _crm_id FROM person WHERE Email = $id", touched.InsertedEmail) as string;
-        Expect(insertedId is not null && await admin.GetAsync("Lead", insertedId, cancellationToken).ConfigureAwait(false) is not null,
+        Expect(insertedId is not null && await admin.GetAsync(SalesforceDemoOrg.Lead, insertedId, cancellationToken).ConfigureAwait(false) is not null,
             $"the SQL INSERT created lead {insertedId ?? "(none)"} in the CRM");
     }
 
@@ -234,11 +235,7 @@ public sealed class DemoRunner
         Line($"      {"object",-24} {"CRM",8} {"local",8}");
         foreach (var (objectName, table) in objects)
         {
-            string soql = objectName switch
-            {
-                "Lead" => "SELECT COUNT() FROM Lead WHERE IsConverted = false",
-                _ => $"SELECT COUNT() FROM {objectName}",
-            };
+            var soql = SalesforceDemoOrg.CountQuery(objectName);
             var where = table == "person" ? $" AND _crm_type = '{objectName}'" : "";
             var crm = await admin.CountAsync(soql, cancellationToken).ConfigureAwait(false);
             var local = (long)Scalar(connection, $"SELECT count(*) FROM \"{table}\" WHERE _crm_id IS NOT NULL AND _crm_is_deleted = 0{where}", null)!;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CrmSync.Engine.Connections;
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Reports;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Shell;
@@ -19,7 +20,7 @@ public sealed record FindDuplicateOptions
     public bool IncludeDeleted { get; init; }
     /// <summary>
     /// Which persons to compare: null or "person" (default) compares leads, contacts and local persons with each other;
-    /// "Lead" or "Contact" only persons of that CRM type. Other objects are not supported yet.
+    /// a person kind (<see cref="PersonKind"/>: Lead or Contact) only persons of that kind. Other objects are not supported yet.
     /// </summary>
     public string? Object { get; init; }
     /// <summary>From how many persons on the scan shows progress.</summary>
@@ -105,7 +106,7 @@ public sealed class FindDuplicateCommand : ICommandHandler
     {
         if (string.IsNullOrWhiteSpace(objectName) || string.Equals(objectName.Trim(), SyncedObjectCatalog.PersonTable, StringComparison.OrdinalIgnoreCase))
             return null;
-        foreach (var type in (string[])["Lead", "Contact"])
+        foreach (var type in PersonKind.All)
             if (string.Equals(objectName.Trim(), type, StringComparison.OrdinalIgnoreCase))
                 return type;
         throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,

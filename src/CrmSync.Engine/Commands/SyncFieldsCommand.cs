@@ -133,7 +133,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
         Result = result;
         // Capture from the first moment: every local change of a synced two-way table reaches the outbox, also one made
         // before or while the first Start-CrmSync copies the data.
-        ChangeCapture.Install(store, PushFieldMap.Read(store, objects, SyncedObjectCatalog.ExternalIdFieldName));
+        ChangeCapture.Install(store, PushFieldMap.Read(store, objects));
         if (result.BackupPath is not null)
             host.WriteVerbose($"Backed up the database to {result.BackupPath} before creating fields.");
         host.WriteVerbose($"Created {result.TablesCreated.Count} tables and {result.ColumnsAdded.Count} columns, catalogued {result.FieldsCatalogued} fields, " +

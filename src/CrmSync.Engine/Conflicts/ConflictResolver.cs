@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 
 namespace CrmSync.Engine.Conflicts;
@@ -94,11 +95,11 @@ public static class ConflictResolver
         };
     }
 
-    /// <summary>The kind of a record of <paramref name="objectName"/>.</summary>
-    public static ConflictRecordKind KindOf(string objectName, bool isTwoWay) =>
+    /// <summary>The kind of a record of an object whose person kind is <paramref name="personKind"/> (<see cref="PersonKind"/>; null for a non-person).</summary>
+    public static ConflictRecordKind KindOf(string? personKind, bool isTwoWay) =>
         !isTwoWay ? ConflictRecordKind.OneWay
-        : string.Equals(objectName, "Lead", StringComparison.OrdinalIgnoreCase) ? ConflictRecordKind.Lead
-        : string.Equals(objectName, "Contact", StringComparison.OrdinalIgnoreCase) ? ConflictRecordKind.Contact
+        : string.Equals(personKind, PersonKind.Lead, StringComparison.OrdinalIgnoreCase) ? ConflictRecordKind.Lead
+        : string.Equals(personKind, PersonKind.Contact, StringComparison.OrdinalIgnoreCase) ? ConflictRecordKind.Contact
         : ConflictRecordKind.OtherTwoWay;
 
     /// <summary>Blank as the sync means it: NULL or empty text (the pull's PreferCrmUnlessBlank uses the same test).</summary>

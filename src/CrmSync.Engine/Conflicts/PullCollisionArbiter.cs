@@ -76,7 +76,7 @@ public sealed class PullCollisionArbiter
 
         var keep = new List<string>();
         long? runId = null;
-        var kind = ConflictResolver.KindOf(plan.ObjectName, plan.Object.IsTwoWay);
+        var kind = ConflictResolver.KindOf(plan.Object.PersonKind, plan.Object.IsTwoWay);
         foreach (var field in fields)
         {
             var crm = SqliteValueConverter.ToStorage(record.Values.GetValueOrDefault(field.FieldName), field.ColumnType, out _);

@@ -29,8 +29,8 @@ public enum CrmEventKind
 public sealed record CrmClientEvent(CrmEventLevel Level, CrmEventKind Kind, string Message);
 
 /// <summary>
-/// The CRM's API allowance as last reported by the CRM (Salesforce: the Sforce-Limit-Info header or /limits,
-/// DailyApiRequests). <see cref="Used"/> of <see cref="Max"/> calls in the current window.
+/// The CRM's API allowance as last reported by the CRM (the usage header its change source names in
+/// <see cref="CrmChangeCapabilities.UsageHeader"/>, or a limits resource). <see cref="Used"/> of <see cref="Max"/> calls in the current window.
 /// </summary>
 public sealed record CrmApiUsage(long Used, long Max)
 {

@@ -10,7 +10,7 @@ public sealed class CrmClientOptions
 
     public CrmResilienceOptions Resilience { get; init; } = new();
 
-    /// <summary>Receives the API usage the CRM reports on its responses (Salesforce Sforce-Limit-Info).</summary>
+    /// <summary>Receives the API usage the CRM reports on its responses (the header named by <see cref="CrmChangeCapabilities.UsageHeader"/>).</summary>
     public IProgress<CrmApiUsage>? ApiUsage { get; init; }
 
     /// <summary>Receives retries, throttling, re-logins (Verbose) and requests with their ids (Debug).</summary>

@@ -8,8 +8,8 @@ namespace CrmSync.Engine.Crm;
 /// does not fit a decimal), <see cref="DateTimeOffset"/> (DateTime, always UTC), <see cref="DateOnly"/> (Date) or
 /// <see cref="TimeOnly"/> (Time). See <see cref="CrmValueConverter"/>.
 /// </summary>
-/// <param name="ModifiedAt">The modification stamp (SystemModstamp / modifiedon) when the object has one.</param>
-/// <param name="IsDeleted">True for a record deleted in the CRM (read through queryAll / a delta's deleted entity).</param>
+/// <param name="ModifiedAt">The modification stamp (the object's modification stamp field) when the object has one.</param>
+/// <param name='IsDeleted'>True for a record deleted in the CRM (a deleted flag read with the changes, or a delta's deleted entity).</param>
 /// <param name="MergedIntoId">For a record deleted by a merge, the id of the winner, when the CRM says so.</param>
 public sealed record CrmRecord(
     string ObjectName,
@@ -21,7 +21,7 @@ public sealed record CrmRecord(
 {
     /// <summary>
     /// For a lead converted in the CRM, the id of the contact it became, when the CRM says so; null otherwise. Each adapter
-    /// fills it from its own fields (Salesforce: IsConverted with ConvertedContactId), so the pull never reads them by name.
+    /// fills it from its own fields (<see cref="CrmObjectSchema.ConvertedIntoFields"/>), so the pull never reads them by name.
     /// </summary>
     public string? ConvertedIntoId { get; init; }
 
@@ -42,7 +42,7 @@ public sealed record CrmRecord(
 }
 
 /// <summary>
-/// An opaque, serialisable incremental position for one object: Salesforce (SystemModstamp, Id) of the last record
+/// An opaque, serialisable incremental position for one object: Salesforce the (stamp, id) of the last record
 /// applied; Dynamics the delta link. Store <see cref="Value"/> and give it back with <see cref="Parse"/>.
 /// </summary>
 public sealed record CrmWatermark(string Value)
@@ -136,6 +136,17 @@ public sealed record CrmDeletionResult(
     public bool MayHaveMissedDeletions => EarliestAvailable is { } e && e > RequestedStart;
 }
 
+/// <summary>What a change source can do; the pull plans its passes from it.</summary>
+/// <param name="DeletionsInChanges">True when a change read returns every deletion (a delta's deleted entities) whether or not the
+/// object has a deleted flag; false when only objects with a <see cref="CrmObjectSchema.DeletedFlagField"/> report deletions in
+/// their changes.</param>
+/// <param name="DeleteLogRetention">How far back the CRM's delete log reaches (<see cref="ICrmChangeSource.ReadDeletionsAsync"/>), or
+/// null when it has none: the pull then runs no delete-log pass.</param>
+/// <param name="HasBulkReads">True when a full read can use the CRM's bulk query API (<see cref="CrmFullReadStrategy.Bulk"/>); without it
+/// the pull always asks for paged reads.</param>
+/// <param name="UsageHeader">The response header the CRM reports its API usage in, or null.</param>
+public sealed record CrmChangeCapabilities(bool DeletionsInChanges, TimeSpan? DeleteLogRetention, bool HasBulkReads, string? UsageHeader);
+
 /// <summary>
 /// Reads records out of the CRM: a resumable initial copy, incremental changes since a watermark,
 /// several objects' changes in one call, deletions, and counts.
@@ -158,7 +169,13 @@ public interface ICrmChangeSource
     /// <summary>How many objects one call of <see cref="ReadChangesBatchAsync"/> reads at most (Salesforce: 25 per composite call; Dynamics: 100 per $batch).</summary>
     int MaxObjectsPerBatchedRead { get; }
 
-    /// <summary>Records deleted since <paramref name="since"/> (Salesforce: the /deleted resource, about 15 days back at most).</summary>
+    /// <summary>What this source can do: where deletions come from, bulk reads, the usage header. The pull asks instead of assuming.</summary>
+    CrmChangeCapabilities Capabilities { get; }
+
+    /// <summary>
+    /// Records deleted since <paramref name="since"/>, from the CRM's delete log (only when <see cref="CrmChangeCapabilities.DeleteLogRetention"/>
+    /// is set; it reaches back that far at most).
+    /// </summary>
     Task<CrmDeletionResult> ReadDeletionsAsync(string objectName, DateTimeOffset since, CancellationToken cancellationToken);
 
     /// <summary>How many records the object has (not counting deleted ones).</summary>

@@ -1,9 +1,12 @@
+using CrmSync.Engine.Schema;
+
 namespace CrmSync.Engine.Crm;
 
 /// <summary>
 /// Everything CRM-specific that the neutral layers ask about one CRM, behind one seam: the client, the connection rules
-/// (login vs organization URL, what a profile keeps, how org ids compare), the API-usage source and whether the sync can
-/// run against it yet. <see cref="CrmProviders.For"/> gives the provider of a <see cref="CrmKind"/>; a new CRM plugs in
+/// (login vs organization URL, what a profile keeps, how org ids compare), the API-usage source, the synced objects with
+/// the external-key field and the person rules (<see cref="SyncedObjects"/>), the duplicate-report fields and whether the
+/// sync can run against it yet. <see cref="CrmProviders.For"/> gives the provider of a <see cref="CrmKind"/>; a new CRM plugs in
 /// by adding its provider there (see docs/architecture.md).
 /// </summary>
 public interface ICrmProvider
@@ -37,6 +40,20 @@ public interface ICrmProvider
 
     /// <summary>The person fields the duplicate report compares; null while the CRM's person rules are not known (the report refuses it).</summary>
     CrmDuplicateFields? DuplicateFields { get; }
+
+    /// <summary>
+    /// Which objects sync, to which local table and in which direction, and the CRM's rules the pull and push follow: the
+    /// external-key field creates upsert on, which objects upsert on it, the push order, the person rules (person objects
+    /// and their kinds, what a local create becomes, required-on-create fields, the membership object and its references).
+    /// </summary>
+    SyncedObjectCatalog SyncedObjects { get; }
+
+    /// <summary>
+    /// The roles the schema reader would report for <paramref name="fieldNames"/> of <paramref name="objectName"/>, from the
+    /// names alone (only fields with a role are returned): fills the roles of field catalogues written before they were
+    /// stored (store migration 6).
+    /// </summary>
+    IReadOnlyDictionary<string, CrmFieldRole> RolesFromNames(string objectName, IReadOnlyCollection<string> fieldNames);
 }
 
 /// <summary>The endpoints of one connection.</summary>

@@ -42,14 +42,37 @@ public sealed record CrmObjectSchema(
     /// <summary>The primary key field ("Id" on Salesforce, e.g. "leadid" on Dynamics).</summary>
     public string PrimaryIdField { get; init; } = "Id";
 
-    /// <summary>The field that moves on every change (SystemModstamp; Dynamics modifiedon), or null when the object has none.</summary>
+    /// <summary>The field that moves on every change (Dynamics modifiedon), or null when the object has none.</summary>
     public string? ModificationStampField { get; init; }
 
-    /// <summary>The soft-delete flag field (Salesforce IsDeleted), or null.</summary>
+    /// <summary>The soft-delete flag field, or null (Dynamics has none: deletions come in the delta).</summary>
     public string? DeletedFlagField { get; init; }
 
-    /// <summary>The field naming the record a deleted record was merged into (Salesforce MasterRecordId), or null.</summary>
+    /// <summary>The field naming the record a deleted record was merged into, or null.</summary>
     public string? MergedIntoField { get; init; }
+
+    /// <summary>The field holding when the record was created in the CRM (Dynamics createdon), or null.</summary>
+    public string? CreatedDateField { get; init; }
+
+    /// <summary>
+    /// The fields the adapter reads to fill <see cref="CrmRecord.ConvertedIntoId"/> on this object (a lead's conversion
+    /// fields), empty when its records are never converted. The pull requests them; it never reads them by name.
+    /// </summary>
+    public IReadOnlyList<string> ConvertedIntoFields { get; init; } = [];
+
+    /// <summary>The roles of <paramref name="fieldName"/> on this object (<see cref="CrmFieldRole.None"/> for an ordinary field).</summary>
+    public CrmFieldRole RolesOf(string fieldName)
+    {
+        static bool Is(string? a, string b) => a is not null && string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+        var roles = CrmFieldRole.None;
+        if (Is(PrimaryIdField, fieldName)) roles |= CrmFieldRole.PrimaryId;
+        if (Is(ModificationStampField, fieldName)) roles |= CrmFieldRole.ModificationStamp;
+        if (Is(DeletedFlagField, fieldName)) roles |= CrmFieldRole.DeletedFlag;
+        if (Is(MergedIntoField, fieldName)) roles |= CrmFieldRole.MergedInto;
+        if (Is(CreatedDateField, fieldName)) roles |= CrmFieldRole.CreatedDate;
+        if (ConvertedIntoFields.Any(f => Is(f, fieldName))) roles |= CrmFieldRole.ConvertedInto;
+        return roles;
+    }
 
     /// <summary>Finds a field by name; CRM field names are case-insensitive on both CRMs.</summary>
     public CrmFieldSchema? FindField(string name)

@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm;
 using System.Text;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
@@ -54,6 +55,7 @@ public static class ChangeCapture
     private static int Install(CrmSyncStore store, PushFieldMap map, SqliteConnection connection, SqliteTransaction transaction)
     {
         var created = 0;
+        var createKind = map.Catalog.Persons.CreateKind;
         foreach (var (table, columns) in map.TableColumns)
         {
             var tableColumns = new HashSet<string>(store.SchemaWriter.ReadColumns(table, transaction), StringComparer.OrdinalIgnoreCase);
@@ -61,8 +63,9 @@ public static class ChangeCapture
             var objectName = map.Objects.First(o => string.Equals(o.TableName, table, StringComparison.OrdinalIgnoreCase)).ObjectName;
             foreach (var (name, sql) in new[]
                      {
-                         (insertName, InsertTrigger(table, objectName, columns, tableColumns)), (updateName, UpdateTrigger(table, objectName, columns, tableColumns)),
-                         (DeleteTriggerName(table), DeleteTrigger(table, objectName, tableColumns)),
+                         (insertName, InsertTrigger(table, objectName, columns, tableColumns, createKind)),
+                         (updateName, UpdateTrigger(table, objectName, columns, tableColumns, createKind)),
+                         (DeleteTriggerName(table), DeleteTrigger(table, objectName, tableColumns, createKind)),
                      })
             {
                 using var read = connection.CreateCommand();
@@ -80,7 +83,7 @@ public static class ChangeCapture
     }
 
     /// <summary>The CREATE TRIGGER text of the UPDATE trigger (exposed for tests and diagnostics).</summary>
-    public static string UpdateTrigger(string table, string objectName, IReadOnlyList<string> columns, IReadOnlySet<string> tableColumns)
+    public static string UpdateTrigger(string table, string objectName, IReadOnlyList<string> columns, IReadOnlySet<string> tableColumns, string createKind = PersonKind.Lead)
     {
         var t = SqlIdentifier.Quote(table);
         var quoted = columns.Select(SqlIdentifier.Quote).ToList();
@@ -93,7 +96,7 @@ public static class ChangeCapture
         var names = ChangedNames(quoted.Select((c, i) => $"CASE WHEN OLD.{c} IS NOT NEW.{c} THEN {Literal(columns[i])} END").ToList());
         sql.Append($"""
               INSERT INTO crmsync_outbox (table_name, row_key, crm_object, crm_id, client_key, operation, changed_columns, captured_at)
-              VALUES ({Literal(table)}, CAST(NEW."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns)}, NEW."{SystemColumns.CrmId}",
+              VALUES ({Literal(table)}, CAST(NEW."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns, createKind)}, NEW."{SystemColumns.CrmId}",
                   {ClientKey(tableColumns, "NEW")}, CASE WHEN NEW."{SystemColumns.CrmId}" IS NULL THEN 'Insert' ELSE 'Update' END, {names}, {Now});
 
             """);
@@ -104,7 +107,7 @@ public static class ChangeCapture
     }
 
     /// <summary>The CREATE TRIGGER text of the INSERT trigger (exposed for tests and diagnostics).</summary>
-    public static string InsertTrigger(string table, string objectName, IReadOnlyList<string> columns, IReadOnlySet<string> tableColumns)
+    public static string InsertTrigger(string table, string objectName, IReadOnlyList<string> columns, IReadOnlySet<string> tableColumns, string createKind = PersonKind.Lead)
     {
         var t = SqlIdentifier.Quote(table);
         var quoted = columns.Select(SqlIdentifier.Quote).ToList();
@@ -123,7 +126,7 @@ public static class ChangeCapture
         var names = ChangedNames(quoted.Select((c, i) => $"CASE WHEN NEW.{c} IS NOT NULL THEN {Literal(columns[i])} END").ToList());
         sql.Append($"""
               INSERT INTO crmsync_outbox (table_name, row_key, crm_object, crm_id, client_key, operation, changed_columns, captured_at)
-              SELECT {Literal(table)}, CAST(NEW."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns)}, NEW."{SystemColumns.CrmId}",
+              SELECT {Literal(table)}, CAST(NEW."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns, createKind)}, NEW."{SystemColumns.CrmId}",
                   {ClientKey(tableColumns, "r")}, CASE WHEN NEW."{SystemColumns.CrmId}" IS NULL THEN 'Insert' ELSE 'Update' END, {names}, {Now}
               FROM {t} AS r WHERE r."{SystemColumns.RowId}" = NEW."{SystemColumns.RowId}";
 
@@ -138,7 +141,7 @@ public static class ChangeCapture
     /// may be reused by a later insert), forgets their base values, and, for a row that was in the CRM, records one
     /// outbox entry of operation Delete that the push counts as LocalDeletes and reports.
     /// </summary>
-    public static string DeleteTrigger(string table, string objectName, IReadOnlySet<string> tableColumns)
+    public static string DeleteTrigger(string table, string objectName, IReadOnlySet<string> tableColumns, string createKind = PersonKind.Lead)
     {
         var t = SqlIdentifier.Quote(table);
         var sql = new StringBuilder();
@@ -149,7 +152,7 @@ public static class ChangeCapture
               WHERE table_name = {Literal(table)} AND row_key = CAST(OLD."{SystemColumns.RowId}" AS TEXT) AND state IN ('Pending', 'InFlight');
               DELETE FROM {BaseTable} WHERE table_name = {Literal(table)} AND row_id = OLD."{SystemColumns.RowId}";
               INSERT INTO crmsync_outbox (table_name, row_key, crm_object, crm_id, client_key, operation, changed_columns, captured_at)
-              SELECT {Literal(table)}, CAST(OLD."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns).Replace("NEW.", "OLD.", StringComparison.Ordinal)},
+              SELECT {Literal(table)}, CAST(OLD."{SystemColumns.RowId}" AS TEXT), {CrmObject(objectName, tableColumns, createKind).Replace("NEW.", "OLD.", StringComparison.Ordinal)},
                   OLD."{SystemColumns.CrmId}", {ClientKey(tableColumns, "OLD")}, 'Delete', '[]', {Now}
               WHERE OLD."{SystemColumns.CrmId}" IS NOT NULL;
 
@@ -172,10 +175,13 @@ public static class ChangeCapture
         return $"(SELECT json_group_array(value) FROM ({string.Join(" UNION ALL ", chunks)}) WHERE value IS NOT NULL)";
     }
 
-    /// <summary>The outbox's crm_object: a person's type (a local create becomes a Lead), else the table's object.</summary>
-    private static string CrmObject(string objectName, IReadOnlySet<string> tableColumns) =>
+    /// <summary>
+    /// The outbox's crm_object: a person's kind (a local create becomes the provider's create kind,
+    /// <see cref="Crm.CrmPersonRules.CreateKind"/>), else the table's object.
+    /// </summary>
+    private static string CrmObject(string objectName, IReadOnlySet<string> tableColumns, string createKind) =>
         tableColumns.Contains(SystemColumns.CrmType)
-            ? $"coalesce(NEW.\"{SystemColumns.CrmType}\", 'Lead')"
+            ? $"coalesce(NEW.\"{SystemColumns.CrmType}\", {Literal(SqlIdentifier.IsValid(createKind) ? createKind : throw new ArgumentException("Not a person kind.", nameof(createKind)))})"
             : Literal(SqlIdentifier.IsValid(objectName) ? objectName : throw new ArgumentException("Not an object name.", nameof(objectName)));
 
     private static string ClientKey(IReadOnlySet<string> tableColumns, string alias) =>

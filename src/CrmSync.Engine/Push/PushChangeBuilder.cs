@@ -7,23 +7,24 @@ namespace CrmSync.Engine.Push;
 
 /// <summary>
 /// Decides what one local row sends to the CRM: the object it goes to, the fields of an update or a create (the required
-/// fields' placeholders, the client key on the External ID field, a new campaign member's references resolved to CRM ids),
-/// and which local edits are not pushed and why.
+/// fields' placeholders, the client key on the External ID field, a new membership's references resolved to CRM ids),
+/// and which local edits are not pushed and why. The CRM's rules come from its provider (<see cref="SyncedObjectCatalog"/>:
+/// person rules, membership references, upserts on the key).
 /// </summary>
 internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, PushOptions options)
 {
     private const string PersonTable = SyncedObjectCatalog.PersonTable;
-    private const string CampaignTable = "campaign";
 
     private readonly CrmSyncStore _store = store;
     private readonly PushFieldMap _map = map;
     private readonly PushOptions _options = options;
+    private CrmPersonRules Persons => _map.Catalog.Persons;
 
-    /// <summary>The CRM object a row's change goes to (a person by its <c>_crm_type</c>, a new one as a Lead); null when not pushed.</summary>
+    /// <summary>The CRM object a row's change goes to (a person by its <c>_crm_type</c>, a new one as the create kind); null when not pushed.</summary>
     public PushedObject? ObjectOf(PushRowChange row)
     {
         if (string.Equals(row.Table, PersonTable, StringComparison.OrdinalIgnoreCase))
-            return _map.Find(row.CrmType ?? "Lead"); // a local insert with _crm_type = 'Contact' is created as a Contact
+            return _map.FindPersonKind(row.CrmType ?? Persons.CreateKind); // a local insert with a _crm_type is created as that kind
         return _map.Objects.FirstOrDefault(o => string.Equals(o.TableName, row.Table, StringComparison.OrdinalIgnoreCase));
     }
 
@@ -66,29 +67,32 @@ internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, Pu
                 values[field.FieldName] = ToCrm(stored, field.Type);
                 pushed[field.ColumnName] = stored;
             }
-            else if (row.Columns.Contains(field.ColumnName) && FieldMappingService.Pushes(field.Rule) && !IsSystemField(field.FieldName))
+            else if (row.Columns.Contains(field.ColumnName) && FieldMappingService.Pushes(field.Rule) && !IsSystemField(field))
                 notPushed.Add((field, field.ColumnName, WhyNotPushed(field, create: true)));
         }
         if (obj.Object.IsPerson)
         {
-            // Salesforce requires LastName and Company on a lead, LastName on a contact; Marketo documents "[not provided]"
-            // for an empty one. First push only: later pushes are updates, which send only what changed.
-            var requiredFields = string.Equals(obj.ObjectName, "Contact", StringComparison.OrdinalIgnoreCase) ? new[] { "LastName" } : new[] { "LastName", "Company" };
-            foreach (var required in requiredFields)
+            // The CRM's required-on-create fields (its person rules); Marketo documents "[not provided]" for an empty one.
+            // First push only: later pushes are updates, which send only what changed.
+            var person = Persons.OfObject(obj.ObjectName) ?? Persons.CreateObject;
+            foreach (var required in person.RequiredOnCreate)
                 if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
                     values[required] = _options.RequiredFieldPlaceholder;
         }
-        if (string.Equals(obj.ObjectName, "CampaignMember", StringComparison.OrdinalIgnoreCase))
+        if (Persons.Membership is { } membership && string.Equals(obj.ObjectName, membership.ObjectName, StringComparison.OrdinalIgnoreCase))
         {
-            if (!ResolveMemberReferences(row, obj, values))
+            if (!ResolveMemberReferences(membership, values))
                 return null;
         }
         if (row.ClientKey is not null && UsesExternalId(obj))
-            values[_options.ExternalIdField] = row.ClientKey;
+            values[_map.ExternalIdField] = row.ClientKey;
         return new PushWorkItem(row, obj, true, new CrmRecordChange(null, values), pushed, notPushed);
     }
 
-    private static bool IsSystemField(string fieldName) => fieldName is "Id" or "IsDeleted" or "SystemModstamp" or "CreatedDate" or "LastModifiedDate";
+    /// <summary>A field the CRM maintains itself: by its catalogued role, or named by the provider (e.g. audit stamps).</summary>
+    private bool IsSystemField(PushedField field) =>
+        (field.Roles & (CrmFieldRole.PrimaryId | CrmFieldRole.DeletedFlag | CrmFieldRole.ModificationStamp | CrmFieldRole.CreatedDate)) != 0
+        || _map.Catalog.SystemFields.Contains(field.FieldName);
 
     private static string WhyNotPushed(PushedField field, bool create) =>
         !FieldMappingService.Pushes(field.Rule) ? $"its mapping rule is {field.Rule}"
@@ -97,16 +101,17 @@ internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, Pu
         : "it is read-only for the sync user";
 
     /// <summary>
-    /// A new campaign member names its person in LeadId or ContactId and its campaign in CampaignId, by CRM id or, for one
-    /// created locally and not pushed yet, by its <c>_client_key</c>. Returns false when the person or campaign is not in
-    /// the CRM yet: the member waits for a later push.
+    /// A new membership names its person in the person reference of its kind and its group in the group reference (the
+    /// provider's <see cref="CrmMembershipRules"/>), by CRM id or, for one created locally and not pushed yet, by its
+    /// <c>_client_key</c>. Returns false when the person or group is not in the CRM yet: the member waits for a later push.
     /// </summary>
-    private bool ResolveMemberReferences(PushRowChange row, PushedObject obj, Dictionary<string, object?> values) =>
-        _store.Read(connection => ResolveMemberReferences(connection, row, obj, values));
+    private bool ResolveMemberReferences(CrmMembershipRules membership, Dictionary<string, object?> values) =>
+        _store.Read(connection => ResolveMemberReferences(connection, membership, values));
 
-    private bool ResolveMemberReferences(SqliteConnection connection, PushRowChange row, PushedObject obj, Dictionary<string, object?> values)
+    private bool ResolveMemberReferences(SqliteConnection connection, CrmMembershipRules membership, Dictionary<string, object?> values)
     {
-        foreach (var name in new[] { "LeadId", "ContactId" })
+        var referenceFields = membership.PersonReferenceFields;
+        foreach (var name in referenceFields)
         {
             if (values.GetValueOrDefault(name) is not string reference)
                 continue;
@@ -115,18 +120,19 @@ internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, Pu
                 continue; // not a local person: the CRM decides
             if (person.Value.CrmId is null)
                 return false;
-            values.Remove("LeadId");
-            values.Remove("ContactId");
-            values[person.Value.Type == "Contact" ? "ContactId" : "LeadId"] = person.Value.CrmId;
+            foreach (var field in referenceFields)
+                values.Remove(field);
+            values[membership.PersonReferenceFor(person.Value.Type)] = person.Value.CrmId;
             break;
         }
-        if (values.GetValueOrDefault("CampaignId") is string campaign && _map.TableColumns.ContainsKey(CampaignTable))
+        var groupTable = _map.Catalog.TableOf(membership.GroupObject);
+        if (values.GetValueOrDefault(membership.GroupReference) is string group && groupTable is not null && _map.TableColumns.ContainsKey(groupTable))
         {
-            var found = Lookup(connection, CampaignTable, campaign, withType: false);
+            var found = Lookup(connection, groupTable, group, withType: false);
             if (found is { CrmId: null })
                 return false;
             if (found is { CrmId: { } id })
-                values["CampaignId"] = id;
+                values[membership.GroupReference] = id;
         }
         return true;
     }
@@ -141,11 +147,11 @@ internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, Pu
         return reader.Read() ? (reader.NullableString(0), reader.NullableString(1)) : null;
     }
 
-    /// <summary>True when creates of <paramref name="obj"/> are upserts on the External ID field.</summary>
+    /// <summary>True when creates of <paramref name="obj"/> are upserts on the External ID field (the provider's <see cref="SyncedObjectCatalog.UpsertOnKey"/>, else where catalogued).</summary>
     public bool UsesExternalId(PushedObject obj) =>
-        obj.ObjectName is "Lead" or "Contact" or "Campaign" ? true
-        : _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
-              && string.Equals(e.FieldName, _options.ExternalIdField, StringComparison.OrdinalIgnoreCase));
+        _map.Catalog.UpsertOnKey.Contains(obj.ObjectName)
+        || _store.FieldCatalog.List(obj.ObjectName).Any(e => e.IsExternalId && !e.IsOrphaned
+              && string.Equals(e.FieldName, _map.ExternalIdField, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A stored value as the CRM wants it: booleans are 0/1 locally, blobs travel as base64.</summary>
     internal static object? ToCrm(object? stored, CrmFieldType type) => stored switch

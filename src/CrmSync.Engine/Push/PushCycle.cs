@@ -9,12 +9,14 @@ using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Push;
 
-/// <summary>One push: the outbox drained once, in the order persons, campaigns, campaign members (see <see cref="PushPhase"/>).</summary>
+/// <summary>
+/// One push: the outbox drained once, in the provider's push order (persons, then groups), memberships last (see
+/// <see cref="PushPhase"/>). The person rules, the membership object and the upserts come from the CRM's provider
+/// (<see cref="SyncedObjectCatalog"/>).
+/// </summary>
 internal sealed class PushCycle
 {
     private const string PersonTable = SyncedObjectCatalog.PersonTable;
-    private const string CampaignTable = "campaign";
-    private const string MemberTable = "campaign_member";
 
     private readonly SyncCycleContext _context;
     private readonly CrmSyncStore _store;
@@ -45,25 +47,33 @@ internal sealed class PushCycle
         if (rows.Count == 0)
             return;
         _total = rows.Count;
+        var rules = _map.Catalog;
+        var membership = rules.Persons.Membership;
+        var groupTable = rules.TableOf(membership?.GroupObject);
+        var memberTable = rules.TableOf(membership?.ObjectName);
+        bool Is(string table, string? name) => name is not null && string.Equals(table, name, StringComparison.OrdinalIgnoreCase);
         var byTable = rows.GroupBy(r => r.Table, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.OrdinalIgnoreCase);
         var persons = byTable.GetValueOrDefault(PersonTable) ?? [];
-        var campaigns = byTable.GetValueOrDefault(CampaignTable) ?? [];
-        var members = byTable.GetValueOrDefault(MemberTable) ?? [];
-        foreach (var other in byTable.Where(p => p.Key is not (PersonTable or CampaignTable or MemberTable)))
-            persons.AddRange(other.Value); // another two-way table of another CRM's list: pushed like campaigns
+        var groups = groupTable is null ? [] : byTable.GetValueOrDefault(groupTable) ?? [];
+        var members = memberTable is null ? [] : byTable.GetValueOrDefault(memberTable) ?? [];
+        foreach (var other in byTable.Where(p => !Is(p.Key, PersonTable) && !Is(p.Key, groupTable) && !Is(p.Key, memberTable)))
+            persons.AddRange(other.Value); // another two-way table: pushed like the groups
 
         // Everything to be created is checked before the first write of the push.
         var needsKey = new List<string>();
-        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null && r.CrmType is null or "Lead") && _map.Find("Lead") is not null)
-            needsKey.Add("Lead");
-        if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null && r.CrmType == "Contact") && _map.Find("Contact") is not null)
-            needsKey.Add("Contact");
-        if (campaigns.Any(r => r.Exists && r.CrmId is null) && _map.Find("Campaign") is not null)
-            needsKey.Add("Campaign");
+        foreach (var person in rules.Persons.Objects)
+        {
+            var isCreateKind = string.Equals(person.Kind, rules.Persons.CreateKind, StringComparison.Ordinal);
+            if (persons.Any(r => r.Exists && r.CrmId is null && r.MergedInto is null && (r.CrmType == person.Kind || (isCreateKind && r.CrmType is null)))
+                && _map.Find(person.ObjectName) is not null)
+                needsKey.Add(person.ObjectName);
+        }
+        if (membership is not null && groups.Any(r => r.Exists && r.CrmId is null) && _map.Find(membership.GroupObject) is not null)
+            needsKey.Add(membership.GroupObject);
         await CheckExternalIdFieldAsync(needsKey, cancellationToken).ConfigureAwait(false);
 
-        var first = Classify(persons.Concat(campaigns).ToList());
-        foreach (var group in first.GroupBy(w => (w.Object.ObjectName, w.IsCreate)).OrderBy(g => Order(g.Key.ObjectName)).ThenByDescending(g => g.Key.IsCreate))
+        var first = Classify(persons.Concat(groups).ToList());
+        foreach (var group in first.GroupBy(w => (w.Object.ObjectName, w.IsCreate)).OrderBy(g => rules.PushRank(g.Key.ObjectName)).ThenByDescending(g => g.Key.IsCreate))
             await PushAsync(group.Key.ObjectName, group.Key.IsCreate, group.ToList(), cancellationToken).ConfigureAwait(false);
         var second = Classify(members);
         foreach (var group in second.GroupBy(w => (w.Object.ObjectName, w.IsCreate)).OrderByDescending(g => g.Key.IsCreate))
@@ -87,14 +97,6 @@ internal sealed class PushCycle
         LockedAction: "Close the other program writing to the database, then start the sync again; the waiting local changes are pushed then.",
         Failed: $"Recording the push in {_store.DatabasePath} failed",
         FailedAction: "Check the database file and the disk, then start the sync again.");
-
-    private static int Order(string objectName) => objectName switch
-    {
-        "Lead" => 0,
-        "Contact" => 1,
-        "Campaign" => 2,
-        _ => 3,
-    };
 
     // ---- reading the outbox ----
 
@@ -222,18 +224,21 @@ internal sealed class PushCycle
             if (!_checkedExternalIds.Add(objectName))
                 continue;
             var schema = await _context.Client.Schema.DescribeAsync(objectName, cancellationToken).ConfigureAwait(false);
-            var field = schema.FindField(_options.ExternalIdField);
+            var field = schema.FindField(_map.ExternalIdField);
             if (field is null || !field.ExternalId || !(field.Createable || field.Updateable))
                 missing.Add(objectName);
         }
         if (missing.Count == 0)
             return;
-        var addTo = missing.Contains("Lead") ? missing.Append("Contact").Distinct().ToList() : missing;
+        // A person created locally becomes the create kind's object, so the field goes on every person object then.
+        var addTo = missing.Contains(_map.Catalog.Persons.CreateObject.ObjectName, StringComparer.OrdinalIgnoreCase)
+            ? missing.Concat(_map.Catalog.Persons.Objects.Select(p => p.ObjectName)).Distinct(StringComparer.OrdinalIgnoreCase).ToList()
+            : missing;
         throw new CrmSyncException(ErrorIds.ExternalIdFieldMissing, ErrorKind.ObjectNotFound,
-            $"The External ID field {_options.ExternalIdField} is missing on {string.Join(" and ", missing)} in the CRM (or the sync user cannot " +
+            $"The External ID field {_map.ExternalIdField} is missing on {string.Join(" and ", missing)} in the CRM (or the sync user cannot " +
             "write it), so records created locally cannot be pushed without risking duplicates. Nothing was pushed.",
-            $"In the CRM, add a custom field {_options.ExternalIdField} (Text(64), External ID, Unique) to {string.Join(" and ", addTo)}, " +
-            $"give the sync user edit access to it, then run {ShellAction.Start} again.", _options.ExternalIdField);
+            $"In the CRM, add a custom field {_map.ExternalIdField} (Text(64), External ID, Unique) to {string.Join(" and ", addTo)}, " +
+            $"give the sync user edit access to it, then run {ShellAction.Start} again.", _map.ExternalIdField);
     }
 
     /// <summary>A row created without a client key (before the triggers existed) gets one, committed before anything is sent.</summary>
@@ -268,7 +273,7 @@ internal sealed class PushCycle
             MarkInFlight(batch);
             var changes = batch.Select(i => i.Change).ToList();
             IReadOnlyList<CrmWriteResult> results = !create ? await writer.UpdateAsync(objectName, changes, cancellationToken).ConfigureAwait(false)
-                : upsert ? await writer.UpsertAsync(objectName, _options.ExternalIdField, changes, cancellationToken).ConfigureAwait(false)
+                : upsert ? await writer.UpsertAsync(objectName, _map.ExternalIdField, changes, cancellationToken).ConfigureAwait(false)
                 : await writer.CreateAsync(objectName, changes, cancellationToken).ConfigureAwait(false);
             var byIndex = new Dictionary<int, CrmWriteResult>();
             foreach (var result in results)
@@ -352,7 +357,7 @@ internal sealed class PushCycle
     private static string Shorten(string text) => text.Length > 4000 ? text[..4000] + "..." : text;
 
     /// <summary>
-    /// Writes the new CRM id (and type Lead) into the created row. If the pull already brought the record in as another row
+    /// Writes the new CRM id (and, for a person, its kind) into the created row. If the pull already brought the record in as another row
     /// (the CRM accepted an earlier upsert whose local commit was lost), that row gives up the id to the local row, which
     /// takes the CRM values where its own are empty; the other row is kept, marked merged into the record.
     /// </summary>
@@ -366,7 +371,8 @@ internal sealed class PushCycle
                    $"SELECT \"{SystemColumns.RowId}\" FROM {table} WHERE \"{SystemColumns.CrmId}\" = $id AND \"{SystemColumns.RowId}\" <> $row;")
                    .With("$id", crmId).With("$row", item.Row.RowId))
             other = find.ExecuteScalar() is long found ? found : null;
-        var type = isPerson ? $", \"{SystemColumns.CrmType}\" = '{(item.Object.ObjectName == "Contact" ? "Contact" : "Lead")}'" : "";
+        var kind = item.Object.Object.PersonKind ?? _map.Catalog.Persons.CreateKind;
+        var type = isPerson ? $", \"{SystemColumns.CrmType}\" = '{(kind == PersonKind.Contact ? PersonKind.Contact : PersonKind.Lead)}'" : "";
         var now = SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow());
         if (other is { } duplicate)
         {

@@ -18,6 +18,9 @@ public sealed record PushedField(string FieldName, string ColumnName, FieldMappi
     /// <summary>True when a local change of this field goes to the CRM on update.</summary>
     public bool PushesOnUpdate => FieldMappingService.Pushes(Rule) && IsUpdateable && !IsCalculated;
 
+    /// <summary>What the field means to the sync (its catalogued roles: id, modification stamp, ...).</summary>
+    public CrmFieldRole Roles { get; init; }
+
     /// <summary>True when a local value of this field goes to the CRM on create.</summary>
     public bool PushesOnCreate => FieldMappingService.Pushes(Rule) && IsCreateable && !IsCalculated;
 }
@@ -45,13 +48,26 @@ public sealed record PushedObject(SyncedObject Object, IReadOnlyList<PushedField
 /// </summary>
 public sealed class PushFieldMap
 {
-    private PushFieldMap(IReadOnlyList<PushedObject> objects, IReadOnlyDictionary<string, IReadOnlyList<string>> tableColumns)
+    private PushFieldMap(IReadOnlyList<PushedObject> objects, IReadOnlyDictionary<string, IReadOnlyList<string>> tableColumns,
+        SyncedObjectCatalog catalog, string externalIdField)
     {
         Objects = objects;
         TableColumns = tableColumns;
+        Catalog = catalog;
+        ExternalIdField = externalIdField;
     }
 
-    /// <summary>The two-way objects that have a local table, in the catalog's order (Lead, Contact, Campaign, CampaignMember).</summary>
+    /// <summary>The CRM's synced objects and rules (person rules, push order, upserts), from its provider.</summary>
+    public SyncedObjectCatalog Catalog { get; }
+
+    /// <summary>The External ID field creates upsert on.</summary>
+    public string ExternalIdField { get; }
+
+    /// <summary>The two-way person object of <paramref name="kind"/> (a local <c>_crm_type</c>), or null when it is not synced.</summary>
+    public PushedObject? FindPersonKind(string kind) =>
+        Catalog.Persons.OfKind(kind) is { } person ? Find(person.ObjectName) : null;
+
+    /// <summary>The two-way objects that have a local table, in the catalog's order (persons, groups, memberships).</summary>
     public IReadOnlyList<PushedObject> Objects { get; }
 
     /// <summary>Per two-way table, the columns the capture triggers watch.</summary>
@@ -61,11 +77,12 @@ public sealed class PushFieldMap
     public PushedObject? Find(string objectName) =>
         Objects.FirstOrDefault(o => string.Equals(o.ObjectName, objectName, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Reads the map from <paramref name="store"/>.</summary>
-    public static PushFieldMap Read(CrmSyncStore store, SyncedObjectCatalog objects, string externalIdField)
+    /// <summary>Reads the map from <paramref name="store"/>; a null <paramref name="externalIdField"/> is the catalog's.</summary>
+    public static PushFieldMap Read(CrmSyncStore store, SyncedObjectCatalog objects, string? externalIdField = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(objects);
+        externalIdField ??= objects.ExternalIdField;
         var catalog = store.FieldCatalog.List().Where(e => !e.IsOrphaned).ToList();
         var mappings = new FieldMappingService(store, objects);
         var result = new List<PushedObject>();
@@ -86,9 +103,9 @@ public sealed class PushFieldMap
                                                         && string.Equals(e.FieldName, mapping.FieldName, StringComparison.OrdinalIgnoreCase));
                 if (entry is null)
                     continue;
-                var type = FieldTypeMapping.ParseNativeType(entry.ReplacedType ?? entry.CrmType);
+                var type = entry.FieldType ?? FieldTypeMapping.ParseNativeType(entry.ReplacedType ?? entry.CrmType);
                 fields.Add(new PushedField(entry.FieldName, entry.ColumnName, mapping.Rule, type, entry.IsCreateable, entry.IsUpdateable,
-                    entry.IsCalculated));
+                    entry.IsCalculated) { Roles = entry.Roles });
             }
             if (fields.Count == 0)
                 continue;
@@ -99,6 +116,7 @@ public sealed class PushFieldMap
                 if (!watched.Contains(field.ColumnName, StringComparer.OrdinalIgnoreCase))
                     watched.Add(field.ColumnName);
         }
-        return new PushFieldMap(result, tables.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.OrdinalIgnoreCase));
+        return new PushFieldMap(result, tables.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.OrdinalIgnoreCase),
+            objects, externalIdField);
     }
 }

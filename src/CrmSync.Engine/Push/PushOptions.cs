@@ -6,10 +6,10 @@ namespace CrmSync.Engine.Push;
 public sealed record PushOptions
 {
     /// <summary>
-    /// The External ID field creates are upserted on (Text(64), External ID, Unique, on Lead and Contact, and on Campaign
-    /// when campaigns are created locally). Default <see cref="SyncedObjectCatalog.ExternalIdFieldName"/>.
+    /// The External ID field creates are upserted on (on the person objects, and on the group object when groups are created
+    /// locally). Null (the default) takes the CRM's own (<see cref="SyncedObjectCatalog.ExternalIdField"/>, from its provider).
     /// </summary>
-    public string ExternalIdField { get; init; } = SyncedObjectCatalog.ExternalIdFieldName;
+    public string? ExternalIdField { get; init; }
 
     /// <summary>Records per CRM write request (at most the writer's maximum, 200 on Salesforce).</summary>
     public int BatchSize { get; init; } = 200;
@@ -24,8 +24,8 @@ public sealed record PushOptions
     public int MaxAttempts { get; init; } = 10;
 
     /// <summary>
-    /// The value a lead created locally gets for LastName and Company when they are empty, on its first push only (Salesforce
-    /// requires both). Marketo documents the same placeholder: "[not provided]".
+    /// The value a person created locally gets for the fields its CRM requires on create when they are empty, on its first
+    /// push only (<see cref="Crm.CrmPersonObject.RequiredOnCreate"/>). Marketo documents the same placeholder: "[not provided]".
     /// </summary>
     public string RequiredFieldPlaceholder { get; init; } = "[not provided]";
 
@@ -37,7 +37,8 @@ public sealed record PushOptions
 
     internal void Validate()
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(ExternalIdField, nameof(ExternalIdField));
+        if (ExternalIdField is not null)
+            ArgumentException.ThrowIfNullOrWhiteSpace(ExternalIdField, nameof(ExternalIdField));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryBaseDelay, TimeSpan.Zero, nameof(RetryBaseDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRetryDelay, RetryBaseDelay, nameof(MaxRetryDelay));

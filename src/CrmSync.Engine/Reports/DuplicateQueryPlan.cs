@@ -68,7 +68,7 @@ internal sealed class DuplicateQueryPlan
         string? companyValue = (company, accountName) switch
         {
             (not null, not null) =>
-                $"CASE WHEN {Person}.\"{SystemColumns.CrmType}\" = 'Contact' " +
+                $"CASE WHEN {Person}.\"{SystemColumns.CrmType}\" = '{PersonKind.Contact}' " +
                 $"THEN coalesce(CASE WHEN trim({accountName}) <> '' THEN {accountName} END, {company}) " +
                 $"ELSE coalesce(CASE WHEN trim({company}) <> '' THEN {company} END, {accountName}) END",
             (not null, null) => company,

@@ -15,7 +15,7 @@ namespace CrmSync.Engine.Schema;
 ///   "profile": "default",
 ///   "crm": "Salesforce",
 ///   "mappings": [
-///     { "object": "Contact", "field": "Email", "crmType": "email", "table": "person", "column": "Email",
+///     { "object": "Account", "field": "Website", "crmType": "url", "table": "account", "column": "Website",
 ///       "rule": "TwoWay", "enabled": true, "direction": "TwoWay", "orphaned": false }
 ///   ]
 /// }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
 using CrmSync.Engine.Shell;
@@ -74,8 +75,10 @@ public sealed class FieldSyncApplier
             var catalogued = 0;
             foreach (var entry in plan.Entries.Where(e => e.Action == FieldPlanAction.Create))
             {
+                var schema = plan.Snapshot.Objects.FirstOrDefault(o => string.Equals(o.Object.ObjectName, entry.ObjectName, StringComparison.OrdinalIgnoreCase))?.Schema;
                 _store.FieldCatalog.Append(new NewCatalogField(entry.ObjectName, entry.Table, entry.FieldName, entry.Column!, entry.NativeType,
-                    entry.SqliteType!.Value, entry.IsCreateable, entry.IsUpdateable, entry.IsCalculated, entry.IsExternalId), runId, tx);
+                    entry.SqliteType!.Value, entry.IsCreateable, entry.IsUpdateable, entry.IsCalculated, entry.IsExternalId,
+                    schema?.RolesOf(entry.FieldName) ?? CrmFieldRole.None, entry.CrmType), runId, tx);
                 catalogued++;
             }
 
@@ -113,6 +116,7 @@ public sealed class FieldSyncApplier
                 }
             }
 
+            RecordRoles(tx, plan);
             CreateIndexes(connection, tx, plan);
             SaveLabels(connection, tx, plan);
             if (plan.StoresExclusions)
@@ -154,10 +158,22 @@ public sealed class FieldSyncApplier
             var quoted = QuoteTable(table.Name);
             Execute(connection, tx, $"CREATE INDEX IF NOT EXISTS {QuoteIndex(table.Name + "_crm_type_id")} ON {quoted} (\"{SystemColumns.CrmType}\", \"{SystemColumns.CrmId}\");");
             var email = _store.FieldCatalog.List(tableName: table.Name, transaction: tx)
-                .FirstOrDefault(e => string.Equals(e.FieldName, "Email", StringComparison.OrdinalIgnoreCase) && e.SqliteType == SqliteColumnType.Text);
+                .FirstOrDefault(e => string.Equals(e.FieldName, _objects.Persons.EmailField, StringComparison.OrdinalIgnoreCase) && e.SqliteType == SqliteColumnType.Text);
             if (email is not null)
                 Execute(connection, tx, $"CREATE INDEX IF NOT EXISTS {QuoteIndex(table.Name + "_email_lower")} ON {quoted} (lower({SqlIdentifier.Quote(email.ColumnName)}));");
         }
+    }
+
+    /// <summary>
+    /// Field roles are data: every catalogued field of a described object keeps the roles the schema reader reports for it
+    /// (id, modification stamp, deleted flag, merged-into, converted-into, created date) and its current neutral type.
+    /// </summary>
+    private void RecordRoles(SqliteTransaction tx, FieldSyncPlan plan)
+    {
+        foreach (var described in plan.Snapshot.Objects)
+            foreach (var entry in _store.FieldCatalog.List(described.Object.ObjectName, transaction: tx))
+                if (described.Schema.FindField(entry.FieldName) is { } field)
+                    _store.FieldCatalog.SetRoles(entry.ObjectName, entry.FieldName, described.Schema.RolesOf(field.Name), field.Type, tx);
     }
 
     private static void SaveLabels(SqliteConnection connection, SqliteTransaction tx, FieldSyncPlan plan)

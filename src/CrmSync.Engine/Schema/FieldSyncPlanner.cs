@@ -11,7 +11,7 @@ namespace CrmSync.Engine.Schema;
 /// <para>Column names: a field's column is named exactly as its API name. In the person table a Contact field shares
 /// the Lead field's column when both have the same API name (case-insensitive) and compatible types
 /// (<see cref="FieldTypeMapping.AreCompatible"/>). When the name is taken by an incompatible field (or by another field
-/// of the same object), the field gets <c>&lt;Object&gt;_&lt;Field&gt;</c> (e.g. <c>Contact_Status__c</c>), then
+/// of the same object), the field gets <c>&lt;Object&gt;_&lt;Field&gt;</c> (e.g. <c>Contact_Status</c>), then
 /// <c>&lt;Object&gt;_&lt;Field&gt;_2</c>, <c>_3</c>, ...: the first free valid name. The first object that created a
 /// column keeps the plain name; within one run Lead comes before Contact. A created field keeps its column forever (the
 /// catalog decides, not this rule).</para>
@@ -254,19 +254,19 @@ public sealed class FieldSyncPlanner
 
     /// <summary>
     /// The fields of the object that the sync needs. A pattern that names one of them literally (e.g. 'Lead.Id',
-    /// '*.SystemModstamp', 'IsDeleted') is refused; a wildcard field pattern ('Lead.*', '*.Is*', 'Lead.*__c') simply
+    /// '*.Id', 'IsDeleted') is refused; a wildcard field pattern ('Lead.*', '*.Is*', 'Lead.*Id') simply
     /// does not apply to them (the plan notes it and the handler warns).
     /// </summary>
-    private static IReadOnlyList<string> CriticalFieldsGuarded(SyncedObject syncedObject, CrmObjectSchema schema, FieldExclusionSet exclusions)
+    private IReadOnlyList<string> CriticalFieldsGuarded(SyncedObject syncedObject, CrmObjectSchema schema, FieldExclusionSet exclusions)
     {
-        var critical = SyncedObjectCatalog.CriticalFields(syncedObject, schema);
+        var critical = _objects.CriticalFields(syncedObject, schema);
         foreach (var name in critical)
         {
             if (exclusions.Patterns.FirstOrDefault(p => p.NamesFieldLiterally && p.Matches(syncedObject.ObjectName, name)) is { } pattern)
                 throw new CrmSyncException(ErrorIds.FieldExclusionRefused, ErrorKind.InvalidArgument,
                     $"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern '{pattern.Pattern}' excludes {syncedObject.ObjectName}.{name}, which the sync itself needs: " +
                     "the record id, the modification stamp, the delete flag, the merge and lead conversion fields and the External ID field " +
-                    $"{SyncedObjectCatalog.ExternalIdFieldName} can never be excluded.",
+                    $"{_objects.ExternalIdField} can never be excluded.",
                     $"Remove '{pattern.Pattern}' from {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} (if it is a stored pattern, run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns to keep).",
                     pattern.Pattern);
         }

@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 
 namespace CrmSync.Engine.Schema;
@@ -58,7 +59,7 @@ public static class SystemColumns
     /// <summary>The extra system columns of the person table.</summary>
     private static IReadOnlyList<SystemColumn> PersonExtra { get; } =
     [
-        new(CrmType, SqliteColumnType.Text) { AllowedValues = ["Lead", "Contact"] },
+        new(CrmType, SqliteColumnType.Text) { AllowedValues = [.. PersonKind.All] },
         new(ClientKey, SqliteColumnType.Text) { Unique = true },
         new(MergedInto, SqliteColumnType.Text),
         new(ConvertedFromLeadId, SqliteColumnType.Text),

@@ -6,7 +6,7 @@ namespace CrmSync.Engine.Store;
 /// <param name="At">When it was reported.</param>
 /// <param name="Used">Calls used in the CRM's window (e.g. the last 24 hours).</param>
 /// <param name="Max">The allowance, when the CRM said.</param>
-/// <param name="Source">Where it came from, e.g. "Sforce-Limit-Info" or "x-ms-ratelimit-burst-remaining-xrm-requests".</param>
+/// <param name="Source">Where it came from, the provider's <see cref="Crm.ICrmProvider.UsageSource"/> (for Salesforce the usage header's name).</param>
 public sealed record ApiUsageSample(DateTimeOffset At, long Used, long? Max, string Source);
 
 /// <summary>API usage samples (<c>crmsync_api_usage</c>); samples older than <see cref="Retention"/> are trimmed as new ones arrive.</summary>

@@ -309,6 +309,8 @@ public sealed class CrmSyncStore : IDisposable
                 }
                 using (var command = connection.Command(transaction, StoreMigrations.All[target - 1]))
                     command.ExecuteNonQuery();
+                if (StoreMigrations.DataSteps.TryGetValue(target, out var dataStep))
+                    dataStep(connection, transaction);
                 // PRAGMA values cannot be parameters; these are integers from code, never input.
                 using (var command = connection.Command(transaction,
                            $"PRAGMA user_version = {target}; PRAGMA application_id = {StoreMigrations.ApplicationId};"))

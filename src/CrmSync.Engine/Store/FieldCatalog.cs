@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm;
 using Microsoft.Data.Sqlite;
 
 namespace CrmSync.Engine.Store;
@@ -19,6 +20,8 @@ public enum SqliteColumnType
 /// <param name="ColumnName">Local column name.</param>
 /// <param name="CrmType">The CRM's type, e.g. email, double, picklist.</param>
 /// <param name="SqliteType">The local column's storage class.</param>
+/// <param name="Roles">What the field means to the sync (id, modification stamp, ...), as the schema reader reported it.</param>
+/// <param name="FieldType">The neutral type of the field as the CRM reports it now.</param>
 public sealed record NewCatalogField(
     string ObjectName,
     string TableName,
@@ -29,9 +32,15 @@ public sealed record NewCatalogField(
     bool IsCreateable = false,
     bool IsUpdateable = false,
     bool IsCalculated = false,
-    bool IsExternalId = false);
+    bool IsExternalId = false,
+    CrmFieldRole Roles = CrmFieldRole.None,
+    CrmFieldType? FieldType = null);
 
-/// <summary>One row of the append-only field catalog.</summary>
+/// <summary>
+/// One row of the append-only field catalog. <paramref name="Roles"/> and <paramref name="FieldType"/> are kept current by
+/// Sync-CrmField (store migration 6 filled them for catalogues from before): the pull and push read them instead of
+/// guessing from field names.
+/// </summary>
 public sealed record FieldCatalogEntry(
     long Id,
     string ObjectName,
@@ -48,7 +57,9 @@ public sealed record FieldCatalogEntry(
     DateTimeOffset? OrphanedAt,
     string? ReplacedType,
     DateTimeOffset CreatedAt,
-    long? CreatedByRun);
+    long? CreatedByRun,
+    CrmFieldRole Roles = CrmFieldRole.None,
+    CrmFieldType? FieldType = null);
 
 /// <summary>
 /// The append-only catalog of every created field (<c>crmsync_field_catalog</c>). Rows are only ever added; a
@@ -60,7 +71,7 @@ public sealed class FieldCatalog
 {
     private const string Columns =
         "id, object_name, table_name, field_name, column_name, crm_type, sqlite_type, is_createable, is_updateable, " +
-        "is_calculated, is_external_id, is_orphaned, orphaned_at, replaced_type, created_at, created_by_run";
+        "is_calculated, is_external_id, is_orphaned, orphaned_at, replaced_type, created_at, created_by_run, roles, field_type";
 
     private readonly CrmSyncStore _store;
 
@@ -95,16 +106,17 @@ public sealed class FieldCatalog
             using var command = connection.Command(tx, """
                 INSERT INTO crmsync_field_catalog
                     (object_name, table_name, field_name, column_name, crm_type, sqlite_type, is_createable,
-                     is_updateable, is_calculated, is_external_id, created_at, created_by_run)
+                     is_updateable, is_calculated, is_external_id, created_at, created_by_run, roles, field_type)
                 VALUES ($object, $table, $field, $column, $crmType, $sqliteType, $createable, $updateable,
-                        $calculated, $externalId, $now, $run);
+                        $calculated, $externalId, $now, $run, $roles, $fieldType);
                 """)
                 .With("$object", field.ObjectName).With("$table", field.TableName).With("$field", field.FieldName)
                 .With("$column", field.ColumnName).With("$crmType", field.CrmType)
                 .With("$sqliteType", field.SqliteType.ToString().ToUpperInvariant())
                 .With("$createable", field.IsCreateable ? 1 : 0).With("$updateable", field.IsUpdateable ? 1 : 0)
                 .With("$calculated", field.IsCalculated ? 1 : 0).With("$externalId", field.IsExternalId ? 1 : 0)
-                .With("$now", _store.Now()).With("$run", createdByRun);
+                .With("$now", _store.Now()).With("$run", createdByRun)
+                .With("$roles", FormatRoles(field.Roles)).With("$fieldType", field.FieldType?.ToString());
             command.ExecuteNonQuery();
             return Find(field.ObjectName, field.FieldName, tx)!;
         });
@@ -160,6 +172,29 @@ public sealed class FieldCatalog
             return command.ExecuteNonQuery() == 1;
         });
 
+    /// <summary>
+    /// Records the field's roles and current neutral type as the CRM reports them (they are not part of a field's identity).
+    /// False when the field is not catalogued or nothing changed.
+    /// </summary>
+    public bool SetRoles(string objectName, string fieldName, CrmFieldRole roles, CrmFieldType fieldType, SqliteTransaction? transaction = null) =>
+        _store.Write(transaction, (connection, tx) =>
+        {
+            using var command = connection.Command(tx, """
+                UPDATE crmsync_field_catalog SET roles = $roles, field_type = $type
+                WHERE object_name = $object AND field_name = $field AND (roles IS NOT $roles OR field_type IS NOT $type);
+                """).With("$roles", FormatRoles(roles)).With("$type", fieldType.ToString()).With("$object", objectName).With("$field", fieldName);
+            return command.ExecuteNonQuery() == 1;
+        });
+
+    /// <summary>Roles as stored: the flag names ("PrimaryId", "ModificationStamp, CreatedDate"), NULL for none.</summary>
+    internal static string? FormatRoles(CrmFieldRole roles) => roles == CrmFieldRole.None ? null : roles.ToString();
+
+    private static CrmFieldRole ParseRoles(string? text) =>
+        string.IsNullOrEmpty(text) ? CrmFieldRole.None : Enum.Parse<CrmFieldRole>(text, ignoreCase: true);
+
+    private static CrmFieldType? ParseFieldType(string? text) =>
+        Enum.TryParse<CrmFieldType>(text, ignoreCase: true, out var type) ? type : null;
+
     /// <summary>The catalogued field, or null.</summary>
     public FieldCatalogEntry? Find(string objectName, string fieldName, SqliteTransaction? transaction = null) =>
         Query(transaction, "WHERE object_name = $object AND field_name = $field", c => c.With("$object", objectName).With("$field", fieldName))
@@ -183,7 +218,8 @@ public sealed class FieldCatalog
                     reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                     reader.GetString(5), Enum.Parse<SqliteColumnType>(reader.GetString(6), ignoreCase: true),
                     reader.Flag(7), reader.Flag(8), reader.Flag(9), reader.Flag(10), reader.Flag(11),
-                    reader.NullableTime(12), reader.NullableString(13), reader.Time(14), reader.NullableInt64(15)));
+                    reader.NullableTime(12), reader.NullableString(13), reader.Time(14), reader.NullableInt64(15),
+                    ParseRoles(reader.NullableString(16)), ParseFieldType(reader.NullableString(17))));
             return rows;
         });
 }

@@ -1,8 +1,13 @@
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
+using Microsoft.Data.Sqlite;
+
 namespace CrmSync.Engine.Store;
 
 /// <summary>
 /// The store's schema, as an ordered list of migrations. Migration N moves <c>PRAGMA user_version</c> from N-1 to N
-/// and runs in one transaction. Append new migrations at the end; never edit one that has shipped.
+/// and runs in one transaction, followed by its data step (<see cref="DataSteps"/>) when it has one. Append new migrations at
+/// the end; never edit one that has shipped.
 /// System tables are prefixed <c>crmsync_</c> so they never collide with synced object tables (person, account, ...).
 /// </summary>
 internal static class StoreMigrations
@@ -300,7 +305,52 @@ internal static class StoreMigrations
         );
         CREATE INDEX crmsync_notification_outbox_pending ON crmsync_notification_outbox (sent_at, id);
         """,
+
+        // 6: field roles are data (issue 11): each catalogued field keeps what it means to the sync (id, modification stamp,
+        // deleted flag, merged-into, converted-into, created date; the CrmFieldRole flag names, NULL for none) and its
+        // neutral type, so the pull and push read them instead of guessing from field names. Sync-CrmField keeps them
+        // current from the schema reader; the data step fills them for existing catalogues.
+        """
+        ALTER TABLE crmsync_field_catalog ADD COLUMN roles TEXT;
+        ALTER TABLE crmsync_field_catalog ADD COLUMN field_type TEXT;
+        """,
     ];
+
+    /// <summary>Code run after a migration's SQL, in its transaction, by migration number.</summary>
+    public static IReadOnlyDictionary<int, Action<SqliteConnection, SqliteTransaction>> DataSteps { get; } =
+        new Dictionary<int, Action<SqliteConnection, SqliteTransaction>> { [6] = FillFieldRoles };
+
+    /// <summary>
+    /// Migration 6's data step: the roles and neutral type of every catalogued field, from the names and native types
+    /// the catalog already has, as the profile's CRM provider would report them (<see cref="ICrmProvider.RolesFromNames"/>;
+    /// profiles from before this migration are all Salesforce, since connecting refused every other CRM).
+    /// </summary>
+    private static void FillFieldRoles(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        var kind = CrmKind.Salesforce;
+        using (var profile = connection.Command(transaction, "SELECT crm_kind FROM crmsync_profile WHERE id = 1;"))
+            if (profile.ExecuteScalar() is string text && Enum.TryParse<CrmKind>(text, ignoreCase: true, out var parsed))
+                kind = parsed;
+        var provider = CrmProviders.For(kind);
+
+        var rows = new List<(long Id, string Object, string Field, string NativeType)>();
+        using (var read = connection.Command(transaction, "SELECT id, object_name, field_name, coalesce(replaced_type, crm_type) FROM crmsync_field_catalog ORDER BY id;"))
+        using (var reader = read.ExecuteReader())
+            while (reader.Read())
+                rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+
+        foreach (var group in rows.GroupBy(r => r.Object, StringComparer.OrdinalIgnoreCase))
+        {
+            var roles = provider.RolesFromNames(group.Key, group.Select(r => r.Field).ToList());
+            foreach (var row in group)
+            {
+                using var update = connection.Command(transaction, "UPDATE crmsync_field_catalog SET roles = $roles, field_type = $type WHERE id = $id;")
+                    .With("$roles", FieldCatalog.FormatRoles(roles.GetValueOrDefault(row.Field))).With("$type", FieldTypeMapping.ParseNativeType(row.NativeType).ToString())
+                    .With("$id", row.Id);
+                update.ExecuteNonQuery();
+            }
+        }
+    }
 
     /// <summary>The schema version this code writes (the number of migrations).</summary>
     public static int Latest => All.Count;

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace CrmSync.Engine.Store;
 
 /// <summary>
-/// The committed position of one pull stream of one object: the CRM stamp (e.g. SystemModstamp, a Dynamics delta
+/// The committed position of one pull stream of one object: the CRM stamp (e.g. the object's modification stamp, a Dynamics delta
 /// token) and the record id that breaks ties between equal stamps, so pulls can order by (stamp, id).
 /// </summary>
 /// <param name="ObjectName">CRM API object name.</param>

@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
@@ -31,7 +32,7 @@ internal sealed class LocalRowMerger(SyncedObjectPlan plan)
                 """, ("$contact", contactId), ("$now", now), ("$redundant", contactRowId));
             var fill = string.Concat(columns.Select(c => $", {c} = coalesce(k.{c}, t.{c})"));
             Execute(transaction, $"""
-                UPDATE {_table} AS t SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = 'Contact',
+                UPDATE {_table} AS t SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = '{PersonKind.Contact}',
                     "{SystemColumns.ConvertedFromLeadId}" = $lead, "{SystemColumns.CrmIsDeleted}" = 0,
                     "{SystemColumns.CrmModstamp}" = k."{SystemColumns.CrmModstamp}",
                     "{SystemColumns.CrmCreatedDate}" = coalesce(k."{SystemColumns.CrmCreatedDate}", t."{SystemColumns.CrmCreatedDate}"),
@@ -67,7 +68,7 @@ internal sealed class LocalRowMerger(SyncedObjectPlan plan)
     /// <summary>A lead row becomes the row of the contact it was converted into.</summary>
     public void MoveToContact(SqliteTransaction transaction, long leadRowId, string leadId, string contactId, string now) =>
         Execute(transaction, $"""
-            UPDATE {_table} SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = 'Contact',
+            UPDATE {_table} SET "{SystemColumns.CrmId}" = $contact, "{SystemColumns.CrmType}" = '{PersonKind.Contact}',
                 "{SystemColumns.ConvertedFromLeadId}" = $lead, "{SystemColumns.SyncedAt}" = $now
             WHERE "{SystemColumns.RowId}" = $row;
             """, ("$contact", contactId), ("$lead", leadId), ("$now", now), ("$row", leadRowId));

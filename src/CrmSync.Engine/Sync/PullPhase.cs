@@ -14,7 +14,7 @@ namespace CrmSync.Engine.Sync;
 /// </summary>
 internal sealed class PullPhase
 {
-    /// <summary>The watermark stream recording when the CRM's delete log (Salesforce /deleted) was last read.</summary>
+    /// <summary>The watermark stream recording when the CRM's delete log (<see cref="ICrmChangeSource.ReadDeletionsAsync"/>) was last read.</summary>
     public const string DeletedLogStream = "deleted-log";
     /// <summary>The checkpoint phase of a formula re-pull in progress.</summary>
     public const string FormulaPhase = "formula";
@@ -88,7 +88,7 @@ internal sealed class PullPhase
         {
             if (_store.Checkpoints.Read(plan.ObjectName, BackfillPhase) is { } backfill)
                 await BackfillAsync(plan, backfill, cancellationToken).ConfigureAwait(false);
-            if (IsDue(plan.ObjectName, DeletedLogStream, _options.DeletionLogInterval))
+            if (DeleteLogRetention is not null && IsDue(plan.ObjectName, DeletedLogStream, _options.DeletionLogInterval))
                 await DeletionLogAsync(plan, cancellationToken).ConfigureAwait(false);
             if (plan.FormulaFields.Count > 0 && IsDue(plan.ObjectName, WatermarkTable.Formula, _options.FormulaInterval))
                 await FormulasAsync(plan, cancellationToken).ConfigureAwait(false);
@@ -180,7 +180,7 @@ internal sealed class PullPhase
             }
 
             var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
-            var coversDeletes = plan.Schema.DeletedFlagField is not null;
+            var coversDeletes = _source.Capabilities.DeletionsInChanges || plan.Schema.DeletedFlagField is not null;
             var rate = new RateMeter(_time);
             long done = 0;
             var page = item.Page;
@@ -223,20 +223,25 @@ internal sealed class PullPhase
             throw firstError;
     }
 
+    /// <summary>How far back the CRM's delete log reaches (the options' value, else the change source's); null when it has none.</summary>
+    private TimeSpan? DeleteLogRetention => _source.Capabilities.DeleteLogRetention is null ? null : _options.DeletionLogRetention ?? _source.Capabilities.DeleteLogRetention;
+
     private void WarnIfDeletePassStale(SyncedObjectPlan plan)
     {
+        if (DeleteLogRetention is not { } retention)
+            return; // deletions come only with the changes: there is no delete log to fall behind
         var last = _store.Watermarks.Read(plan.ObjectName, WatermarkTable.PullDeletes)?.Stamp;
-        if (ParseTime(last) is { } at && _time.GetUtcNow() - at > _options.DeletionLogRetention)
+        if (ParseTime(last) is { } at && _time.GetUtcNow() - at > retention)
             _context.Events.Warning(
                 $"The last pass over the deletions of {plan.ObjectName} was at {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC, longer ago than the CRM keeps " +
-                $"deleted records ({_options.DeletionLogRetention.TotalDays:0} days): records deleted and purged since then may still look live locally. " +
+                $"deleted records ({retention.TotalDays:0} days): records deleted and purged since then may still look live locally. " +
                 "Reset the object's sync (a new initial copy) to be sure.", plan.ObjectName);
     }
 
     private async Task DeletionLogAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var earliest = now - _options.DeletionLogRetention + TimeSpan.FromMinutes(1);
+        var earliest = now - DeleteLogRetention!.Value + TimeSpan.FromMinutes(1);
         var last = ParseTime(_store.Watermarks.Read(plan.ObjectName, DeletedLogStream)?.Stamp);
         var since = last is { } l && l > earliest ? l - _options.Overlap : earliest;
         var result = await _source.ReadDeletionsAsync(plan.ObjectName, since, cancellationToken).ConfigureAwait(false);
@@ -311,7 +316,7 @@ internal sealed class PullPhase
         new(plan.Schema, fields)
         {
             ResumeCursor = state.Cursor,
-            Strategy = _options.InitialStrategy,
+            Strategy = _source.Capabilities.HasBulkReads ? _options.InitialStrategy : CrmFullReadStrategy.Paged,
             BulkThreshold = _options.BulkThreshold,
             PageSize = _options.PageSize,
             BulkPageSize = _options.BulkPageSize,

@@ -56,9 +56,9 @@ public sealed class RecordApplier
         _warnings = warnings;
         _table = SqlIdentifier.Quote(plan.TableName);
         _rows = new LocalRowMerger(plan);
-        _crmType = plan.IsPerson && plan.HasColumn(SystemColumns.CrmType) ? plan.ObjectName : null;
+        _crmType = plan.IsPerson && plan.HasColumn(SystemColumns.CrmType) ? plan.Object.PersonKind : null;
         _keyField = plan.Object.IsTwoWay && plan.HasColumn(SystemColumns.ClientKey)
-            ? plan.RequestFields.FirstOrDefault(f => string.Equals(f, SyncedObjectCatalog.ExternalIdFieldName, StringComparison.OrdinalIgnoreCase))
+            ? plan.RequestFields.FirstOrDefault(f => string.Equals(f, plan.ExternalIdField, StringComparison.OrdinalIgnoreCase))
             : null;
     }
 
@@ -218,7 +218,7 @@ public sealed class RecordApplier
 
     /// <summary>
     /// A CRM record the sync created itself from a local row, whose id never reached that row (the process was killed
-    /// between the CRM's answer and the local commit): its External ID (<see cref="SyncedObjectCatalog.ExternalIdFieldName"/>)
+    /// between the CRM's answer and the local commit): its External ID (<see cref="SyncedObjectPlan.ExternalIdField"/>)
     /// equals the row's <c>_client_key</c>. That row IS the record: it takes the CRM id (and type) here, and the caller
     /// updates it as a known row (waiting local changes keep their values by the collision rule), so no second local copy
     /// is ever made. Null when the record carries no key or no local row without a CRM id has it.
@@ -270,7 +270,7 @@ public sealed class RecordApplier
         if (leadRow is null && contactRow is null)
         {
             var inserted = new OperationTally();
-            ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref inserted, contactId, "Contact");
+            ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref inserted, contactId, PersonKind.Contact);
             _rows.SetConvertedFrom(transaction, existing[contactId].RowId, lead.Id);
             existing.Remove(contactId);
             tally.New++;

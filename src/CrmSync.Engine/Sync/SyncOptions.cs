@@ -33,11 +33,14 @@ public sealed record SyncOptions
     /// <summary>How often formula (calculated) fields are re-read, since they change without moving the modification stamp.</summary>
     public TimeSpan FormulaInterval { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>How often the CRM's delete log (Salesforce /deleted) is read in addition to queryAll's deleted rows.</summary>
+    /// <summary>How often the CRM's delete log is read in addition to the deletions in the changes (when the change source has one).</summary>
     public TimeSpan DeletionLogInterval { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>How far back the CRM's delete log reaches (Salesforce: 15 days): an older last delete pass gets a warning.</summary>
-    public TimeSpan DeletionLogRetention { get; init; } = TimeSpan.FromDays(15);
+    /// <summary>
+    /// How far back the CRM's delete log reaches: an older last delete pass gets a warning. Null (the default) takes the
+    /// change source's own (<see cref="Crm.CrmChangeCapabilities.DeleteLogRetention"/>).
+    /// </summary>
+    public TimeSpan? DeletionLogRetention { get; init; }
 
     /// <summary>
     /// How often a cycle compares the CRM's fields with the local catalog (new fields created, vanished ones orphaned);
@@ -66,7 +69,8 @@ public sealed record SyncOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Overlap, TimeSpan.Zero, nameof(Overlap));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FormulaInterval, TimeSpan.Zero, nameof(FormulaInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DeletionLogInterval, TimeSpan.Zero, nameof(DeletionLogInterval));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DeletionLogRetention, TimeSpan.Zero, nameof(DeletionLogRetention));
+        if (DeletionLogRetention is { } deleteLog)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(deleteLog, TimeSpan.Zero, nameof(DeletionLogRetention));
         if (SchemaRefreshInterval is { } schema)
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(schema, TimeSpan.Zero, nameof(SchemaRefreshInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(LeaseDuration, TimeSpan.Zero, nameof(LeaseDuration));

@@ -21,8 +21,9 @@ public sealed class SyncedObjectPlan
 {
     internal SyncedObjectPlan(SyncedObject syncedObject, CrmObjectSchema schema, IReadOnlyList<PulledField> fields,
         IReadOnlyList<string> requestFields, IReadOnlyList<string> tableFieldColumns, IReadOnlySet<string> tableColumns,
-        string? createdDateField, string? isConvertedField, string? convertedContactField)
+        string? createdDateField, IReadOnlyList<string> convertedIntoFields, string externalIdField)
     {
+        ExternalIdField = externalIdField;
         Object = syncedObject;
         Schema = schema;
         Fields = fields;
@@ -30,8 +31,7 @@ public sealed class SyncedObjectPlan
         TableFieldColumns = tableFieldColumns;
         TableColumns = tableColumns;
         CreatedDateField = createdDateField;
-        IsConvertedField = isConvertedField;
-        ConvertedContactField = convertedContactField;
+        ConvertedIntoFields = convertedIntoFields;
     }
 
     public SyncedObject Object { get; }
@@ -41,15 +41,18 @@ public sealed class SyncedObjectPlan
     public CrmObjectSchema Schema { get; }
     /// <summary>The fields written into columns.</summary>
     public IReadOnlyList<PulledField> Fields { get; }
-    /// <summary>The fields read from the CRM (written fields plus those the sync itself needs, e.g. IsConverted).</summary>
+    /// <summary>The fields read from the CRM (written fields plus those the sync itself needs, e.g. the conversion fields).</summary>
     public IReadOnlyList<string> RequestFields { get; }
     /// <summary>Every catalogued column of the table (all objects sharing it), for merges and conversions.</summary>
     public IReadOnlyList<string> TableFieldColumns { get; }
     /// <summary>Every column the table has.</summary>
     public IReadOnlySet<string> TableColumns { get; }
+    /// <summary>The field with the CRM's creation time (the catalog's <see cref="CrmFieldRole.CreatedDate"/> role), or null.</summary>
     public string? CreatedDateField { get; }
-    public string? IsConvertedField { get; }
-    public string? ConvertedContactField { get; }
+    /// <summary>The fields the adapter reads to fill <see cref="CrmRecord.ConvertedIntoId"/> (role <see cref="CrmFieldRole.ConvertedInto"/>).</summary>
+    public IReadOnlyList<string> ConvertedIntoFields { get; }
+    /// <summary>The CRM's external-key field (<see cref="SyncedObjectCatalog.ExternalIdField"/>): the push writes the client key to it.</summary>
+    public string ExternalIdField { get; }
     /// <summary>The calculated fields, re-read on the formula schedule.</summary>
     public IReadOnlyList<PulledField> FormulaFields => Fields.Where(f => f.IsCalculated).ToList();
     public bool IsPerson => Object.IsPerson;
@@ -75,33 +78,37 @@ public sealed class SyncedObjectPlan
             var columns = new HashSet<string>(store.SchemaWriter.ReadColumns(first.TableName), StringComparer.OrdinalIgnoreCase);
             if (!columns.Contains(SystemColumns.CrmId))
                 continue; // the table was never created (Sync-CrmField did not finish): nothing to pull into
-            plans.Add(Build(syncedObject, group.ToList(), catalog, mappings, columns));
+            plans.Add(Build(syncedObject, group.ToList(), catalog, mappings, columns, objects.ExternalIdField));
         }
         return plans;
     }
 
     private static SyncedObjectPlan Build(SyncedObject syncedObject, IReadOnlyList<FieldCatalogEntry> entries, IReadOnlyList<FieldCatalogEntry> catalog,
-        FieldMappingService mappings, HashSet<string> tableColumns)
+        FieldMappingService mappings, HashSet<string> tableColumns, string externalIdField)
     {
         bool Has(string name) => entries.Any(e => string.Equals(e.FieldName, name, StringComparison.OrdinalIgnoreCase));
         string? Name(string name) => entries.FirstOrDefault(e => string.Equals(e.FieldName, name, StringComparison.OrdinalIgnoreCase))?.FieldName;
+        // Field roles are data: Sync-CrmField recorded them from the schema reader (migration 6 for older catalogues).
+        string? Role(CrmFieldRole role) => entries.FirstOrDefault(e => e.Roles.HasFlag(role))?.FieldName;
 
         var fields = entries.Select(e =>
         {
             var native = e.ReplacedType ?? e.CrmType;
-            return new CrmFieldSchema(e.FieldName, e.FieldName, FieldTypeMapping.ParseNativeType(native), native, 0, 0, 0,
-                e.IsCreateable, e.IsUpdateable, Nillable: true, Custom: e.FieldName.EndsWith("__c", StringComparison.OrdinalIgnoreCase),
-                e.IsCalculated, e.IsExternalId, Unique: false, [], []);
+            return new CrmFieldSchema(e.FieldName, e.FieldName, e.FieldType ?? FieldTypeMapping.ParseNativeType(native), native, 0, 0, 0,
+                e.IsCreateable, e.IsUpdateable, Nillable: true, Custom: false, e.IsCalculated, e.IsExternalId, Unique: false, [], []);
         }).ToList();
-        var stamp = new[] { "SystemModstamp", "LastModifiedDate", "CreatedDate" }.FirstOrDefault(Has);
+        var convertedInto = syncedObject.IsPerson ? entries.Where(e => e.Roles.HasFlag(CrmFieldRole.ConvertedInto)).Select(e => e.FieldName).ToList() : [];
         var schema = new CrmObjectSchema(syncedObject.ObjectName, syncedObject.ObjectName, syncedObject.IsCustom, true, true, true, true, fields)
         {
             SupportsChangeTracking = true,
-            PrimaryIdField = Name("Id") ?? "Id",
-            ModificationStampField = stamp is null ? null : Name(stamp),
-            DeletedFlagField = Name("IsDeleted"),
-            MergedIntoField = Name("MasterRecordId"),
+            ModificationStampField = Role(CrmFieldRole.ModificationStamp),
+            DeletedFlagField = Role(CrmFieldRole.DeletedFlag),
+            MergedIntoField = Role(CrmFieldRole.MergedInto),
+            CreatedDateField = Role(CrmFieldRole.CreatedDate),
+            ConvertedIntoFields = convertedInto,
         };
+        if (Role(CrmFieldRole.PrimaryId) is { } primaryId)
+            schema = schema with { PrimaryIdField = primaryId };
 
         var pulled = new List<PulledField>();
         var usedColumns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -114,11 +121,9 @@ public sealed class SyncedObjectPlan
             pulled.Add(new PulledField(entry.FieldName, mapping.ColumnName, mapping.SqliteType, mapping.Rule, entry.IsCalculated));
         }
 
-        var isConverted = syncedObject.IsPerson ? Name("IsConverted") : null;
-        var convertedContact = syncedObject.IsPerson ? Name("ConvertedContactId") : null;
-        var createdDate = Name("CreatedDate");
+        var createdDate = schema.CreatedDateField;
         var request = pulled.Select(f => f.FieldName).ToList();
-        foreach (var extra in new[] { createdDate, isConverted, convertedContact }.Concat(syncedObject.RequiredFields ?? []))
+        foreach (var extra in new[] { createdDate }.Concat(convertedInto).Concat(syncedObject.RequiredFields ?? []))
             if (extra is not null && Has(extra) && !request.Contains(extra, StringComparer.OrdinalIgnoreCase))
                 request.Add(Name(extra)!);
 
@@ -126,8 +131,6 @@ public sealed class SyncedObjectPlan
             .Where(c => string.Equals(c.TableName, syncedObject.TableName, StringComparison.OrdinalIgnoreCase) && tableColumns.Contains(c.ColumnName)
                         && SqlIdentifier.IsValid(c.ColumnName))
             .Select(c => c.ColumnName).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        return new SyncedObjectPlan(syncedObject, schema, pulled, request, tableFieldColumns, tableColumns, createdDate,
-            isConverted is not null && convertedContact is not null ? isConverted : null,
-            isConverted is not null && convertedContact is not null ? convertedContact : null);
+        return new SyncedObjectPlan(syncedObject, schema, pulled, request, tableFieldColumns, tableColumns, createdDate, convertedInto, externalIdField);
     }
 }

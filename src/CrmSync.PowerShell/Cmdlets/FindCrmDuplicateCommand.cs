@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using CrmSync.Engine.Commands;
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Reports;
 using CrmSync.PowerShell.Hosting;
 
@@ -54,7 +55,7 @@ public sealed class FindCrmDuplicateCommand : ConnectedCrmSyncCmdlet
     /// <summary>Which persons to compare: person (leads, contacts and local persons together), Lead or Contact.</summary>
     /// <default>person</default>
     [Parameter]
-    [ValidateSet("person", "Lead", "Contact")]
+    [ValidateSet("person", PersonKind.Lead, PersonKind.Contact)]
     public string? Object { get; set; }
 
     /// <inheritdoc />

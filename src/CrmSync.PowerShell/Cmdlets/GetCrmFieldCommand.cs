@@ -24,11 +24,11 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// CrmType, SqliteType, ReplacedType, IsOrphaned, OrphanedAt, IsCreateable, IsUpdateable, IsCalculated, IsExternalId,
 /// Direction, IsSynced and CreatedAt.</output>
 /// <example>
-/// <title>The e-mail fields of leads</title>
+/// <title>The e-mail fields of leads (a Salesforce profile; object names are the CRM's own)</title>
 /// <code>
 /// PS&gt; Get-CrmField -Object Lead -Name *Email*
 /// </code>
-/// <para>Lists the Lead fields whose API name contains Email, with the column each one syncs into.</para>
+/// <para>Lists the fields of the CRM object Lead whose API name contains Email, with the column each one syncs into.</para>
 /// </example>
 /// <example>
 /// <title>Fields that no longer exist in the CRM</title>
@@ -43,14 +43,14 @@ namespace CrmSync.PowerShell.Cmdlets;
 [OutputType(typeof(CrmFieldInfo))]
 public sealed class GetCrmFieldCommand : ConnectedCrmSyncCmdlet
 {
-    /// <summary>Only fields of these CRM objects: Lead, Contact, Account, a custom object's API name (Invoice__c), or wildcard patterns. None lists every object.</summary>
+    /// <summary>Only fields of these CRM objects (their API names, e.g. Account or a custom object's), or wildcard patterns. None lists every object.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ObjectNameCompleter))]
     public string[] Object { get; set; } = [];
 
-    /// <summary>Only fields with these CRM API names (Email, Rating__c) or wildcard patterns. None lists every field.</summary>
+    /// <summary>Only fields with these CRM API names (e.g. Email) or wildcard patterns. None lists every field.</summary>
     [Parameter(Position = 1)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

@@ -1,5 +1,6 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
 
 namespace CrmSync.Engine.Tests.Crm;
 
@@ -77,5 +78,60 @@ public sealed class CrmProviderTests
 
         Assert.True(CrmProviders.Dynamics.SameOrganizationId("6F9619FF-8B86-D011-B42D-00C04FC964FF", "{6f9619ff-8b86-d011-b42d-00c04fc964ff}"));
         Assert.False(CrmProviders.Dynamics.SameOrganizationId("6F9619FF-8B86-D011-B42D-00C04FC964FF", "7F9619FF-8B86-D011-B42D-00C04FC964FF"));
+    }
+
+    [Fact]
+    public void The_salesforce_provider_supplies_the_synced_objects_the_key_and_the_person_rules()
+    {
+        var objects = CrmProviders.Salesforce.SyncedObjects;
+        Assert.Same(objects, SyncedObjectCatalog.For(CrmKind.Salesforce));
+        Assert.Equal("CrmSync_Key__c", objects.ExternalIdField);
+        Assert.Equal(["Lead", "Contact"], objects.PersonObjects);
+        Assert.Equal(PersonKind.Lead, objects.FindStandard("Lead")!.PersonKind);
+        Assert.Equal(PersonKind.Contact, objects.FindStandard("Contact")!.PersonKind);
+        Assert.Equal("Lead", objects.Persons.CreateObject.ObjectName);
+        Assert.Equal(["LastName", "Company"], objects.Persons.OfKind(PersonKind.Lead)!.RequiredOnCreate);
+        Assert.Equal(["LastName"], objects.Persons.OfKind(PersonKind.Contact)!.RequiredOnCreate);
+        Assert.Equal("Email", objects.Persons.EmailField);
+        var members = objects.Persons.Membership!;
+        Assert.Equal(("CampaignMember", "Campaign", "CampaignId"), (members.ObjectName, members.GroupObject, members.GroupReference));
+        Assert.Equal(["LeadId", "ContactId"], members.PersonReferenceFields);
+        Assert.Equal("ContactId", members.PersonReferenceFor(PersonKind.Contact));
+        Assert.Equal("LeadId", members.PersonReferenceFor(null));
+        Assert.Equal(["Lead", "Contact", "Campaign"], objects.PushOrder);
+        Assert.True(objects.UpsertOnKey.SetEquals(["Lead", "Contact", "Campaign"]));
+        Assert.Equal(3, objects.PushRank("CampaignMember"));
+    }
+
+    [Fact]
+    public void The_dynamics_provider_names_the_dataverse_objects_but_field_discovery_still_refuses_it()
+    {
+        var objects = CrmProviders.Dynamics.SyncedObjects;
+        Assert.Equal(CrmKind.Dynamics, objects.Crm);
+        Assert.Equal(["lead", "contact"], objects.PersonObjects);
+        Assert.Equal("lead", objects.Persons.CreateObject.ObjectName);
+        Assert.Equal(["lastname", "companyname"], objects.Persons.OfKind(PersonKind.Lead)!.RequiredOnCreate);
+        Assert.Equal("emailaddress1", objects.Persons.EmailField);
+        var members = objects.Persons.Membership!;
+        Assert.Equal(("listmember", "list", "listid"), (members.ObjectName, members.GroupObject, members.GroupReference));
+        Assert.Equal(["entityid"], members.PersonReferenceFields); // one polymorphic lookup for leads and contacts
+        Assert.All(["account", "opportunity", "systemuser"], o => Assert.False(objects.FindStandard(o)!.IsTwoWay));
+        Assert.Equal(ErrorIds.CrmNotSupported, Assert.Throws<CrmSyncException>(() => SyncedObjectCatalog.For(CrmKind.Dynamics)).ErrorId);
+    }
+
+    [Fact]
+    public void Each_provider_gives_the_roles_of_fields_known_only_by_name()
+    {
+        var salesforce = CrmProviders.Salesforce.RolesFromNames("Lead", ["Id", "SystemModstamp", "CreatedDate", "IsDeleted", "Email"]);
+        Assert.Equal(CrmFieldRole.PrimaryId, salesforce["Id"]);
+        Assert.Equal(CrmFieldRole.ModificationStamp, salesforce["SystemModstamp"]);
+        Assert.Equal(CrmFieldRole.CreatedDate, salesforce["CreatedDate"]);
+        Assert.False(salesforce.ContainsKey("Email"));
+        var onlyCreated = CrmProviders.Salesforce.RolesFromNames("History", ["Id", "CreatedDate"]);
+        Assert.Equal(CrmFieldRole.ModificationStamp | CrmFieldRole.CreatedDate, onlyCreated["CreatedDate"]);
+        var dynamics = CrmProviders.Dynamics.RolesFromNames("contact", ["contactid", "modifiedon", "createdon", "lastname"]);
+        Assert.Equal(CrmFieldRole.PrimaryId, dynamics["contactid"]);
+        Assert.Equal(CrmFieldRole.ModificationStamp, dynamics["modifiedon"]);
+        Assert.Equal(CrmFieldRole.CreatedDate, dynamics["createdon"]);
     }
 }

@@ -37,7 +37,7 @@ internal sealed class PushFakeClient : ICrmClient
 /// </summary>
 internal sealed class PushTestBed : IDisposable
 {
-    public const string Key = SyncedObjectCatalog.ExternalIdFieldName;
+    public static readonly string Key = SyncedObjectCatalog.Salesforce.ExternalIdField;
     private readonly TempDirectory _home = new("crmsync-push");
 
     public PushTestBed(bool withExternalId = true, PushOptions? options = null, bool withCampaigns = false)

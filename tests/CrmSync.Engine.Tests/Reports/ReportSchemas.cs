@@ -39,6 +39,9 @@ internal static class ReportSchemas
             ModificationStampField = "SystemModstamp",
             DeletedFlagField = "IsDeleted",
             MergedIntoField = fields.Any(f => f.Name == "MasterRecordId") ? "MasterRecordId" : null,
+            // as the Salesforce schema reader reports them (field roles are data: Sync-CrmField stores them in the catalog)
+            CreatedDateField = fields.Any(f => f.Name == "CreatedDate") ? "CreatedDate" : null,
+            ConvertedIntoFields = fields.Any(f => f.Name == "IsConverted") && fields.Any(f => f.Name == "ConvertedContactId") ? ["IsConverted", "ConvertedContactId"] : [],
         };
 
     public static CrmObjectSchema Lead() => Obj("Lead",

@@ -70,6 +70,9 @@ internal static class SalesforceSchemas
             ModificationStampField = fields.Any(f => f.Name == "SystemModstamp") ? "SystemModstamp" : null,
             DeletedFlagField = fields.Any(f => f.Name == "IsDeleted") ? "IsDeleted" : null,
             MergedIntoField = fields.Any(f => f.Name == "MasterRecordId") ? "MasterRecordId" : null,
+            // as the Salesforce schema reader reports them (field roles are data: Sync-CrmField stores them in the catalog)
+            CreatedDateField = fields.Any(f => f.Name == "CreatedDate") ? "CreatedDate" : null,
+            ConvertedIntoFields = fields.Any(f => f.Name == "IsConverted") && fields.Any(f => f.Name == "ConvertedContactId") ? ["IsConverted", "ConvertedContactId"] : [],
         };
 
     public static CrmObjectSchema Lead(bool restricted = false) => Obj("Lead",

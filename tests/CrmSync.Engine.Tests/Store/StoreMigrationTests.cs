@@ -1,3 +1,4 @@
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Push;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
@@ -134,5 +135,40 @@ public sealed class StoreMigrationTests : IDisposable
 
         Assert.Equal(before, Schema());
         Assert.Equal(CrmSyncStore.LatestSchemaVersion, again.ReadSchemaVersion());
+    }
+
+    [Fact]
+    public void Migration_6_fills_the_field_roles_and_neutral_types_of_an_existing_catalogue()
+    {
+        var path = CreateVersion1Database("v1-catalog.db", connection =>
+        {
+            foreach (var (obj, field, type) in new[]
+                     {
+                         ("Lead", "Id", "id"), ("Lead", "SystemModstamp", "datetime"), ("Lead", "LastModifiedDate", "datetime"), ("Lead", "CreatedDate", "datetime"),
+                         ("Lead", "IsDeleted", "boolean"), ("Lead", "MasterRecordId", "reference"), ("Lead", "IsConverted", "boolean"),
+                         ("Lead", "ConvertedContactId", "reference"), ("Lead", "Email", "email"), ("Account", "Id", "id"), ("Account", "LastModifiedDate", "datetime"),
+                     })
+                Execute(connection, $"""
+                    INSERT INTO crmsync_field_catalog (object_name, table_name, field_name, column_name, crm_type, sqlite_type, created_at)
+                    VALUES ('{obj}', '{obj.ToLowerInvariant()}', '{field}', '{field}', '{type}', 'TEXT', '2026-01-01T00:00:00.000Z');
+                    """);
+        });
+
+        using var store = CrmSyncStore.Open(path);
+
+        var rows = store.FieldCatalog.List().ToDictionary(e => e.ObjectName + "." + e.FieldName);
+        Assert.Equal(CrmFieldRole.PrimaryId, rows["Lead.Id"].Roles);
+        Assert.Equal(CrmFieldRole.ModificationStamp, rows["Lead.SystemModstamp"].Roles);
+        Assert.Equal(CrmFieldRole.None, rows["Lead.LastModifiedDate"].Roles);
+        Assert.Equal(CrmFieldRole.CreatedDate, rows["Lead.CreatedDate"].Roles);
+        Assert.Equal(CrmFieldRole.DeletedFlag, rows["Lead.IsDeleted"].Roles);
+        Assert.Equal(CrmFieldRole.MergedInto, rows["Lead.MasterRecordId"].Roles);
+        Assert.Equal(CrmFieldRole.ConvertedInto, rows["Lead.IsConverted"].Roles);
+        Assert.Equal(CrmFieldRole.ConvertedInto, rows["Lead.ConvertedContactId"].Roles);
+        Assert.Equal(CrmFieldRole.None, rows["Lead.Email"].Roles);
+        Assert.Equal(CrmFieldRole.ModificationStamp, rows["Account.LastModifiedDate"].Roles); // no SystemModstamp: the next stamp
+        Assert.Equal(CrmFieldType.Email, rows["Lead.Email"].FieldType);
+        Assert.Equal(CrmFieldType.Reference, rows["Lead.MasterRecordId"].FieldType);
+        Assert.Equal(CrmFieldType.Id, rows["Account.Id"].FieldType);
     }
 }

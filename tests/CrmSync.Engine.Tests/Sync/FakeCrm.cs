@@ -144,6 +144,9 @@ internal sealed class FakeChangeSource : ICrmChangeSource
     /// <summary>As Salesforce's composite call; tests set another to see the pull count calls by it.</summary>
     public int MaxObjectsPerBatchedRead { get; set; } = 25;
 
+    /// <summary>Salesforce-like: deletions with the changes of objects with a deleted flag, a 15-day delete log, bulk reads.</summary>
+    public CrmChangeCapabilities Capabilities { get; set; } = new(DeletionsInChanges: false, DeleteLogRetention: TimeSpan.FromDays(15), HasBulkReads: true, UsageHeader: null);
+
     public Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

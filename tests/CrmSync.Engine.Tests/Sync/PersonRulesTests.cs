@@ -261,4 +261,25 @@ public sealed class PersonRulesTests
         Assert.Equal(1L, bed.Store.Outbox.CountBacklog());
         Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM {SyncWriteMarker.TableName}"));
     }
+
+    [Fact]
+    public async Task The_pull_reads_the_field_roles_from_the_catalog_not_from_the_names()
+    {
+        using var bed = new SyncTestBed();
+        bed.Lead("00Q000000000001AAA", "Ames");
+        await bed.CycleAsync();
+        var catalog = bed.Store.FieldCatalog.List("Lead").ToDictionary(e => e.FieldName);
+        Assert.Equal(CrmFieldRole.PrimaryId, catalog["Id"].Roles);
+        Assert.Equal(CrmFieldRole.ModificationStamp, catalog["SystemModstamp"].Roles);
+        Assert.Equal(CrmFieldRole.CreatedDate, catalog["CreatedDate"].Roles);
+        Assert.Equal(CrmFieldType.DateTime, catalog["CreatedDate"].FieldType);
+
+        // Roles are data: moved to other fields, the plan follows them.
+        bed.Store.FieldCatalog.SetRoles("Lead", "SystemModstamp", CrmFieldRole.None, CrmFieldType.DateTime);
+        bed.Store.FieldCatalog.SetRoles("Lead", "CreatedDate", CrmFieldRole.ModificationStamp, CrmFieldType.DateTime);
+        var plan = SyncedObjectPlan.ReadAll(bed.Store, SyncedObjectCatalog.Salesforce).Single(p => p.ObjectName == "Lead");
+        Assert.Equal("CreatedDate", plan.Schema.ModificationStampField);
+        Assert.Null(plan.CreatedDateField);
+        Assert.Equal("IsDeleted", plan.Schema.DeletedFlagField);
+    }
 }

@@ -113,6 +113,7 @@ public sealed class ProgressTotalTests
             inner.ReadChangesAsync(request, cancellationToken);
 
         public int MaxObjectsPerBatchedRead => inner.MaxObjectsPerBatchedRead;
+        public CrmChangeCapabilities Capabilities => inner.Capabilities;
 
         public Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken) =>
             inner.ReadChangesBatchAsync(requests, cancellationToken);

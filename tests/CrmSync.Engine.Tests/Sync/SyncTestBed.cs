@@ -100,6 +100,9 @@ internal sealed class SyncTestBed : IDisposable
             ModificationStampField = "SystemModstamp",
             DeletedFlagField = "IsDeleted",
             MergedIntoField = "MasterRecordId",
+            // as the Salesforce schema reader reports them (field roles are data: Sync-CrmField stores them in the catalog)
+            CreatedDateField = fields.Any(f => f.Name == "CreatedDate") ? "CreatedDate" : null,
+            ConvertedIntoFields = fields.Any(f => f.Name == "IsConverted") && fields.Any(f => f.Name == "ConvertedContactId") ? ["IsConverted", "ConvertedContactId"] : [],
         };
 
     public static CrmFieldSchema Field(string name, CrmFieldType type, string native, bool writable = false, bool calculated = false) =>

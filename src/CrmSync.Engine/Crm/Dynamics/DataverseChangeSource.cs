@@ -129,6 +129,10 @@ public sealed class DataverseChangeSource : ICrmChangeSource
     /// <inheritdoc />
     public int MaxObjectsPerBatchedRead => MaxReadsPerBatch;
 
+    /// <summary>Deletions come in the delta (<c>$deletedEntity</c> rows), there is no delete log and no bulk query API.</summary>
+    public CrmChangeCapabilities Capabilities { get; } = new(DeletionsInChanges: true, DeleteLogRetention: null, HasBulkReads: false,
+        UsageHeader: "x-ms-ratelimit-burst-remaining-xrm-requests");
+
     public async Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requests);

@@ -135,6 +135,7 @@ internal static class DataverseMetadataParser
             ModificationStampField = has.Contains("modifiedon") ? "modifiedon" : null,
             DeletedFlagField = null,
             MergedIntoField = has.Contains("masterid") ? "masterid" : null,
+            CreatedDateField = has.Contains("createdon") ? "createdon" : null,
         };
         return new DataverseEntityMetadata(schema, setName, keys,
             lookups.ToDictionary(p => p.Key, p => (IReadOnlyList<DataverseLookupTarget>)p.Value, StringComparer.OrdinalIgnoreCase));

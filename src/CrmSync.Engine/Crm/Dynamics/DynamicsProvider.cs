@@ -1,3 +1,6 @@
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
+
 namespace CrmSync.Engine.Crm.Dynamics;
 
 /// <summary>
@@ -16,6 +19,56 @@ internal sealed class DynamicsProvider : ICrmProvider
     public CrmDuplicateFields? DuplicateFields => null;
     public bool SyncAvailable => false;
     public string UsageSource => UsageSourceName;
+
+    /// <summary>The CrmSync key column (a text column with an alternate key on it) creates upsert on, with <c>If-None-Match: *</c>.</summary>
+    public const string ExternalIdFieldName = "crmsync_key";
+
+    /// <summary>
+    /// Dataverse's list, ready for the Dynamics sync (DYNAMICS.md): two-way lead and contact (table person; a local create
+    /// becomes a lead, which needs lastname and companyname, a contact lastname), marketing lists (list) and their members
+    /// (listmember: the person in the polymorphic lookup entityid, the list in listid); one way account, opportunity and
+    /// systemuser, and every custom entity with change tracking. Leads, contacts and lists upsert on the alternate key.
+    /// </summary>
+    public SyncedObjectCatalog SyncedObjects { get; } = new(CrmKind.Dynamics,
+    [
+        new("lead", SyncedObjectCatalog.PersonTable, MappingDirection.TwoWay, PersonKind.Lead),
+        new("contact", SyncedObjectCatalog.PersonTable, MappingDirection.TwoWay, PersonKind.Contact),
+        new("list", "list", MappingDirection.TwoWay),
+        new("listmember", "list_member", MappingDirection.TwoWay),
+        new("account", "account", MappingDirection.CrmToLocal),
+        new("systemuser", "systemuser", MappingDirection.CrmToLocal),
+        new("opportunity", "opportunity", MappingDirection.CrmToLocal),
+    ],
+    o => o.Custom && o.Queryable && o.SupportsChangeTracking,
+    ExternalIdFieldName,
+    new CrmPersonRules(
+        [new(PersonKind.Lead, "lead", ["lastname", "companyname"]), new(PersonKind.Contact, "contact", ["lastname"])],
+        CreateKind: PersonKind.Lead,
+        EmailField: "emailaddress1",
+        new CrmMembershipRules("listmember", "list", "listid",
+            new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [PersonKind.Lead] = "entityid", [PersonKind.Contact] = "entityid" })))
+    {
+        PushOrder = ["lead", "contact", "list"],
+        UpsertOnKey = new HashSet<string>(["lead", "contact", "list"], StringComparer.OrdinalIgnoreCase),
+        SystemFields = new HashSet<string>(["createdon", "modifiedon", "versionnumber"], StringComparer.OrdinalIgnoreCase),
+    };
+
+    /// <summary>The primary id is <c>&lt;entity&gt;id</c>; modifiedon, createdon and masterid where the entity has them.</summary>
+    public IReadOnlyDictionary<string, CrmFieldRole> RolesFromNames(string objectName, IReadOnlyCollection<string> fieldNames)
+    {
+        var roles = new Dictionary<string, CrmFieldRole>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in fieldNames)
+        {
+            var role = string.Equals(name, objectName + "id", StringComparison.OrdinalIgnoreCase) ? CrmFieldRole.PrimaryId
+                : string.Equals(name, "modifiedon", StringComparison.OrdinalIgnoreCase) ? CrmFieldRole.ModificationStamp
+                : string.Equals(name, "createdon", StringComparison.OrdinalIgnoreCase) ? CrmFieldRole.CreatedDate
+                : string.Equals(name, "masterid", StringComparison.OrdinalIgnoreCase) ? CrmFieldRole.MergedInto
+                : CrmFieldRole.None;
+            if (role != CrmFieldRole.None)
+                roles[name] = role;
+        }
+        return roles;
+    }
 
     public ICrmClient CreateClient(CrmConnectionSettings settings, CrmClientOptions options) => new DataverseClient(settings, options);
 

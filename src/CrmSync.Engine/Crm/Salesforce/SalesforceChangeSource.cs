@@ -181,6 +181,13 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
     /// <inheritdoc />
     public int MaxObjectsPerBatchedRead => MaxCompositeSubrequests;
 
+    /// <summary>
+    /// Deletions come with the changes of objects that have IsDeleted (queryAll) and from the /deleted resource, which
+    /// reaches back about 15 days; Bulk API 2.0 reads; usage in the Sforce-Limit-Info header.
+    /// </summary>
+    public CrmChangeCapabilities Capabilities { get; } = new(DeletionsInChanges: false, DeleteLogRetention: TimeSpan.FromDays(15),
+        HasBulkReads: true, UsageHeader: SalesforceProvider.UsageSourceName);
+
     public async Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requests);

@@ -99,17 +99,11 @@ internal static class SalesforceJson
         if (!o.TryGetProperty("fields", out var fieldsElement) || fieldsElement.ValueKind != JsonValueKind.Array)
             throw new JsonException($"The describe of {name} has no 'fields' array.");
         var fields = fieldsElement.EnumerateArray().Select(ParseField).ToList();
-        bool Has(string n) => fields.Any(f => string.Equals(f.Name, n, StringComparison.OrdinalIgnoreCase));
-        var stamp = new[] { "SystemModstamp", "LastModifiedDate", "CreatedDate" }.FirstOrDefault(Has);
-        return new CrmObjectSchema(name, GetString(o, "label") ?? name, GetBool(o, "custom"), GetBool(o, "createable"),
+        return SalesforceFieldRoles.Apply(new CrmObjectSchema(name, GetString(o, "label") ?? name, GetBool(o, "custom"), GetBool(o, "createable"),
             GetBool(o, "updateable"), GetBool(o, "deletable"), GetBool(o, "queryable"), fields)
         {
             SupportsChangeTracking = GetBool(o, "replicateable"),
-            PrimaryIdField = "Id",
-            ModificationStampField = stamp,
-            DeletedFlagField = Has("IsDeleted") ? "IsDeleted" : null,
-            MergedIntoField = Has("MasterRecordId") ? "MasterRecordId" : null,
-        };
+        });
     }
 
     public static CrmFieldSchema ParseField(JsonElement f)

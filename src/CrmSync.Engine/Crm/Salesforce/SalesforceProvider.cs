@@ -1,3 +1,6 @@
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
+
 namespace CrmSync.Engine.Crm.Salesforce;
 
 /// <summary>Salesforce behind the <see cref="ICrmProvider"/> seam.</summary>
@@ -13,6 +16,46 @@ internal sealed class SalesforceProvider : ICrmProvider
     public CrmDuplicateFields DuplicateFields { get; } = new("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name");
     public bool SyncAvailable => true;
     public string UsageSource => UsageSourceName;
+
+    /// <summary>The External ID text field CrmSync upserts on (Text(64), External ID, Unique), on Lead, Contact and Campaign.</summary>
+    public const string ExternalIdFieldName = "CrmSync_Key__c";
+
+    /// <summary>
+    /// Two-way Lead and Contact (table person), Campaign, CampaignMember; one way Account, User, Opportunity,
+    /// OpportunityContactRole, Task, Event, and every custom object (<c>*__c</c>, queryable, replicateable). A local create
+    /// becomes a Lead; Salesforce requires LastName and Company on a lead, LastName on a contact; a campaign member names
+    /// its person in LeadId or ContactId and its campaign in CampaignId; leads, contacts and campaigns upsert on the key.
+    /// </summary>
+    public SyncedObjectCatalog SyncedObjects { get; } = new(CrmKind.Salesforce,
+    [
+        new("Lead", SyncedObjectCatalog.PersonTable, MappingDirection.TwoWay, PersonKind.Lead,
+            RequiredFields: [SalesforceFieldRoles.IsConverted, SalesforceFieldRoles.ConvertedContactId]),
+        new("Contact", SyncedObjectCatalog.PersonTable, MappingDirection.TwoWay, PersonKind.Contact),
+        new("Campaign", "campaign", MappingDirection.TwoWay),
+        new("CampaignMember", "campaign_member", MappingDirection.TwoWay),
+        new("Account", "account", MappingDirection.CrmToLocal),
+        new("User", "user", MappingDirection.CrmToLocal),
+        new("Opportunity", "opportunity", MappingDirection.CrmToLocal),
+        new("OpportunityContactRole", "opportunity_contact_role", MappingDirection.CrmToLocal),
+        new("Task", "task", MappingDirection.CrmToLocal),
+        new("Event", "event", MappingDirection.CrmToLocal),
+    ],
+    o => o.Name.EndsWith("__c", StringComparison.OrdinalIgnoreCase) && o.Queryable && o.SupportsChangeTracking,
+    ExternalIdFieldName,
+    new CrmPersonRules(
+        [new(PersonKind.Lead, "Lead", ["LastName", "Company"]), new(PersonKind.Contact, "Contact", ["LastName"])],
+        CreateKind: PersonKind.Lead,
+        EmailField: "Email",
+        new CrmMembershipRules("CampaignMember", "Campaign", "CampaignId",
+            new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [PersonKind.Lead] = "LeadId", [PersonKind.Contact] = "ContactId" })))
+    {
+        PushOrder = ["Lead", "Contact", "Campaign"],
+        UpsertOnKey = new HashSet<string>(["Lead", "Contact", "Campaign"], StringComparer.OrdinalIgnoreCase),
+        SystemFields = SalesforceFieldRoles.SystemFields,
+    };
+
+    public IReadOnlyDictionary<string, CrmFieldRole> RolesFromNames(string objectName, IReadOnlyCollection<string> fieldNames) =>
+        SalesforceFieldRoles.FromNames(fieldNames);
 
     public ICrmClient CreateClient(CrmConnectionSettings settings, CrmClientOptions options) => new SalesforceClient(settings, options);
 
