@@ -252,6 +252,7 @@ public sealed class StartVerb : ICliVerb
         public long Deleted { get; init; }
         public long Failed { get; init; }
         public long Skipped { get; init; }
+        public long Filtered { get; init; }
         public bool InitialSyncCompleted { get; init; }
         public bool StoppedAtApiReserve { get; init; }
         public string? ErrorId { get; init; }
@@ -275,6 +276,7 @@ public sealed class StartVerb : ICliVerb
             Deleted = result.Total(c => c.Deleted),
             Failed = result.Total(c => c.Failed),
             Skipped = result.Total(c => c.Skipped),
+            Filtered = result.Total(c => c.Filtered),
             InitialSyncCompleted = result.InitialSyncCompleted,
             StoppedAtApiReserve = result.StoppedAtApiReserve,
             ErrorId = result.Error?.ErrorId,

@@ -317,14 +317,20 @@ internal sealed class PushCycle
                 var errors = result?.Errors ?? [new CrmWriteError("NO_RESULT", "The CRM returned no result for this record.", [], true)];
                 var described = string.Join("; ", errors.Select(e => e.Fields.Count > 0 ? $"{e.Code}: {e.Message} ({string.Join(", ", e.Fields)})" : $"{e.Code}: {e.Message}"));
                 var attempts = item.Row.Attempts + 1;
-                var transient = (result?.IsTransientFailure ?? true) && attempts < _options.MaxAttempts;
+                // A throttled record (the CRM said when to come back: a Dataverse part answered 429) was not written: it waits at
+                // least that long and does not use up its attempts, so a burst of throttling never turns into a rejection.
+                var throttled = result is { IsTransientFailure: true, RetryAfter: not null };
+                var transient = (result?.IsTransientFailure ?? true) && (attempts < _options.MaxAttempts || throttled);
                 var what = item.IsCreate
                     ? $"New {obj.ObjectName} (local row {item.Row.LocalKey} in {item.Row.Table}, key {item.Row.ClientKey})"
                     : $"{obj.ObjectName} {item.Row.CrmId} (local row {item.Row.LocalKey} in {item.Row.Table})";
                 string message;
                 if (transient)
                 {
-                    var retryAt = now + Backoff(attempts);
+                    var wait = Backoff(attempts);
+                    if (result?.RetryAfter is { } asked && asked > wait)
+                        wait = asked;
+                    var retryAt = now + wait;
                     message = $"{what} was not pushed (attempt {attempts}): {described}. It is retried after {retryAt:u}.";
                     foreach (var id in item.Row.OutboxIds)
                         _store.Outbox.MarkFailed(id, Shorten(described), retryAt, transaction);

@@ -119,6 +119,7 @@ public sealed class FieldSyncApplier
             RecordRoles(tx, plan);
             CreateIndexes(connection, tx, plan);
             SaveLabels(connection, tx, plan);
+            SaveOptionLabels(connection, tx, plan);
             if (plan.StoresExclusions)
             {
                 var profile = _store.Profile.Read(tx)!;
@@ -186,6 +187,36 @@ public sealed class FieldSyncApplier
                 """).With("$object", entry.ObjectName).With("$field", entry.FieldName).With("$label", entry.Label);
             command.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>The table of option-set / picklist labels: the data column keeps the CRM's value, this table its label.</summary>
+    public const string OptionLabelTable = "crmsync_option_label";
+
+    /// <summary>
+    /// Option sets and picklists keep their value in the data column (Dataverse "3", multi-select "1;3"; a Salesforce picklist
+    /// value) and their labels here, one row per value of every catalogued field that has a value list, as the CRM describes
+    /// them now (a value no longer listed is kept, marked inactive), so a local query can join the label.
+    /// </summary>
+    private void SaveOptionLabels(SqliteConnection connection, SqliteTransaction tx, FieldSyncPlan plan)
+    {
+        foreach (var described in plan.Snapshot.Objects)
+            foreach (var entry in _store.FieldCatalog.List(described.Object.ObjectName, transaction: tx))
+            {
+                if (described.Schema.FindField(entry.FieldName) is not { PicklistValues.Count: > 0 } field)
+                    continue;
+                using (var retire = connection.Command(tx, $"UPDATE {OptionLabelTable} SET is_active = 0 WHERE object_name = $object AND field_name = $field;")
+                           .With("$object", entry.ObjectName).With("$field", entry.FieldName))
+                    retire.ExecuteNonQuery();
+                foreach (var option in field.PicklistValues)
+                {
+                    using var command = connection.Command(tx,
+                        $"INSERT INTO {OptionLabelTable} (object_name, field_name, value, label, is_active) VALUES ($object, $field, $value, $label, $active) " +
+                        "ON CONFLICT (object_name, field_name, value) DO UPDATE SET label = excluded.label, is_active = excluded.is_active;")
+                        .With("$object", entry.ObjectName).With("$field", entry.FieldName).With("$value", option.Value)
+                        .With("$label", option.Label).With("$active", option.Active ? 1 : 0);
+                    command.ExecuteNonQuery();
+                }
+            }
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction tx, string sql)

@@ -71,6 +71,12 @@ public sealed class SyncedObjectCatalog
     /// <summary>The two-way objects pushed first, in this order (persons before the groups their memberships name); the rest follow.</summary>
     public IReadOnlyList<string> PushOrder { get; init; } = [];
 
+    /// <summary>
+    /// The sync-filter field used when the profile names none (<c>Connect</c>'s sync filter field setting): a Two Options field
+    /// whose explicit No keeps a record out of the sync (<see cref="Sync.SyncFilterRules"/>). Null: the CRM has no default filter.
+    /// </summary>
+    public string? DefaultSyncFilterField { get; init; }
+
     /// <summary>The objects whose creates are always upserts on <see cref="ExternalIdField"/> (others only where the catalog has it as an external id).</summary>
     public IReadOnlySet<string> UpsertOnKey { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 

@@ -55,7 +55,8 @@ public sealed record RunCount(
     long Updated,
     long Deleted,
     long Failed,
-    long Skipped);
+    long Skipped,
+    long Filtered = 0);
 
 /// <summary>The run history (<c>crmsync_run</c>) and its per-object counts (<c>crmsync_run_count</c>).</summary>
 public sealed class RunHistory
@@ -86,19 +87,19 @@ public sealed class RunHistory
 
     /// <summary>Adds to a run's counts for one object and operation (counts accumulate across pages).</summary>
     public void AddCounts(long runId, string objectName, RunOperation operation,
-        long @new = 0, long updated = 0, long deleted = 0, long failed = 0, long skipped = 0, SqliteTransaction? transaction = null)
+        long @new = 0, long updated = 0, long deleted = 0, long failed = 0, long skipped = 0, SqliteTransaction? transaction = null, long filtered = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(objectName);
         _store.Write(transaction, (connection, tx) =>
         {
             using var command = connection.Command(tx, """
-                INSERT INTO crmsync_run_count (run_id, object_name, operation, new_count, updated_count, deleted_count, failed_count, skipped_count)
-                VALUES ($run, $object, $operation, $new, $updated, $deleted, $failed, $skipped)
+                INSERT INTO crmsync_run_count (run_id, object_name, operation, new_count, updated_count, deleted_count, failed_count, skipped_count, filtered_count)
+                VALUES ($run, $object, $operation, $new, $updated, $deleted, $failed, $skipped, $filtered)
                 ON CONFLICT (run_id, object_name, operation) DO UPDATE SET
                     new_count = new_count + excluded.new_count, updated_count = updated_count + excluded.updated_count,
                     deleted_count = deleted_count + excluded.deleted_count, failed_count = failed_count + excluded.failed_count,
-                    skipped_count = skipped_count + excluded.skipped_count;
-                """).With("$run", runId).With("$object", objectName).With("$operation", operation.ToString())
+                    skipped_count = skipped_count + excluded.skipped_count, filtered_count = filtered_count + excluded.filtered_count;
+                """).With("$run", runId).With("$filtered", filtered).With("$object", objectName).With("$operation", operation.ToString())
                 .With("$new", @new).With("$updated", updated).With("$deleted", deleted).With("$failed", failed).With("$skipped", skipped);
             return command.ExecuteNonQuery();
         });
@@ -192,14 +193,14 @@ public sealed class RunHistory
     public IReadOnlyList<RunCount> Counts(long runId, SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
     {
         using var command = connection.Command(tx, """
-            SELECT run_id, object_name, operation, new_count, updated_count, deleted_count, failed_count, skipped_count
+            SELECT run_id, object_name, operation, new_count, updated_count, deleted_count, failed_count, skipped_count, filtered_count
             FROM crmsync_run_count WHERE run_id = $run ORDER BY object_name, operation;
             """).With("$run", runId);
         using var reader = command.ExecuteReader();
         var rows = new List<RunCount>();
         while (reader.Read())
             rows.Add(new RunCount(reader.GetInt64(0), reader.GetString(1), reader.Enum<RunOperation>(2), reader.GetInt64(3),
-                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7)));
+                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8)));
         return rows;
     });
 

@@ -314,6 +314,21 @@ internal static class StoreMigrations
         ALTER TABLE crmsync_field_catalog ADD COLUMN roles TEXT;
         ALTER TABLE crmsync_field_catalog ADD COLUMN field_type TEXT;
         """,
+
+        // 7: the Dynamics sync (issue 13). Run counts get Filtered (records an explicit No on the sync-filter field kept out).
+        // Option-set and picklist labels: the data columns keep the CRM's value (Dataverse "3", a Salesforce picklist value);
+        // Sync-CrmField keeps each field's value → label list here (the label a user sees in the CRM), refreshed with the schema.
+        """
+        ALTER TABLE crmsync_run_count ADD COLUMN filtered_count INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE crmsync_option_label (
+            object_name  TEXT    NOT NULL,
+            field_name   TEXT    NOT NULL,
+            value        TEXT    NOT NULL,
+            label        TEXT,
+            is_active    INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+            PRIMARY KEY (object_name, field_name, value)
+        );
+        """,
     ];
 
     /// <summary>Code run after a migration's SQL, in its transaction, by migration number.</summary>

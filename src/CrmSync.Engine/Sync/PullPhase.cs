@@ -101,7 +101,7 @@ internal sealed class PullPhase
 
     private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null);
 
-    private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
+    private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken, bool reread = false)
     {
         var checkpoint = _store.Checkpoints.Read(plan.ObjectName, CheckpointTable.Initial);
         var state = checkpoint is null ? new CursorState(null, Now()) : ReadCursor(checkpoint.CursorJson);
@@ -124,7 +124,8 @@ internal sealed class PullPhase
             },
             (tx, watermark) => CompleteInitialCopy(tx, plan, watermark, state.StartedAt),
             cancellationToken).ConfigureAwait(false);
-        InitialCopiesCompleted.Add(plan.ObjectName);
+        if (!reread)
+            InitialCopiesCompleted.Add(plan.ObjectName);
         _context.Events.Verbose($"Initial copy of {plan.ObjectName} completed: {done} records.", plan.ObjectName);
     }
 
@@ -161,12 +162,23 @@ internal sealed class PullPhase
         var items = await _source.ReadChangesBatchAsync(requests, cancellationToken).ConfigureAwait(false);
         var perCall = Math.Max(1, _source.MaxObjectsPerBatchedRead);
         LogicalCalls += (requests.Count + perCall - 1) / perCall;
+        var filters = FilterStates(plans, requests, items);
+        var expired = new List<SyncedObjectPlan>();
         CrmSyncException? firstError = null;
         for (var i = 0; i < plans.Count; i++)
         {
             var plan = plans[i];
             var item = items.FirstOrDefault(x => ReferenceEquals(x.Request, requests[i]))
                        ?? items.FirstOrDefault(x => string.Equals(x.Request.Object.Name, plan.ObjectName, StringComparison.OrdinalIgnoreCase));
+            if (item?.Page is null && item?.Error?.ErrorId == ErrorIds.CrmChangeTokenExpired)
+            {
+                // The CRM no longer knows our position (Dataverse: the delta token is older than the org keeps changes): read
+                // the object in full again, as a resumable copy. Every live record is applied (unchanged ones are skipped).
+                _context.Events.Warning($"The CRM's change position for {plan.ObjectName} has expired (the sync did not run for longer than the CRM " +
+                                        "keeps changes): the object is read in full again. Records deleted in the CRM meanwhile stay live locally.", plan.ObjectName);
+                expired.Add(plan);
+                continue;
+            }
             if (item?.Page is null)
             {
                 var error = item?.Error ?? new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError,
@@ -179,7 +191,7 @@ internal sealed class PullPhase
                 continue;
             }
 
-            var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
+            var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard) { OtherFilters = filters };
             var coversDeletes = _source.Capabilities.DeletionsInChanges || plan.Schema.DeletedFlagField is not null;
             var rate = new RateMeter(_time);
             long done = 0;
@@ -219,8 +231,36 @@ internal sealed class PullPhase
             if (ReserveReached(plan.ObjectName))
                 break;
         }
+        foreach (var plan in expired)
+        {
+            if (StoppedAtApiReserve)
+                break;
+            Commit(tx => _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(new CursorState(null, Now())), 0, null));
+            await InitialCopyAsync(plan, cancellationToken, reread: true).ConfigureAwait(false);
+            ReserveReached(plan.ObjectName);
+        }
         if (firstError is not null)
             throw firstError;
+    }
+
+    /// <summary>
+    /// The sync-filter state of every record read in one batched read, by id, for the objects that have a filter field: a
+    /// lead's qualify and a merge loser are decided with the state of the contact or winner read in the same batch.
+    /// </summary>
+    private static Func<string, SyncFilterState?>? FilterStates(IReadOnlyList<SyncedObjectPlan> plans, IReadOnlyList<CrmChangeReadRequest> requests,
+        IReadOnlyList<CrmChangeBatchItem> items)
+    {
+        if (plans.All(p => p.SyncFilterField is null))
+            return null;
+        var states = new Dictionary<string, SyncFilterState>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < plans.Count; i++)
+        {
+            if (plans[i].SyncFilterField is not { } field || items.FirstOrDefault(x => ReferenceEquals(x.Request, requests[i]))?.Page is not { } page)
+                continue;
+            foreach (var record in page.Records.Where(r => !r.IsDeleted))
+                states[record.Id] = SyncFilterRules.Read(record.Values, field);
+        }
+        return id => states.TryGetValue(id, out var state) ? state : null;
     }
 
     /// <summary>How far back the CRM's delete log reaches (the options' value, else the change source's); null when it has none.</summary>

@@ -29,7 +29,13 @@ public sealed class PageOutcome
 /// before it was ever seen locally is Skipped. An undelete in the CRM clears the flag.</item>
 /// <item>Merges (a deleted record with MergedIntoId): the winner's values win, a blank (NULL or '') winner column takes the
 /// loser's value, the loser is flagged deleted and, where the table has <c>_merged_into</c>, marked merged into the winner.</item>
-/// <item>Lead conversion (<see cref="CrmRecord.ConvertedIntoId"/>, filled by the CRM's adapter): see <see cref="ApplyConversion"/>. Counted as PullConversions.</item>
+/// <item>Lead conversion (<see cref="CrmRecord.ConvertedIntoId"/>, filled by the CRM's adapter): see <see cref="ApplyConversion"/>; a
+/// record naming the lead it was converted from (<see cref="CrmRecord.ConvertedFromId"/>): see <see cref="ApplyConvertedFrom"/>. Counted as PullConversions.</item>
+/// <item>Merge losers are recognised by <see cref="CrmRecord.MergedIntoId"/>, deleted or not (Dataverse keeps the loser deactivated).</item>
+/// <item>The sync filter (<see cref="SyncedObjectPlan.SyncFilterField"/>, <see cref="SyncFilterRules"/>): a record set to No is not
+/// written (counted Filtered; an existing row goes stale, never deleted); qualify and merge follow Marketo's tables.</item>
+/// <item>A record whose last change the CRM says the sync user made (<see cref="CrmRecord.ModifiedBySyncUser"/>) and whose row was
+/// pulled before is Skipped: CrmSync's own pushed write is not a CRM change (no echo).</item>
 /// <item>A record that cannot be stored (a constraint) becomes a Record-level <see cref="ErrorIds.RecordPullFailed"/> error and
 /// the page goes on; a value that no longer fits its column is stored as it comes and reported as
 /// <see cref="ErrorIds.PulledValueDoesNotFit"/>.</item>
@@ -93,12 +99,19 @@ public sealed class RecordApplier
             {
                 if (_plan.IsPerson && !record.IsDeleted && record.ConvertedIntoId is { } contactId)
                     ApplyConversion(transaction, record, contactId, existing, insert, update, now, ref outcome.Conversions);
-                else if (record.IsDeleted && !string.IsNullOrEmpty(record.MergedIntoId))
+                else if (!string.IsNullOrEmpty(record.MergedIntoId))
+                    // A merge loser: deleted (Salesforce) or kept deactivated (Dataverse); either way the winner's row takes over.
                     ApplyMerge(transaction, record, record.MergedIntoId!, existing, now, ref outcome.Deletes);
                 else if (record.IsDeleted)
                     ApplyUpsert(transaction, record, existing, insert, update, now, deleted: true, ref outcome.Deletes);
+                else if (!SyncFilterRules.Syncs(FilterOf(record)))
+                    outcome.Updates.Filtered++; // an explicit No: never written (Yes → No leaves the row stale, never deleted)
                 else
+                {
                     ApplyUpsert(transaction, record, existing, insert, update, now, deleted: false, ref outcome.Updates);
+                    if (_plan.IsPerson && record.ConvertedFromId is { Length: > 0 } leadId)
+                        ApplyConvertedFrom(transaction, record.Id, leadId, existing, now, ref outcome.Conversions);
+                }
             }
             catch (SqliteException e) when (e.SqliteErrorCode is 18 or 19 or 20 or 25)
             {
@@ -185,6 +198,12 @@ public sealed class RecordApplier
                 tally.Skipped++;
                 return;
             }
+            if (!deleted && record.ModifiedBySyncUser && row.Modstamp is not null && !row.Deleted && crmIdOverride is null)
+            {
+                // CrmSync's own write coming back (the CRM says the sync user made the last change): not a CRM change (no echo).
+                tally.Skipped++;
+                return;
+            }
             var keep = _guard?.ColumnsToKeep(transaction, _plan, row.RowId, record);
             if (keep is { Count: > 0 })
             {
@@ -261,6 +280,16 @@ public sealed class RecordApplier
         RecordCommand insert, RecordCommand update, string now, ref OperationTally tally)
     {
         var connection = transaction.Connection!;
+        switch (SyncFilterRules.ForQualify(FilterOf(lead), KnownFilter(transaction, contactId)))
+        {
+            case QualifyOutcome.NothingSynced:
+            case QualifyOutcome.NewContactCreated: // the contact's own record makes the new person; a lead row stays as it is
+                tally.Filtered++;
+                return;
+            case QualifyOutcome.LeadUpdatedContactNotSynced:
+                ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref tally);
+                return;
+        }
         existing.TryGetValue(lead.Id, out var leadRow);
         var contactRow = Lookup(connection, transaction, [contactId]).GetValueOrDefault(contactId);
         if (leadRow is not null && contactRow is not null && leadRow.RowId == contactRow.RowId)
@@ -327,13 +356,74 @@ public sealed class RecordApplier
         var connection = transaction.Connection!;
         var winnerRow = existing.GetValueOrDefault(winnerId) ?? Lookup(connection, transaction, [winnerId]).GetValueOrDefault(winnerId);
         using var savepoint = new RecordSavepoint(transaction);
-        if (winnerRow is not null && winnerRow.RowId != loserRow.RowId)
+        var winnerSyncs = SyncFilterRules.ForMerge(FilterOf(loser), KnownFilter(transaction, winnerId)) == MergeOutcome.WinnerSyncs;
+        if (winnerRow is not null && winnerRow.RowId != loserRow.RowId && winnerSyncs)
             _rows.FillWinner(transaction, loserRow.RowId, winnerRow.RowId);
         var stamp = loser.ModifiedAt is { } m ? SqliteValueConverter.FormatDateTime(m) : loserRow.Modstamp;
         _rows.MarkMerged(transaction, loserRow.RowId, winnerId, stamp, now);
         savepoint.Release();
         existing[loser.Id] = loserRow with { Deleted = true, Modstamp = stamp, MergedInto = winnerId };
         tally.Deleted++;
+    }
+
+    /// <summary>
+    /// A record the CRM created by converting a lead (<see cref="CrmRecord.ConvertedFromId"/>, e.g. the contact of a Dynamics
+    /// qualify), applied after its own upsert: when the lead still has a live row of its own and the lead syncs, the two rows
+    /// collapse into one person of type Contact keyed by the contact (<see cref="LocalRowMerger.CollapseConversion"/>: the
+    /// contact's values, the lead's where the contact's are blank). This keeps one person when the contact is seen before
+    /// the lead's conversion; when the lead comes first, its row already is the contact's and nothing more happens.
+    /// </summary>
+    private void ApplyConvertedFrom(SqliteTransaction transaction, string contactId, string leadId, Dictionary<string, ExistingRow> existing,
+        string now, ref OperationTally tally)
+    {
+        if (!_plan.HasColumn(SystemColumns.ConvertedFromLeadId) || !existing.TryGetValue(contactId, out var contactRow))
+            return;
+        var leadRow = Lookup(transaction.Connection!, transaction, [leadId]).GetValueOrDefault(leadId);
+        if (leadRow is null || leadRow.RowId == contactRow.RowId)
+        {
+            if (contactRow.ConvertedFrom is null)
+            {
+                _rows.SetConvertedFrom(transaction, contactRow.RowId, leadId);
+                existing[contactId] = contactRow with { ConvertedFrom = leadId };
+            }
+            return;
+        }
+        if (leadRow.Deleted || !SyncFilterRules.Syncs(KnownFilter(transaction, leadId)))
+            return; // a deleted lead, or one filtered out (qualify: lead No, contact Yes makes a new person; the lead row stays stale)
+        using var savepoint = new RecordSavepoint(transaction);
+        _rows.CollapseConversion(transaction, leadId, leadRow.RowId, contactId, contactRow.RowId, now);
+        savepoint.Release();
+        existing.Remove(contactId); // the survivor may be the lead's row: look it up again if the page has more of it
+        tally.Updated++;
+    }
+
+    /// <summary>The sync-filter state of a record being applied (<see cref="SyncFilterState.NoField"/> when the object has no filter field).</summary>
+    private SyncFilterState FilterOf(CrmRecord record) => SyncFilterRules.Read(record.Values, _plan.SyncFilterField);
+
+    /// <summary>
+    /// Filter states of other records read in the same pull (the contact a lead was qualified into, a merge winner), by id;
+    /// set by the pull for a batched read.
+    /// </summary>
+    internal Func<string, SyncFilterState?>? OtherFilters { get; set; }
+
+    /// <summary>
+    /// The filter state of another record by id: as read in this pull, else as its local row last stored it, else
+    /// <see cref="SyncFilterState.NoField"/> (unknown: only an explicit No keeps a record out).
+    /// </summary>
+    private SyncFilterState KnownFilter(SqliteTransaction transaction, string id)
+    {
+        if (_plan.SyncFilterField is null)
+            return SyncFilterState.NoField;
+        if (OtherFilters?.Invoke(id) is { } known)
+            return known;
+        if (_plan.SyncFilterColumn is not { } column)
+            return SyncFilterState.NoField;
+        using var command = transaction.Connection!.Command(transaction,
+            $"SELECT {SqlIdentifier.Quote(column)} FROM {_table} WHERE \"{SystemColumns.CrmId}\" = $id;").With("$id", id);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+            return SyncFilterState.NoField;
+        return SyncFilterRules.Read(new Dictionary<string, object?> { [column] = reader.IsDBNull(0) ? null : reader.GetValue(0) }, column);
     }
 
     private void Bind(SqliteTransaction transaction, RecordCommand command, CrmRecord record, string now, bool deleted, string? stamp,

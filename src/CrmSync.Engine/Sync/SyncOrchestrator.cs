@@ -170,7 +170,7 @@ public sealed class SyncOrchestrator
                 _events?.Report(new SyncEvent(SyncEventLevel.Verbose,
                     $"{closed} earlier run(s) had stopped without finishing (killed, or a full disk); they are recorded as failed, and this run resumes from their last committed page."));
             _push?.PrepareCapture(_store, objects); // before the pull: an edit made while the initial copy runs is captured too
-            var plans = SyncedObjectPlan.ReadAll(_store, objects);
+            var plans = SyncedObjectPlan.ReadAll(_store, objects, profile.SyncFilterField ?? objects.DefaultSyncFilterField);
             if (plans.Count == 0)
                 throw new CrmSyncException(ErrorIds.FieldsNotSynced, ErrorKind.InvalidOperation,
                     $"Profile '{profile.Name}' has no synced fields yet, so there is nothing to sync.",
@@ -185,7 +185,7 @@ public sealed class SyncOrchestrator
                 });
             }
             var kind = plans.Any(p => PullPhase.NeedsInitialCopy(_store, p.ObjectName)) ? RunKind.Initial : RunKind.Incremental;
-            return await RunAsync(plans, objects, kind, lease, progress, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(plans, objects, profile.SyncFilterField ?? objects.DefaultSyncFilterField, kind, lease, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -200,7 +200,7 @@ public sealed class SyncOrchestrator
         }
     }
 
-    private async Task<SyncRunResult> RunAsync(IReadOnlyList<SyncedObjectPlan> plans, SyncedObjectCatalog objects, RunKind kind, RunLease lease,
+    private async Task<SyncRunResult> RunAsync(IReadOnlyList<SyncedObjectPlan> plans, SyncedObjectCatalog objects, string? syncFilterField, RunKind kind, RunLease lease,
         IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var runId = _store.Runs.Start(kind, _options.TriggeredBy);
@@ -224,7 +224,7 @@ public sealed class SyncOrchestrator
         {
             if (SchemaRefreshPhase.IsDue(_store, _options.SchemaRefreshInterval) && await schema.RunAsync(lost.Token).ConfigureAwait(false))
             {
-                plans = SyncedObjectPlan.ReadAll(_store, objects);
+                plans = SyncedObjectPlan.ReadAll(_store, objects, syncFilterField);
                 _push?.PrepareCapture(_store, objects); // new columns and tables are watched at once
             }
             pull = new PullPhase(context, plans, warnings, _push as IPullConflictGuard);

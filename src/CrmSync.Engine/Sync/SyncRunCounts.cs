@@ -11,9 +11,11 @@ public struct OperationTally
     public long Deleted;
     public long Failed;
     public long Skipped;
+    /// <summary>Records the sync filter kept out (an explicit No: not written, or left stale).</summary>
+    public long Filtered;
 
     /// <summary>True when nothing was counted.</summary>
-    public readonly bool IsEmpty => New == 0 && Updated == 0 && Deleted == 0 && Failed == 0 && Skipped == 0;
+    public readonly bool IsEmpty => New == 0 && Updated == 0 && Deleted == 0 && Failed == 0 && Skipped == 0 && Filtered == 0;
 }
 
 /// <summary>
@@ -39,7 +41,7 @@ public sealed class SyncRunCounts
         ArgumentNullException.ThrowIfNull(transaction);
         if (tally.IsEmpty)
             return;
-        _store.Runs.AddCounts(_runId, objectName, operation, tally.New, tally.Updated, tally.Deleted, tally.Failed, tally.Skipped, transaction);
+        _store.Runs.AddCounts(_runId, objectName, operation, tally.New, tally.Updated, tally.Deleted, tally.Failed, tally.Skipped, transaction, tally.Filtered);
         Add(objectName, operation, tally);
     }
 
@@ -54,6 +56,7 @@ public sealed class SyncRunCounts
             current.Deleted += tally.Deleted;
             current.Failed += tally.Failed;
             current.Skipped += tally.Skipped;
+            current.Filtered += tally.Filtered;
             _totals[(objectName, operation)] = current;
         }
     }
@@ -63,7 +66,7 @@ public sealed class SyncRunCounts
     {
         lock (_gate)
             return _totals.OrderBy(p => p.Key.Object, StringComparer.Ordinal).ThenBy(p => p.Key.Operation)
-                .Select(p => new SyncOperationCount(p.Key.Object, p.Key.Operation, p.Value.New, p.Value.Updated, p.Value.Deleted, p.Value.Failed, p.Value.Skipped))
+                .Select(p => new SyncOperationCount(p.Key.Object, p.Key.Operation, p.Value.New, p.Value.Updated, p.Value.Deleted, p.Value.Failed, p.Value.Skipped, p.Value.Filtered))
                 .ToList();
     }
 }

@@ -24,7 +24,11 @@ public sealed record SyncOperationCount(
     long Updated,
     long Deleted,
     long Failed,
-    long Skipped);
+    long Skipped,
+    long Filtered = 0)
+{
+    // Filtered: records the sync filter kept out (an explicit No on the profile's sync-filter field: not written, or left stale).
+}
 
 /// <summary>The error that made the state <see cref="SyncState.Failed"/>.</summary>
 /// <param name="Message">What went wrong (never contains secrets).</param>

@@ -117,7 +117,7 @@ public sealed class SyncStatusReader
         var counts = countsRun is null
             ? []
             : store.Runs.Counts(countsRun.Id, snapshot)
-                .Select(c => new SyncOperationCount(c.ObjectName, c.Operation, c.New, c.Updated, c.Deleted, c.Failed, c.Skipped))
+                .Select(c => new SyncOperationCount(c.ObjectName, c.Operation, c.New, c.Updated, c.Deleted, c.Failed, c.Skipped, c.Filtered))
                 .ToList();
 
         var checkpoints = store.Checkpoints.List(snapshot).Where(c => c.RowsTotal is not null).ToList();

@@ -53,6 +53,14 @@ public sealed class SyncedObjectPlan
     public IReadOnlyList<string> ConvertedIntoFields { get; }
     /// <summary>The CRM's external-key field (<see cref="SyncedObjectCatalog.ExternalIdField"/>): the push writes the client key to it.</summary>
     public string ExternalIdField { get; }
+    /// <summary>
+    /// The object's sync-filter field (a Two Options field such as Dynamics' <c>new_synctomkto</c>), always read when set; null
+    /// when the profile has none or the object lacks it (<see cref="SyncFilterRules"/>: every record syncs).
+    /// </summary>
+    public string? SyncFilterField { get; init; }
+    /// <summary>The local column the filter field is written to, when it is mapped; else null.</summary>
+    public string? SyncFilterColumn => SyncFilterField is null ? null
+        : Fields.FirstOrDefault(f => string.Equals(f.FieldName, SyncFilterField, StringComparison.OrdinalIgnoreCase))?.ColumnName;
     /// <summary>The calculated fields, re-read on the formula schedule.</summary>
     public IReadOnlyList<PulledField> FormulaFields => Fields.Where(f => f.IsCalculated).ToList();
     public bool IsPerson => Object.IsPerson;
@@ -62,7 +70,9 @@ public sealed class SyncedObjectPlan
     /// The plans of every object with catalogued, non-orphaned fields, in the catalog's processing order (Lead before
     /// Contact, so that a conversion seen in the same cycle lands before the contact it became), custom objects last.
     /// </summary>
-    public static IReadOnlyList<SyncedObjectPlan> ReadAll(CrmSyncStore store, SyncedObjectCatalog objects)
+    /// <param name="syncFilterField">The sync-filter field (the profile's, else the catalog's default; null: none): where an object
+    /// has it catalogued, it is always read and becomes the plan's <see cref="SyncFilterField"/>.</param>
+    public static IReadOnlyList<SyncedObjectPlan> ReadAll(CrmSyncStore store, SyncedObjectCatalog objects, string? syncFilterField = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(objects);
@@ -78,13 +88,13 @@ public sealed class SyncedObjectPlan
             var columns = new HashSet<string>(store.SchemaWriter.ReadColumns(first.TableName), StringComparer.OrdinalIgnoreCase);
             if (!columns.Contains(SystemColumns.CrmId))
                 continue; // the table was never created (Sync-CrmField did not finish): nothing to pull into
-            plans.Add(Build(syncedObject, group.ToList(), catalog, mappings, columns, objects.ExternalIdField));
+            plans.Add(Build(syncedObject, group.ToList(), catalog, mappings, columns, objects.ExternalIdField, syncFilterField));
         }
         return plans;
     }
 
     private static SyncedObjectPlan Build(SyncedObject syncedObject, IReadOnlyList<FieldCatalogEntry> entries, IReadOnlyList<FieldCatalogEntry> catalog,
-        FieldMappingService mappings, HashSet<string> tableColumns, string externalIdField)
+        FieldMappingService mappings, HashSet<string> tableColumns, string externalIdField, string? syncFilterField)
     {
         bool Has(string name) => entries.Any(e => string.Equals(e.FieldName, name, StringComparison.OrdinalIgnoreCase));
         string? Name(string name) => entries.FirstOrDefault(e => string.Equals(e.FieldName, name, StringComparison.OrdinalIgnoreCase))?.FieldName;
@@ -122,8 +132,9 @@ public sealed class SyncedObjectPlan
         }
 
         var createdDate = schema.CreatedDateField;
+        var filterField = syncFilterField is not null && Has(syncFilterField) ? Name(syncFilterField) : null;
         var request = pulled.Select(f => f.FieldName).ToList();
-        foreach (var extra in new[] { createdDate }.Concat(convertedInto).Concat(syncedObject.RequiredFields ?? []))
+        foreach (var extra in new[] { createdDate, filterField }.Concat(convertedInto).Concat(syncedObject.RequiredFields ?? []))
             if (extra is not null && Has(extra) && !request.Contains(extra, StringComparer.OrdinalIgnoreCase))
                 request.Add(Name(extra)!);
 
@@ -131,6 +142,9 @@ public sealed class SyncedObjectPlan
             .Where(c => string.Equals(c.TableName, syncedObject.TableName, StringComparison.OrdinalIgnoreCase) && tableColumns.Contains(c.ColumnName)
                         && SqlIdentifier.IsValid(c.ColumnName))
             .Select(c => c.ColumnName).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        return new SyncedObjectPlan(syncedObject, schema, pulled, request, tableFieldColumns, tableColumns, createdDate, convertedInto, externalIdField);
+        return new SyncedObjectPlan(syncedObject, schema, pulled, request, tableFieldColumns, tableColumns, createdDate, convertedInto, externalIdField)
+        {
+            SyncFilterField = filterField,
+        };
     }
 }

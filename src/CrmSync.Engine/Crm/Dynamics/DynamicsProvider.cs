@@ -17,7 +17,7 @@ internal sealed class DynamicsProvider : ICrmProvider
 
     /// <summary>Not yet: the Dynamics person rules come with the Dynamics sync.</summary>
     public CrmDuplicateFields? DuplicateFields => null;
-    public bool SyncAvailable => false;
+    public bool SyncAvailable => true;
     public string UsageSource => UsageSourceName;
 
     /// <summary>The CrmSync key column (a text column with an alternate key on it) creates upsert on, with <c>If-None-Match: *</c>.</summary>
@@ -49,6 +49,7 @@ internal sealed class DynamicsProvider : ICrmProvider
             new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [PersonKind.Lead] = "entityid", [PersonKind.Contact] = "entityid" })))
     {
         PushOrder = ["lead", "contact", "list"],
+        DefaultSyncFilterField = "new_synctomkto",
         UpsertOnKey = new HashSet<string>(["lead", "contact", "list"], StringComparer.OrdinalIgnoreCase),
         SystemFields = new HashSet<string>(["createdon", "modifiedon", "versionnumber"], StringComparer.OrdinalIgnoreCase),
     };

@@ -1,0 +1,233 @@
+using CrmSync.Emulator.Dynamics;
+using CrmSync.Emulator.Faults;
+using CrmSync.Engine;
+using CrmSync.Engine.Store;
+using CrmSync.Engine.Sync;
+
+namespace CrmSync.Integration.Tests.Dynamics;
+
+/// <summary>
+/// Issue 13 items 3-6 end to end against the emulator's Dataverse org: field selection, the initial copy and incremental
+/// pulls by change tracking, deletes, qualify, merge, the sync filter, and the push. Data is kept small.
+/// </summary>
+public sealed class DynamicsSyncTests
+{
+    private static readonly DynamicsSeedPlan Small = new() { Leads = 6, Contacts = 4, Accounts = 2, Lists = 1, ListMembers = 2, SyncFilterYes = 1, SyncFilterEmpty = 0, SyncFilterNo = 0 };
+
+    private static string Id(Guid id) => DynamicsSyncBed.Id(id);
+
+    [Fact]
+    public async Task Initial_copy_fills_the_person_table_with_leads_and_contacts_and_an_idle_cycle_costs_one_request()
+    {
+        await using var bed = await DynamicsSyncBed.StartAsync(Small);
+        var first = await bed.SucceededCycleAsync();
+        Assert.Equal(RunKind.Initial, first.Kind);
+        Assert.Equal(6L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_type = 'Lead'"));
+        Assert.Equal(4L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_type = 'Contact'"));
+        Assert.Equal(2L, bed.Scalar("SELECT count(*) FROM account"));
+
+        await bed.SucceededCycleAsync(); // catches up once
+        var before = bed.Wire.Count("/api/data/");
+        var idle = await bed.SucceededCycleAsync();
+        Assert.Equal(RunKind.Incremental, idle.Kind);
+        Assert.True(bed.Wire.Count("/api/data/") - before <= 1, string.Join("\n", bed.Wire.Requests.Skip(before).Select(r => r.ToString())));
+    }
+
+    private static SyncOperationCount Count(SyncRunResult result, string objectName, RunOperation operation) =>
+        result.Counts.SingleOrDefault(c => c.ObjectName == objectName && c.Operation == operation)
+        ?? new SyncOperationCount(objectName, operation, 0, 0, 0, 0, 0);
+
+    private static async Task<DynamicsSyncBed> CopiedAsync(DynamicsSeedPlan? seed = null)
+    {
+        var bed = await DynamicsSyncBed.StartAsync(seed ?? Small);
+        await bed.SucceededCycleAsync();
+        return bed;
+    }
+
+    [Fact]
+    public async Task Option_sets_keep_their_value_with_labels_in_the_option_table_and_lookups_keep_the_id()
+    {
+        await using var bed = await DynamicsSyncBed.StartAsync(Small);
+        var account = bed.Create("account", new() { ["name"] = "Lookup Co" });
+        var contact = bed.Create("contact", new() { ["lastname"] = "Looked", ["parentcustomerid"] = new CrmSync.Emulator.Dynamics.Data.EntityRef(account, "account"), ["new_synctomkto"] = true });
+        await bed.SucceededCycleAsync();
+        Assert.True((long)bed.Scalar("SELECT count(*) FROM crmsync_option_label WHERE object_name = 'lead' AND label IS NOT NULL")! > 0);
+        Assert.Equal(Id(account), bed.Scalar($"SELECT parentcustomerid FROM person WHERE _crm_id = '{Id(contact)}'"));
+        var source = bed.Create("lead", new() { ["lastname"] = "Sourced", ["companyname"] = "S Co", ["leadsourcecode"] = 1, ["new_synctomkto"] = true });
+        await bed.SucceededCycleAsync();
+        Assert.Equal("1", bed.Scalar($"SELECT leadsourcecode FROM person WHERE _crm_id = '{Id(source)}'"));
+        Assert.NotNull(bed.Scalar("SELECT o.label FROM person p JOIN crmsync_option_label o ON o.object_name = 'lead' AND o.field_name = 'leadsourcecode' AND o.value = p.leadsourcecode " +
+                                  $"WHERE p._crm_id = '{Id(source)}'"));
+    }
+
+    [Fact]
+    public async Task Incremental_cycles_bring_creates_updates_and_deletes_and_a_deleted_person_is_flagged_not_removed()
+    {
+        await using var bed = await CopiedAsync();
+        var lead = bed.Org.Store.Snapshot("lead")[0].Id;
+        var gone = bed.Org.Store.Snapshot("contact")[0].Id;
+        bed.Update("lead", lead, new() { ["jobtitle"] = "Changed in Dynamics" });
+        var added = bed.Create("lead", new() { ["lastname"] = "Newcomer", ["companyname"] = "New Co", ["new_synctomkto"] = true });
+        bed.Org.Writer.Delete(bed.Org.Store.Entity("contact")!, gone, bed.CrmUser);
+
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.Equal("Changed in Dynamics", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{Id(lead)}'"));
+        Assert.Equal("Newcomer", bed.Scalar($"SELECT lastname FROM person WHERE _crm_id = '{Id(added)}'"));
+        Assert.Equal(1L, bed.Scalar($"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{Id(gone)}'"));
+        Assert.Equal(1, Count(result, "contact", RunOperation.PullDeletes).Deleted);
+    }
+
+    [Fact]
+    public async Task A_qualified_lead_leaves_one_contact_person_and_a_merge_keeps_the_winner_filled_from_the_loser()
+    {
+        await using var bed = await CopiedAsync();
+        var qualified = bed.Create("lead", new() { ["firstname"] = "Quinn", ["lastname"] = "Qualify", ["companyname"] = "Q Co", ["jobtitle"] = "Lead title", ["new_synctomkto"] = true });
+        var winner = bed.Create("lead", new() { ["lastname"] = "Winner", ["companyname"] = "W Co", ["new_synctomkto"] = true });
+        var loser = bed.Create("lead", new() { ["lastname"] = "Loser", ["companyname"] = "L Co", ["telephone1"] = "+1 555 0100", ["new_synctomkto"] = true });
+        await bed.SucceededCycleAsync();
+
+        var created = bed.Org.Writer.QualifyLead(qualified, createAccount: false, createContact: true, createOpportunity: false, status: 3, bed.CrmUser);
+        var contact = Assert.Single(created).Record.Id;
+        bed.Org.Writer.Merge(bed.Org.Store.Entity("lead")!, winner, loser, [], bed.CrmUser);
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.Equal(1L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(contact)}' AND _crm_type = 'Contact' AND _crm_is_deleted = 0"));
+        Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(qualified)}'"));
+        Assert.Equal(Id(qualified), bed.Scalar($"SELECT _converted_from_lead_id FROM person WHERE _crm_id = '{Id(contact)}'"));
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE lastname = 'Qualify' AND _crm_is_deleted = 0"));
+        Assert.Equal(1, Count(result, "lead", RunOperation.PullConversions).Updated);
+
+        Assert.Equal(Id(winner), bed.Scalar($"SELECT _merged_into FROM person WHERE _crm_id = '{Id(loser)}'"));
+        Assert.Equal(1L, bed.Scalar($"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{Id(loser)}'"));
+        Assert.Equal("+1 555 0100", bed.Scalar($"SELECT telephone1 FROM person WHERE _crm_id = '{Id(winner)}'"));
+    }
+
+    [Fact]
+    public async Task A_contact_seen_before_its_qualified_lead_still_leaves_one_person()
+    {
+        await using var bed = await CopiedAsync();
+        var qualified = bed.Create("lead", new() { ["lastname"] = "Early", ["companyname"] = "E Co", ["jobtitle"] = "From the lead", ["new_synctomkto"] = true });
+        await bed.SucceededCycleAsync();
+        var contact = Assert.Single(bed.Org.Writer.QualifyLead(qualified, false, true, false, 3, bed.CrmUser)).Record.Id;
+        bed.Update("contact", contact, new() { ["jobtitle"] = null });
+        // Only the contact is read: the lead's change is not seen yet (its delta is read in a later cycle).
+        var leadWatermark = bed.Store.Watermarks.Read("lead", WatermarkTable.PullUpdates)!.Stamp;
+        await bed.SucceededCycleAsync();
+
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE lastname = 'Early' AND _crm_is_deleted = 0"));
+        Assert.Equal("Contact", bed.Scalar($"SELECT _crm_type FROM person WHERE _crm_id = '{Id(contact)}'"));
+        Assert.Equal("From the lead", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{Id(contact)}'"));
+        Assert.NotNull(leadWatermark);
+    }
+
+    [Fact]
+    public async Task The_sync_filter_skips_an_explicit_no_creates_on_no_to_yes_and_leaves_yes_to_no_stale()
+    {
+        await using var bed = await CopiedAsync();
+        var no = bed.Create("lead", new() { ["lastname"] = "Hidden", ["companyname"] = "H Co", ["new_synctomkto"] = false });
+        var empty = bed.Create("lead", new() { ["lastname"] = "Empty", ["companyname"] = "E Co", ["new_synctomkto"] = null });
+        var yes = bed.Create("lead", new() { ["lastname"] = "Shown", ["companyname"] = "S Co", ["new_synctomkto"] = true });
+        var first = await bed.SucceededCycleAsync();
+        Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(no)}'"));
+        Assert.Equal(1L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(empty)}'"));
+        Assert.Equal(1, Count(first, "lead", RunOperation.PullUpdates).Filtered);
+
+        bed.Update("lead", no, new() { ["new_synctomkto"] = true });
+        bed.Update("lead", yes, new() { ["new_synctomkto"] = false, ["jobtitle"] = "Not seen" });
+        var second = await bed.SucceededCycleAsync();
+
+        Assert.Equal("Hidden", bed.Scalar($"SELECT lastname FROM person WHERE _crm_id = '{Id(no)}'"));
+        Assert.Equal(0L, bed.Scalar($"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{Id(yes)}'"));
+        Assert.Null(bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{Id(yes)}'"));
+        Assert.Equal(1, Count(second, "lead", RunOperation.PullUpdates).Filtered);
+        Assert.Equal(1L, bed.Store.Runs.Counts(second.RunId).Single(c => c.ObjectName == "lead" && c.Operation == RunOperation.PullUpdates).Filtered);
+    }
+
+    [Fact]
+    public async Task An_expired_delta_token_reads_the_entity_in_full_again_with_a_warning_and_loses_nothing()
+    {
+        await using var bed = await CopiedAsync();
+        bed.Org.Settings.ExpireChangeTrackingInDays = 1;
+        bed.Host.Clock.Advance(TimeSpan.FromDays(2));
+        var lead = bed.Org.Store.Snapshot("lead")[0].Id;
+        bed.Update("lead", lead, new() { ["jobtitle"] = "After the expiry" });
+        var added = bed.Create("lead", new() { ["lastname"] = "Late", ["companyname"] = "L Co", ["new_synctomkto"] = true });
+
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.Contains(result.Warnings, w => w.Contains("expired", StringComparison.Ordinal) && w.Contains("lead", StringComparison.Ordinal));
+        Assert.Equal("After the expiry", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{Id(lead)}'"));
+        Assert.Equal(1L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(added)}'"));
+        Assert.Empty(result.InitialCopiesCompleted);
+        var next = await bed.SucceededCycleAsync(); // back on delta links
+        Assert.DoesNotContain(next.Warnings, w => w.Contains("expired", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_push_updates_and_upserts_in_batches_without_echo_and_the_collision_rule_holds()
+    {
+        await using var bed = await CopiedAsync();
+        var lead = bed.Org.Store.Snapshot("lead")[0].Id;
+        var contact = bed.Org.Store.Snapshot("contact")[0].Id;
+        bed.Sql($"UPDATE person SET jobtitle = 'Pushed title' WHERE _crm_id = '{Id(lead)}';");
+        bed.Sql("INSERT INTO person (firstname, lastname, emailaddress1, companyname) VALUES ('Nova', 'Local', 'nova@example.com', 'Nova Co');");
+        var pushed = await bed.SucceededCycleAsync();
+
+        Assert.Equal("Pushed title", bed.Find("lead", lead)!.Get("jobtitle"));
+        var crmId = (string)bed.Scalar("SELECT _crm_id FROM person WHERE emailaddress1 = 'nova@example.com'")!;
+        var created = bed.Find("lead", Guid.Parse(crmId))!;
+        Assert.Equal("Nova", created.Get("firstname"));
+        Assert.NotNull(created.Get("crmsync_key"));
+        Assert.Equal(1, Count(pushed, "lead", RunOperation.PushNew).New);
+
+        var echo = await bed.SucceededCycleAsync(); // the pushed writes come back modified by the sync user: not CRM changes
+        Assert.Equal(0, Count(echo, "lead", RunOperation.PullUpdates).Updated);
+        Assert.Equal(0, Count(echo, "lead", RunOperation.PullUpdates).New);
+
+        bed.Sql($"UPDATE person SET jobtitle = 'Local lead title' WHERE _crm_id = '{Id(lead)}';");
+        bed.Sql($"UPDATE person SET jobtitle = 'Local contact title' WHERE _crm_id = '{Id(contact)}';");
+        bed.Host.Clock.Advance(TimeSpan.FromMinutes(1));
+        bed.Update("lead", lead, new() { ["jobtitle"] = "CRM lead title" });
+        bed.Update("contact", contact, new() { ["jobtitle"] = "CRM contact title" });
+        var collided = await bed.SucceededCycleAsync();
+
+        Assert.Equal("Local lead title", bed.Find("lead", lead)!.Get("jobtitle")); // lead: local wins
+        Assert.Equal("CRM contact title", bed.Find("contact", contact)!.Get("jobtitle")); // contact: the CRM wins
+        Assert.Equal("CRM contact title", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{Id(contact)}'"));
+        Assert.Equal(2, bed.Store.Conflicts.List(collided.RunId).Count);
+        Assert.True(bed.Wire.Count("/$batch") > 0);
+    }
+
+    [Fact]
+    public async Task A_rejected_record_is_listed_with_the_dataverse_code_and_a_throttled_one_is_retried_once_after_the_wait()
+    {
+        await using var bed = await CopiedAsync();
+        var leads = bed.Org.Store.Snapshot("lead").Select(r => r.Id).Take(3).ToList();
+        bed.Org.Faults.Add(new FaultRule { Kind = FaultKind.RecordError, RecordIds = [Id(leads[0])], StatusCode = 400, ErrorCode = "0x80040203", Message = "Invalid value for jobtitle.", Count = 1 });
+        bed.Org.Faults.Add(new FaultRule { Kind = FaultKind.RecordError, RecordIds = [Id(leads[1])], StatusCode = 429, ErrorCode = "0x80072322", RetryAfterSeconds = 120, Count = 3 });
+        foreach (var lead in leads)
+            bed.Sql($"UPDATE person SET jobtitle = 'Batch' WHERE _crm_id = '{Id(lead)}';");
+
+        var first = await bed.SucceededCycleAsync();
+
+        Assert.Equal("Batch", bed.Find("lead", leads[2])!.Get("jobtitle"));
+        Assert.NotEqual("Batch", bed.Find("lead", leads[0])!.Get("jobtitle"));
+        Assert.NotEqual("Batch", bed.Find("lead", leads[1])!.Get("jobtitle"));
+        var rejected = Assert.Single(bed.Store.Errors.List(), e => e.CrmId == Id(leads[0]) && e.ErrorId == ErrorIds.RecordPushFailed);
+        Assert.Equal("0x80040203", rejected.CrmErrorCode);
+        Assert.Contains("Invalid value for jobtitle.", rejected.Message, StringComparison.Ordinal);
+        Assert.Equal(2, Count(first, "lead", RunOperation.PushUpdates).Failed);
+
+        await bed.SucceededCycleAsync(); // within the wait: not sent again
+        Assert.NotEqual("Batch", bed.Find("lead", leads[1])!.Get("jobtitle"));
+        // A storm: the record is throttled twice more, then goes through, without ever being rejected.
+        for (var i = 0; i < 3; i++)
+        {
+            bed.Host.Clock.Advance(TimeSpan.FromMinutes(30));
+            await bed.SucceededCycleAsync();
+        }
+        Assert.Equal("Batch", bed.Find("lead", leads[1])!.Get("jobtitle"));
+        Assert.DoesNotContain(bed.Store.Errors.List(), e => e.CrmId == Id(leads[1]) && e.Message.Contains("rejected", StringComparison.Ordinal));
+    }
+}
