@@ -97,6 +97,34 @@ internal sealed class LocalRowMerger(SyncedObjectPlan plan)
             WHERE "{SystemColumns.RowId}" = $loser;
             """, ("$stamp", stamp), ("$now", now), ("$winner", winnerId), ("$loser", loserRowId));
 
+    /// <summary>The catalogued columns of one row, by column name.</summary>
+    public Dictionary<string, object?> ReadColumns(SqliteTransaction transaction, long rowId)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        if (_plan.TableFieldColumns.Count == 0)
+            return values;
+        using var command = transaction.Connection!.Command(transaction,
+            $"SELECT {string.Join(", ", _plan.TableFieldColumns.Select(SqlIdentifier.Quote))} FROM {_table} WHERE \"{SystemColumns.RowId}\" = $row;").With("$row", rowId);
+        using var reader = command.ExecuteReader();
+        if (reader.Read())
+            for (var i = 0; i < _plan.TableFieldColumns.Count; i++)
+                values[_plan.TableFieldColumns[i]] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+        return values;
+    }
+
+    /// <summary>Puts back <paramref name="before"/>'s values into the row's columns that are now blank (NULL or '').</summary>
+    public void FillBlanks(SqliteTransaction transaction, long rowId, IReadOnlyDictionary<string, object?> before)
+    {
+        foreach (var (column, value) in before)
+        {
+            if (value is null || value is string { Length: 0 })
+                continue;
+            var quoted = SqlIdentifier.Quote(column);
+            Execute(transaction, $"UPDATE {_table} SET {quoted} = $value WHERE \"{SystemColumns.RowId}\" = $row AND ({quoted} IS NULL OR {quoted} = '');",
+                ("$value", value), ("$row", rowId));
+        }
+    }
+
     private static void Execute(SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = transaction.Connection!.Command(transaction, sql);

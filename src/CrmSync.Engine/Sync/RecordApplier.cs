@@ -106,12 +106,18 @@ public sealed class RecordApplier
                     ApplyUpsert(transaction, record, existing, insert, update, now, deleted: true, ref outcome.Deletes);
                 else if (!SyncFilterRules.Syncs(FilterOf(record)))
                     outcome.Updates.Filtered++; // an explicit No: never written (Yes → No leaves the row stale, never deleted)
-                else
+                else if (_plan.IsPerson && record.ConvertedFromId is { Length: > 0 } leadId)
                 {
+                    // The first record of a contact whose row was its lead's: the contact's values, the lead's where the contact's are blank.
+                    var lead = existing.TryGetValue(record.Id, out var moved) && moved.Modstamp is null && moved.ConvertedFrom == leadId ? moved : null;
+                    var snapshot = lead is null ? null : _rows.ReadColumns(transaction, lead.RowId);
                     ApplyUpsert(transaction, record, existing, insert, update, now, deleted: false, ref outcome.Updates);
-                    if (_plan.IsPerson && record.ConvertedFromId is { Length: > 0 } leadId)
-                        ApplyConvertedFrom(transaction, record.Id, leadId, existing, now, ref outcome.Conversions);
+                    if (snapshot is not null)
+                        _rows.FillBlanks(transaction, lead!.RowId, snapshot);
+                    ApplyConvertedFrom(transaction, record.Id, leadId, existing, now, ref outcome.Conversions);
                 }
+                else
+                    ApplyUpsert(transaction, record, existing, insert, update, now, deleted: false, ref outcome.Updates);
             }
             catch (SqliteException e) when (e.SqliteErrorCode is 18 or 19 or 20 or 25)
             {
@@ -321,6 +327,8 @@ public sealed class RecordApplier
             var ignored = new OperationTally();
             ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref ignored);
             _rows.MoveToContact(transaction, leadRow.RowId, lead.Id, contactId, now);
+            // No stamp of the contact yet: its own first record fills only where it has values (see Apply).
+            Execute(transaction, $"UPDATE {_table} SET \"{SystemColumns.CrmModstamp}\" = NULL WHERE \"{SystemColumns.RowId}\" = $row;", ("$row", leadRow.RowId));
             existing.Remove(lead.Id);
             tally.Updated++;
         }

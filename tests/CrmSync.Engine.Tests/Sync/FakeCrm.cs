@@ -45,7 +45,7 @@ internal sealed class FakeChangeSource : ICrmChangeSource
 
     /// <summary>Adds or replaces a record; the stamp defaults to <see cref="NextStamp"/>.</summary>
     public CrmRecord Put(string objectName, string id, IReadOnlyDictionary<string, object?> values, DateTimeOffset? stamp = null,
-        bool deleted = false, string? mergedInto = null)
+        bool deleted = false, string? mergedInto = null, string? convertedFrom = null, bool bySyncUser = false, string? convertedInto = null)
     {
         var at = stamp ?? NextStamp();
         var all = new Dictionary<string, object?>(values, StringComparer.OrdinalIgnoreCase)
@@ -58,7 +58,9 @@ internal sealed class FakeChangeSource : ICrmChangeSource
         var record = new CrmRecord(objectName, id, at, deleted, mergedInto, all)
         {
             // as the Salesforce adapter fills it
-            ConvertedIntoId = all.GetValueOrDefault("IsConverted") is true && all.GetValueOrDefault("ConvertedContactId") is string { Length: > 0 } contact ? contact : null,
+            ConvertedIntoId = convertedInto ?? (all.GetValueOrDefault("IsConverted") is true && all.GetValueOrDefault("ConvertedContactId") is string { Length: > 0 } contact ? contact : null),
+            ConvertedFromId = convertedFrom, // as the Dataverse adapter fills it from originatingleadid
+            ModifiedBySyncUser = bySyncUser,
         };
         lock (_gate)
         {
