@@ -116,7 +116,7 @@ public sealed class ProfileConnector
         // The Dataverse client exists (Crm/Dynamics), but field selection, the pull and the push do not handle Dynamics
         // profiles yet: a connected Dynamics profile would be one that no later command can use, so none is made.
         var provider = CrmProviders.For(request.Crm);
-        if (!provider.SyncAvailable)
+        if (!provider.SyncAvailable || !provider.ConnectAvailable)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 "This build of CrmSync cannot sync Dynamics 365 yet (its field selection and sync are not finished); only Salesforce is available.",
                 "Connect a Salesforce org, or use a CrmSync version that syncs Dynamics 365.", request.Crm);

@@ -15,10 +15,16 @@ public interface ICrmProvider
     CrmKind Kind { get; }
 
     /// <summary>
-    /// False while the field selection, pull and push do not handle this CRM yet: connecting refuses it before anything is
-    /// sent or saved, since no later command could use the profile.
+    /// False while the field selection, pull and push do not handle this CRM yet: field discovery refuses it, and so does
+    /// connecting, since no later command could use the profile.
     /// </summary>
     bool SyncAvailable { get; }
+
+    /// <summary>
+    /// False while connecting to this CRM is not finished (sign-in, profile, connection test): connecting refuses it before
+    /// anything is sent or saved, even when <see cref="SyncAvailable"/> is true.
+    /// </summary>
+    bool ConnectAvailable { get; }
 
     /// <summary>The source name the API usage of this CRM is recorded under (crmsync_api_usage.source).</summary>
     string UsageSource { get; }

@@ -144,14 +144,15 @@ public sealed class SyncedObjectCatalog
 
     /// <summary>
     /// The fields of <paramref name="schema"/> that the sync needs and that may never be excluded: the id, the
-    /// modification stamp, the delete flag, the merged-into field, the conversion fields, <see cref="ExternalIdField"/> and the
+    /// modification stamp, the delete flag, the merged-into field, the conversion fields, <see cref="ExternalIdField"/>, the
+    /// default sync-filter field (<see cref="DefaultSyncFilterField"/>: excluding it would sync records set to No) and the
     /// object's <see cref="SyncedObject.RequiredFields"/>, as far as the object has them.
     /// </summary>
     public IReadOnlyList<string> CriticalFields(SyncedObject syncedObject, CrmObjectSchema schema)
     {
         ArgumentNullException.ThrowIfNull(syncedObject);
         ArgumentNullException.ThrowIfNull(schema);
-        var names = new List<string?> { schema.PrimaryIdField, schema.ModificationStampField, schema.DeletedFlagField, schema.MergedIntoField, ExternalIdField };
+        var names = new List<string?> { schema.PrimaryIdField, schema.ModificationStampField, schema.DeletedFlagField, schema.MergedIntoField, ExternalIdField, DefaultSyncFilterField };
         names.AddRange(syncedObject.RequiredFields ?? []);
         names.AddRange(schema.ConvertedIntoFields);
         return names.Where(n => n is not null && schema.FindField(n) is not null)

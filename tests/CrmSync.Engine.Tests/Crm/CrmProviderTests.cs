@@ -8,12 +8,14 @@ namespace CrmSync.Engine.Tests.Crm;
 public sealed class CrmProviderTests
 {
     [Fact]
-    public void Each_kind_has_its_provider_and_only_salesforce_can_be_synced_yet()
+    public void Each_kind_has_its_provider_and_both_can_be_synced_but_only_salesforce_connected_yet()
     {
         Assert.Equal(CrmKind.Salesforce, CrmProviders.For(CrmKind.Salesforce).Kind);
         Assert.Equal(CrmKind.Dynamics, CrmProviders.For(CrmKind.Dynamics).Kind);
         Assert.True(CrmProviders.Salesforce.SyncAvailable);
-        Assert.False(CrmProviders.Dynamics.SyncAvailable);
+        Assert.True(CrmProviders.Dynamics.SyncAvailable);
+        Assert.True(CrmProviders.Salesforce.ConnectAvailable);
+        Assert.False(CrmProviders.Dynamics.ConnectAvailable);
         Assert.Equal("Sforce-Limit-Info", CrmProviders.Salesforce.UsageSource);
         Assert.Equal("Dynamics 365 Web API", CrmProviders.Dynamics.UsageSource);
         Assert.Equal(ProfileConnector.SalesforceUsageSource, CrmProviders.Salesforce.UsageSource);
@@ -104,7 +106,7 @@ public sealed class CrmProviderTests
     }
 
     [Fact]
-    public void The_dynamics_provider_names_the_dataverse_objects_but_field_discovery_still_refuses_it()
+    public void The_dynamics_provider_names_the_dataverse_objects_and_its_sync_filter_field()
     {
         var objects = CrmProviders.Dynamics.SyncedObjects;
         Assert.Equal(CrmKind.Dynamics, objects.Crm);
@@ -116,7 +118,9 @@ public sealed class CrmProviderTests
         Assert.Equal(("listmember", "list", "listid"), (members.ObjectName, members.GroupObject, members.GroupReference));
         Assert.Equal(["entityid"], members.PersonReferenceFields); // one polymorphic lookup for leads and contacts
         Assert.All(["account", "opportunity", "systemuser"], o => Assert.False(objects.FindStandard(o)!.IsTwoWay));
-        Assert.Equal(ErrorIds.CrmNotSupported, Assert.Throws<CrmSyncException>(() => SyncedObjectCatalog.For(CrmKind.Dynamics)).ErrorId);
+        Assert.Same(objects, SyncedObjectCatalog.For(CrmKind.Dynamics));
+        Assert.Equal("new_synctomkto", objects.DefaultSyncFilterField);
+        Assert.Null(CrmProviders.Salesforce.SyncedObjects.DefaultSyncFilterField);
     }
 
     [Fact]

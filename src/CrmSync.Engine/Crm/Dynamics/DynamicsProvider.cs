@@ -4,9 +4,9 @@ using CrmSync.Engine.Store;
 namespace CrmSync.Engine.Crm.Dynamics;
 
 /// <summary>
-/// Dynamics 365 (Dataverse) behind the <see cref="ICrmProvider"/> seam, as far as the Dataverse client goes: it builds the
-/// client and knows the connection rules, but <see cref="SyncAvailable"/> is false, so connecting still refuses it (the
-/// field selection, pull and push for Dynamics are a later issue).
+/// Dynamics 365 (Dataverse) behind the <see cref="ICrmProvider"/> seam: it builds the client, knows the connection rules and
+/// the synced-object catalog; field selection, the pull and the push handle it (<see cref="SyncAvailable"/>), while
+/// connecting still refuses it (<see cref="ConnectAvailable"/> false) until Connect for Dynamics is finished.
 /// </summary>
 internal sealed class DynamicsProvider : ICrmProvider
 {
@@ -17,7 +17,10 @@ internal sealed class DynamicsProvider : ICrmProvider
 
     /// <summary>Not yet: the Dynamics person rules come with the Dynamics sync.</summary>
     public CrmDuplicateFields? DuplicateFields => null;
+    /// <summary>Field selection, pull and push handle Dynamics (issue 13).</summary>
     public bool SyncAvailable => true;
+    /// <summary>Not yet: Connect for Dynamics is finished separately (issue 13); until then no Dynamics profile is made.</summary>
+    public bool ConnectAvailable => false;
     public string UsageSource => UsageSourceName;
 
     /// <summary>The CrmSync key column (a text column with an alternate key on it) creates upsert on, with <c>If-None-Match: *</c>.</summary>
