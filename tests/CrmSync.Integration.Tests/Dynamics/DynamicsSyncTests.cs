@@ -171,11 +171,13 @@ public sealed class DynamicsSyncTests
         await using var bed = await CopiedAsync();
         var lead = bed.Org.Store.Snapshot("lead")[0].Id;
         var contact = bed.Org.Store.Snapshot("contact")[0].Id;
-        bed.Sql($"UPDATE person SET jobtitle = 'Pushed title' WHERE _crm_id = '{Id(lead)}';");
+        var account = bed.Org.Store.Snapshot("account")[0].Id;
+        bed.Sql($"UPDATE person SET jobtitle = 'Pushed title', parentaccountid = '{Id(account)}' WHERE _crm_id = '{Id(lead)}';");
         bed.Sql("INSERT INTO person (firstname, lastname, emailaddress1, companyname) VALUES ('Nova', 'Local', 'nova@example.com', 'Nova Co');");
         var pushed = await bed.SucceededCycleAsync();
 
         Assert.Equal("Pushed title", bed.Find("lead", lead)!.Get("jobtitle"));
+        Assert.Equal(account, Assert.IsType<CrmSync.Emulator.Dynamics.Data.EntityRef>(bed.Find("lead", lead)!.Get("parentaccountid")).Id); // @odata.bind
         var crmId = (string)bed.Scalar("SELECT _crm_id FROM person WHERE emailaddress1 = 'nova@example.com'")!;
         var created = bed.Find("lead", Guid.Parse(crmId))!;
         Assert.Equal("Nova", created.Get("firstname"));
