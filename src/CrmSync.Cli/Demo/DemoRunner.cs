@@ -282,7 +282,7 @@ public sealed class DemoRunner
 
     private void WriteCounts(SyncRunResult result)
     {
-        var rows = result.Counts.Where(c => c.New + c.Updated + c.Deleted + c.Failed + c.Skipped > 0)
+        var rows = result.Counts.Where(c => c.New + c.Updated + c.Deleted + c.Failed + c.Skipped + c.Filtered > 0)
             .OrderBy(c => c.ObjectName, StringComparer.Ordinal).ThenBy(c => c.Operation).ToList();
         Line($"      {"object",-24} {"operation",-16} {"New",7} {"Updated",8} {"Deleted",8} {"Failed",7} {"Skipped",8}");
         foreach (var c in rows)

@@ -145,7 +145,11 @@ public sealed record CrmDeletionResult(
 /// <param name="HasBulkReads">True when a full read can use the CRM's bulk query API (<see cref="CrmFullReadStrategy.Bulk"/>); without it
 /// the pull always asks for paged reads.</param>
 /// <param name="UsageHeader">The response header the CRM reports its API usage in, or null.</param>
-public sealed record CrmChangeCapabilities(bool DeletionsInChanges, TimeSpan? DeleteLogRetention, bool HasBulkReads, string? UsageHeader);
+public sealed record CrmChangeCapabilities(bool DeletionsInChanges, TimeSpan? DeleteLogRetention, bool HasBulkReads, string? UsageHeader)
+{
+    /// <summary>The page size the pull asks for when the sync options keep their default (Dataverse: 5000, its maximum); null: the options'.</summary>
+    public int? PreferredPageSize { get; init; }
+}
 
 /// <summary>
 /// Reads records out of the CRM: a resumable initial copy, incremental changes since a watermark,

@@ -99,6 +99,10 @@ internal sealed class PullPhase
 
     private bool HasWaitingLocalChanges(string table) => _store.Outbox.HasWaiting(table);
 
+    /// <summary>The options' page size, or the change source's preferred one while the options keep the default.</summary>
+    private int PageSize => _options.PageSize == SyncOptions.DefaultPageSize && _source.Capabilities.PreferredPageSize is { } preferred
+        ? preferred : _options.PageSize;
+
     private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null);
 
     private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken, bool reread = false)
@@ -154,7 +158,7 @@ internal sealed class PullPhase
             {
                 Since = string.IsNullOrWhiteSpace(since) ? null : CrmWatermark.Parse(since),
                 Overlap = _options.Overlap,
-                PageSize = _options.PageSize,
+                PageSize = PageSize,
                 IncludeDeleted = true,
             });
         }
@@ -358,7 +362,7 @@ internal sealed class PullPhase
             ResumeCursor = state.Cursor,
             Strategy = _source.Capabilities.HasBulkReads ? _options.InitialStrategy : CrmFullReadStrategy.Paged,
             BulkThreshold = _options.BulkThreshold,
-            PageSize = _options.PageSize,
+            PageSize = PageSize,
             BulkPageSize = _options.BulkPageSize,
         };
 

@@ -21,8 +21,12 @@ public sealed record SyncOptions
     /// <summary>Record count from which the initial copy uses the CRM's bulk API.</summary>
     public long BulkThreshold { get; init; } = 50_000;
 
-    /// <summary>Records per page of paged queries (Salesforce: 200..2000).</summary>
-    public int PageSize { get; init; } = 2000;
+    /// <summary>The default of <see cref="PageSize"/>.</summary>
+    public const int DefaultPageSize = 2000;
+
+    /// <summary>Records per page of paged queries (Salesforce: 200..2000). Left at the default, a change source with a
+    /// preferred page size (<see cref="Crm.CrmChangeCapabilities.PreferredPageSize"/>, Dataverse 5000) uses that.</summary>
+    public int PageSize { get; init; } = DefaultPageSize;
 
     /// <summary>Records per page of bulk results.</summary>
     public int BulkPageSize { get; init; } = 10_000;

@@ -9,7 +9,7 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <remarks>
 /// <para>Reads the profile's SQLite database (never the network): the state (NotStarted, InProgress, LastSynced, Failed),
 /// whether the persistent sync is enabled, the last success and last run, the last error with its ErrorId, per object and
-/// operation counts (New, Updated, Deleted, Failed, Skipped), the push and pull backlogs, the CRM API usage and, for a
+/// operation counts (New, Updated, Deleted, Failed, Skipped, and Filtered: records the sync filter kept out), the push and pull backlogs, the CRM API usage and, for a
 /// continuous sync, the next run.</para>
 /// <para>The output carries Profile and DatabasePath, so it can be piped into any other CrmSync cmdlet. An unknown
 /// profile is a terminating error with ErrorId ProfileNotFound (category ObjectNotFound) whose recommended action is to run

@@ -102,11 +102,12 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
         new FieldSyncApplier(Store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(Store), exclusions ?? FieldExclusionSet.Empty));
     }
 
-    public async Task<SyncRunResult> CycleAsync(SyncOptions? options = null)
+    public async Task<SyncRunResult> CycleAsync(SyncOptions? options = null, IProgress<SyncProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         Host.Clock.Advance(TimeSpan.FromMinutes(1));
         var orchestrator = new SyncOrchestrator(Store, Client, options ?? new SyncOptions { SchemaRefreshInterval = null }, Push);
-        return await orchestrator.RunCycleAsync(null, CancellationToken.None);
+        return await orchestrator.RunCycleAsync(progress, cancellationToken);
     }
 
     public async Task<SyncRunResult> SucceededCycleAsync(SyncOptions? options = null)

@@ -233,4 +233,53 @@ public sealed class DynamicsSyncTests
         Assert.Equal("Batch", bed.Find("lead", leads[1])!.Get("jobtitle"));
         Assert.DoesNotContain(bed.Store.Errors.List(), e => e.CrmId == Id(leads[1]) && e.Message.Contains("rejected", StringComparison.Ordinal));
     }
+
+    /// <summary>Runs an action on the engine's thread after each committed page.</summary>
+    private sealed class OnPage(Action<SyncProgress> action) : IProgress<SyncProgress>
+    {
+        public void Report(SyncProgress value) => action(value);
+    }
+
+    [Fact]
+    public async Task An_initial_copy_stopped_after_a_page_resumes_from_its_cursor_without_reading_or_writing_twice()
+    {
+        await using var bed = await DynamicsSyncBed.StartAsync(Small with { Leads = 7 });
+        var options = new SyncOptions { SchemaRefreshInterval = null, PageSize = 3 };
+        using var stop = new CancellationTokenSource();
+        var stopped = await bed.CycleAsync(options, new OnPage(p =>
+        {
+            if (p.ObjectName == "lead" && p.Phase == SyncPhase.InitialCopy && p.Done == 3)
+                stop.Cancel(); // as a kill after the first committed page
+        }), stop.Token);
+        Assert.Equal(RunState.Cancelled, stopped.State);
+        Assert.Equal(3L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_type = 'Lead'"));
+        Assert.NotNull(bed.Store.Checkpoints.Read("lead", CheckpointTable.Initial));
+
+        var leadReads = bed.Wire.Count("/leads");
+        var resumed = await bed.SucceededCycleAsync(options);
+
+        Assert.Equal(7L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_type = 'Lead'"));
+        Assert.Equal(7L, bed.Scalar("SELECT count(DISTINCT _crm_id) FROM person WHERE _crm_type = 'Lead'"));
+        Assert.Equal(4, Count(resumed, "lead", RunOperation.PullUpdates).New);
+        Assert.Equal(2, bed.Wire.Count("/leads") - leadReads); // the two remaining pages, from the stored next link
+        Assert.Null(bed.Store.Checkpoints.Read("lead", CheckpointTable.Initial));
+    }
+
+    [Fact]
+    public async Task A_list_membership_made_locally_is_added_in_dynamics()
+    {
+        await using var bed = await CopiedAsync();
+        var list = bed.Org.Store.Snapshot("list")[0];
+        var members = bed.Org.Store.Snapshot("listmember").Count;
+        var memberType = list.Get("createdfromcode") is int code && code == 4 ? "lead" : "contact";
+        var person = bed.Org.Store.Snapshot(memberType).Select(r => r.Id)
+            .First(id => !bed.Org.Store.Snapshot("listmember").Any(m => m.Get("entityid") is CrmSync.Emulator.Dynamics.Data.EntityRef e && e.Id == id && m.Get("listid") is CrmSync.Emulator.Dynamics.Data.EntityRef l && l.Id == list.Id));
+        bed.Sql($"INSERT INTO list_member (listid, entityid) VALUES ('{Id(list.Id)}', '{Id(person)}');");
+
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.Equal(members + 1, bed.Org.Store.Snapshot("listmember").Count);
+        Assert.NotNull(bed.Scalar($"SELECT _crm_id FROM list_member WHERE entityid = '{Id(person)}' AND listid = '{Id(list.Id)}'"));
+        Assert.Equal(1, Count(result, "listmember", RunOperation.PushNew).New);
+    }
 }

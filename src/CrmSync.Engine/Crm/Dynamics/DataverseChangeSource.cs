@@ -131,7 +131,7 @@ public sealed class DataverseChangeSource : ICrmChangeSource
 
     /// <summary>Deletions come in the delta (<c>$deletedEntity</c> rows), there is no delete log and no bulk query API.</summary>
     public CrmChangeCapabilities Capabilities { get; } = new(DeletionsInChanges: true, DeleteLogRetention: null, HasBulkReads: false,
-        UsageHeader: "x-ms-ratelimit-burst-remaining-xrm-requests");
+        UsageHeader: "x-ms-ratelimit-burst-remaining-xrm-requests") { PreferredPageSize = MaxPageSize };
 
     public async Task<IReadOnlyList<CrmChangeBatchItem>> ReadChangesBatchAsync(IReadOnlyList<CrmChangeReadRequest> requests, CancellationToken cancellationToken)
     {
