@@ -24,8 +24,9 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
 {
     private readonly TempDirectory _home;
 
-    private DynamicsSyncBed(EmulatorHost host, ICrmClient client, RecordingHandler wire, EventLog log, CrmSyncStore store, TempDirectory home)
+    private DynamicsSyncBed(EmulatorHost host, ICrmClient client, RecordingHandler wire, EventLog log, CrmSyncStore store, TempDirectory home, FakeTimeProvider time)
     {
+        Time = time;
         Host = host;
         Client = client;
         Wire = wire;
@@ -42,6 +43,8 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
     public EventLog Log { get; }
     public CrmSyncStore Store { get; }
     public PushPhase Push { get; }
+    /// <summary>The client's clock (the emulator's plus the test's advances): retry waits run on it.</summary>
+    public FakeTimeProvider Time { get; }
     public Guid CrmUser => Org.SecondUser.Id;
 
     public static async Task<DynamicsSyncBed> StartAsync(DynamicsSeedPlan? seed = null, string? syncFilterField = null, int maxRetries = 3)
@@ -89,7 +92,7 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
             ApiVersion = "9.2",
             SyncFilterField = syncFilterField,
         });
-        var bed = new DynamicsSyncBed(host, client, wire, log, store, home);
+        var bed = new DynamicsSyncBed(host, client, wire, log, store, home, time);
         await bed.SyncFieldsAsync();
         return bed;
     }

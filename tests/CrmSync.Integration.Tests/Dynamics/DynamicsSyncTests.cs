@@ -282,4 +282,28 @@ public sealed class DynamicsSyncTests
         Assert.NotNull(bed.Scalar($"SELECT _crm_id FROM list_member WHERE entityid = '{Id(person)}' AND listid = '{Id(list.Id)}'"));
         Assert.Equal(1, Count(result, "listmember", RunOperation.PushNew).New);
     }
+
+    [Fact]
+    public async Task A_storm_of_429_answers_is_waited_out_on_the_retry_after_and_the_cycle_loses_nothing()
+    {
+        await using var bed = await CopiedAsync();
+        var lead = bed.Org.Store.Snapshot("lead")[0].Id;
+        bed.Update("lead", lead, new() { ["jobtitle"] = "Through the storm" });
+        bed.Sql($"UPDATE person SET telephone1 = '+1 555 0199' WHERE _crm_id = '{Id(bed.Org.Store.Snapshot("contact")[0].Id)}';");
+        // Service protection answers the next three $batch requests (the delta read, then the push) with 429 + Retry-After.
+        bed.Org.Faults.Add(new FaultRule { Kind = FaultKind.HttpStatus, StatusCode = 429, RetryAfterSeconds = 5, Count = 3, PathContains = "$batch" });
+
+        var cycle = bed.CycleAsync();
+        for (var i = 0; i < 500 && !cycle.IsCompleted; i++)
+        {
+            await Task.Delay(10);
+            bed.Time.Advance(TimeSpan.FromSeconds(5));
+        }
+        var result = await cycle;
+
+        Assert.True(result.State == RunState.Succeeded, result.Error?.ToString());
+        Assert.Equal("Through the storm", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{Id(lead)}'"));
+        Assert.Equal("+1 555 0199", bed.Find("contact", bed.Org.Store.Snapshot("contact")[0].Id)!.Get("telephone1"));
+        Assert.Equal(3, bed.Wire.Requests.Count(r => r.Path.Contains("$batch", StringComparison.Ordinal) && (int?)r.Status == 429));
+    }
 }
