@@ -306,4 +306,34 @@ public sealed class DynamicsSyncTests
         Assert.Equal("+1 555 0199", bed.Find("contact", bed.Org.Store.Snapshot("contact")[0].Id)!.Get("telephone1"));
         Assert.Equal(3, bed.Wire.Requests.Count(r => r.Path.Contains("$batch", StringComparison.Ordinal) && (int?)r.Status == 429));
     }
+
+    [Fact]
+    public async Task Qualify_and_merge_follow_marketos_filter_tables()
+    {
+        await using var bed = await CopiedAsync();
+        var synced = bed.Create("lead", new() { ["lastname"] = "LeadYes", ["companyname"] = "Y Co", ["new_synctomkto"] = true });
+        var hidden = bed.Create("lead", new() { ["lastname"] = "LeadNo", ["companyname"] = "N Co", ["new_synctomkto"] = false });
+        var winner = bed.Create("lead", new() { ["lastname"] = "Winner", ["companyname"] = "W Co", ["new_synctomkto"] = true });
+        var loser = bed.Create("lead", new() { ["lastname"] = "Loser", ["companyname"] = "L Co", ["telephone1"] = "+1 555 0100", ["new_synctomkto"] = true });
+        await bed.SucceededCycleAsync();
+
+        // Lead Yes, contact No: the lead's info is updated, the contact is not synced.
+        var notSynced = Assert.Single(bed.Org.Writer.QualifyLead(synced, false, true, false, 3, bed.CrmUser)).Record.Id;
+        bed.Update("contact", notSynced, new() { ["new_synctomkto"] = false });
+        // Lead No, contact Yes: a new contact person.
+        var shown = Assert.Single(bed.Org.Writer.QualifyLead(hidden, false, true, false, 3, bed.CrmUser)).Record.Id;
+        bed.Update("contact", shown, new() { ["new_synctomkto"] = true });
+        // Merge with a winner set to No: the winner does not sync (and takes nothing from the loser).
+        bed.Update("lead", winner, new() { ["new_synctomkto"] = false });
+        bed.Org.Writer.Merge(bed.Org.Store.Entity("lead")!, winner, loser, [], bed.CrmUser);
+        await bed.SucceededCycleAsync();
+
+        Assert.Equal("Lead", bed.Scalar($"SELECT _crm_type FROM person WHERE _crm_id = '{Id(synced)}'"));
+        Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(notSynced)}'"));
+        Assert.Equal("Contact", bed.Scalar($"SELECT _crm_type FROM person WHERE _crm_id = '{Id(shown)}'"));
+        Assert.Equal(Id(hidden), bed.Scalar($"SELECT _converted_from_lead_id FROM person WHERE _crm_id = '{Id(shown)}'"));
+        Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(hidden)}'"));
+        Assert.Null(bed.Scalar($"SELECT telephone1 FROM person WHERE _crm_id = '{Id(winner)}'"));
+        Assert.Equal(Id(winner), bed.Scalar($"SELECT _merged_into FROM person WHERE _crm_id = '{Id(loser)}'"));
+    }
 }
