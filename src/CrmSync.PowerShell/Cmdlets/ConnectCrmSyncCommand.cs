@@ -141,7 +141,14 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.Dynamics)]
     public Uri? Url { get; set; }
 
-    /// <summary>Dynamics 365: the boolean field that limits which records sync. Dynamics parameter set only.</summary>
+    /// <summary>
+    /// Dynamics 365: the logical name of the Two Options field that keeps records out of the sync (Marketo's sync filter),
+    /// kept in the profile. Only an explicit No skips a record: a record without the field or with an empty value syncs.
+    /// No to Yes creates or updates the record locally at the next cycle; Yes to No leaves the local row as it was (stale,
+    /// never deleted). Skipped records are counted as Filtered in the run counts and in Get-CrmSyncStatus. Dynamics
+    /// parameter set only.
+    /// </summary>
+    /// <default>new_synctomkto</default>
     [Parameter(ParameterSetName = ParameterSetNames.Dynamics)]
     [ValidateNotNullOrEmpty]
     public string? SyncFilterField { get; set; }
