@@ -70,7 +70,7 @@ public sealed class ErrorVerb : ICliVerb
             ConfirmationPolicy.RefuseUnattended(options, console, $"{Name} --purge", "deletes sync errors for good") is { } refused)
             return refused;
 
-        ICommandHandler handler = new DeferredCommand(() => GetSyncErrorCommand.ForEnvironment(console.GetEnvironmentVariable, errorOptions));
+        ICommandHandler handler = ProfileVerbOptions.Handler(console, handlers => handlers.GetErrors(errorOptions));
         if (options.Has("json"))
             handler = new JsonListCommand(handler);
         if (errorOptions.PurgeOlderThan is not null)

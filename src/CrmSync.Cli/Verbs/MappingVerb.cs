@@ -56,7 +56,6 @@ public sealed class MappingVerb : ICliVerb
 
         string profile = ProfileVerbOptions.Profile(options);
         string? database = ProfileVerbOptions.Database(options);
-        ProfileStore Profiles() => new(new ProfileLocator(CrmSyncPaths.FromEnvironment(console.GetEnvironmentVariable)));
         ICommandHandler handler;
         if (options.Value("set") is { } set)
         {
@@ -79,14 +78,14 @@ public sealed class MappingVerb : ICliVerb
                 Profile = profile, DatabasePath = database, ObjectName = set[..dot], FieldName = set[(dot + 1)..], Column = options.Value("column"),
                 Rule = rule, Enabled = options.Has("enable") ? true : options.Has("disable") ? false : null,
             };
-            handler = new DeferredCommand(() => new SetFieldMappingCommand(Profiles(), setOptions));
+            handler = ProfileVerbOptions.Handler(console, handlers => handlers.SetFieldMapping(setOptions));
         }
         else if (options.Value("import") is { } import)
         {
             if (ConfirmationPolicy.RefuseUnattended(options, console, $"{Name} --import", "replaces the field mappings") is { } refused)
                 return refused;
             var importOptions = new SetFieldMappingOptions { Profile = profile, DatabasePath = database, ImportPath = import };
-            handler = ConfirmationPolicy.Wrap(new DeferredCommand(() => new SetFieldMappingCommand(Profiles(), importOptions)), options, console);
+            handler = ConfirmationPolicy.Wrap(ProfileVerbOptions.Handler(console, handlers => handlers.SetFieldMapping(importOptions)), options, console);
         }
         else
         {
@@ -97,7 +96,7 @@ public sealed class MappingVerb : ICliVerb
                 Profile = profile, DatabasePath = database, Object = options.Values("object"), Field = options.Values("field"),
                 ExportPath = options.Value("export"),
             };
-            handler = new DeferredCommand(() => new GetFieldMappingCommand(Profiles(), getOptions));
+            handler = ProfileVerbOptions.Handler(console, handlers => handlers.GetFieldMappings(getOptions));
         }
         return ProfileVerbOptions.Run(handler, options, console, cancellationToken, whatIf: true);
     }

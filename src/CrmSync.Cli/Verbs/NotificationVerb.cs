@@ -66,7 +66,7 @@ public sealed class NotificationVerb : ICliVerb
             if (options.Has("what-if"))
                 return Usage(console, "--what-if goes with a change or --test; showing changes nothing");
             var get = new GetNotificationOptions { Profile = profile, DatabasePath = database };
-            return ProfileVerbOptions.Run(new DeferredCommand(() => GetNotificationCommand.ForEnvironment(console.GetEnvironmentVariable, get)),
+            return ProfileVerbOptions.Run(ProfileVerbOptions.Handler(console, handlers => handlers.GetNotification(get)),
                 options, console, cancellationToken);
         }
 
@@ -129,7 +129,7 @@ public sealed class NotificationVerb : ICliVerb
                 RemoveCredential = options.Has("remove-credential"), Sender = options.Value("sender"), Events = events,
                 TroubleThreshold = threshold, Timeout = timeout, TrustedCertificatePath = certificate, Test = options.Has("test"),
             };
-            return ProfileVerbOptions.Run(new DeferredCommand(() => SetNotificationCommand.ForEnvironment(console.GetEnvironmentVariable, set)),
+            return ProfileVerbOptions.Run(ProfileVerbOptions.Handler(console, handlers => handlers.SetNotification(set)),
                 options, console, cancellationToken, whatIf: true);
         }
     }

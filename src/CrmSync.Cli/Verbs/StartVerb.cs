@@ -63,7 +63,7 @@ public sealed class StartVerb : ICliVerb
         var output = new ConsoleCommandHost(console, format, options.Has("verbose"));
         var host = new StartHost(output, console, options.Has("yes"), startOptions.Continuous);
         StartSyncCommand? command = null;
-        var handler = new DeferredCommand(() => command = StartSyncCommand.ForEnvironment(console.GetEnvironmentVariable, startOptions));
+        var handler = ProfileVerbOptions.Handler(console, handlers => command = handlers.Start(startOptions));
         try
         {
             CommandHostPump.Run(host, handler, stopping.Token);

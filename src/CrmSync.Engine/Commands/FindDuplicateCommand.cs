@@ -55,10 +55,6 @@ public sealed class FindDuplicateCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static FindDuplicateCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, FindDuplicateOptions options) =>
-        new(new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable))), options);
-
     /// <summary>The options.</summary>
     public FindDuplicateOptions Options { get; }
 

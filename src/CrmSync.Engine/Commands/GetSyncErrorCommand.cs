@@ -54,10 +54,6 @@ public sealed class GetSyncErrorCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static GetSyncErrorCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, GetSyncErrorOptions options) =>
-        new(new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable))), options);
-
     /// <summary>The options.</summary>
     public GetSyncErrorOptions Options { get; }
 

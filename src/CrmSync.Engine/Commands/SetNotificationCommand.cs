@@ -66,13 +66,6 @@ public sealed class SetNotificationCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static SetNotificationCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, SetNotificationOptions options)
-    {
-        var paths = CrmSyncPaths.FromEnvironment(getEnvironmentVariable);
-        return new SetNotificationCommand(new ProfileStore(new ProfileLocator(paths)), NotificationSecretStore.ForCurrentPlatform(paths), options);
-    }
-
     /// <summary>The options.</summary>
     public SetNotificationOptions Options { get; }
 

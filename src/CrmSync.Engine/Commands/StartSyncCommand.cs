@@ -96,14 +96,6 @@ public sealed class StartSyncCommand : ICommandHandler
         _openClient = openClient ?? throw new ArgumentNullException(nameof(openClient));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default), with
-    /// the profile's saved credentials or this process's connection.</summary>
-    public static StartSyncCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, StartSyncOptions options)
-    {
-        var connector = ProfileConnector.ForEnvironment(getEnvironmentVariable);
-        return new StartSyncCommand(connector.Profiles, options, connector.OpenClientAsync, SyncNotifier.ForEnvironment(getEnvironmentVariable));
-    }
-
     /// <summary>The ShouldProcess action of the first start.</summary>
     public static string FirstStartAction(CrmKind crm) =>
         $"Lock the field mappings and start the initial full copy from {crm} (may take hours)";

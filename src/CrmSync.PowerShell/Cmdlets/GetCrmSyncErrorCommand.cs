@@ -98,7 +98,7 @@ public sealed class GetCrmSyncErrorCommand : ConnectedCrmSyncCmdlet
         if (MyInvocation.BoundParameters.ContainsKey(nameof(Retention)) && !Purge.IsPresent)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 "-Retention only applies together with -Purge.", "Add -Purge to delete errors older than -Retention, or leave -Retention out.", Retention);
-        RunHandler(GetSyncErrorCommand.ForEnvironment(Environment.GetEnvironmentVariable, new GetSyncErrorOptions
+        RunHandler(Handlers.GetErrors(new GetSyncErrorOptions
         {
             Profile = Profile,
             DatabasePath = ResolvedDatabasePath,

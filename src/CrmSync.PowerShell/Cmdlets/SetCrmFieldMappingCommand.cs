@@ -114,7 +114,6 @@ public sealed class SetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
             Enabled = Enable.IsPresent ? true : Disable.IsPresent ? false : null,
             ImportPath = fromFile ? ResolveFileSystemPath(Path, nameof(Path)) : null,
         };
-        RunHandler(new SetFieldMappingCommand(
-            new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(Environment.GetEnvironmentVariable))), options));
+        RunHandler(Handlers.SetFieldMapping(options));
     }
 }
