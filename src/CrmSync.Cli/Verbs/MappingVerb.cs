@@ -69,14 +69,12 @@ public sealed class MappingVerb : ICliVerb
                     return Usage(console, $"--rule takes {string.Join(", ", Enum.GetNames<FieldMappingRule>())}, not '{ruleText}'");
                 rule = parsed;
             }
-            if (options.Has("disable") && options.Has("enable"))
-                return Usage(console, "give --disable or --enable, not both");
             if (!editing)
                 return Usage(console, $"say what to change on {set}: --column, --rule, --disable or --enable");
             var setOptions = new SetFieldMappingOptions
             {
                 Profile = profile, DatabasePath = database, ObjectName = set[..dot], FieldName = set[(dot + 1)..], Column = options.Value("column"),
-                Rule = rule, Enabled = options.Has("enable") ? true : options.Has("disable") ? false : null,
+                Rule = rule, Enable = options.Has("enable"), Disable = options.Has("disable"),
             };
             handler = ProfileVerbOptions.Handler(console, handlers => handlers.SetFieldMapping(setOptions));
         }

@@ -108,10 +108,9 @@ public sealed class NotificationVerb : ICliVerb
         string? user = options.Value("smtp-user");
         if (options.Has("smtp-password-stdin") && user is null)
             return Usage(console, "--smtp-password-stdin goes with --smtp-user");
-        if (options.Has("remove-credential") && user is not null)
-            return Usage(console, "give --smtp-user or --remove-credential, not both");
         SecretValue? password = null;
-        if (user is not null)
+        // --remove-credential with --smtp-user is refused by the handler; no password is read for it.
+        if (user is not null && !options.Has("remove-credential"))
         {
             string? text = options.Has("smtp-password-stdin") ? console.Input.ReadLine() : console.GetEnvironmentVariable(PasswordVariable);
             if (string.IsNullOrEmpty(text))

@@ -116,11 +116,9 @@ public sealed class StartVerb : ICliVerb
             return null;
         }
 
-        var interval = SyncOrchestrator.DefaultInterval;
+        TimeSpan? interval = null;
         if (options.Value("interval") is { } intervalText)
         {
-            if (!options.Has("continuous"))
-                return Usage("--interval applies to --continuous only");
             if (ParseInterval(intervalText) is not { } parsed)
                 return Usage($"--interval '{intervalText}' is not an interval: give seconds (300) or a time span (00:05:00), from 1 second to 1 day");
             interval = parsed;

@@ -106,7 +106,7 @@ public sealed class FindDuplicateCommand : ICommandHandler
                 return type;
         throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
             $"{ShellAction.Duplicates} compares persons only; '{objectName}' is not supported.",
-            "Leave -Object out to compare all persons, or give Lead or Contact.", objectName);
+            $"Leave {ShellParameter.For(ActionParameter.Object)} out to compare all persons, or give Lead or Contact.", objectName);
     }
 
     /// <summary>Turns scan progress into host progress reports once the scan is large enough.</summary>

@@ -80,7 +80,7 @@ public sealed class SetNotificationCommand : ICommandHandler
         Saved = false;
         if (Options.RemoveCredential && (Options.SmtpPassword is not null || Options.SmtpUserName is not null))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                "-RemoveCredential and -Credential contradict each other.", "Give one of them.");
+                $"{ShellParameter.For(ActionParameter.RemoveCredential)} and {ShellAction.SetNotification.Parameter(ActionParameter.Credential)} contradict each other.", "Give one of them.");
         if (Options.SmtpPassword is not null && Options.SmtpUserName is null)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 "An SMTP password needs the SMTP user name it belongs to.", "Give a credential with a user name.");

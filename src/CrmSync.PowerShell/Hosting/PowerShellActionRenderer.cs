@@ -23,6 +23,18 @@ public sealed class PowerShellActionRenderer : ShellActionRenderer
         return string.Join(' ', words);
     }
 
+    /// <inheritdoc/>
+    public override string RenderParameter(ShellParameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        return parameter.Parameter switch
+        {
+            ActionParameter.Password => "-Credential",
+            ActionParameter.ObjectAndField => "-Object and -Field",
+            _ => "-" + parameter.Parameter,
+        };
+    }
+
     /// <summary>The cmdlet (or command line) that performs <paramref name="action"/>.</summary>
     public static string Cmdlet(CrmSyncAction action) => action switch
     {
