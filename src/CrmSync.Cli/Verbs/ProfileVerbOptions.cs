@@ -54,7 +54,7 @@ internal static class ProfileVerbOptions
     /// like any other.
     /// </summary>
     public static ICommandHandler Handler(CliConsole console, Func<CommandHandlers, ICommandHandler> build) =>
-        new DeferredCommand(() => build(new CommandHandlers(console.GetEnvironmentVariable)));
+        new DeferredCommand(() => build(new CommandHandlers(console.GetEnvironmentVariable, CliActionRenderer.Instance)));
 
     /// <summary>The console host for <c>--json</c> and <c>--verbose</c>; <paramref name="whatIf"/> for verbs that take <c>--what-if</c>.</summary>
     public static ConsoleCommandHost Host(ParsedOptions options, CliConsole console, bool whatIf = false) =>

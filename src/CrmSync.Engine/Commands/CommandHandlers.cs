@@ -1,5 +1,6 @@
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Notifications;
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Sync;
 
 namespace CrmSync.Engine.Commands;
@@ -18,10 +19,15 @@ namespace CrmSync.Engine.Commands;
 public sealed class CommandHandlers
 {
     private readonly Func<string, string?> _getEnvironmentVariable;
+    private readonly ShellActionRenderer? _words;
 
     /// <summary>The handlers of the environment read through <paramref name="getEnvironmentVariable"/> (tests pass their own).</summary>
-    public CommandHandlers(Func<string, string?> getEnvironmentVariable) =>
+    /// <param name="words">The calling shell's renderer, for text that leaves the shell's host: the notification mails.</param>
+    public CommandHandlers(Func<string, string?> getEnvironmentVariable, ShellActionRenderer? words = null)
+    {
         _getEnvironmentVariable = getEnvironmentVariable ?? throw new ArgumentNullException(nameof(getEnvironmentVariable));
+        _words = words;
+    }
 
     /// <summary>Connect-CrmSync / <c>crmsync connect</c>.</summary>
     public ConnectCommand Connect(ConnectionRequest request) => new(Connector(), request);
@@ -52,7 +58,7 @@ public sealed class CommandHandlers
     {
         var connector = Connector();
         return new StartSyncCommand(connector.Profiles, options, connector.OpenClientAsync,
-            new SyncNotifier(NotificationSecretStore.ForCurrentPlatform(Paths())));
+            new SyncNotifier(NotificationSecretStore.ForCurrentPlatform(Paths())) { Words = _words });
     }
 
     /// <summary>Stop-CrmSync / <c>crmsync stop</c>.</summary>

@@ -36,12 +36,17 @@ internal sealed class NotificationPlanner
 
     private readonly CrmSyncStore _store;
     private readonly NotificationTable _table;
+    private readonly ShellActionRenderer? _words;
 
-    public NotificationPlanner(CrmSyncStore store)
+    /// <param name="words">How the mails spell the action and parameter tokens in error messages; null leaves them.</param>
+    public NotificationPlanner(CrmSyncStore store, ShellActionRenderer? words = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _table = new NotificationTable(store);
+        _words = words;
     }
+
+    private string? Words(string? text) => _words is null ? text : _words.RenderText(text);
 
     /// <summary>
     /// Evaluates every finished run not yet evaluated, then <paramref name="startFailure"/> (a start that failed before a run
@@ -73,12 +78,12 @@ internal sealed class NotificationPlanner
         var context = new NotificationMessages.Context(profile.Name, profile.Crm.ToString(), _store.DatabasePath);
         foreach (var run in _store.Runs.FinishedAfter(state.RunCursor, transaction))
         {
-            var outcome = new CycleOutcome($"run-{run.Id}", run.EndedAt ?? run.StartedAt, run.State, run.ErrorId, run.ErrorMessage,
+            var outcome = new CycleOutcome($"run-{run.Id}", run.EndedAt ?? run.StartedAt, run.State, run.ErrorId, Words(run.ErrorMessage),
                 stoppedAtApiReserve?.Contains(run.Id) == true);
             state = Apply(state, outcome, settings, context, Record) with { RunCursor = run.Id };
         }
         if (startFailure is not null)
-            state = Apply(state, startFailure, settings, context, Record);
+            state = Apply(state, startFailure with { Message = Words(startFailure.Message) }, settings, context, Record);
 
         if (!state.InitialSyncNoted && initialDone && _store.Runs.HasFinished(RunKind.Initial, transaction))
         {
@@ -167,7 +172,7 @@ internal sealed class NotificationPlanner
     {
         var (total, first) = _store.Errors.RecordErrorsBetween(from, to, DigestListLimit, transaction);
         return new FailedRecordDigest(from, to, total, [.. first.Select(e =>
-            new FailedRecord(e.ObjectName, e.LocalKey, e.CrmId, e.ErrorId, e.CrmErrorCode, e.Message, e.LastAt, e.Times))]);
+            new FailedRecord(e.ObjectName, e.LocalKey, e.CrmId, e.ErrorId, e.CrmErrorCode, Words(e.Message)!, e.LastAt, e.Times))]);
     }
 }
 

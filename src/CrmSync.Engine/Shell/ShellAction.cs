@@ -228,6 +228,17 @@ public abstract class ShellActionRenderer
 
     /// <summary><paramref name="text"/> with every action and parameter token spelled in this shell.</summary>
     public string? RenderText(string? text) => ShellAction.RenderIn(text, Render, RenderParameter);
+
+    /// <summary><paramref name="error"/> with its message and recommended action spelled in this shell (itself when it has no tokens).</summary>
+    public CrmSyncException RenderError(CrmSyncException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        string message = RenderText(error.Message)!;
+        string recommended = RenderText(error.RecommendedAction) ?? "";
+        if (message == error.Message && recommended == (error.RecommendedAction ?? ""))
+            return error;
+        return new CrmSyncException(error.ErrorId, error.Kind, message, recommended, error.Target, error.InnerException);
+    }
 }
 
 /// <summary>Renders the action tokens inside the engine's output objects that carry advice text.</summary>
@@ -248,7 +259,12 @@ public static class ShellActionOutput
                 },
             },
             Schema.FieldPlanEntry { Note: { } note } entry => entry with { Note = renderer.RenderText(note) },
-            Sync.SyncRunResult result => result with { Warnings = [.. result.Warnings.Select(w => renderer.RenderText(w)!)] },
+            Sync.SyncRunResult result => result with
+            {
+                Warnings = [.. result.Warnings.Select(w => renderer.RenderText(w)!)],
+                Error = result.Error is null ? null : renderer.RenderError(result.Error),
+            },
+            Reports.CrmSyncErrorInfo info => info with { Message = renderer.RenderText(info.Message)! },
             _ => value,
         };
     }
