@@ -28,10 +28,6 @@ public sealed class SyncNotifier
     /// </summary>
     public ShellActionRenderer? Words { get; init; }
 
-    /// <summary>The notifier of the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static SyncNotifier ForEnvironment(Func<string, string?> getEnvironmentVariable) =>
-        new(NotificationSecretStore.ForCurrentPlatform(CrmSyncPaths.FromEnvironment(getEnvironmentVariable)));
-
     /// <summary>Notes the newest run before a start, so that a start failing before any run is told apart from a failed run.</summary>
     public long BeginStart(CrmSyncStore store)
     {

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Shell;
 
