@@ -78,7 +78,7 @@ public sealed class ConnectVerb : ICliVerb
             Scope = scope, Username = username, Password = password, SecurityToken = token, Sandbox = options.Has("sandbox"),
             LoginUrl = loginUrl, ClientId = options.Value("client-id"), ClientSecret = clientSecret,
         };
-        return ProfileVerbOptions.Run(new DeferredCommand(() => ConnectCommand.ForEnvironment(console.GetEnvironmentVariable, request)),
+        return ProfileVerbOptions.Run(ProfileVerbOptions.Handler(console, handlers => handlers.Connect(request)),
             options, console, cancellationToken);
     }
 

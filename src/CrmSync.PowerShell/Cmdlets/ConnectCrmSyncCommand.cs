@@ -174,6 +174,6 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
             SecurityToken = SecretConversion.ToSecretValue(SecurityToken), Sandbox = Sandbox.IsPresent, LoginUrl = LoginUrl,
             ClientId = ClientId, ClientSecret = SecretConversion.ToSecretValue(ClientSecret), Url = Url, SyncFilterField = SyncFilterField,
         };
-        RunHandler(ConnectCommand.ForEnvironment(Environment.GetEnvironmentVariable, request));
+        RunHandler(Handlers.Connect(request));
     }
 }

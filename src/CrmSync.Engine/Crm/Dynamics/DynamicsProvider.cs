@@ -1,4 +1,5 @@
 using CrmSync.Engine.Schema;
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Store;
 
 namespace CrmSync.Engine.Crm.Dynamics;
@@ -76,7 +77,7 @@ internal sealed class DynamicsProvider : ICrmProvider
     public CrmEndpoints ResolveEndpoints(Uri? loginUrl, Uri? organizationUrl, bool sandbox)
     {
         var url = organizationUrl ?? throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-            "Connecting to Dynamics 365 needs the organization URL.", "Give -Url https://<org>.crm.dynamics.com.");
+            "Connecting to Dynamics 365 needs the organization URL.", $"Give {ShellParameter.For(ActionParameter.Url)} https://<org>.crm.dynamics.com.");
         return new CrmEndpoints(url, loginUrl, url, url.AbsoluteUri, loginUrl?.AbsoluteUri);
     }
 
