@@ -2,8 +2,9 @@ namespace CrmSync.Engine.Crm.Dynamics;
 
 /// <summary>
 /// Dynamics 365 (Dataverse) behind the <see cref="ICrmProvider"/> seam, as far as the Dataverse client goes: it builds the
-/// client and knows the connection rules, but <see cref="SyncAvailable"/> is false, so connecting still refuses it (the
-/// field selection, pull and push for Dynamics are a later issue).
+/// client, knows the connection rules and checks a connection (<see cref="DataverseConnectionValidator"/>), so a Dynamics
+/// profile can be connected and tested; <see cref="SyncAvailable"/> is false (the field selection, pull and push for
+/// Dynamics are a later issue), so the field sync and the sync refuse it.
 /// </summary>
 internal sealed class DynamicsProvider : ICrmProvider
 {
@@ -14,7 +15,9 @@ internal sealed class DynamicsProvider : ICrmProvider
 
     /// <summary>Not yet: the Dynamics person rules come with the Dynamics sync.</summary>
     public CrmDuplicateFields? DuplicateFields => null;
+    public bool ConnectAvailable => true;
     public bool SyncAvailable => false;
+    public ICrmConnectionValidator ConnectionValidator { get; } = new DataverseConnectionValidator();
     public string UsageSource => UsageSourceName;
 
     public ICrmClient CreateClient(CrmConnectionSettings settings, CrmClientOptions options) => new DataverseClient(settings, options);

@@ -11,7 +11,9 @@ internal sealed class SalesforceProvider : ICrmProvider
 
     public CrmKind Kind => CrmKind.Salesforce;
     public CrmDuplicateFields DuplicateFields { get; } = new("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name");
+    public bool ConnectAvailable => true;
     public bool SyncAvailable => true;
+    public ICrmConnectionValidator ConnectionValidator { get; } = new SalesforceConnectionValidator();
     public string UsageSource => UsageSourceName;
 
     public ICrmClient CreateClient(CrmConnectionSettings settings, CrmClientOptions options) => new SalesforceClient(settings, options);
