@@ -30,7 +30,8 @@ internal static class EndpointProbe
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             return new Answer(response.StatusCode, response.Content.Headers.ContentType?.MediaType,
-                response.Headers.WwwAuthenticate.Count > 0 ? response.Headers.WwwAuthenticate.ToString() : null,
+                // Read unvalidated: Dataverse's challenge carries unquoted URLs (authorization_uri=https://…) that the typed parser drops.
+                response.Headers.NonValidated.TryGetValues("WWW-Authenticate", out var challenge) ? string.Join(", ", challenge) : null,
                 body.Length > 4096 ? body[..4096] : body, null);
         }
         catch (HttpRequestException ex)

@@ -480,11 +480,49 @@ public sealed class DataverseApi
                 case "Keys":
                     o["Keys"] = new JsonArray(def.Keys.Select(k => (JsonNode)MetadataJson.Select(MetadataJson.Key(def, k), nestedSelect, [])).ToArray());
                     break;
+                case "ManyToOneRelationships":
+                    o["ManyToOneRelationships"] = new JsonArray(ManyToOne(def).Select(m => (JsonNode)MetadataJson.Select(m, nestedSelect, [])).ToArray());
+                    break;
                 default:
                     throw new DataverseException(400, "0x80060888", $"Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.");
             }
         }
         return o;
+    }
+
+    /// <summary>
+    /// The N:1 relationships of a table (OneToManyRelationshipMetadata seen from the referencing side): one per lookup column and
+    /// target, with the navigation property a write binds through (the same names as the CSDL's navigation properties).
+    /// </summary>
+    private List<JsonObject> ManyToOne(EntityDef def)
+    {
+        var list = new List<JsonObject>();
+        foreach (var a in def.Attributes.Where(a => a.IsLookup))
+        {
+            foreach (var target in a.Targets)
+            {
+                var referenced = Store.Entity(target);
+                if (referenced is null)
+                {
+                    continue;
+                }
+                string nav = a.Targets.Count > 1 ? a.LogicalName + "_" + target : a.LogicalName;
+                list.Add(new JsonObject
+                {
+                    ["MetadataId"] = DataverseCatalog.StableGuid($"rel:{def.LogicalName}.{a.LogicalName}.{target}").ToString(),
+                    ["SchemaName"] = $"{target}_{def.LogicalName}_{a.LogicalName}",
+                    ["RelationshipType"] = "OneToManyRelationship",
+                    ["IsCustomRelationship"] = a.IsCustom,
+                    ["ReferencedEntity"] = target,
+                    ["ReferencedAttribute"] = referenced.PrimaryIdAttribute,
+                    ["ReferencingEntity"] = def.LogicalName,
+                    ["ReferencingAttribute"] = a.LogicalName,
+                    ["ReferencingEntityNavigationPropertyName"] = nav,
+                    ["ReferencedEntityNavigationPropertyName"] = $"{target}_{def.LogicalName}_{a.LogicalName}",
+                });
+            }
+        }
+        return list;
     }
 
     private EntityDef MetadataEntity(string key)
