@@ -67,7 +67,7 @@ public sealed class DynamicsVerbTests : IAsyncLifetime
         var text = output.ToString();
         Assert.Contains("PASSED  URL reachable", text, StringComparison.Ordinal);
         Assert.Contains("PASSED  Read access  listmember", text, StringComparison.Ordinal);
-        Assert.Contains("PASSED  CrmSync key  contact", text, StringComparison.Ordinal);
+        Assert.Contains("PASSED  CrmSync key  contact.new_crmsynckey", text, StringComparison.Ordinal);
         Assert.DoesNotContain("FAILED", text, StringComparison.Ordinal);
     }
 

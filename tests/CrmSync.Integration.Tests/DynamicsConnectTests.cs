@@ -176,7 +176,7 @@ public sealed class DynamicsConnectTests
         Assert.Equal(7, rows.Count(r => r.Check == CrmConnectionCheck.Names.ChangeTracking));
         Assert.Equal(["lead.new_synctomkto", "contact.new_synctomkto", "account.new_synctomkto", "opportunity.new_synctomkto"],
             rows.Where(r => r.Check == CrmConnectionCheck.Names.SyncFilterField).Select(r => r.Target));
-        Assert.Equal(["lead", "contact"], rows.Where(r => r.Check == CrmConnectionCheck.Names.CrmSyncKey).Select(r => r.Target));
+        Assert.Equal(["lead.new_crmsynckey", "contact.new_crmsynckey"], rows.Where(r => r.Check == CrmConnectionCheck.Names.CrmSyncKey).Select(r => r.Target));
         Assert.Contains("of 6,000 left", Assert.Single(rows, r => r.Check == CrmConnectionCheck.Names.ApiLimits).Detail, StringComparison.Ordinal);
         Assert.All(rows, r => Assert.Equal(("d365", CrmKind.Dynamics, ""), (r.Profile, r.Crm, r.WhatToDo)));
     }
@@ -209,10 +209,10 @@ public sealed class DynamicsConnectTests
         Assert.Contains("Two Options", filter.Detail, StringComparison.Ordinal);
         // the default filter field missing: every record syncs, nothing to do (Skipped); named, it would be a Warning
         Assert.Equal(ConnectionCheckResult.Skipped, Row(CrmConnectionCheck.Names.SyncFilterField, "account.new_synctomkto").Result);
-        var key = Row(CrmConnectionCheck.Names.CrmSyncKey, "contact");
+        var key = Row(CrmConnectionCheck.Names.CrmSyncKey, "contact.new_crmsynckey");
         Assert.Equal(ConnectionCheckResult.Failed, key.Result);
         Assert.Contains("Pending, not Active", key.Detail, StringComparison.Ordinal);
-        Assert.Equal(ConnectionCheckResult.Passed, Row(CrmConnectionCheck.Names.CrmSyncKey, "lead").Result);
+        Assert.Equal(ConnectionCheckResult.Passed, Row(CrmConnectionCheck.Names.CrmSyncKey, "lead.new_crmsynckey").Result);
         Assert.Equal(ConnectionCheckResult.Warning, Row(CrmConnectionCheck.Names.ApiLimits, "").Result);
 
         var named = await dv.TestAsync(filter: "new_synctomkto");

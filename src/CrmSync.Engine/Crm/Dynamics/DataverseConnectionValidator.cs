@@ -156,24 +156,24 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
         {
             if (!described.TryGetValue(entity, out var metadata))
             {
-                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, entity, ConnectionCheckResult.Skipped, $"{entity} could not be described (see Read access).");
+                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, $"{entity}.{KeyAttribute}", ConnectionCheckResult.Skipped, $"{entity} could not be described (see Read access).");
                 continue;
             }
             var key = metadata.Keys.FirstOrDefault(k => k.KeyAttributes.Count == 1 && k.KeyAttributes[0].Equals(KeyAttribute, StringComparison.OrdinalIgnoreCase));
             if (key is null)
-                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, entity, ConnectionCheckResult.Failed,
+                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, $"{entity}.{KeyAttribute}", ConnectionCheckResult.Failed,
                     metadata.Schema.FindField(KeyAttribute) is null
                         ? $"{entity} has no column {KeyAttribute} and no alternate key on it: records created by the sync could be created twice after a crash."
                         : $"{entity}.{KeyAttribute} exists but is not an alternate key: records created by the sync could be created twice after a crash.",
                     $"Add a single-line text column {KeyAttribute} (100 characters) to {entity} and an alternate key on it, then wait until the key is Active.");
             else if (!key.IsActive)
-                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, entity, ConnectionCheckResult.Failed,
+                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, $"{entity}.{KeyAttribute}", ConnectionCheckResult.Failed,
                     $"The alternate key {key.LogicalName} on {entity}.{KeyAttribute} is {key.Status}, not Active: Dataverse cannot address records by it yet.",
                     key.Status.Equals("Failed", StringComparison.OrdinalIgnoreCase)
                         ? $"Open the {entity} table's Keys in the maker portal and reactivate {key.LogicalName} (duplicate values make the index job fail: fix them first)."
                         : $"Wait until Dataverse has built the index of {key.LogicalName} (the key shows Active), then check again.");
             else
-                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, entity, ConnectionCheckResult.Passed,
+                yield return Row(CrmConnectionCheck.Names.CrmSyncKey, $"{entity}.{KeyAttribute}", ConnectionCheckResult.Passed,
                     $"The alternate key {key.LogicalName} on {entity}.{KeyAttribute} is Active: creates are upserts on it and never duplicate.");
         }
 
