@@ -45,11 +45,11 @@ public sealed class ConnectVerb : ICliVerb
         new("tenant-id", TakesValue: true, "TENANT", "dynamics: the Entra tenant id or domain (required without --username)"),
         new("sync-filter-field", TakesValue: true, "FIELD", "dynamics: the Two Options field that limits which records sync (default new_synctomkto)"),
         new("login-url", TakesValue: true, "URL", "the login host: My Domain or emulator URL (default: login.salesforce.com); dynamics: the Entra authority"),
-        new("username", TakesValue: true, "USER", "the sync user's name"),
+        new("username", TakesValue: true, "USER", "the sync user's name (dynamics: user@domain or DOMAIN\\user)"),
         new("sandbox", TakesValue: false, "", "log in at the sandbox host test.salesforce.com"),
-        new("client-id", TakesValue: true, "ID", "the connected app's consumer key (OAuth instead of the SOAP login)"),
+        new("client-id", TakesValue: true, "ID", "the connected app's consumer key (OAuth instead of the SOAP login); dynamics: the Entra application id"),
         new("scope", TakesValue: true, "SCOPE", "currentuser (default: save the secrets encrypted) or process (save none)") { Completions = ["currentuser", "process"] },
-        new("password-stdin", TakesValue: false, "", "read password, security token and client secret from standard input, one per line"),
+        new("password-stdin", TakesValue: false, "", "read password, security token and client secret from standard input, one per line (dynamics: password, client secret)"),
     ]);
 
     public int Run(ParsedOptions options, CliConsole console, CancellationToken cancellationToken)
