@@ -220,6 +220,26 @@ public sealed class DynamicsConnectTests
     }
 
     [Fact]
+    public async Task Test_connection_warns_when_the_saved_credentials_sign_in_as_another_user_than_the_profile_was_connected_as()
+    {
+        await using var dv = await StartAsync();
+        await dv.ConnectAsync(dv.Password());
+        using (var store = dv.Connector.Profiles.Open("d365"))
+        {
+            var row = store.Profile.Read()!;
+            Assert.Contains(dv.Org.SyncUser.Id.ToString(), row.SettingsJson, StringComparison.OrdinalIgnoreCase);
+            var other = row.SettingsJson.Replace(dv.Org.SyncUser.Id.ToString(), dv.Org.SecondUser.Id.ToString(), StringComparison.OrdinalIgnoreCase);
+            store.Profile.Save(row with { SettingsJson = other });
+        }
+
+        var login = Assert.Single(await dv.TestAsync(), r => r.Check == CrmConnectionCheck.Names.Login);
+
+        Assert.Equal(ConnectionCheckResult.Warning, login.Result);
+        Assert.Contains(dv.Org.SecondUser.Id.ToString(), login.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("[[connect profile=\"d365\"]]", login.WhatToDo, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Test_connection_stops_at_a_failed_login_and_at_a_URL_that_is_not_Dataverse()
     {
         await using var dv = await StartAsync();

@@ -20,7 +20,8 @@ public sealed record TestConnectionOptions
 /// <summary>
 /// Test-CrmSyncConnection and <c>crmsync test-connection</c>: Marketo's "Validate Sync" as a command. Writes one
 /// <see cref="CrmConnectionCheck"/> per check, as it completes: URL reachable (no credentials sent), Login (the saved or
-/// this process's credentials, the org still the profile's own), then the CRM's own checks through
+/// this process's credentials, the org still the profile's own; a Warning when the user signed in is not the one the
+/// profile was connected as), then the CRM's own checks through
 /// <see cref="ICrmProvider.ConnectionValidator"/> (read access and change tracking per synced object, the sync filter field,
 /// the CrmSync key, API limits headroom). A check that cannot run because an earlier one failed is written as Skipped.
 /// Changes nothing in the CRM or in the profile (the login records a moved instance URL and the API usage, as every
@@ -107,11 +108,16 @@ public sealed class TestConnectionCommand : ICommandHandler
         using (client)
         {
             var identity = client.Session.Identity;
+            var detail = $"Signed in as {identity?.UserName ?? profile.UserName} (user {identity?.UserId}) to org {identity?.OrganizationId} at " +
+                         $"{identity?.InstanceUrl.GetLeftPart(UriPartial.Authority)}, API version {identity?.ApiVersion}; the org is the profile's own.";
+            // Marketo's "the sync user matches the credentials": the user signed in now is the one the profile was connected as.
+            var sameUser = saved.UserId is null || identity is null || string.Equals(saved.UserId, identity.UserId, StringComparison.OrdinalIgnoreCase);
             Write(new CrmConnectionCheck
             {
-                Check = CrmConnectionCheck.Names.Login, Target = profile.UserName, Result = ConnectionCheckResult.Passed,
-                Detail = $"Signed in as {identity?.UserName ?? profile.UserName} (user {identity?.UserId}) to org {identity?.OrganizationId} at " +
-                         $"{identity?.InstanceUrl.GetLeftPart(UriPartial.Authority)}, API version {identity?.ApiVersion}; the org is the profile's own.",
+                Check = CrmConnectionCheck.Names.Login, Target = profile.UserName,
+                Result = sameUser ? ConnectionCheckResult.Passed : ConnectionCheckResult.Warning,
+                Detail = sameUser ? detail : detail + $" But the profile was connected as user {saved.UserId}: the saved credentials now sign in as another user.",
+                WhatToDo = sameUser ? "" : $"If the sync should run as user {saved.UserId}, run {ShellAction.Connect.Profile(profile.Name)} with that user's credentials.",
             });
             var filter = Options.SyncFilterField ?? profile.SyncFilterField;
             await foreach (var check in validator.CheckAsync(client, new ConnectionCheckOptions(filter, filter is not null), cancellationToken).ConfigureAwait(false))

@@ -11,7 +11,8 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// Warning, Failed or Skipped), what was found (Detail) and what to do about it (WhatToDo):</para>
 /// <para>URL reachable: one request without credentials tells an unreachable host, a host that is not the CRM (for Dynamics
 /// 365: not a Dataverse org) and plain http apart. Login: signs in with the profile's saved credentials (or this session's,
-/// after Connect-CrmSync -Scope Process) and checks that the org is still the profile's own. Read access: the sync user can
+/// after Connect-CrmSync -Scope Process), checks that the org is still the profile's own, and warns when the user signed in is
+/// not the one the profile was connected as. Read access: the sync user can
 /// read each synced object (Salesforce: Lead, Contact, Campaign, CampaignMember, Account, User, Opportunity,
 /// OpportunityContactRole, Task, Event; Dynamics 365: lead, contact, account, opportunity, systemuser, list, listmember).
 /// Change tracking: Salesforce objects are replicateable; Dynamics 365 entities have change tracking enabled. Sync filter
