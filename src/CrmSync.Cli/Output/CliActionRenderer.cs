@@ -36,6 +36,7 @@ public sealed class CliActionRenderer : ShellActionRenderer
         CrmSyncAction.Conflicts => "conflict",
         CrmSyncAction.Duplicates => "duplicate",
         CrmSyncAction.GetNotification or CrmSyncAction.SetNotification => "notification",
+        CrmSyncAction.TestConnection => "test-connection",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "This action has no crmsync verb yet."),
     };
 

@@ -81,6 +81,9 @@ public sealed class CommandHandlers
     /// <summary>Find-CrmDuplicate / <c>crmsync duplicate</c>.</summary>
     public FindDuplicateCommand FindDuplicates(FindDuplicateOptions options) => new(Profiles(), options);
 
+    /// <summary>Test-CrmSyncConnection / <c>crmsync test-connection</c>: the profile's connection checks, one row each.</summary>
+    public TestConnectionCommand TestConnection(TestConnectionOptions options) => new(Connector(), options);
+
     private CrmSyncPaths Paths() => CrmSyncPaths.FromEnvironment(_getEnvironmentVariable);
 
     private ProfileStore Profiles() => new(new ProfileLocator(Paths()));

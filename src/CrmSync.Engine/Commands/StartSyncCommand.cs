@@ -138,6 +138,7 @@ public sealed class StartSyncCommand : ICommandHandler
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
             $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
+        CrmProviders.EnsureSyncAvailable(profile.Crm, profile.Name);
         var target = $"CrmSync profile '{profile.Name}' ({store.DatabasePath})";
         WasFirstStart = SyncOrchestrator.IsFirstStart(store);
         if (WasFirstStart || Options.AskEvenIfNotFirst)

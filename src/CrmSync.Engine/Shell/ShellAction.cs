@@ -24,6 +24,7 @@ public enum CrmSyncAction
     Duplicates,
     GetNotification,
     SetNotification,
+    TestConnection,
 }
 
 /// <summary>A parameter of an action; each shell spells it its own way (<c>-ExcludeField</c>, <c>--exclude</c>).</summary>
@@ -93,6 +94,7 @@ public sealed record ShellAction(CrmSyncAction Action, IReadOnlyList<ActionArgum
     public static ShellAction Duplicates => new(CrmSyncAction.Duplicates);
     public static ShellAction GetNotification => new(CrmSyncAction.GetNotification);
     public static ShellAction SetNotification => new(CrmSyncAction.SetNotification);
+    public static ShellAction TestConnection => new(CrmSyncAction.TestConnection);
 
     private static readonly Regex TokenPattern = new(
         @"\[\[(?<action>[a-z-]+)(?:\s+(?<name>[a-z-]+)(?:=(?:""(?<quoted>[^""]*)""|(?<value>[^\s\]""]+)))?)*\]\]",

@@ -53,6 +53,7 @@ public sealed class PowerShellActionRenderer : ShellActionRenderer
         CrmSyncAction.Duplicates => "Find-CrmDuplicate",
         CrmSyncAction.GetNotification => "Get-CrmSyncNotification",
         CrmSyncAction.SetNotification => "Set-CrmSyncNotification",
+        CrmSyncAction.TestConnection => "Test-CrmSyncConnection",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "This action has no cmdlet yet."),
     };
 

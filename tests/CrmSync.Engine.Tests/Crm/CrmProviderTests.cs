@@ -8,12 +8,20 @@ namespace CrmSync.Engine.Tests.Crm;
 public sealed class CrmProviderTests
 {
     [Fact]
-    public void Each_kind_has_its_provider_and_only_salesforce_can_be_synced_yet()
+    public void Each_kind_has_its_provider_both_connect_and_only_salesforce_can_be_synced_yet()
     {
         Assert.Equal(CrmKind.Salesforce, CrmProviders.For(CrmKind.Salesforce).Kind);
         Assert.Equal(CrmKind.Dynamics, CrmProviders.For(CrmKind.Dynamics).Kind);
+        Assert.True(CrmProviders.Salesforce.ConnectAvailable);
+        Assert.True(CrmProviders.Dynamics.ConnectAvailable);
         Assert.True(CrmProviders.Salesforce.SyncAvailable);
         Assert.False(CrmProviders.Dynamics.SyncAvailable);
+        CrmProviders.EnsureSyncAvailable(CrmKind.Salesforce, "p");
+        var refused = Assert.Throws<CrmSyncException>(() => CrmProviders.EnsureSyncAvailable(CrmKind.Dynamics, "d365"));
+        Assert.Equal(ErrorIds.CrmNotSupported, refused.ErrorId);
+        Assert.Contains("the Dynamics 365 sync is not available in this version of CrmSync yet", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("[[connect]], [[test-connection]]", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("[[test-connection profile=\"d365\"]]", refused.RecommendedAction, StringComparison.Ordinal);
         Assert.Equal("Sforce-Limit-Info", CrmProviders.Salesforce.UsageSource);
         Assert.Equal("Dynamics 365 Web API", CrmProviders.Dynamics.UsageSource);
         Assert.Equal(ProfileConnector.SalesforceUsageSource, CrmProviders.Salesforce.UsageSource);

@@ -6,8 +6,9 @@ namespace CrmSync.Engine.Crm.Dynamics;
 
 /// <summary>
 /// Dynamics 365 (Dataverse) behind the <see cref="ICrmProvider"/> seam, as far as the Dataverse client goes: it builds the
-/// client and knows the connection rules, but <see cref="SyncAvailable"/> is false, so connecting still refuses it (the
-/// field selection, pull and push for Dynamics are a later issue).
+/// client, knows the connection rules and checks a connection (<see cref="DataverseConnectionValidator"/>), so a Dynamics
+/// profile can be connected and tested; <see cref="SyncAvailable"/> is false (the field selection, pull and push for
+/// Dynamics are a later issue), so the field sync and the sync refuse it.
 /// </summary>
 internal sealed class DynamicsProvider : ICrmProvider
 {
@@ -18,11 +19,13 @@ internal sealed class DynamicsProvider : ICrmProvider
 
     /// <summary>Not yet: the Dynamics person rules come with the Dynamics sync.</summary>
     public CrmDuplicateFields? DuplicateFields => null;
+    public bool ConnectAvailable => true;
     public bool SyncAvailable => false;
+    public ICrmConnectionValidator ConnectionValidator { get; } = new DataverseConnectionValidator();
     public string UsageSource => UsageSourceName;
 
     /// <summary>The CrmSync key column (a text column with an alternate key on it) creates upsert on, with <c>If-None-Match: *</c>.</summary>
-    public const string ExternalIdFieldName = "crmsync_key";
+    public const string ExternalIdFieldName = "new_crmsynckey";
 
     /// <summary>
     /// Dataverse's list, ready for the Dynamics sync (DYNAMICS.md): two-way lead and contact (table person; a local create
