@@ -23,7 +23,8 @@
         'Set-CrmSyncNotification',
         'Start-CrmSync',
         'Stop-CrmSync',
-        'Sync-CrmField'
+        'Sync-CrmField',
+        'Test-CrmSyncConnection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

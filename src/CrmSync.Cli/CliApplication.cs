@@ -12,7 +12,7 @@ namespace CrmSync.Cli;
 public static class CliApplication
 {
     /// <summary>The verbs, in the order help lists them.</summary>
-    public static IReadOnlyList<ICliVerb> Verbs { get; } = [new ConnectVerb(), new DisconnectVerb(), new SyncFieldVerb(), new FieldVerb(), new MappingVerb(), new StatusVerb(), new StartVerb(), new StopVerb(), new NotificationVerb(), new ErrorVerb(), new ConflictVerb(), new DuplicateVerb(), new DemoVerb()];
+    public static IReadOnlyList<ICliVerb> Verbs { get; } = [new ConnectVerb(), new DisconnectVerb(), new SyncFieldVerb(), new FieldVerb(), new MappingVerb(), new StatusVerb(), new TestConnectionVerb(), new StartVerb(), new StopVerb(), new NotificationVerb(), new ErrorVerb(), new ConflictVerb(), new DuplicateVerb(), new DemoVerb()];
 
     /// <summary>Runs one command line and returns the process exit code (see <see cref="ExitCodes"/>).</summary>
     public static int Run(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)

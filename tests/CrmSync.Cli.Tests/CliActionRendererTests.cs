@@ -90,6 +90,47 @@ public sealed class CliActionRendererTests
     }
 
     [Fact]
+    public void A_parameter_named_on_its_own_is_the_option_of_the_verb()
+    {
+        Assert.Equal("Give --database a file on a local disk.",
+            Renderer.RenderText($"Give {ShellParameter.For(ActionParameter.DatabasePath)} a file on a local disk."));
+        Assert.Equal("--interval applies to --continuous only.",
+            Renderer.RenderText($"{ShellParameter.For(ActionParameter.Interval)} applies to {ShellParameter.For(ActionParameter.Continuous)} only."));
+        Assert.Equal("--import", Renderer.RenderText(ShellAction.SetMapping.Parameter(ActionParameter.Path).ToString()));
+        Assert.Equal("--export", Renderer.RenderText(ShellAction.GetMapping.Parameter(ActionParameter.Path).ToString()));
+        Assert.Equal("--set OBJECT.FIELD", Renderer.RenderText(ShellParameter.For(ActionParameter.ObjectAndField).ToString()));
+        Assert.Equal("--smtp-user", Renderer.RenderText(ShellAction.SetNotification.Parameter(ActionParameter.Credential).ToString()));
+        Assert.Equal("--username", Renderer.RenderText(ShellAction.Connect.Parameter(ActionParameter.Credential).ToString()));
+        Assert.Equal("CRMSYNC_CLIENT_SECRET", Renderer.RenderText(ShellParameter.For(ActionParameter.ClientSecret).ToString()));
+    }
+
+    [Theory]
+    [InlineData(ActionParameter.DatabasePath, "mapping")]
+    [InlineData(ActionParameter.Object, "error")]
+    [InlineData(ActionParameter.Field, "conflict")]
+    [InlineData(ActionParameter.Column, "mapping")]
+    [InlineData(ActionParameter.Rule, "mapping")]
+    [InlineData(ActionParameter.Enable, "mapping")]
+    [InlineData(ActionParameter.Disable, "mapping")]
+    [InlineData(ActionParameter.Continuous, "start")]
+    [InlineData(ActionParameter.Interval, "start")]
+    [InlineData(ActionParameter.NotifyEmail, "start")]
+    [InlineData(ActionParameter.Purge, "error")]
+    [InlineData(ActionParameter.Retention, "error")]
+    [InlineData(ActionParameter.Last, "error")]
+    [InlineData(ActionParameter.RemoveCredential, "notification")]
+    [InlineData(ActionParameter.TlsMode, "notification")]
+    [InlineData(ActionParameter.TrustedCertificatePath, "notification")]
+    [InlineData(ActionParameter.ExcludeField, "sync-field")]
+    [InlineData(ActionParameter.ClientId, "connect")]
+    [InlineData(ActionParameter.Sandbox, "connect")]
+    public void The_parameters_the_engine_names_are_options_of_a_verb(ActionParameter parameter, string verbName)
+    {
+        var verb = CliApplication.Verbs.Single(v => v.Name == verbName);
+        Assert.Contains(Renderer.RenderText(ShellParameter.For(parameter).ToString())![2..], verb.Options.Select(o => o.Name));
+    }
+
+    [Fact]
     public void The_console_host_writes_errors_warnings_and_verbose_lines_as_crmsync_command_lines()
     {
         var output = new StringWriter();

@@ -29,6 +29,21 @@ public sealed class CliApplicationTests : IDisposable
         Assert.DoesNotContain("VERBOSE:", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--interval applies to --continuous only.", "start", "--interval", "60")]
+    [InlineData("--retention only applies together with --purge.", "error", "--retention", "1.00:00:00")]
+    [InlineData("--enable and --disable cannot be given together.", "mapping", "--set", "Lead.Phone", "--enable", "--disable")]
+    public void Combinations_the_handlers_refuse_exit_2_in_crmsync_words(string message, params string[] args)
+    {
+        home.CreateFreshProfile("default");
+
+        Assert.Equal(ExitCodes.Usage, Run(args));
+
+        Assert.Contains($"crmsync: error InvalidArgument: {message}", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("[[", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(" -", error.ToString().Replace(" --", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Help_for_a_verb_lists_its_options()
     {

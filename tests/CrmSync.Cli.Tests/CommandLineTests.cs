@@ -200,7 +200,9 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("crmsync st", "start", "status", "stop")]
+    [InlineData("crmsync st", "start", "status", "stop", "test-connection")] // System.CommandLine suggests by substring
+    [InlineData("crmsync test", "test-connection")]
+    [InlineData("crmsync connect --crm ", "dynamics", "salesforce")]
     [InlineData("crmsync sync", "sync-field")]
     [InlineData("crmsync help dup", "duplicate")]
     [InlineData("crmsync start --init", "--initial-strategy")]

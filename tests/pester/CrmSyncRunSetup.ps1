@@ -3,7 +3,9 @@
 # profile to it and creates its fields (Connect-CrmSync, Sync-CrmField), and reads the profile's SQLite file.
 
 function Start-CrmSyncTestEmulator {
-    param([string] $Seed = 'lead=30,contact=10,account=5,campaign=2,member=4')
+    # -Crm dynamics starts a Dynamics 365 (Dataverse) org instead: its org URL and Entra authority are BaseUrl, its admin API Admin/dynamics.
+    param([string] $Seed = 'lead=30,contact=10,account=5,campaign=2,member=4', [ValidateSet('salesforce', 'dynamics')] [string] $Crm = 'salesforce')
+    if ($Crm -eq 'dynamics' -and $Seed -match 'campaign') { $Seed = 'lead=10,contact=5,account=3' }
     $dll = Get-ChildItem -Path (Join-Path $script:RepoRoot 'src' 'CrmSync.Emulator' 'bin') -Recurse -Filter 'CrmSync.Emulator.dll' -ErrorAction SilentlyContinue |
         Where-Object { $_.Directory.Name -eq 'net8.0' } | Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
     if (-not $dll) { throw "The emulator is not built: run 'dotnet build src/CrmSync.Emulator' first." }
@@ -14,7 +16,7 @@ function Start-CrmSyncTestEmulator {
     $listener.Stop()
 
     $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($arg in @($dll.FullName, '--urls', "http://127.0.0.1:$port", '--seed', $Seed, '--admin')) { $start.ArgumentList.Add($arg) }
+    foreach ($arg in @($dll.FullName, '--urls', "http://127.0.0.1:$port", '--seed', $Seed, '--admin', '--crm', $Crm)) { $start.ArgumentList.Add($arg) }
     $start.RedirectStandardOutput = $true
     $start.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($start)

@@ -107,7 +107,7 @@ public sealed class DemoRunner
 
         Step(7, $"The status (crmsync status --profile {location.ProfileName}, Get-CrmSyncStatus): the last cycle's counts per object and operation");
         var statusHost = new DemoCommandHost(this);
-        await GetStatusCommand.ForEnvironment(name => name == CrmSyncPaths.HomeVariable ? _options.Home : null, location.ProfileName, location.DatabasePath)
+        await new CommandHandlers(name => name == CrmSyncPaths.HomeVariable ? _options.Home : null).Status(location.ProfileName, location.DatabasePath)
             .ExecuteAsync(statusHost, cancellationToken).ConfigureAwait(false);
         foreach (var status in statusHost.Objects)
         {

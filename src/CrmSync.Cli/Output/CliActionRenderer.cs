@@ -1,3 +1,4 @@
+using CrmSync.Engine.Connections;
 using CrmSync.Engine.Shell;
 
 namespace CrmSync.Cli.Output;
@@ -35,6 +36,7 @@ public sealed class CliActionRenderer : ShellActionRenderer
         CrmSyncAction.Conflicts => "conflict",
         CrmSyncAction.Duplicates => "duplicate",
         CrmSyncAction.GetNotification or CrmSyncAction.SetNotification => "notification",
+        CrmSyncAction.TestConnection => "test-connection",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "This action has no crmsync verb yet."),
     };
 
@@ -56,9 +58,38 @@ public sealed class CliActionRenderer : ShellActionRenderer
             ActionParameter.Credential => ["--smtp-user", value ?? "<user>"],
             ActionParameter.Path => [action == CrmSyncAction.SetMapping ? "--import" : "--export", value ?? "<path>"],
             ActionParameter.Verbose => ["--verbose"],
-            _ => throw new ArgumentOutOfRangeException(nameof(argument), argument.Parameter, "This parameter has no crmsync option yet."),
+            _ => value is null ? [OptionName(argument.Parameter, action)] : [OptionName(argument.Parameter, action), value],
         };
     }
+
+    /// <inheritdoc/>
+    public override string RenderParameter(ShellParameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        return OptionName(parameter.Parameter, parameter.Of);
+    }
+
+    /// <summary>
+    /// How a sentence names <paramref name="parameter"/> (of <paramref name="action"/>, when its spelling depends on it): the
+    /// option of the verbs in Verbs/*Verb.cs, or the environment variable the CLI reads a secret from.
+    /// </summary>
+    internal static string OptionName(ActionParameter parameter, CrmSyncAction? action = null) => parameter switch
+    {
+        ActionParameter.DatabasePath => "--database",
+        ActionParameter.ExcludeField => "--exclude",
+        ActionParameter.Credential => action == CrmSyncAction.Connect ? "--username" : "--smtp-user",
+        ActionParameter.Path => action == CrmSyncAction.SetMapping ? "--import" : "--export",
+        ActionParameter.ObjectAndField => "--set OBJECT.FIELD",
+        ActionParameter.Object or ActionParameter.Field when action == CrmSyncAction.SetMapping => "--set OBJECT.FIELD",
+        ActionParameter.TrustedCertificatePath => "--trusted-certificate",
+        // Secrets never come from arguments: the CLI reads them from the environment (or standard input).
+        ActionParameter.ClientSecret => ProfileConnector.ClientSecretVariable,
+        ActionParameter.Password => $"{ProfileConnector.PasswordVariable} (or --password-stdin)",
+        _ => "--" + Kebab(parameter.ToString()),
+    };
+
+    private static string Kebab(string pascal) =>
+        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     // Placeholders (<host>) and plain words stay as they are; a value with blanks is quoted for POSIX shells.
     private static string Quote(string value) =>

@@ -45,7 +45,7 @@ public sealed class ConflictVerb : ICliVerb
         {
             return ReportOptionParser.UsageError(console, Name, e.Message);
         }
-        return ProfileVerbOptions.RunReport(new DeferredCommand(() => GetSyncConflictCommand.ForEnvironment(console.GetEnvironmentVariable, conflictOptions)),
+        return ProfileVerbOptions.RunReport(ProfileVerbOptions.Handler(console, handlers => handlers.GetConflicts(conflictOptions)),
             options, console, cancellationToken);
     }
 }

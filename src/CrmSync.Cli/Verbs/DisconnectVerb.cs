@@ -26,7 +26,7 @@ public sealed class DisconnectVerb : ICliVerb
         if (ConfirmationPolicy.RefuseUnattended(options, console, Name, "forgets the profile's saved credentials") is { } refused)
             return refused;
         string profile = ProfileVerbOptions.Profile(options);
-        var handler = new DeferredCommand(() => DisconnectCommand.ForEnvironment(console.GetEnvironmentVariable, profile, ProfileVerbOptions.Database(options)));
+        var handler = ProfileVerbOptions.Handler(console, handlers => handlers.Disconnect(profile, ProfileVerbOptions.Database(options)));
         return ProfileVerbOptions.Run(ConfirmationPolicy.Wrap(handler, options, console), options, console, cancellationToken, whatIf: true);
     }
 }

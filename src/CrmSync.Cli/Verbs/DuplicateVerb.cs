@@ -42,7 +42,7 @@ public sealed class DuplicateVerb : ICliVerb
         {
             return ReportOptionParser.UsageError(console, Name, e.Message);
         }
-        return ProfileVerbOptions.RunReport(new DeferredCommand(() => FindDuplicateCommand.ForEnvironment(console.GetEnvironmentVariable, duplicateOptions)),
+        return ProfileVerbOptions.RunReport(ProfileVerbOptions.Handler(console, handlers => handlers.FindDuplicates(duplicateOptions)),
             options, console, cancellationToken);
     }
 }

@@ -39,15 +39,15 @@ public sealed class ErrorVerb : ICliVerb
         GetSyncErrorOptions errorOptions;
         try
         {
-            if (!options.Has("purge") && (options.Has("retention") || options.Has("yes") || options.Has("what-if")))
-                throw new UsageException("--retention, --yes and --what-if apply to --purge only");
-            TimeSpan? purge = null;
-            if (options.Has("purge"))
+            // --yes and --what-if are the CLI's confirmation of a purge; --retention without --purge is refused by the handler.
+            if (!options.Has("purge") && (options.Has("yes") || options.Has("what-if")))
+                throw new UsageException("--yes and --what-if apply to --purge only");
+            TimeSpan? retention = null;
+            if (options.Value("retention") is { } text)
             {
-                var retention = SyncErrorLog.DefaultRetention;
-                if (options.Value("retention") is { } text && (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out retention) || retention < TimeSpan.Zero))
+                if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed) || parsed < TimeSpan.Zero)
                     throw new UsageException($"--retention '{text}' is not a positive time span such as 5.00:00:00");
-                purge = retention;
+                retention = parsed;
             }
             errorOptions = new GetSyncErrorOptions
             {
@@ -59,7 +59,8 @@ public sealed class ErrorVerb : ICliVerb
                 RunId = ReportOptionParser.RunId(options),
                 IncludeResolved = options.Has("include-resolved"),
                 Last = ReportOptionParser.Last(options),
-                PurgeOlderThan = purge,
+                Purge = options.Has("purge"),
+                Retention = retention,
             };
         }
         catch (UsageException e)
@@ -70,7 +71,7 @@ public sealed class ErrorVerb : ICliVerb
             ConfirmationPolicy.RefuseUnattended(options, console, $"{Name} --purge", "deletes sync errors for good") is { } refused)
             return refused;
 
-        ICommandHandler handler = new DeferredCommand(() => GetSyncErrorCommand.ForEnvironment(console.GetEnvironmentVariable, errorOptions));
+        ICommandHandler handler = ProfileVerbOptions.Handler(console, handlers => handlers.GetErrors(errorOptions));
         if (options.Has("json"))
             handler = new JsonListCommand(handler);
         if (errorOptions.PurgeOlderThan is not null)

@@ -29,7 +29,6 @@ public sealed class FieldVerb : ICliVerb
             Profile = ProfileVerbOptions.Profile(options), DatabasePath = ProfileVerbOptions.Database(options),
             Object = options.Values("object"), Name = options.Values("name"),
         };
-        return ProfileVerbOptions.Run(new DeferredCommand(() => new GetFieldCommand(
-            new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(console.GetEnvironmentVariable))), fieldOptions)), options, console, cancellationToken);
+        return ProfileVerbOptions.Run(ProfileVerbOptions.Handler(console, handlers => handlers.GetFields(fieldOptions)), options, console, cancellationToken);
     }
 }

@@ -1,5 +1,7 @@
 using CrmSync.Engine;
+using CrmSync.Cli.Output;
 using CrmSync.Engine.Commands;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Cli.Verbs;
 
@@ -41,8 +43,10 @@ public sealed class JsonListCommand(ICommandHandler inner) : ICommandHandler
 
         public void WriteObject(object value)
         {
+            // The list is written as one object: its items' advice text is spelled here, as the console host spells single objects.
+            var rendered = ShellActionOutput.Render(value, CliActionRenderer.Instance);
             lock (_gate)
-                _items.Add(value);
+                _items.Add(rendered);
         }
     }
 }

@@ -56,7 +56,6 @@ public sealed class MappingVerb : ICliVerb
 
         string profile = ProfileVerbOptions.Profile(options);
         string? database = ProfileVerbOptions.Database(options);
-        ProfileStore Profiles() => new(new ProfileLocator(CrmSyncPaths.FromEnvironment(console.GetEnvironmentVariable)));
         ICommandHandler handler;
         if (options.Value("set") is { } set)
         {
@@ -70,23 +69,21 @@ public sealed class MappingVerb : ICliVerb
                     return Usage(console, $"--rule takes {string.Join(", ", Enum.GetNames<FieldMappingRule>())}, not '{ruleText}'");
                 rule = parsed;
             }
-            if (options.Has("disable") && options.Has("enable"))
-                return Usage(console, "give --disable or --enable, not both");
             if (!editing)
                 return Usage(console, $"say what to change on {set}: --column, --rule, --disable or --enable");
             var setOptions = new SetFieldMappingOptions
             {
                 Profile = profile, DatabasePath = database, ObjectName = set[..dot], FieldName = set[(dot + 1)..], Column = options.Value("column"),
-                Rule = rule, Enabled = options.Has("enable") ? true : options.Has("disable") ? false : null,
+                Rule = rule, Enable = options.Has("enable"), Disable = options.Has("disable"),
             };
-            handler = new DeferredCommand(() => new SetFieldMappingCommand(Profiles(), setOptions));
+            handler = ProfileVerbOptions.Handler(console, handlers => handlers.SetFieldMapping(setOptions));
         }
         else if (options.Value("import") is { } import)
         {
             if (ConfirmationPolicy.RefuseUnattended(options, console, $"{Name} --import", "replaces the field mappings") is { } refused)
                 return refused;
             var importOptions = new SetFieldMappingOptions { Profile = profile, DatabasePath = database, ImportPath = import };
-            handler = ConfirmationPolicy.Wrap(new DeferredCommand(() => new SetFieldMappingCommand(Profiles(), importOptions)), options, console);
+            handler = ConfirmationPolicy.Wrap(ProfileVerbOptions.Handler(console, handlers => handlers.SetFieldMapping(importOptions)), options, console);
         }
         else
         {
@@ -97,7 +94,7 @@ public sealed class MappingVerb : ICliVerb
                 Profile = profile, DatabasePath = database, Object = options.Values("object"), Field = options.Values("field"),
                 ExportPath = options.Value("export"),
             };
-            handler = new DeferredCommand(() => new GetFieldMappingCommand(Profiles(), getOptions));
+            handler = ProfileVerbOptions.Handler(console, handlers => handlers.GetFieldMappings(getOptions));
         }
         return ProfileVerbOptions.Run(handler, options, console, cancellationToken, whatIf: true);
     }

@@ -66,7 +66,7 @@ public sealed class NotificationVerb : ICliVerb
             if (options.Has("what-if"))
                 return Usage(console, "--what-if goes with a change or --test; showing changes nothing");
             var get = new GetNotificationOptions { Profile = profile, DatabasePath = database };
-            return ProfileVerbOptions.Run(new DeferredCommand(() => GetNotificationCommand.ForEnvironment(console.GetEnvironmentVariable, get)),
+            return ProfileVerbOptions.Run(ProfileVerbOptions.Handler(console, handlers => handlers.GetNotification(get)),
                 options, console, cancellationToken);
         }
 
@@ -108,10 +108,9 @@ public sealed class NotificationVerb : ICliVerb
         string? user = options.Value("smtp-user");
         if (options.Has("smtp-password-stdin") && user is null)
             return Usage(console, "--smtp-password-stdin goes with --smtp-user");
-        if (options.Has("remove-credential") && user is not null)
-            return Usage(console, "give --smtp-user or --remove-credential, not both");
         SecretValue? password = null;
-        if (user is not null)
+        // --remove-credential with --smtp-user is refused by the handler; no password is read for it.
+        if (user is not null && !options.Has("remove-credential"))
         {
             string? text = options.Has("smtp-password-stdin") ? console.Input.ReadLine() : console.GetEnvironmentVariable(PasswordVariable);
             if (string.IsNullOrEmpty(text))
@@ -129,7 +128,7 @@ public sealed class NotificationVerb : ICliVerb
                 RemoveCredential = options.Has("remove-credential"), Sender = options.Value("sender"), Events = events,
                 TroubleThreshold = threshold, Timeout = timeout, TrustedCertificatePath = certificate, Test = options.Has("test"),
             };
-            return ProfileVerbOptions.Run(new DeferredCommand(() => SetNotificationCommand.ForEnvironment(console.GetEnvironmentVariable, set)),
+            return ProfileVerbOptions.Run(ProfileVerbOptions.Handler(console, handlers => handlers.SetNotification(set)),
                 options, console, cancellationToken, whatIf: true);
         }
     }

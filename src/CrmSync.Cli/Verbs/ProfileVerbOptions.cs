@@ -48,6 +48,14 @@ internal static class ProfileVerbOptions
     /// <summary>The <c>--database</c> value, if given.</summary>
     public static string? Database(ParsedOptions options) => options.Value("database");
 
+    /// <summary>
+    /// The handler <paramref name="build"/> takes from the composition root (<see cref="CommandHandlers"/>, shared with the
+    /// cmdlets) over the console's environment; built when it runs, so that an error locating the data folder is reported
+    /// like any other.
+    /// </summary>
+    public static ICommandHandler Handler(CliConsole console, Func<CommandHandlers, ICommandHandler> build) =>
+        new DeferredCommand(() => build(new CommandHandlers(console.GetEnvironmentVariable, CliActionRenderer.Instance)));
+
     /// <summary>The console host for <c>--json</c> and <c>--verbose</c>; <paramref name="whatIf"/> for verbs that take <c>--what-if</c>.</summary>
     public static ConsoleCommandHost Host(ParsedOptions options, CliConsole console, bool whatIf = false) =>
         new(console, options.Has("json") ? OutputFormat.Json : OutputFormat.Text, options.Has("verbose"), whatIf: whatIf && options.Has("what-if"));

@@ -63,7 +63,7 @@ public sealed class StartVerb : ICliVerb
         var output = new ConsoleCommandHost(console, format, options.Has("verbose"));
         var host = new StartHost(output, console, options.Has("yes"), startOptions.Continuous);
         StartSyncCommand? command = null;
-        var handler = new DeferredCommand(() => command = StartSyncCommand.ForEnvironment(console.GetEnvironmentVariable, startOptions));
+        var handler = ProfileVerbOptions.Handler(console, handlers => command = handlers.Start(startOptions));
         try
         {
             CommandHostPump.Run(host, handler, stopping.Token);
@@ -116,11 +116,9 @@ public sealed class StartVerb : ICliVerb
             return null;
         }
 
-        var interval = SyncOrchestrator.DefaultInterval;
+        TimeSpan? interval = null;
         if (options.Value("interval") is { } intervalText)
         {
-            if (!options.Has("continuous"))
-                return Usage("--interval applies to --continuous only");
             if (ParseInterval(intervalText) is not { } parsed)
                 return Usage($"--interval '{intervalText}' is not an interval: give seconds (300) or a time span (00:05:00), from 1 second to 1 day");
             interval = parsed;

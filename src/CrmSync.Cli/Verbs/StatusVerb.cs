@@ -21,7 +21,7 @@ public sealed class StatusVerb : ICliVerb
         ArgumentNullException.ThrowIfNull(console);
         string profile = ProfileVerbOptions.Profile(options);
         return ProfileVerbOptions.Run(
-            new DeferredCommand(() => GetStatusCommand.ForEnvironment(console.GetEnvironmentVariable, profile, ProfileVerbOptions.Database(options))),
+            ProfileVerbOptions.Handler(console, handlers => handlers.Status(profile, ProfileVerbOptions.Database(options))),
             options, console, cancellationToken);
     }
 }

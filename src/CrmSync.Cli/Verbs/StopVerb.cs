@@ -24,7 +24,7 @@ public sealed class StopVerb : ICliVerb
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
         var stopOptions = new StopSyncOptions { Profile = ProfileVerbOptions.Profile(options), DatabasePath = ProfileVerbOptions.Database(options) };
-        return ProfileVerbOptions.Run(new DeferredCommand(() => StopSyncCommand.ForEnvironment(console.GetEnvironmentVariable, stopOptions)),
+        return ProfileVerbOptions.Run(ProfileVerbOptions.Handler(console, handlers => handlers.Stop(stopOptions)),
             options, console, cancellationToken, whatIf: true);
     }
 }

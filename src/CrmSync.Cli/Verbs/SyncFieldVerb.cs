@@ -42,20 +42,7 @@ public sealed class SyncFieldVerb : ICliVerb
             Profile = ProfileVerbOptions.Profile(options), DatabasePath = databasePath,
             ExcludeField = options.Values("exclude"), ResetExclusions = options.Has("reset-exclusions"),
         };
-        SchemaReaderLease? lease = null;
-        try
-        {
-            var handler = new DeferredCommand(() =>
-            {
-                var connector = ProfileConnector.ForEnvironment(console.GetEnvironmentVariable);
-                lease = new SchemaReaderLease(connector, databasePath);
-                return new SyncFieldsCommand(connector.Profiles, syncOptions, lease.OpenAsync);
-            });
-            return ProfileVerbOptions.Run(ConfirmationPolicy.Wrap(handler, options, console), options, console, cancellationToken, whatIf: true);
-        }
-        finally
-        {
-            lease?.Dispose();
-        }
+        var handler = ProfileVerbOptions.Handler(console, handlers => handlers.SyncFields(syncOptions));
+        return ProfileVerbOptions.Run(ConfirmationPolicy.Wrap(handler, options, console), options, console, cancellationToken, whatIf: true);
     }
 }

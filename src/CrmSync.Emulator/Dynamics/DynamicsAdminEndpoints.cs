@@ -93,6 +93,11 @@ internal static class DynamicsAdminEndpoints
             {
                 s.EnforceApplicationRequired = enforce.GetValue<bool>();
             }
+            if (body["readDenied"] is JsonArray denied)
+            {
+                var tables = denied.Select(t => Entity(org, t!.GetValue<string>()).LogicalName);
+                s.ReadDeniedTables = new HashSet<string>(tables, StringComparer.OrdinalIgnoreCase);
+            }
             return Results.Json(Settings(s));
         });
         admin.MapPost("/tokens/revoke", () => Results.Json(new { refreshTokensRevoked = org.Tokens.RevokeAll() }));
@@ -211,6 +216,16 @@ internal static class DynamicsAdminEndpoints
                 body["newName"]?.GetValue<string>() ?? throw new ArgumentException("newName is required."), body["label"]?.GetValue<string>());
             return Results.NoContent();
         });
+        admin.MapPut("/schema/{entity}", async (HttpContext context, string entity) =>
+        {
+            var body = await Body(context).ConfigureAwait(false);
+            if (body["changeTrackingEnabled"] is not JsonValue tracking)
+            {
+                throw new ArgumentException("changeTrackingEnabled is required.");
+            }
+            org.Store.SetChangeTracking(Entity(org, entity).LogicalName, tracking.GetValue<bool>());
+            return Results.NoContent();
+        });
         admin.MapPut("/schema/{entity}/keys/{key}", async (HttpContext context, string entity, string key) =>
         {
             var body = await Body(context).ConfigureAwait(false);
@@ -245,6 +260,7 @@ internal static class DynamicsAdminEndpoints
         simulatedExecutionMs = s.SimulatedExecutionMs,
         enforceApplicationRequired = s.EnforceApplicationRequired,
         mfaRequired = s.MfaRequired,
+        readDenied = s.ReadDeniedTables.Order(StringComparer.Ordinal).ToArray(),
     };
 
     private static EntityDef Entity(DynamicsOrg org, string name) =>

@@ -21,4 +21,10 @@ public sealed class DynamicsSettings
     public bool MfaRequired { get; set; }
     /// <summary>Enforce ApplicationRequired columns (e.g. contact/lead lastname) on create, as the CrmSync brief asks.</summary>
     public bool EnforceApplicationRequired { get; set; } = true;
+    /// <summary>
+    /// Tables whose rows the sync user and the Application User cannot read (their security role lacks prvRead): every Web API
+    /// read of such a table answers 403 with Dataverse's missing-privilege error (0x80040220). Metadata stays readable, as in
+    /// Dataverse. The second user (the CRM admin) is not affected.
+    /// </summary>
+    public HashSet<string> ReadDeniedTables { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

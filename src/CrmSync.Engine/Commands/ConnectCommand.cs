@@ -26,10 +26,6 @@ public sealed class ConnectCommand : ICommandHandler
         _clientOptions = clientOptions ?? new CrmClientOptions();
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static ConnectCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, ConnectionRequest request, CrmClientOptions? clientOptions = null) =>
-        new(ProfileConnector.ForEnvironment(getEnvironmentVariable), request, clientOptions);
-
     /// <summary>The request.</summary>
     public ConnectionRequest Request { get; }
 

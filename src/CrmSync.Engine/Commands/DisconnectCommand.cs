@@ -26,10 +26,6 @@ public sealed class DisconnectCommand : ICommandHandler
         DatabasePath = databasePath;
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static DisconnectCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, string profile, string? databasePath = null) =>
-        new(ProfileConnector.ForEnvironment(getEnvironmentVariable), profile, databasePath);
-
     /// <summary>The profile to disconnect.</summary>
     public string Profile { get; }
 

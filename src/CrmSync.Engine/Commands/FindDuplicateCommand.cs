@@ -56,10 +56,6 @@ public sealed class FindDuplicateCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static FindDuplicateCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, FindDuplicateOptions options) =>
-        new(new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable))), options);
-
     /// <summary>The options.</summary>
     public FindDuplicateOptions Options { get; }
 
@@ -111,7 +107,7 @@ public sealed class FindDuplicateCommand : ICommandHandler
                 return type;
         throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
             $"{ShellAction.Duplicates} compares persons only; '{objectName}' is not supported.",
-            "Leave -Object out to compare all persons, or give Lead or Contact.", objectName);
+            $"Leave {ShellParameter.For(ActionParameter.Object)} out to compare all persons, or give Lead or Contact.", objectName);
     }
 
     /// <summary>Turns scan progress into host progress reports once the scan is large enough.</summary>

@@ -32,13 +32,6 @@ public sealed class GetNotificationCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static GetNotificationCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, GetNotificationOptions options)
-    {
-        var paths = CrmSyncPaths.FromEnvironment(getEnvironmentVariable);
-        return new GetNotificationCommand(new ProfileStore(new ProfileLocator(paths)), NotificationSecretStore.ForCurrentPlatform(paths), options);
-    }
-
     /// <summary>The options.</summary>
     public GetNotificationOptions Options { get; }
 

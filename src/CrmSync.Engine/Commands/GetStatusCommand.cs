@@ -22,16 +22,6 @@ public sealed class GetStatusCommand : ICommandHandler
         DatabasePath = databasePath;
     }
 
-    /// <summary>
-    /// The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default),
-    /// read through <paramref name="getEnvironmentVariable"/>.
-    /// </summary>
-    public static GetStatusCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, string profile, string? databasePath = null)
-    {
-        var paths = CrmSyncPaths.FromEnvironment(getEnvironmentVariable);
-        return new GetStatusCommand(new SyncStatusReader(new ProfileStore(new ProfileLocator(paths))), profile, databasePath);
-    }
-
     /// <summary>The profile whose status is read.</summary>
     public string Profile { get; }
 

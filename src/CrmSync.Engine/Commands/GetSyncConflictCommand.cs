@@ -40,10 +40,6 @@ public sealed class GetSyncConflictCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static GetSyncConflictCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, GetSyncConflictOptions options) =>
-        new(new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable))), options);
-
     /// <summary>The options.</summary>
     public GetSyncConflictOptions Options { get; }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Reports;
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Commands;
 
@@ -25,22 +26,25 @@ public sealed record GetSyncErrorOptions
     /// <summary>Only the newest N errors (after the other filters); null for all.</summary>
     public int? Last { get; init; }
     /// <summary>
-    /// When set, errors that occurred longer ago than this are DELETED from the profile's database before listing
-    /// (guarded by ShouldProcess). Null (the default) deletes nothing: listing is then a pure read. The cmdlet's
-    /// -Purge switch passes -Retention, or <see cref="SyncErrorLog.DefaultRetention"/> (5 days).
+    /// Errors that occurred longer ago than <see cref="Retention"/> are DELETED from the profile's database before listing
+    /// (guarded by ShouldProcess). False (the default) deletes nothing: listing is then a pure read.
     /// </summary>
-    public TimeSpan? PurgeOlderThan { get; init; }
+    public bool Purge { get; init; }
+    /// <summary>With <see cref="Purge"/>: how long errors are kept; null for <see cref="SyncErrorLog.DefaultRetention"/> (5 days). Refused without <see cref="Purge"/>.</summary>
+    public TimeSpan? Retention { get; init; }
+    /// <summary>What a purge deletes: errors older than this; null when <see cref="Purge"/> is not set.</summary>
+    public TimeSpan? PurgeOlderThan => Purge ? Retention ?? SyncErrorLog.DefaultRetention : null;
 }
 
 /// <summary>
 /// Get-CrmSyncError and <c>crmsync error</c>: writes the profile's record- and job-level sync errors as
 /// <see cref="CrmSyncErrorInfo"/>, newest first, filtered by object (wildcards), level, time, run and resolution.
-/// <para>A read by default: it never changes the database unless <see cref="GetSyncErrorOptions.PurgeOlderThan"/> is set.
+/// <para>A read by default: it never changes the database unless <see cref="GetSyncErrorOptions.Purge"/> is set.
 /// Then, after one ShouldProcess ("Delete N sync errors that occurred before …"), it deletes the expired errors first
 /// (the product keeps errors 5 days by default); -WhatIf or a declined confirmation deletes nothing and lists as usual.
 /// Purging is opt-in because a Get- command that silently deletes rows would surprise a user who keeps errors longer
 /// on purpose, and because it would make a read fail on a read-only copy of the database.</para>
-/// Errors (thrown): ProfileNotFound, InvalidProfileName, InvalidArgument (-Last not positive, negative retention),
+/// Errors (thrown): ProfileNotFound, InvalidProfileName, InvalidArgument (-Last not positive, negative retention, a retention without purge),
 /// DatabaseLocked, DatabaseCorrupt; OperationCanceledException on cancellation.
 /// </summary>
 public sealed class GetSyncErrorCommand : ICommandHandler
@@ -54,10 +58,6 @@ public sealed class GetSyncErrorCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static GetSyncErrorCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, GetSyncErrorOptions options) =>
-        new(new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable))), options);
-
     /// <summary>The options.</summary>
     public GetSyncErrorOptions Options { get; }
 
@@ -70,9 +70,13 @@ public sealed class GetSyncErrorCommand : ICommandHandler
         ArgumentNullException.ThrowIfNull(host);
         cancellationToken.ThrowIfCancellationRequested();
         Purged = 0;
+        if (Options.Retention is { } given && !Options.Purge)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                $"{ShellParameter.For(ActionParameter.Retention)} only applies together with {ShellParameter.For(ActionParameter.Purge)}.",
+                $"Add {ShellParameter.For(ActionParameter.Purge)} to delete errors older than {ShellParameter.For(ActionParameter.Retention)}, or leave {ShellParameter.For(ActionParameter.Retention)} out.", given);
         if (Options.PurgeOlderThan is { } retention && retention < TimeSpan.Zero)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"The retention cannot be negative ({retention}).", "Give -Retention as a positive time span, e.g. 5.00:00:00 for 5 days.", retention);
+                $"The retention cannot be negative ({retention}).", $"Give {ShellParameter.For(ActionParameter.Retention)} as a positive time span, e.g. 5.00:00:00 for 5 days.", retention);
         var query = new SyncErrorQuery
         {
             Object = Options.Object,

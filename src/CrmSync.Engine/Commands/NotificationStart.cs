@@ -16,14 +16,14 @@ internal static class NotificationStart
     {
         if (!firstStart)
         {
-            host.WriteWarning("-NotifyEmail applies to the first start of a profile only; the recipients were not changed. " +
+            host.WriteWarning($"{ShellParameter.For(ActionParameter.NotifyEmail)} applies to the first start of a profile only; the recipients were not changed. " +
                               $"Use {ShellAction.SetNotification.With(ActionParameter.Recipient)} to change them.");
             return;
         }
         var current = NotificationSetup.Read(store) ?? new NotificationSettings();
         var settings = current with
         {
-            Recipients = recipients.Select(r => NotificationSetup.NormalizeAddress(r, "-NotifyEmail")).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+            Recipients = recipients.Select(r => NotificationSetup.NormalizeAddress(r, ShellParameter.For(ActionParameter.NotifyEmail).ToString())).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
         };
         NotificationSetup.Save(store, settings);
         host.WriteVerbose($"Notifications of profile '{profile}' go to {string.Join(", ", settings.Recipients)}.");

@@ -8,7 +8,8 @@ namespace CrmSync.Engine.Commands;
 /// <summary>
 /// The parameters of Set-CrmFieldMapping / <c>crmsync mapping --import PATH</c>. Either edit one mapping
 /// (<see cref="ObjectName"/>, <see cref="FieldName"/> and at least one of <see cref="Column"/>, <see cref="Rule"/>,
-/// <see cref="Enabled"/>), or import a file (<see cref="ImportPath"/> alone).
+/// <see cref="Enable"/>, <see cref="Disable"/>), or import a file (<see cref="ImportPath"/> alone). The handler checks the
+/// combinations (both modes, no change, -Enable with -Disable), so both shells share them.
 /// </summary>
 public sealed record SetFieldMappingOptions
 {
@@ -24,8 +25,10 @@ public sealed record SetFieldMappingOptions
     public string? Column { get; init; }
     /// <summary>The conflict rule.</summary>
     public FieldMappingRule? Rule { get; init; }
-    /// <summary>False breaks the mapping (the field stops syncing, its column stays); true restores it.</summary>
-    public bool? Enabled { get; init; }
+    /// <summary>Restores a broken mapping (the field syncs again).</summary>
+    public bool Enable { get; init; }
+    /// <summary>Breaks the mapping: the field stops syncing, its column stays. Not together with <see cref="Enable"/>.</summary>
+    public bool Disable { get; init; }
     /// <summary>-Path: import this JSON mapping file (all or nothing).</summary>
     public string? ImportPath { get; init; }
 }
@@ -55,13 +58,19 @@ public sealed class SetFieldMappingCommand : ICommandHandler
     {
         ArgumentNullException.ThrowIfNull(host);
         cancellationToken.ThrowIfCancellationRequested();
-        var editing = Options.ObjectName is not null || Options.FieldName is not null || Options.Column is not null || Options.Rule is not null || Options.Enabled is not null;
+        bool? enabled = Options.Enable ? true : Options.Disable ? false : null;
+        var editing = Options.ObjectName is not null || Options.FieldName is not null || Options.Column is not null || Options.Rule is not null || enabled is not null;
         if (Options.ImportPath is not null && editing)
-            throw InvalidArgument("Give either a mapping file to import (-Path) or one mapping to edit (-Object, -Field and -Column, -Rule, -Enable or -Disable), not both.");
+            throw InvalidArgument($"Give either a mapping file to import ({ShellAction.SetMapping.Parameter(ActionParameter.Path)}) or one mapping to edit ({ShellParameter.For(ActionParameter.ObjectAndField)} with {ShellParameter.For(ActionParameter.Column)}, {ShellParameter.For(ActionParameter.Rule)}, {ShellParameter.For(ActionParameter.Enable)} or {ShellParameter.For(ActionParameter.Disable)}), not both.");
         if (Options.ImportPath is null && (string.IsNullOrWhiteSpace(Options.ObjectName) || string.IsNullOrWhiteSpace(Options.FieldName)))
-            throw InvalidArgument("Give the CRM object and field of the mapping to change (-Object and -Field), or a mapping file (-Path).");
-        if (Options.ImportPath is null && Options.Column is null && Options.Rule is null && Options.Enabled is null)
-            throw InvalidArgument($"Say what to change on {Options.ObjectName}.{Options.FieldName}: -Column, -Rule, -Enable or -Disable.");
+            throw InvalidArgument($"Give the CRM object and field of the mapping to change ({ShellParameter.For(ActionParameter.ObjectAndField)}), or a mapping file to import ({ShellAction.SetMapping.Parameter(ActionParameter.Path)}).");
+        if (Options.Enable && Options.Disable)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                $"{ShellParameter.For(ActionParameter.Enable)} and {ShellParameter.For(ActionParameter.Disable)} cannot be given together.",
+                $"Give {ShellParameter.For(ActionParameter.Enable)} to restore the mapping or {ShellParameter.For(ActionParameter.Disable)} to break it.",
+                $"{Options.ObjectName}.{Options.FieldName}");
+        if (Options.ImportPath is null && Options.Column is null && Options.Rule is null && enabled is null)
+            throw InvalidArgument($"Say what to change on {Options.ObjectName}.{Options.FieldName}: {ShellParameter.For(ActionParameter.Column)}, {ShellParameter.For(ActionParameter.Rule)}, {ShellParameter.For(ActionParameter.Enable)} or {ShellParameter.For(ActionParameter.Disable)}.");
 
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var service = new FieldMappingService(store);
@@ -85,7 +94,7 @@ public sealed class SetFieldMappingCommand : ICommandHandler
             return Task.CompletedTask;
         }
 
-        var change = new FieldMappingChange(Options.ObjectName!, Options.FieldName!) { Column = Options.Column, Rule = Options.Rule, Enabled = Options.Enabled };
+        var change = new FieldMappingChange(Options.ObjectName!, Options.FieldName!) { Column = Options.Column, Rule = Options.Rule, Enabled = enabled };
         var preview = service.Preview(change);
         if (!host.ShouldProcess($"{preview.ObjectName}.{preview.FieldName} in {target}", "Set the field mapping to " + Describe(preview)))
             return Task.CompletedTask;

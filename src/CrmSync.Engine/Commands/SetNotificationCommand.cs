@@ -66,13 +66,6 @@ public sealed class SetNotificationCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static SetNotificationCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, SetNotificationOptions options)
-    {
-        var paths = CrmSyncPaths.FromEnvironment(getEnvironmentVariable);
-        return new SetNotificationCommand(new ProfileStore(new ProfileLocator(paths)), NotificationSecretStore.ForCurrentPlatform(paths), options);
-    }
-
     /// <summary>The options.</summary>
     public SetNotificationOptions Options { get; }
 
@@ -87,7 +80,7 @@ public sealed class SetNotificationCommand : ICommandHandler
         Saved = false;
         if (Options.RemoveCredential && (Options.SmtpPassword is not null || Options.SmtpUserName is not null))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                "-RemoveCredential and -Credential contradict each other.", "Give one of them.");
+                $"{ShellParameter.For(ActionParameter.RemoveCredential)} and {ShellAction.SetNotification.Parameter(ActionParameter.Credential)} contradict each other.", "Give one of them.");
         if (Options.SmtpPassword is not null && Options.SmtpUserName is null)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 "An SMTP password needs the SMTP user name it belongs to.", "Give a credential with a user name.");

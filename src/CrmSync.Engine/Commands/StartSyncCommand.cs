@@ -24,8 +24,13 @@ public sealed record StartSyncOptions
     public string? DatabasePath { get; init; }
     /// <summary>Keep cycling until cancelled or Stop-CrmSync (default: one cycle).</summary>
     public bool Continuous { get; init; }
-    /// <summary>The pause between two cycles of a continuous sync, counted from the END of a cycle (1 s to 1 day).</summary>
-    public TimeSpan Interval { get; init; } = SyncOrchestrator.DefaultInterval;
+    /// <summary>
+    /// The pause between two cycles of a continuous sync, counted from the END of a cycle (1 s to 1 day); null (not given) for
+    /// <see cref="SyncOrchestrator.DefaultInterval"/>. Given without <see cref="Continuous"/> it is refused (InvalidArgument).
+    /// </summary>
+    public TimeSpan? Interval { get; init; }
+    /// <summary>The pause in effect: <see cref="Interval"/> or the default.</summary>
+    public TimeSpan EffectiveInterval => Interval ?? SyncOrchestrator.DefaultInterval;
     /// <summary>How the initial copy reads an object (Auto: the bulk API from <see cref="BulkThreshold"/> records on).</summary>
     public CrmFullReadStrategy InitialStrategy { get; init; } = CrmFullReadStrategy.Auto;
     /// <summary>Record count from which the initial copy uses the bulk API; null for the engine default (50,000).</summary>
@@ -96,14 +101,6 @@ public sealed class StartSyncCommand : ICommandHandler
         _openClient = openClient ?? throw new ArgumentNullException(nameof(openClient));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default), with
-    /// the profile's saved credentials or this process's connection.</summary>
-    public static StartSyncCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, StartSyncOptions options)
-    {
-        var connector = ProfileConnector.ForEnvironment(getEnvironmentVariable);
-        return new StartSyncCommand(connector.Profiles, options, connector.OpenClientAsync, SyncNotifier.ForEnvironment(getEnvironmentVariable));
-    }
-
     /// <summary>The ShouldProcess action of the first start.</summary>
     public static string FirstStartAction(CrmKind crm) =>
         $"Lock the field mappings and start the initial full copy from {crm} (may take hours)";
@@ -141,12 +138,13 @@ public sealed class StartSyncCommand : ICommandHandler
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read() ?? throw new CrmSyncException(ErrorIds.ProfileNotFound, ErrorKind.ObjectNotFound,
             $"The database {store.DatabasePath} holds no CrmSync profile.", $"Run {ShellAction.Connect} to create the profile.", store.DatabasePath);
+        CrmProviders.EnsureSyncAvailable(profile.Crm, profile.Name);
         var target = $"CrmSync profile '{profile.Name}' ({store.DatabasePath})";
         WasFirstStart = SyncOrchestrator.IsFirstStart(store);
         if (WasFirstStart || Options.AskEvenIfNotFirst)
         {
             var action = WasFirstStart ? FirstStartAction(profile.Crm)
-                : Options.Continuous ? string.Create(CultureInfo.InvariantCulture, $"Start the continuous sync (a cycle every {Options.Interval})")
+                : Options.Continuous ? string.Create(CultureInfo.InvariantCulture, $"Start the continuous sync (a cycle every {Options.EffectiveInterval})")
                 : "Run one sync cycle";
             if (!host.ShouldProcess(target, action))
             {
@@ -265,10 +263,10 @@ public sealed class StartSyncCommand : ICommandHandler
         }
 
         host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-            $"Continuous sync of profile '{profile.Name}': a cycle, then a pause of {Options.Interval} from its end, until Ctrl+C or {ShellAction.Stop}."));
+            $"Continuous sync of profile '{profile.Name}': a cycle, then a pause of {Options.EffectiveInterval} from its end, until Ctrl+C or {ShellAction.Stop}."));
         try
         {
-            var cycles = await orchestrator.RunContinuousAsync(Options.Interval, progress, result =>
+            var cycles = await orchestrator.RunContinuousAsync(Options.EffectiveInterval, progress, result =>
             {
                 _cycleRecorded = true;
                 progress.Complete();
@@ -288,11 +286,15 @@ public sealed class StartSyncCommand : ICommandHandler
 
     private void Validate()
     {
-        if (Options.Interval < StartSyncOptions.MinimumInterval)
+        if (Options.Interval is { } given && !Options.Continuous)
+            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
+                $"{ShellParameter.For(ActionParameter.Interval)} applies to {ShellParameter.For(ActionParameter.Continuous)} only.",
+                $"Add {ShellParameter.For(ActionParameter.Continuous)} to keep cycling every {ShellParameter.For(ActionParameter.Interval)}, or leave {ShellParameter.For(ActionParameter.Interval)} out to run one cycle.", given);
+        if (Options.EffectiveInterval < StartSyncOptions.MinimumInterval)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The interval {Options.Interval} is shorter than {StartSyncOptions.MinimumInterval}."),
                 "Give an interval of at least one second, e.g. 00:05:00 (the default, five minutes).", Options.Interval);
-        if (Options.Interval > StartSyncOptions.MaximumInterval)
+        if (Options.EffectiveInterval > StartSyncOptions.MaximumInterval)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture, $"The interval {Options.Interval} is longer than {StartSyncOptions.MaximumInterval} (one day)."),
                 "Give an interval of at most one day, e.g. 00:05:00 (the default); for a longer pause, schedule single starts instead.", Options.Interval);
@@ -301,7 +303,7 @@ public sealed class StartSyncCommand : ICommandHandler
                 string.Create(CultureInfo.InvariantCulture, $"The bulk threshold cannot be negative ({Options.BulkThreshold})."),
                 "Give a record count of 0 or more (0 always uses the bulk API).", Options.BulkThreshold);
         foreach (var address in Options.NotifyEmail ?? [])
-            NotificationSetup.NormalizeAddress(address, "-NotifyEmail");
+            NotificationSetup.NormalizeAddress(address, ShellParameter.For(ActionParameter.NotifyEmail).ToString());
         if (!Enum.IsDefined(Options.InitialStrategy))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 $"Unknown initial copy strategy '{Options.InitialStrategy}'.", "Give Auto, Bulk or Paged.", Options.InitialStrategy);

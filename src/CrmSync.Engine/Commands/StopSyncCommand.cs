@@ -34,10 +34,6 @@ public sealed class StopSyncCommand : ICommandHandler
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The command over the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static StopSyncCommand ForEnvironment(Func<string, string?> getEnvironmentVariable, StopSyncOptions options) =>
-        new(new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(getEnvironmentVariable))), options);
-
     /// <summary>The ShouldProcess action.</summary>
     public static readonly string Action = $"Disable the persistent sync (a running continuous sync ends after its current cycle; {ShellAction.Start} enables it again)";
 

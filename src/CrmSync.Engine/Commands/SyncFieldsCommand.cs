@@ -71,6 +71,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
 
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read()!;
+        CrmProviders.EnsureSyncAvailable(profile.Crm, profile.Name);
         var objects = SyncedObjectCatalog.For(profile.Crm);
         host.WriteVerbose($"Discovering the {profile.Crm} fields the sync user {profile.UserName} can see, for profile '{profile.Name}' ({store.DatabasePath}).");
 

@@ -101,7 +101,9 @@ public sealed class ProfileConnector
     /// work; an existing profile's row and saved secrets are left exactly as they were.</item>
     /// </list>
     /// Errors (all <see cref="CrmSyncException"/>): InvalidArgument, InvalidProfileName, DatabasePathInvalid, InsecureTransport
-    /// (no request sent), InvalidCredentials, CrmUnreachable, NotACrmEndpoint, ProfileOrganizationMismatch, and the store's errors.
+    /// (no request sent), InvalidCredentials, CrmMfaRequired, CrmClientRejected, CrmUnreachable, NotACrmEndpoint, CrmPermissionDenied
+    /// (the user cannot read a synced entity: <see cref="ICrmConnectionValidator.EnsureReadAccessAsync"/>), ProfileOrganizationMismatch,
+    /// and the store's errors.
     /// </summary>
     /// <param name="request">What to connect; the connector copies the secrets it keeps.</param>
     /// <param name="options">How the CRM client behaves (tests inject a handler and a clock).</param>
@@ -113,13 +115,11 @@ public sealed class ProfileConnector
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(options);
         verbose ??= _ => { };
-        // The Dataverse client exists (Crm/Dynamics), but field selection, the pull and the push do not handle Dynamics
-        // profiles yet: a connected Dynamics profile would be one that no later command can use, so none is made.
         var provider = CrmProviders.For(request.Crm);
-        if (!provider.SyncAvailable || !provider.ConnectAvailable)
-            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                "This build of CrmSync cannot sync Dynamics 365 yet (its field selection and sync are not finished); only Salesforce is available.",
-                "Connect a Salesforce org, or use a CrmSync version that syncs Dynamics 365.", request.Crm);
+        if (!provider.ConnectAvailable)
+            throw new CrmSyncException(ErrorIds.CrmNotSupported, ErrorKind.InvalidArgument,
+                $"This build of CrmSync cannot connect to {CrmProviders.Describe(request.Crm)}.",
+                $"Use a CrmSync version that supports {CrmProviders.Describe(request.Crm)}.", request.Crm);
 
         var location = Profiles.Locator.Resolve(request.Profile, request.DatabasePath);
         var method = request.EffectiveAuthMethod;
@@ -141,10 +141,14 @@ public sealed class ProfileConnector
         };
 
         verbose($"Logging in to {request.Crm} at {loginUrl.GetLeftPart(UriPartial.Authority)} as {settings.Username ?? settings.ClientId ?? "(no user)"} " +
-                $"({Describe(method)}) for profile '{location.ProfileName}'.");
+                $"({Describe(request.Crm, method)}) for profile '{location.ProfileName}'.");
         CrmIdentity identity;
         using (var client = _clientFactory(settings, options))
+        {
             identity = await client.Session.LoginAsync(cancellationToken).ConfigureAwait(false);
+            // A sync user that cannot read what the sync reads would fail on every later command: refused here, before anything is stored.
+            await provider.ConnectionValidator.EnsureReadAccessAsync(client, cancellationToken).ConfigureAwait(false);
+        }
         verbose($"Signed in as {identity.UserName ?? settings.Username ?? identity.UserId} (user {identity.UserId}, org {identity.OrganizationId}) " +
                 $"on {identity.InstanceUrl.GetLeftPart(UriPartial.Authority)}, API version {identity.ApiVersion}{(identity.Sandbox ? ", sandbox" : "")}.");
 
@@ -381,10 +385,12 @@ public sealed class ProfileConnector
         return 1;
     }
 
-    private static string Describe(CrmAuthMethod method) => method switch
+    private static string Describe(CrmKind crm, CrmAuthMethod method) => method switch
     {
-        CrmAuthMethod.Password => "password and security token",
+        CrmAuthMethod.Password when crm == CrmKind.Salesforce => "password and security token",
+        CrmAuthMethod.Password or CrmAuthMethod.OAuthPassword when crm == CrmKind.Dynamics => "Entra ID password grant (ROPC)",
         CrmAuthMethod.OAuthPassword => "OAuth password grant",
+        _ when crm == CrmKind.Dynamics => "Entra ID client credentials (Application User)",
         _ => "OAuth client credentials",
     };
 

@@ -73,5 +73,5 @@ public sealed class ProfileLocator
     private static CrmSyncException InvalidPath(string? path, string reason) =>
         new(ErrorIds.DatabasePathInvalid, ErrorKind.InvalidArgument,
             $"The database path '{path}' cannot be used: {reason}.",
-            "Give -DatabasePath the full path of a .db file in a folder you can write to.", path);
+            $"Give {ShellParameter.For(ActionParameter.DatabasePath)} the full path of a .db file in a folder you can write to.", path);
 }

@@ -1,4 +1,5 @@
 using CrmSync.Engine.Store;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Connections;
 
@@ -31,7 +32,7 @@ public sealed class ProfileStore
         if (File.Exists(location.DatabasePath))
             throw new CrmSyncException(ErrorIds.ProfileExists, ErrorKind.ResourceExists,
                 $"A CrmSync profile database already exists at {location.DatabasePath}.",
-                $"Open the profile '{location.ProfileName}' instead, or choose another profile name or -DatabasePath.",
+                $"Open the profile '{location.ProfileName}' instead, or choose another profile name or {ShellParameter.For(ActionParameter.DatabasePath)}.",
                 location.ProfileName);
         var store = CrmSyncStore.Open(location.DatabasePath, _time);
         try

@@ -15,16 +15,19 @@ public interface ICrmProvider
     CrmKind Kind { get; }
 
     /// <summary>
-    /// False while the field selection, pull and push do not handle this CRM yet: field discovery refuses it, and so does
-    /// connecting, since no later command could use the profile.
+    /// True when a profile of this CRM can be connected (Connect-CrmSync signs in and keeps it) and checked (Test-CrmSyncConnection);
+    /// status and disconnect work on any connected profile. False: connecting refuses it before anything is sent or saved.
+    /// </summary>
+    bool ConnectAvailable { get; }
+
+    /// <summary>
+    /// False while the field selection, pull and push do not handle this CRM yet: the field sync and the sync refuse a profile
+    /// of this CRM at their start (<see cref="CrmProviders.EnsureSyncAvailable"/>), before anything is sent.
     /// </summary>
     bool SyncAvailable { get; }
 
-    /// <summary>
-    /// False while connecting to this CRM is not finished (sign-in, profile, connection test): connecting refuses it before
-    /// anything is sent or saved, even when <see cref="SyncAvailable"/> is true.
-    /// </summary>
-    bool ConnectAvailable { get; }
+    /// <summary>The checks of Test-CrmSyncConnection and the read-access check of a new connection, for this CRM.</summary>
+    ICrmConnectionValidator ConnectionValidator { get; }
 
     /// <summary>The source name the API usage of this CRM is recorded under (crmsync_api_usage.source).</summary>
     string UsageSource { get; }

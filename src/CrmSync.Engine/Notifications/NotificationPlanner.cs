@@ -36,12 +36,17 @@ internal sealed class NotificationPlanner
 
     private readonly CrmSyncStore _store;
     private readonly NotificationTable _table;
+    private readonly ShellActionRenderer? _words;
 
-    public NotificationPlanner(CrmSyncStore store)
+    /// <param name="words">How the mails spell the action and parameter tokens in error messages; null leaves them.</param>
+    public NotificationPlanner(CrmSyncStore store, ShellActionRenderer? words = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _table = new NotificationTable(store);
+        _words = words;
     }
+
+    private string? Words(string? text) => _words is null ? text : _words.RenderText(text);
 
     /// <summary>
     /// Evaluates every finished run not yet evaluated, then <paramref name="startFailure"/> (a start that failed before a run
@@ -71,24 +76,24 @@ internal sealed class NotificationPlanner
         }
 
         var context = new NotificationMessages.Context(profile.Name, profile.Crm.ToString(), _store.DatabasePath);
-        foreach (var run in ReadFinishedRunsAfter(connection, transaction, state.RunCursor))
+        foreach (var run in _store.Runs.FinishedAfter(state.RunCursor, transaction))
         {
-            var outcome = new CycleOutcome($"run-{run.Id}", run.EndedAt ?? run.StartedAt, run.State, run.ErrorId, run.ErrorMessage,
+            var outcome = new CycleOutcome($"run-{run.Id}", run.EndedAt ?? run.StartedAt, run.State, run.ErrorId, Words(run.ErrorMessage),
                 stoppedAtApiReserve?.Contains(run.Id) == true);
             state = Apply(state, outcome, settings, context, Record) with { RunCursor = run.Id };
         }
         if (startFailure is not null)
-            state = Apply(state, startFailure, settings, context, Record);
+            state = Apply(state, startFailure with { Message = Words(startFailure.Message) }, settings, context, Record);
 
-        if (!state.InitialSyncNoted && initialDone && HasFinishedInitialRun(connection, transaction))
+        if (!state.InitialSyncNoted && initialDone && _store.Runs.HasFinished(RunKind.Initial, transaction))
         {
-            Record(NotificationEvent.InitialSyncCompleted, NotificationMessages.InitialSyncCompleted(context, ReadInitialSummary(connection, transaction)));
+            Record(NotificationEvent.InitialSyncCompleted, NotificationMessages.InitialSyncCompleted(context, ReadInitialSummary(transaction)));
             state = state with { InitialSyncNoted = true };
         }
 
         if (now - state.DigestPeriodStart >= DigestPeriod)
         {
-            var digest = ReadFailedRecords(connection, transaction, state.DigestPeriodStart, now);
+            var digest = ReadFailedRecords(transaction, state.DigestPeriodStart, now);
             if (digest.Total > 0)
             {
                 Record(NotificationEvent.FailureDigest, NotificationMessages.FailureDigest(context, digest,
@@ -155,73 +160,19 @@ internal sealed class NotificationPlanner
         return state with { Trouble = kind, TroubleErrorId = errorId, TroubleSince = state.Trouble is null ? outcome.At : state.TroubleSince };
     }
 
-    private static IReadOnlyList<RunRecord> ReadFinishedRunsAfter(SqliteConnection connection, SqliteTransaction transaction, long cursor)
+    private InitialSyncSummary ReadInitialSummary(SqliteTransaction transaction)
     {
-        using var command = connection.Command(transaction, """
-            SELECT id, started_at, ended_at, state, kind, error_id, error_message FROM crmsync_run
-            WHERE id > $cursor AND state <> 'Running' ORDER BY id;
-            """).With("$cursor", cursor);
-        using var reader = command.ExecuteReader();
-        var runs = new List<RunRecord>();
-        while (reader.Read())
-            runs.Add(new RunRecord(reader.GetInt64(0), reader.Time(1), reader.NullableTime(2), reader.Enum<RunState>(3), reader.Enum<RunKind>(4),
-                "", 0, "", 0, reader.NullableString(5), reader.NullableString(6), null));
-        return runs;
+        var totals = _store.Runs.Totals(RunKind.Initial, RunOperation.PullUpdates, transaction);
+        var started = totals.FirstStartedAt ?? _store.Time.GetUtcNow();
+        return new InitialSyncSummary([.. totals.Objects.Select(o => new InitialSyncObjectCount(o.ObjectName, o.New, o.Updated, o.Failed))],
+            started, totals.LastEndedAt ?? started, totals.Runs);
     }
 
-    private static bool HasFinishedInitialRun(SqliteConnection connection, SqliteTransaction transaction)
+    private FailedRecordDigest ReadFailedRecords(SqliteTransaction transaction, DateTimeOffset from, DateTimeOffset to)
     {
-        using var command = connection.Command(transaction, "SELECT EXISTS (SELECT 1 FROM crmsync_run WHERE kind = 'Initial' AND state <> 'Running');");
-        return (long)command.ExecuteScalar()! == 1;
-    }
-
-    private static InitialSyncSummary ReadInitialSummary(SqliteConnection connection, SqliteTransaction transaction)
-    {
-        var objects = new List<InitialSyncObjectCount>();
-        using (var command = connection.Command(transaction, """
-                   SELECT c.object_name, sum(c.new_count), sum(c.updated_count), sum(c.failed_count)
-                   FROM crmsync_run_count c JOIN crmsync_run r ON r.id = c.run_id
-                   WHERE r.kind = 'Initial' AND c.operation = 'PullUpdates'
-                   GROUP BY c.object_name ORDER BY c.object_name;
-                   """))
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-                objects.Add(new InitialSyncObjectCount(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
-        }
-        using var times = connection.Command(transaction,
-            "SELECT min(started_at), max(ended_at), count(*) FROM crmsync_run WHERE kind = 'Initial' AND state <> 'Running';");
-        using var row = times.ExecuteReader();
-        row.Read();
-        var started = row.Time(0);
-        var ended = row.NullableTime(1) ?? started;
-        return new InitialSyncSummary(objects, started, ended, row.GetInt64(2));
-    }
-
-    private static FailedRecordDigest ReadFailedRecords(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset from, DateTimeOffset to)
-    {
-        // One line per record and message: a record retried in several cycles counts once.
-        const string Grouped = """
-            SELECT object_name, local_key, crm_id, error_id, crm_error_code, message, max(occurred_at) AS last_at, count(*) AS times
-            FROM crmsync_error
-            WHERE level = 'Record' AND occurred_at >= $from AND occurred_at < $to
-            GROUP BY object_name, local_key, crm_id, message
-            """;
-        long total;
-        using (var count = connection.Command(transaction, $"SELECT count(*) FROM ({Grouped});")
-                   .With("$from", StoreTime.Format(from)).With("$to", StoreTime.Format(to)))
-            total = (long)count.ExecuteScalar()!;
-        var rows = new List<FailedRecord>();
-        if (total > 0)
-        {
-            using var command = connection.Command(transaction, $"{Grouped} ORDER BY last_at, object_name LIMIT $limit;")
-                .With("$from", StoreTime.Format(from)).With("$to", StoreTime.Format(to)).With("$limit", DigestListLimit);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-                rows.Add(new FailedRecord(reader.NullableString(0), reader.NullableString(1), reader.NullableString(2), reader.GetString(3),
-                    reader.NullableString(4), reader.GetString(5), reader.Time(6), reader.GetInt64(7)));
-        }
-        return new FailedRecordDigest(from, to, total, rows);
+        var (total, first) = _store.Errors.RecordErrorsBetween(from, to, DigestListLimit, transaction);
+        return new FailedRecordDigest(from, to, total, [.. first.Select(e =>
+            new FailedRecord(e.ObjectName, e.LocalKey, e.CrmId, e.ErrorId, e.CrmErrorCode, Words(e.Message)!, e.LastAt, e.Times))]);
     }
 }
 

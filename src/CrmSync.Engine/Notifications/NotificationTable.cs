@@ -103,7 +103,7 @@ internal sealed class NotificationTable
             using var command = connection.Command(tx, $"""
                 INSERT INTO crmsync_notification (id, {SettingsColumns}, run_cursor, initial_sync_noted, digest_period_start, created_at, updated_at)
                 VALUES (1, $recipients, $server, $port, $tls, $user, $sender, $events, $threshold, $timeout, $ca,
-                        (SELECT coalesce(max(id), 0) FROM crmsync_run), $noted, $now, $now, $now)
+                        $cursor, $noted, $now, $now, $now)
                 ON CONFLICT (id) DO UPDATE SET
                     recipients = excluded.recipients, smtp_server = excluded.smtp_server, smtp_port = excluded.smtp_port,
                     tls_mode = excluded.tls_mode, smtp_user = excluded.smtp_user, sender = excluded.sender, events = excluded.events,
@@ -115,7 +115,8 @@ internal sealed class NotificationTable
                 .With("$user", settings.SmtpUserName).With("$sender", settings.Sender).With("$events", settings.Events.ToString())
                 .With("$threshold", settings.TroubleThreshold)
                 .With("$timeout", (int)Math.Ceiling(settings.Timeout.TotalSeconds))
-                .With("$ca", settings.TrustedCertificatePath).With("$noted", initialSyncDone ? 1 : 0).With("$now", now);
+                .With("$ca", settings.TrustedCertificatePath).With("$noted", initialSyncDone ? 1 : 0).With("$now", now)
+                .With("$cursor", _store.Runs.Latest(tx)?.Id ?? 0);
             command.ExecuteNonQuery();
             return 0;
         });

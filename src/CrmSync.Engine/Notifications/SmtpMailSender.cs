@@ -45,7 +45,7 @@ internal sealed class SmtpMailSender
         if (mode == SmtpTlsMode.None && !IsLoopback(server))
             throw new CrmSyncException(ErrorIds.InsecureTransport, ErrorKind.SecurityError,
                 $"Plain SMTP without TLS is accepted for a loopback server only, not for '{server}'.",
-                "Use -TlsMode StartTls (port 587) or ImplicitTls (port 465), or relay through a local SMTP server.", server);
+                $"Use {ShellParameter.For(ActionParameter.TlsMode)} StartTls (port 587) or ImplicitTls (port 465), or relay through a local SMTP server.", server);
     }
 
     /// <summary>True for localhost and loopback addresses.</summary>
@@ -71,7 +71,7 @@ internal sealed class SmtpMailSender
         {
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 $"The trusted certificate file '{path}' cannot be read as a certificate: {e.Message}",
-                "Give a PEM or DER (.cer/.crt) certificate file, or leave -TrustedCertificatePath out.", path, e);
+                $"Give a PEM or DER (.cer/.crt) certificate file, or leave {ShellParameter.For(ActionParameter.TrustedCertificatePath)} out.", path, e);
         }
         if (roots.Count == 0)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,

@@ -2,6 +2,7 @@ using System.Globalization;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Notifications;
 
@@ -21,9 +22,11 @@ public sealed class SyncNotifier
     /// <summary>A notifier reading SMTP passwords from <paramref name="secrets"/>.</summary>
     public SyncNotifier(NotificationSecretStore secrets) => _secrets = secrets ?? throw new ArgumentNullException(nameof(secrets));
 
-    /// <summary>The notifier of the data folder named by the environment (CRMSYNC_HOME, else the per-user default).</summary>
-    public static SyncNotifier ForEnvironment(Func<string, string?> getEnvironmentVariable) =>
-        new(NotificationSecretStore.ForCurrentPlatform(CrmSyncPaths.FromEnvironment(getEnvironmentVariable)));
+    /// <summary>
+    /// How the mails spell the actions and parameters that error messages name (<see cref="ShellAction"/> and
+    /// <see cref="ShellParameter"/> tokens): the words of the shell that runs the sync. Null leaves the tokens as they are.
+    /// </summary>
+    public ShellActionRenderer? Words { get; init; }
 
     /// <summary>Notes the newest run before a start, so that a start failing before any run is told apart from a failed run.</summary>
     public long BeginStart(CrmSyncStore store)
@@ -45,7 +48,7 @@ public sealed class SyncNotifier
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(result);
-        return RunAsync(store, () => new NotificationPlanner(store).Plan(null, result.StoppedAtApiReserve ? [result.RunId] : null),
+        return RunAsync(store, () => new NotificationPlanner(store, Words).Plan(null, result.StoppedAtApiReserve ? [result.RunId] : null),
             report, cancellationToken);
     }
 
@@ -64,7 +67,7 @@ public sealed class SyncNotifier
             var now = store.Time.GetUtcNow();
             CycleOutcome? outcome = latest > runBefore ? null
                 : new CycleOutcome("start-" + StoreTime.Format(now), now, RunState.Failed, error.ErrorId, error.Message);
-            return new NotificationPlanner(store).Plan(outcome);
+            return new NotificationPlanner(store, Words).Plan(outcome);
         }, report, cancellationToken);
     }
 

@@ -1,5 +1,6 @@
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Reports;
 
@@ -132,6 +133,6 @@ internal static class ReportArguments
     {
         if (last is <= 0)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"-Last must be a positive number of entries; {last} was given.", "Give -Last 1 or more, or leave it out to list everything.", last);
+                $"{ShellParameter.For(ActionParameter.Last)} must be a positive number of entries; {last} was given.", $"Give {ShellParameter.For(ActionParameter.Last)} 1 or more, or leave it out to list everything.", last);
     }
 }

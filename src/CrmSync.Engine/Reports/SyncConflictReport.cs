@@ -18,7 +18,7 @@ public sealed record SyncConflictQuery
     public int? Last { get; init; }
 }
 
-/// <summary>Reads a profile's conflict journal (<c>crmsync_conflict</c>) newest first, streaming row by row. Read-only.</summary>
+/// <summary>Reads a profile's conflict journal (<see cref="ConflictJournal"/>'s statement on a read-only connection) newest first, streaming row by row. Read-only.</summary>
 public static class SyncConflictReport
 {
     /// <summary>The collisions of <paramref name="store"/> that match <paramref name="query"/>, newest first.</summary>
@@ -37,37 +37,28 @@ public static class SyncConflictReport
         long limit = objects.Count == 0 && fields.Count == 0 && query.Last is { } last ? last : -1;
 
         using var connection = ReadOnlyReportConnection.Open(store, cancellationToken);
-        using var command = connection.Command("""
-            SELECT id, run_id, object_name, crm_id, local_key, field_name, local_value, crm_value, winner, rule, occurred_at
-            FROM crmsync_conflict
-            WHERE ($run IS NULL OR run_id = $run)
-              AND ($since IS NULL OR occurred_at >= $since)
-            ORDER BY occurred_at DESC, id DESC
-            LIMIT $limit;
-            """)
-            .With("$run", query.RunId).With("$since", query.Since is { } since ? StoreTime.Format(since) : null).With("$limit", limit);
+        using var command = ConflictJournal.ReportQuery(connection.Connection, query.RunId, query.Since, limit);
         using var reader = connection.ExecuteReader(command);
         var written = 0;
         while (connection.Read(reader))
         {
-            var objectName = reader.GetString(2);
-            var fieldName = reader.GetString(5);
-            if (!NameWildcard.MatchesAny(objects, objectName) || !NameWildcard.MatchesAny(fields, fieldName))
+            var conflict = ConflictJournal.ReadEntry(reader);
+            if (!NameWildcard.MatchesAny(objects, conflict.ObjectName) || !NameWildcard.MatchesAny(fields, conflict.FieldName))
                 continue;
             yield return new CrmSyncConflictInfo
             {
                 Profile = profile,
-                Id = reader.GetInt64(0),
-                RunId = reader.NullableInt64(1),
-                Object = objectName,
-                CrmId = reader.NullableString(3),
-                LocalKey = reader.NullableString(4),
-                Field = fieldName,
-                LocalValue = reader.NullableString(6),
-                CrmValue = reader.NullableString(7),
-                Winner = reader.Enum<ConflictWinner>(8),
-                Rule = reader.GetString(9),
-                OccurredAt = reader.Time(10),
+                Id = conflict.Id,
+                RunId = conflict.RunId,
+                Object = conflict.ObjectName,
+                CrmId = conflict.CrmId,
+                LocalKey = conflict.LocalKey,
+                Field = conflict.FieldName,
+                LocalValue = conflict.LocalValue,
+                CrmValue = conflict.CrmValue,
+                Winner = conflict.Winner,
+                Rule = conflict.Rule,
+                OccurredAt = conflict.OccurredAt,
             };
             if (query.Last is { } max && ++written >= max)
                 yield break;

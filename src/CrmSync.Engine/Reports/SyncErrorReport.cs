@@ -21,8 +21,8 @@ public sealed record SyncErrorQuery
 }
 
 /// <summary>
-/// Reads a profile's error log (<c>crmsync_error</c>) newest first, filtered in SQL where an index helps and by
-/// wildcard in memory for object names, streaming row by row. Read-only.
+/// Reads a profile's error log (<see cref="SyncErrorLog"/>'s statements on a read-only connection) newest first, filtered
+/// in SQL where an index helps and by wildcard in memory for object names, streaming row by row. Read-only.
 /// </summary>
 public static class SyncErrorReport
 {
@@ -38,55 +38,42 @@ public static class SyncErrorReport
     private static IEnumerable<CrmSyncErrorInfo> ReadCore(CrmSyncStore store, string profile, SyncErrorQuery query, CancellationToken cancellationToken)
     {
         var objects = NameWildcard.Compile(query.Object);
-        string? level = query.Level switch
+        SyncErrorLevel? level = query.Level switch
         {
             SyncErrorLevelFilter.All => null,
-            SyncErrorLevelFilter.Record => nameof(SyncErrorLevel.Record),
-            SyncErrorLevelFilter.Job => nameof(SyncErrorLevel.Job),
+            SyncErrorLevelFilter.Record => SyncErrorLevel.Record,
+            SyncErrorLevelFilter.Job => SyncErrorLevel.Job,
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Level, "Unknown error level filter."),
         };
         // LIMIT in SQL only when no in-memory filter follows; -1 is SQLite's "no limit".
         long limit = objects.Count == 0 && query.Last is { } last ? last : -1;
 
         using var connection = ReadOnlyReportConnection.Open(store, cancellationToken);
-        using var command = connection.Command("""
-            SELECT id, run_id, level, object_name, local_key, crm_id, operation, error_id, crm_error_code, message,
-                   occurred_at, attempts, resolved_at
-            FROM crmsync_error
-            WHERE ($all = 1 OR resolved_at IS NULL)
-              AND ($run IS NULL OR run_id = $run)
-              AND ($level IS NULL OR level = $level)
-              AND ($since IS NULL OR occurred_at >= $since)
-            ORDER BY occurred_at DESC, id DESC
-            LIMIT $limit;
-            """)
-            .With("$all", query.IncludeResolved ? 1 : 0).With("$run", query.RunId).With("$level", level)
-            .With("$since", query.Since is { } since ? StoreTime.Format(since) : null).With("$limit", limit);
+        using var command = SyncErrorLog.ReportQuery(connection.Connection, query.IncludeResolved, query.RunId, level, query.Since, limit);
         using var reader = connection.ExecuteReader(command);
         var written = 0;
         while (connection.Read(reader))
         {
-            var objectName = reader.NullableString(3);
-            if (objects.Count > 0 && (objectName is null || !NameWildcard.MatchesAny(objects, objectName)))
+            var error = SyncErrorLog.ReadEntry(reader);
+            if (objects.Count > 0 && (error.ObjectName is null || !NameWildcard.MatchesAny(objects, error.ObjectName)))
                 continue;
-            var resolvedAt = reader.NullableTime(12);
             yield return new CrmSyncErrorInfo
             {
                 Profile = profile,
-                Id = reader.GetInt64(0),
-                RunId = reader.NullableInt64(1),
-                Level = reader.Enum<SyncErrorLevel>(2),
-                Object = objectName,
-                LocalKey = reader.NullableString(4),
-                CrmId = reader.NullableString(5),
-                Operation = reader.NullableString(6),
-                ErrorId = reader.GetString(7),
-                CrmErrorCode = reader.NullableString(8),
-                Message = reader.GetString(9),
-                OccurredAt = reader.Time(10),
-                Attempts = reader.GetInt32(11),
-                Resolved = resolvedAt is not null,
-                ResolvedAt = resolvedAt,
+                Id = error.Id,
+                RunId = error.RunId,
+                Level = error.Level,
+                Object = error.ObjectName,
+                LocalKey = error.LocalKey,
+                CrmId = error.CrmId,
+                Operation = error.Operation,
+                ErrorId = error.ErrorId,
+                CrmErrorCode = error.CrmErrorCode,
+                Message = error.Message,
+                OccurredAt = error.OccurredAt,
+                Attempts = error.Attempts,
+                Resolved = error.ResolvedAt is not null,
+                ResolvedAt = error.ResolvedAt,
             };
             if (query.Last is { } max && ++written >= max)
                 yield break;
@@ -98,8 +85,7 @@ public static class SyncErrorReport
     {
         ArgumentNullException.ThrowIfNull(store);
         using var connection = ReadOnlyReportConnection.Open(store, cancellationToken);
-        using var command = connection.Command("SELECT count(*) FROM crmsync_error WHERE occurred_at < $cutoff;")
-            .With("$cutoff", StoreTime.Format(cutoff));
+        using var command = SyncErrorLog.CountBeforeQuery(connection.Connection, cutoff);
         return (long)connection.ExecuteScalar(command)!;
     }
 }

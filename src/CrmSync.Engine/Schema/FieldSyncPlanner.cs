@@ -90,7 +90,7 @@ public sealed class FieldSyncPlanner
                         planned = planned with
                         {
                             Note = (planned.Note is null ? "" : planned.Note + "; ") +
-                                   $"matches -ExcludeField '{late.Pattern}' but was created before: created fields are permanent and keep syncing ({ShellAction.SetMapping.With(ActionParameter.Disable)} stops it before the first start)",
+                                   $"matches {ShellParameter.For(ActionParameter.ExcludeField)} '{late.Pattern}' but was created before: created fields are permanent and keep syncing ({ShellAction.SetMapping.With(ActionParameter.Disable)} stops it before the first start)",
                         };
                     objectEntries.Add(planned);
                     continue;
@@ -108,11 +108,11 @@ public sealed class FieldSyncPlanner
                 if (match is not null && critical.Contains(field.Name))
                 {
                     protectedFields.Add($"{syncedObject.ObjectName}.{field.Name} ('{match.Pattern}')");
-                    basic = basic with { Note = $"matches -ExcludeField '{match.Pattern}' but is kept: the sync needs it" };
+                    basic = basic with { Note = $"matches {ShellParameter.For(ActionParameter.ExcludeField)} '{match.Pattern}' but is kept: the sync needs it" };
                 }
                 else if (match is { } pattern)
                 {
-                    objectEntries.Add(basic with { Action = FieldPlanAction.Excluded, Note = $"matches -ExcludeField '{pattern.Pattern}'" });
+                    objectEntries.Add(basic with { Action = FieldPlanAction.Excluded, Note = $"matches {ShellParameter.For(ActionParameter.ExcludeField)} '{pattern.Pattern}'" });
                     continue;
                 }
 

@@ -24,6 +24,7 @@ public enum CrmSyncAction
     Duplicates,
     GetNotification,
     SetNotification,
+    TestConnection,
 }
 
 /// <summary>A parameter of an action; each shell spells it its own way (<c>-ExcludeField</c>, <c>--exclude</c>).</summary>
@@ -41,6 +42,31 @@ public enum ActionParameter
     Credential,
     Path,
     Verbose,
+    DatabasePath,
+    Object,
+    Field,
+    Column,
+    Rule,
+    Enable,
+    Continuous,
+    Interval,
+    Purge,
+    Retention,
+    Last,
+    RemoveCredential,
+    ClientId,
+    ClientSecret,
+    ClientCredentials,
+    TenantId,
+    Url,
+    TlsMode,
+    TrustedCertificatePath,
+    NotifyEmail,
+    Sandbox,
+    /// <summary>The sync user's password: inside -Credential for the module, an environment variable or standard input for the CLI.</summary>
+    Password,
+    /// <summary>The CRM object and field of one mapping: -Object and -Field for the module, --set OBJECT.FIELD for the CLI.</summary>
+    ObjectAndField,
 }
 
 /// <summary>One parameter of a <see cref="ShellAction"/>: a switch when <see cref="Value"/> is null.</summary>
@@ -68,6 +94,7 @@ public sealed record ShellAction(CrmSyncAction Action, IReadOnlyList<ActionArgum
     public static ShellAction Duplicates => new(CrmSyncAction.Duplicates);
     public static ShellAction GetNotification => new(CrmSyncAction.GetNotification);
     public static ShellAction SetNotification => new(CrmSyncAction.SetNotification);
+    public static ShellAction TestConnection => new(CrmSyncAction.TestConnection);
 
     private static readonly Regex TokenPattern = new(
         @"\[\[(?<action>[a-z-]+)(?:\s+(?<name>[a-z-]+)(?:=(?:""(?<quoted>[^""]*)""|(?<value>[^\s\]""]+)))?)*\]\]",
@@ -81,6 +108,9 @@ public sealed record ShellAction(CrmSyncAction Action, IReadOnlyList<ActionArgum
 
     /// <summary>This action for the profile <paramref name="profile"/>.</summary>
     public ShellAction Profile(string profile) => With(ActionParameter.Profile, profile);
+
+    /// <summary><paramref name="parameter"/> of this action named on its own (<c>-Object</c> of Set-CrmFieldMapping).</summary>
+    public ShellParameter Parameter(ActionParameter parameter) => new(parameter, Action);
 
     public override string ToString()
     {
@@ -98,11 +128,20 @@ public sealed record ShellAction(CrmSyncAction Action, IReadOnlyList<ActionArgum
     /// Replaces every action token in <paramref name="text"/> by <paramref name="render"/>'s command line; text
     /// without tokens (or null) comes back unchanged.
     /// </summary>
-    public static string? RenderIn(string? text, Func<ShellAction, string> render)
+    public static string? RenderIn(string? text, Func<ShellAction, string> render) =>
+        RenderIn(text, render, parameter => parameter.ToString());
+
+    /// <summary>
+    /// Replaces every action token in <paramref name="text"/> by <paramref name="render"/>'s command line and every
+    /// parameter token by <paramref name="renderParameter"/>'s spelling; text without tokens (or null) comes back unchanged.
+    /// </summary>
+    public static string? RenderIn(string? text, Func<ShellAction, string> render, Func<ShellParameter, string> renderParameter)
     {
         ArgumentNullException.ThrowIfNull(render);
+        ArgumentNullException.ThrowIfNull(renderParameter);
         if (text is null || !text.Contains("[[", StringComparison.Ordinal))
             return text;
+        text = ShellParameter.RenderIn(text, renderParameter);
         return TokenPattern.Replace(text, match =>
         {
             if (!Enum.TryParse(match.Groups["action"].Value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out CrmSyncAction action))
@@ -132,7 +171,7 @@ public sealed record ShellAction(CrmSyncAction Action, IReadOnlyList<ActionArgum
         return null;
     }
 
-    private static string Kebab(string pascal)
+    internal static string Kebab(string pascal)
     {
         var text = new StringBuilder();
         foreach (char c in pascal)
@@ -145,14 +184,62 @@ public sealed record ShellAction(CrmSyncAction Action, IReadOnlyList<ActionArgum
     }
 }
 
-/// <summary>Spells <see cref="ShellAction"/>s in the words of one shell.</summary>
+/// <summary>
+/// A parameter named on its own in an engine message ("Give -DatabasePath a file on a local disk"). Its text
+/// (<see cref="ToString"/>) is a token such as <c>[[param database-path]]</c>, or <c>[[param object of=set-mapping]]</c> when
+/// the spelling depends on the action; each shell's <see cref="ShellActionRenderer"/> spells it (<c>-DatabasePath</c>,
+/// <c>--database</c>).
+/// </summary>
+public sealed record ShellParameter(ActionParameter Parameter, CrmSyncAction? Of = null)
+{
+    private static readonly Regex TokenPattern = new(
+        @"\[\[param (?<name>[a-z-]+)(?: of=(?<action>[a-z-]+))?\]\]", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+
+    /// <summary><paramref name="parameter"/> named without an action.</summary>
+    public static ShellParameter For(ActionParameter parameter) => new(parameter);
+
+    public override string ToString() =>
+        "[[param " + ShellAction.Kebab(Parameter.ToString()) + (Of is { } action ? " of=" + ShellAction.Kebab(action.ToString()) : "") + "]]";
+
+    /// <summary>Replaces every parameter token in <paramref name="text"/> by <paramref name="render"/>'s spelling.</summary>
+    internal static string RenderIn(string text, Func<ShellParameter, string> render) =>
+        !text.Contains("[[param ", StringComparison.Ordinal) ? text : TokenPattern.Replace(text, match =>
+        {
+            if (!Enum.TryParse(match.Groups["name"].Value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out ActionParameter parameter))
+                return match.Value;
+            CrmSyncAction? of = null;
+            if (match.Groups["action"].Success)
+            {
+                if (!Enum.TryParse(match.Groups["action"].Value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out CrmSyncAction action))
+                    return match.Value;
+                of = action;
+            }
+            return render(new ShellParameter(parameter, of));
+        });
+}
+
+/// <summary>Spells <see cref="ShellAction"/>s and <see cref="ShellParameter"/>s in the words of one shell.</summary>
 public abstract class ShellActionRenderer
 {
     /// <summary>The command line of <paramref name="action"/> in this shell.</summary>
     public abstract string Render(ShellAction action);
 
-    /// <summary><paramref name="text"/> with every action token spelled in this shell.</summary>
-    public string? RenderText(string? text) => ShellAction.RenderIn(text, Render);
+    /// <summary>How this shell names <paramref name="parameter"/> in a sentence (<c>-DatabasePath</c>, <c>--database</c>).</summary>
+    public abstract string RenderParameter(ShellParameter parameter);
+
+    /// <summary><paramref name="text"/> with every action and parameter token spelled in this shell.</summary>
+    public string? RenderText(string? text) => ShellAction.RenderIn(text, Render, RenderParameter);
+
+    /// <summary><paramref name="error"/> with its message and recommended action spelled in this shell (itself when it has no tokens).</summary>
+    public CrmSyncException RenderError(CrmSyncException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        string message = RenderText(error.Message)!;
+        string recommended = RenderText(error.RecommendedAction) ?? "";
+        if (message == error.Message && recommended == (error.RecommendedAction ?? ""))
+            return error;
+        return new CrmSyncException(error.ErrorId, error.Kind, message, recommended, error.Target, error.InnerException);
+    }
 }
 
 /// <summary>Renders the action tokens inside the engine's output objects that carry advice text.</summary>
@@ -173,7 +260,12 @@ public static class ShellActionOutput
                 },
             },
             Schema.FieldPlanEntry { Note: { } note } entry => entry with { Note = renderer.RenderText(note) },
-            Sync.SyncRunResult result => result with { Warnings = [.. result.Warnings.Select(w => renderer.RenderText(w)!)] },
+            Sync.SyncRunResult result => result with
+            {
+                Warnings = [.. result.Warnings.Select(w => renderer.RenderText(w)!)],
+                Error = result.Error is null ? null : renderer.RenderError(result.Error),
+            },
+            Reports.CrmSyncErrorInfo info => info with { Message = renderer.RenderText(info.Message)! },
             _ => value,
         };
     }

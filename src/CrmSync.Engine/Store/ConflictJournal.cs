@@ -33,6 +33,8 @@ public sealed record ConflictEntry(
 /// <summary>The conflict journal: every collision with both values, the winner, the rule and the cycle.</summary>
 public sealed class ConflictJournal
 {
+    private const string Columns = "id, run_id, object_name, crm_id, local_key, field_name, local_value, crm_value, winner, rule, occurred_at";
+
     private readonly CrmSyncStore _store;
 
     internal ConflictJournal(CrmSyncStore store) => _store = store;
@@ -64,20 +66,40 @@ public sealed class ConflictJournal
     public IReadOnlyList<ConflictEntry> List(long? runId = null, int max = 1000, SqliteTransaction? transaction = null) =>
         _store.Read(transaction, (connection, tx) =>
         {
-            using var command = connection.Command(tx, """
-                SELECT id, run_id, object_name, crm_id, local_key, field_name, local_value, crm_value, winner, rule, occurred_at
+            using var command = connection.Command(tx, $"""
+                SELECT {Columns}
                 FROM crmsync_conflict WHERE $run IS NULL OR run_id = $run ORDER BY id DESC LIMIT $max;
                 """).With("$run", runId).With("$max", max);
             using var reader = command.ExecuteReader();
             var rows = new List<ConflictEntry>();
             while (reader.Read())
-                rows.Add(new ConflictEntry(reader.NullableInt64(1), reader.GetString(2), reader.NullableString(3),
-                    reader.NullableString(4), reader.GetString(5), reader.NullableString(6), reader.NullableString(7),
-                    reader.Enum<ConflictWinner>(8), reader.GetString(9))
-                {
-                    Id = reader.GetInt64(0),
-                    OccurredAt = reader.Time(10),
-                });
+                rows.Add(ReadEntry(reader));
             return rows;
         });
+
+    /// <summary>
+    /// The statement of the conflict report (Get-CrmSyncConflict, <c>crmsync conflict</c>), on the caller's connection (the
+    /// reports' read-only one): collisions newest first (by time, then id), optionally of one run and since a time; at most
+    /// <paramref name="limit"/> rows (-1: all). Read each row with <see cref="ReadEntry"/>.
+    /// </summary>
+    internal static SqliteCommand ReportQuery(SqliteConnection connection, long? runId, DateTimeOffset? since, long limit) =>
+        connection.Command(null, $"""
+            SELECT {Columns}
+            FROM crmsync_conflict
+            WHERE ($run IS NULL OR run_id = $run)
+              AND ($since IS NULL OR occurred_at >= $since)
+            ORDER BY occurred_at DESC, id DESC
+            LIMIT $limit;
+            """)
+            .With("$run", runId).With("$since", since is { } from ? StoreTime.Format(from) : null).With("$limit", limit);
+
+    /// <summary>The collision of the current row of a reader over <see cref="ReportQuery"/>.</summary>
+    internal static ConflictEntry ReadEntry(SqliteDataReader reader) =>
+        new(reader.NullableInt64(1), reader.GetString(2), reader.NullableString(3),
+            reader.NullableString(4), reader.GetString(5), reader.NullableString(6), reader.NullableString(7),
+            reader.Enum<ConflictWinner>(8), reader.GetString(9))
+        {
+            Id = reader.GetInt64(0),
+            OccurredAt = reader.Time(10),
+        };
 }

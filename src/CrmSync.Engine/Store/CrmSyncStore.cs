@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Store;
 
@@ -294,7 +295,7 @@ public sealed class CrmSyncStore : IDisposable
                     throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.InvalidOperation,
                         $"The database {DatabasePath} could not be switched to WAL mode (it reports '{mode}'); " +
                         "the folder may be on a network or read-only file system.",
-                        "Give -DatabasePath a file on a local disk.", DatabasePath);
+                        $"Give {ShellParameter.For(ActionParameter.DatabasePath)} a file on a local disk.", DatabasePath);
             }
 
             for (var target = version + 1; target <= StoreMigrations.Latest; target++)
@@ -344,7 +345,7 @@ public sealed class CrmSyncStore : IDisposable
         if (foreign)
             throw new CrmSyncException(ErrorIds.DatabasePathInvalid, ErrorKind.InvalidData,
                 $"The file {DatabasePath} is a SQLite database that CrmSync did not create; CrmSync will not add its tables to it.",
-                "Give -DatabasePath a new file name or an existing CrmSync database.", DatabasePath);
+                $"Give {ShellParameter.For(ActionParameter.DatabasePath)} a new file name or an existing CrmSync database.", DatabasePath);
     }
 
     private static int ReadPragmaInt(SqliteConnection connection, SqliteTransaction? transaction, string pragma)

@@ -58,6 +58,12 @@ public sealed record RunCount(
     long Skipped,
     long Filtered = 0);
 
+/// <summary>One object's counts of one operation summed over several runs.</summary>
+public sealed record RunCountTotal(string ObjectName, long New, long Updated, long Deleted, long Failed, long Skipped);
+
+/// <summary>The ended runs of one kind together: first start, last end (null when none), how many, and per-object totals.</summary>
+public sealed record RunKindTotals(DateTimeOffset? FirstStartedAt, DateTimeOffset? LastEndedAt, long Runs, IReadOnlyList<RunCountTotal> Objects);
+
 /// <summary>The run history (<c>crmsync_run</c>) and its per-object counts (<c>crmsync_run_count</c>).</summary>
 public sealed class RunHistory
 {
@@ -204,10 +210,48 @@ public sealed class RunHistory
         return rows;
     });
 
-    private List<RunRecord> Query(SqliteTransaction? transaction, string where, int max, Action<SqliteCommand> bind) =>
+    /// <summary>The runs that have ended (Succeeded, Failed or Cancelled) with an id above <paramref name="cursor"/>, oldest first.</summary>
+    public IReadOnlyList<RunRecord> FinishedAfter(long cursor, SqliteTransaction? transaction = null) =>
+        Query(transaction, "WHERE id > $cursor AND state <> 'Running'", -1, c => c.With("$cursor", cursor), newestFirst: false);
+
+    /// <summary>True when a run of <paramref name="kind"/> has ended (in any final state).</summary>
+    public bool HasFinished(RunKind kind, SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
+    {
+        using var command = connection.Command(tx, "SELECT EXISTS (SELECT 1 FROM crmsync_run WHERE kind = $kind AND state <> 'Running');")
+            .With("$kind", kind.ToString());
+        return (long)command.ExecuteScalar()! == 1;
+    });
+
+    /// <summary>
+    /// What the ended runs of <paramref name="kind"/> did together: when the first started, when the last ended, how many
+    /// there were, and per object the counts of <paramref name="operation"/> summed over them (ordered by object).
+    /// </summary>
+    public RunKindTotals Totals(RunKind kind, RunOperation operation, SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
+    {
+        var objects = new List<RunCountTotal>();
+        using (var command = connection.Command(tx, """
+                   SELECT c.object_name, sum(c.new_count), sum(c.updated_count), sum(c.deleted_count), sum(c.failed_count), sum(c.skipped_count)
+                   FROM crmsync_run_count c JOIN crmsync_run r ON r.id = c.run_id
+                   WHERE r.kind = $kind AND c.operation = $operation
+                   GROUP BY c.object_name ORDER BY c.object_name;
+                   """).With("$kind", kind.ToString()).With("$operation", operation.ToString()))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+                objects.Add(new RunCountTotal(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3),
+                    reader.GetInt64(4), reader.GetInt64(5)));
+        }
+        using var times = connection.Command(tx, "SELECT min(started_at), max(ended_at), count(*) FROM crmsync_run WHERE kind = $kind AND state <> 'Running';")
+            .With("$kind", kind.ToString());
+        using var row = times.ExecuteReader();
+        row.Read();
+        return new RunKindTotals(row.NullableTime(0), row.NullableTime(1), row.GetInt64(2), objects);
+    });
+
+    private List<RunRecord> Query(SqliteTransaction? transaction, string where, int max, Action<SqliteCommand> bind, bool newestFirst = true) =>
         _store.Read(transaction, (connection, tx) =>
         {
-            using var command = connection.Command(tx, $"SELECT {Columns} FROM crmsync_run {where} ORDER BY id DESC LIMIT $max;")
+            using var command = connection.Command(tx, $"SELECT {Columns} FROM crmsync_run {where} ORDER BY id {(newestFirst ? "DESC" : "ASC")} LIMIT $max;")
                 .With("$max", max);
             bind(command);
             using var reader = command.ExecuteReader();

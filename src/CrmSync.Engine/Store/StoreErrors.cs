@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Store;
 
@@ -35,7 +36,7 @@ internal static class StoreErrors
                 wording.LockedAction ?? "Close the other program writing to the database (or wait for it), then try again.", databasePath, e),
             11 or 26 => new CrmSyncException(ErrorIds.DatabaseCorrupt, ErrorKind.InvalidData,
                 $"The file {databasePath} is not a readable CrmSync database: {e.Message}",
-                "Restore the file from a backup, or give a different -DatabasePath.", databasePath, e),
+                $"Restore the file from a backup, or give a different {ShellParameter.For(ActionParameter.DatabasePath)}.", databasePath, e),
             _ => new CrmSyncException(ErrorIds.UnexpectedError, wording.FailedKind,
                 $"{wording.Failed ?? $"A SQLite operation on {databasePath} failed"}: {e.Message}",
                 wording.FailedAction ?? "Check the database file and the disk; if it persists, report the error.", databasePath, e),

@@ -25,6 +25,10 @@ public sealed record SyncErrorEntry(
     int Attempts,
     DateTimeOffset? ResolvedAt);
 
+/// <summary>The errors of one record with one message over a period: the last time it occurred and how many times.</summary>
+public sealed record SyncErrorGroup(string? ObjectName, string? LocalKey, string? CrmId, string ErrorId, string? CrmErrorCode, string Message,
+    DateTimeOffset LastAt, long Times);
+
 /// <summary>An error to record.</summary>
 public sealed record NewSyncError(
     SyncErrorLevel Level,
@@ -102,12 +106,71 @@ public sealed class SyncErrorLog
             using var reader = command.ExecuteReader();
             var rows = new List<SyncErrorEntry>();
             while (reader.Read())
-                rows.Add(new SyncErrorEntry(reader.GetInt64(0), reader.NullableInt64(1), reader.Enum<SyncErrorLevel>(2),
-                    reader.NullableString(3), reader.NullableString(4), reader.NullableString(5), reader.NullableString(6),
-                    reader.GetString(7), reader.NullableString(8), reader.GetString(9), reader.Time(10), reader.GetInt32(11),
-                    reader.NullableTime(12)));
+                rows.Add(ReadEntry(reader));
             return rows;
         });
+
+    /// <summary>
+    /// The statement of the error report (Get-CrmSyncError, <c>crmsync error</c>), on the caller's connection (the reports'
+    /// read-only one, which runs and cancels it): errors newest first (by time, then id), unresolved only unless
+    /// <paramref name="includeResolved"/>, optionally of one run, one level and since a time; at most <paramref name="limit"/>
+    /// rows (-1: all). Read each row with <see cref="ReadEntry"/>.
+    /// </summary>
+    internal static SqliteCommand ReportQuery(SqliteConnection connection, bool includeResolved, long? runId, SyncErrorLevel? level,
+        DateTimeOffset? since, long limit) =>
+        connection.Command(null, $"""
+            SELECT {Columns} FROM crmsync_error
+            WHERE ($all = 1 OR resolved_at IS NULL)
+              AND ($run IS NULL OR run_id = $run)
+              AND ($level IS NULL OR level = $level)
+              AND ($since IS NULL OR occurred_at >= $since)
+            ORDER BY occurred_at DESC, id DESC
+            LIMIT $limit;
+            """)
+            .With("$all", includeResolved ? 1 : 0).With("$run", runId).With("$level", level?.ToString())
+            .With("$since", since is { } from ? StoreTime.Format(from) : null).With("$limit", limit);
+
+    /// <summary>The statement counting the errors that occurred before <paramref name="cutoff"/> (what a purge with it deletes).</summary>
+    internal static SqliteCommand CountBeforeQuery(SqliteConnection connection, DateTimeOffset cutoff) =>
+        connection.Command(null, "SELECT count(*) FROM crmsync_error WHERE occurred_at < $cutoff;").With("$cutoff", StoreTime.Format(cutoff));
+
+    /// <summary>The error of the current row of a reader over <see cref="ReportQuery"/> (or any statement selecting the log's columns).</summary>
+    internal static SyncErrorEntry ReadEntry(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), reader.NullableInt64(1), reader.Enum<SyncErrorLevel>(2),
+            reader.NullableString(3), reader.NullableString(4), reader.NullableString(5), reader.NullableString(6),
+            reader.GetString(7), reader.NullableString(8), reader.GetString(9), reader.Time(10), reader.GetInt32(11),
+            reader.NullableTime(12));
+
+    /// <summary>
+    /// The Record-level errors that occurred in [<paramref name="from"/>, <paramref name="to"/>), one group per record and
+    /// message (a record retried in several cycles counts once), ordered by their last occurrence: how many groups there
+    /// are, and the first <paramref name="max"/>.
+    /// </summary>
+    public (long Total, IReadOnlyList<SyncErrorGroup> First) RecordErrorsBetween(DateTimeOffset from, DateTimeOffset to, int max,
+        SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
+    {
+        const string Grouped = """
+            SELECT object_name, local_key, crm_id, error_id, crm_error_code, message, max(occurred_at) AS last_at, count(*) AS times
+            FROM crmsync_error
+            WHERE level = 'Record' AND occurred_at >= $from AND occurred_at < $to
+            GROUP BY object_name, local_key, crm_id, message
+            """;
+        long total;
+        using (var count = connection.Command(tx, $"SELECT count(*) FROM ({Grouped});")
+                   .With("$from", StoreTime.Format(from)).With("$to", StoreTime.Format(to)))
+            total = (long)count.ExecuteScalar()!;
+        var groups = new List<SyncErrorGroup>();
+        if (total > 0)
+        {
+            using var command = connection.Command(tx, $"{Grouped} ORDER BY last_at, object_name LIMIT $limit;")
+                .With("$from", StoreTime.Format(from)).With("$to", StoreTime.Format(to)).With("$limit", max);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                groups.Add(new SyncErrorGroup(reader.NullableString(0), reader.NullableString(1), reader.NullableString(2), reader.GetString(3),
+                    reader.NullableString(4), reader.GetString(5), reader.Time(6), reader.GetInt64(7)));
+        }
+        return (total, (IReadOnlyList<SyncErrorGroup>)groups);
+    });
 
     /// <summary>Deletes errors that occurred more than <paramref name="retention"/> (default 5 days) ago; returns how many.</summary>
     public int Purge(TimeSpan? retention = null, SqliteTransaction? transaction = null)

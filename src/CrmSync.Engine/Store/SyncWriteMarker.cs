@@ -40,7 +40,7 @@ public static class SyncWriteMarker
         ArgumentNullException.ThrowIfNull(transaction);
         using var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"INSERT OR REPLACE INTO {TableName} (id, run_id, since) VALUES (1, $run, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));";
+        command.CommandText = $"INSERT OR REPLACE INTO {TableName} (id, run_id, since) VALUES (1, $run, {StoreTime.SqlNow});";
         command.Parameters.AddWithValue("$run", (object?)runId ?? DBNull.Value);
         command.ExecuteNonQuery();
     }

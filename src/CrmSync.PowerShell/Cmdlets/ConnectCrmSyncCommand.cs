@@ -8,7 +8,7 @@ using CrmSync.PowerShell.Hosting;
 
 namespace CrmSync.PowerShell.Cmdlets;
 
-/// <summary>Connects a CrmSync profile to Salesforce: logs in as the sync user for real, then saves the profile and its credentials.</summary>
+/// <summary>Connects a CrmSync profile to Salesforce or Dynamics 365: logs in as the sync user for real, then saves the profile and its credentials.</summary>
 /// <remarks>
 /// <para>Connect-CrmSync is the first step of the setup. It logs in to Salesforce and saves nothing unless the login works:
 /// a wrong password or security token fails with ErrorId InvalidCredentials and says to check both. On success it creates
@@ -23,9 +23,17 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// verbose, debug or error output. -Scope CurrentUser (the default) saves them encrypted for the current user (DPAPI on
 /// Windows, AES-GCM under an owner-only key file elsewhere) so that scheduled tasks of the same account run unattended;
 /// -Scope Process keeps them in this PowerShell session only. The secrets never go into the database.</para>
+/// <para>Dynamics 365 (-Crm Dynamics -Url with the organization URL, as Marketo's "Step 3 of 3" form): the sync user's
+/// -Credential (user@domain or DOMAIN\user; the Entra password grant, so MFA must be off for this user: an MFA-required
+/// answer fails with ErrorId CrmMfaRequired), with the app registration's -ClientId and -ClientSecret when you have one
+/// (optional, as in Marketo's form). Or the Application User (server to server): -ClientCredentials with -TenantId, -ClientId and
+/// -ClientSecret. The login is real: a token, then WhoAmI, then one read of each synced entity; the sync user's id is kept.
+/// A wrong password (InvalidCredentials), a wrong client secret (CrmClientRejected), a URL that is not a Dataverse org
+/// (NotACrmEndpoint) and a user without Read on a synced entity (CrmPermissionDenied, naming the entity) each fail with
+/// their own error, and nothing is saved. In this version a Dynamics 365 profile can be connected, tested
+/// (Test-CrmSyncConnection), shown and disconnected; Sync-CrmField and Start-CrmSync refuse it (ErrorId CrmNotSupported).</para>
 /// <para>The output is a CrmConnectionInfo: the user, org, instance, API version, scope and database path, and no secret.
-/// -WhatIf shows what would be connected without logging in. The Dynamics parameter set (-Crm Dynamics -Url) is accepted
-/// but refused by the engine until Dynamics 365 support lands.</para>
+/// -WhatIf shows what would be connected without logging in.</para>
 /// </remarks>
 /// <input cref="string">Profile and DatabasePath bind by property name from a piped object (for example a saved
 /// connection's CrmConnectionInfo or Get-CrmSyncStatus output).</input>
@@ -61,8 +69,28 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <para>The first command only says what would be connected; the second logs in as the connected app's integration user
 /// (no user password) and saves the profile.</para>
 /// </example>
+/// <example>
+/// <title>Connect Dynamics 365 as the sync user</title>
+/// <code>
+/// PS&gt; $cred = Get-Credential sync@contoso.onmicrosoft.com
+/// PS&gt; Connect-CrmSync -Profile d365 -Crm Dynamics -Url https://contoso.crm.dynamics.com -Credential $cred
+/// </code>
+/// <para>Gets a token for the sync user from Entra ID (the password grant), checks it with WhoAmI and that the user can read
+/// lead, contact, account, opportunity, systemuser, list and listmember, then saves the 'd365' profile with the password
+/// encrypted for the current user. Add -ClientId and -ClientSecret to sign in through your own app registration.</para>
+/// </example>
+/// <example>
+/// <title>Connect Dynamics 365 as the Application User (server to server)</title>
+/// <code>
+/// PS&gt; $secret = Read-Host -AsSecureString 'Client secret'
+/// PS&gt; Connect-CrmSync -Profile d365 -Crm Dynamics -Url https://contoso.crm.dynamics.com -ClientCredentials -TenantId $tenantId -ClientId $appId -ClientSecret $secret
+/// </code>
+/// <para>Signs in with the client-credentials grant of the app registration; Dataverse acts as the Application User that the
+/// app is mapped to. No user password is involved, so MFA does not apply.</para>
+/// </example>
 /// <parameter name="WhatIf">Shows which profile would be connected to which CRM, as which user and in which scope. Nothing
 /// is logged in to and nothing is saved.</parameter>
+/// <seealso cref="TestCrmSyncConnectionCommand"/>
 /// <seealso cref="DisconnectCrmSyncCommand"/>
 /// <seealso cref="SyncCrmFieldCommand"/>
 /// <seealso cref="GetCrmSyncStatusCommand"/>
@@ -72,20 +100,20 @@ namespace CrmSync.PowerShell.Cmdlets;
 public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
 {
     /// <summary>
-    /// Which CRM to connect to. Salesforce is the only one supported today; Dynamics is accepted together with -Url but
-    /// refused by the engine until Dynamics 365 support lands. -Url and -SyncFilterField without -Crm Dynamics, or -Crm
-    /// Dynamics without -Url, are refused with ErrorId InvalidArgument.
+    /// Which CRM to connect to: Salesforce (the default) or Dynamics (Dynamics 365, with -Url). -Url, -TenantId and
+    /// -SyncFilterField without -Crm Dynamics, or -Crm Dynamics without -Url, are refused with ErrorId InvalidArgument.
     /// </summary>
     /// <default>Salesforce</default>
     [Parameter]
     public CrmKind Crm { get; set; } = CrmKind.Salesforce;
 
     /// <summary>
-    /// The Salesforce sync user's name and password, as a PSCredential (Get-Credential). Mandatory in the default
-    /// SalesforceUser parameter set. The password never appears in any output and is saved only encrypted (-Scope).
+    /// The sync user's name and password, as a PSCredential (Get-Credential). Mandatory in the default SalesforceUser
+    /// parameter set and in the DynamicsUser set (Dynamics 365: user@domain or DOMAIN\user). The password never appears in
+    /// any output and is saved only encrypted (-Scope).
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.SalesforceUser)]
-    [Parameter(ParameterSetName = ParameterSetNames.Dynamics)]
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.DynamicsUser)]
     [Credential]
     public PSCredential? Credential { get; set; }
 
@@ -97,11 +125,13 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
     public SecureString? SecurityToken { get; set; }
 
     /// <summary>
-    /// Logs in with the Salesforce client-credentials grant: no user, the connected app's -ClientId and -ClientSecret at a
-    /// My Domain -LoginUrl. Selects the SalesforceClientCredentials parameter set; without it PowerShell resolves
-    /// -ClientId/-ClientSecret/-LoginUrl to the default SalesforceUser set and asks for -Credential.
+    /// Logs in with the client-credentials grant, without a user. Salesforce: the connected app's -ClientId and -ClientSecret
+    /// at a My Domain -LoginUrl (the SalesforceClientCredentials set). Dynamics 365: the app registration's -TenantId,
+    /// -ClientId and -ClientSecret, acting as its Application User (the DynamicsClientCredentials set). Without it
+    /// PowerShell resolves -ClientId/-ClientSecret to a user set and asks for -Credential.
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.SalesforceClientCredentials)]
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.DynamicsClientCredentials)]
     public SwitchParameter ClientCredentials { get; set; }
 
     /// <summary>Logs in at the Salesforce sandbox host (test.salesforce.com) instead of login.salesforce.com, when -LoginUrl is not given.</summary>
@@ -110,21 +140,28 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
     public SwitchParameter Sandbox { get; set; }
 
     /// <summary>
-    /// The Salesforce login URL: a My Domain (https://acme.my.salesforce.com) or the CrmSync emulator. https only; plain http
-    /// is refused with ErrorId InsecureTransport except to a loopback host. Mandatory with -ClientCredentials.
+    /// Salesforce: the login URL, a My Domain (https://acme.my.salesforce.com) or the CrmSync emulator; mandatory with
+    /// -ClientCredentials. Dynamics 365: the Entra ID authority the token comes from (the CrmSync emulator's URL; leave it
+    /// out for https://login.microsoftonline.com). https only; plain http is refused with ErrorId InsecureTransport except to
+    /// a loopback host.
     /// </summary>
-    /// <default>https://login.salesforce.com (https://test.salesforce.com with -Sandbox)</default>
+    /// <default>https://login.salesforce.com (https://test.salesforce.com with -Sandbox); Dynamics: https://login.microsoftonline.com</default>
     [Parameter(ParameterSetName = ParameterSetNames.SalesforceUser)]
     [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.SalesforceClientCredentials)]
+    [Parameter(ParameterSetName = ParameterSetNames.DynamicsUser)]
+    [Parameter(ParameterSetName = ParameterSetNames.DynamicsClientCredentials)]
     public Uri? LoginUrl { get; set; }
 
     /// <summary>
-    /// The connected app's consumer key (Salesforce) or the Entra application id (Dynamics). With -Credential it selects the OAuth
-    /// password grant (without it, the SOAP partner login is used); mandatory with -ClientCredentials.
+    /// The connected app's consumer key (Salesforce) or the Entra app registration's application (client) id (Dynamics 365).
+    /// Salesforce: with -Credential it selects the OAuth password grant (without it, the SOAP partner login is used).
+    /// Dynamics 365: optional with -Credential (Microsoft's public Dataverse sample app id is used without it). Mandatory with
+    /// -ClientCredentials.
     /// </summary>
     [Parameter(ParameterSetName = ParameterSetNames.SalesforceUser)]
     [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.SalesforceClientCredentials)]
-    [Parameter(ParameterSetName = ParameterSetNames.Dynamics)]
+    [Parameter(ParameterSetName = ParameterSetNames.DynamicsUser)]
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.DynamicsClientCredentials)]
     [ValidateNotNullOrEmpty]
     public string? ClientId { get; set; }
 
@@ -134,22 +171,37 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
     /// </summary>
     [Parameter(ParameterSetName = ParameterSetNames.SalesforceUser)]
     [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.SalesforceClientCredentials)]
-    [Parameter(ParameterSetName = ParameterSetNames.Dynamics)]
+    [Parameter(ParameterSetName = ParameterSetNames.DynamicsUser)]
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.DynamicsClientCredentials)]
     public SecureString? ClientSecret { get; set; }
 
-    /// <summary>Dynamics 365: the organization URL (https://org.crm.dynamics.com). Selects the Dynamics parameter set, which the engine refuses for now.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.Dynamics)]
+    /// <summary>
+    /// Dynamics 365: the organization URL (https://contoso.crm.dynamics.com, from the Power Platform admin center). Selects a
+    /// Dynamics parameter set. A URL that does not answer as a Dataverse org fails with ErrorId NotACrmEndpoint.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.DynamicsUser)]
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.DynamicsClientCredentials)]
     public Uri? Url { get; set; }
 
     /// <summary>
+    /// Dynamics 365: the Entra ID tenant (its id, a GUID, or its domain such as contoso.onmicrosoft.com). Mandatory with
+    /// -ClientCredentials; optional with -Credential (the 'organizations' endpoint is used without it).
+    /// </summary>
+    [Parameter(ParameterSetName = ParameterSetNames.DynamicsUser)]
+    [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.DynamicsClientCredentials)]
+    [ValidateNotNullOrEmpty]
+    public string? TenantId { get; set; }
+
+    /// <summary>
     /// Dynamics 365: the logical name of the Two Options field that keeps records out of the sync (Marketo's sync filter),
-    /// kept in the profile. Only an explicit No skips a record: a record without the field or with an empty value syncs.
-    /// No to Yes creates or updates the record locally at the next cycle; Yes to No leaves the local row as it was (stale,
-    /// never deleted). Skipped records are counted as Filtered in the run counts and in Get-CrmSyncStatus. Dynamics
-    /// parameter set only.
+    /// kept in the profile; Test-CrmSyncConnection checks it. Only an explicit No skips a record: a record without the field
+    /// or with an empty value syncs. No to Yes creates or updates the record locally at the next cycle; Yes to No leaves the
+    /// local row as it was (stale, never deleted). Skipped records are counted as Filtered in the run counts and in
+    /// Get-CrmSyncStatus.
     /// </summary>
     /// <default>new_synctomkto</default>
-    [Parameter(ParameterSetName = ParameterSetNames.Dynamics)]
+    [Parameter(ParameterSetName = ParameterSetNames.DynamicsUser)]
+    [Parameter(ParameterSetName = ParameterSetNames.DynamicsClientCredentials)]
     [ValidateNotNullOrEmpty]
     public string? SyncFilterField { get; set; }
 
@@ -165,10 +217,10 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
-        bool dynamicsSet = ParameterSetName == ParameterSetNames.Dynamics;
+        bool dynamicsSet = ParameterSetName is ParameterSetNames.DynamicsUser or ParameterSetNames.DynamicsClientCredentials;
         if (dynamicsSet != (Crm == CrmKind.Dynamics))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                dynamicsSet ? "-Url and -SyncFilterField are Dynamics 365 parameters; give -Crm Dynamics with them."
+                dynamicsSet ? "-Url, -TenantId and -SyncFilterField are Dynamics 365 parameters; give -Crm Dynamics with them."
                             : "-Crm Dynamics needs the organization URL (-Url).",
                 "See Get-Help Connect-CrmSync -Parameter Crm for the parameters of each CRM.", Crm);
         string who = Credential?.UserName ?? ClientId ?? "(no user)";
@@ -179,8 +231,9 @@ public sealed class ConnectCrmSyncCommand : ConnectedCrmSyncCmdlet
             Crm = Crm, Profile = Profile, DatabasePath = ResolvedDatabasePath, Scope = Scope,
             Username = Credential?.UserName, Password = SecretConversion.ToSecretValue(Credential?.Password),
             SecurityToken = SecretConversion.ToSecretValue(SecurityToken), Sandbox = Sandbox.IsPresent, LoginUrl = LoginUrl,
-            ClientId = ClientId, ClientSecret = SecretConversion.ToSecretValue(ClientSecret), Url = Url, SyncFilterField = SyncFilterField,
+            ClientId = ClientId, ClientSecret = SecretConversion.ToSecretValue(ClientSecret), Url = Url, TenantId = TenantId, SyncFilterField = SyncFilterField,
+            AuthMethod = ClientCredentials.IsPresent ? CrmAuthMethod.ClientCredentials : null,
         };
-        RunHandler(ConnectCommand.ForEnvironment(Environment.GetEnvironmentVariable, request));
+        RunHandler(Handlers.Connect(request));
     }
 }

@@ -44,5 +44,5 @@ public sealed class DisconnectCrmSyncCommand : ConnectedCrmSyncCmdlet
 {
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(DisconnectCommand.ForEnvironment(Environment.GetEnvironmentVariable, Profile, ResolvedDatabasePath));
+        RunHandler(Handlers.Disconnect(Profile, ResolvedDatabasePath));
 }

@@ -60,7 +60,7 @@ public sealed class FindCrmDuplicateCommand : ConnectedCrmSyncCmdlet
 
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(FindDuplicateCommand.ForEnvironment(Environment.GetEnvironmentVariable, new FindDuplicateOptions
+        RunHandler(Handlers.FindDuplicates(new FindDuplicateOptions
         {
             Profile = Profile,
             DatabasePath = ResolvedDatabasePath,

@@ -59,7 +59,5 @@ public sealed class GetCrmFieldCommand : ConnectedCrmSyncCmdlet
 
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(new GetFieldCommand(
-            new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(Environment.GetEnvironmentVariable))),
-            new GetFieldOptions { Profile = Profile, DatabasePath = ResolvedDatabasePath, Object = Object, Name = Name }));
+        RunHandler(Handlers.GetFields(new GetFieldOptions { Profile = Profile, DatabasePath = ResolvedDatabasePath, Object = Object, Name = Name }));
 }

@@ -70,9 +70,7 @@ public sealed class GetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
 
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(new GetFieldMappingCommand(
-            new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(Environment.GetEnvironmentVariable))),
-            new GetFieldMappingOptions
+        RunHandler(Handlers.GetFieldMappings(new GetFieldMappingOptions
             {
                 Profile = Profile, DatabasePath = ResolvedDatabasePath, Object = Object, Field = Field,
                 ExportPath = Path is null ? null : ResolveFileSystemPath(Path, nameof(Path)),

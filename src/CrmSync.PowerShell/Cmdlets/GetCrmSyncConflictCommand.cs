@@ -75,7 +75,7 @@ public sealed class GetCrmSyncConflictCommand : ConnectedCrmSyncCmdlet
 
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(GetSyncConflictCommand.ForEnvironment(Environment.GetEnvironmentVariable, new GetSyncConflictOptions
+        RunHandler(Handlers.GetConflicts(new GetSyncConflictOptions
         {
             Profile = Profile,
             DatabasePath = ResolvedDatabasePath,

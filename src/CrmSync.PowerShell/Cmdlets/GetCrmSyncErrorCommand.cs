@@ -95,10 +95,7 @@ public sealed class GetCrmSyncErrorCommand : ConnectedCrmSyncCmdlet
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Retention)) && !Purge.IsPresent)
-            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                "-Retention only applies together with -Purge.", "Add -Purge to delete errors older than -Retention, or leave -Retention out.", Retention);
-        RunHandler(GetSyncErrorCommand.ForEnvironment(Environment.GetEnvironmentVariable, new GetSyncErrorOptions
+        RunHandler(Handlers.GetErrors(new GetSyncErrorOptions
         {
             Profile = Profile,
             DatabasePath = ResolvedDatabasePath,
@@ -108,7 +105,8 @@ public sealed class GetCrmSyncErrorCommand : ConnectedCrmSyncCmdlet
             RunId = RunId,
             IncludeResolved = IncludeResolved.IsPresent,
             Last = Last,
-            PurgeOlderThan = Purge.IsPresent ? Retention : null,
+            Purge = Purge.IsPresent,
+            Retention = MyInvocation.BoundParameters.ContainsKey(nameof(Retention)) ? Retention : null,
         }));
     }
 }

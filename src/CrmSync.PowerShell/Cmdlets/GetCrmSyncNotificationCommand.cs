@@ -41,6 +41,6 @@ public sealed class GetCrmSyncNotificationCommand : ConnectedCrmSyncCmdlet
 {
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(GetNotificationCommand.ForEnvironment(Environment.GetEnvironmentVariable,
+        RunHandler(Handlers.GetNotification(
             new GetNotificationOptions { Profile = Profile, DatabasePath = ResolvedDatabasePath }));
 }

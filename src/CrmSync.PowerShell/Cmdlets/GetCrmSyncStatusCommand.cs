@@ -49,5 +49,5 @@ public sealed class GetCrmSyncStatusCommand : ConnectedCrmSyncCmdlet
 {
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(GetStatusCommand.ForEnvironment(Environment.GetEnvironmentVariable, Profile, ResolvedDatabasePath));
+        RunHandler(Handlers.Status(Profile, ResolvedDatabasePath));
 }

@@ -103,18 +103,14 @@ public sealed class SetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
-        if (Enable.IsPresent && Disable.IsPresent)
-            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument, "-Enable and -Disable cannot be given together.",
-                "Give -Enable to restore the mapping or -Disable to break it.", $"{Object}.{Field}");
         bool fromFile = ParameterSetName == ParameterSetNames.FromFile;
         var options = new SetFieldMappingOptions
         {
             Profile = Profile, DatabasePath = ResolvedDatabasePath,
             ObjectName = fromFile ? null : Object, FieldName = fromFile ? null : Field, Column = Column, Rule = Rule,
-            Enabled = Enable.IsPresent ? true : Disable.IsPresent ? false : null,
+            Enable = Enable.IsPresent, Disable = Disable.IsPresent,
             ImportPath = fromFile ? ResolveFileSystemPath(Path, nameof(Path)) : null,
         };
-        RunHandler(new SetFieldMappingCommand(
-            new ProfileStore(new ProfileLocator(CrmSyncPaths.FromEnvironment(Environment.GetEnvironmentVariable))), options));
+        RunHandler(Handlers.SetFieldMapping(options));
     }
 }

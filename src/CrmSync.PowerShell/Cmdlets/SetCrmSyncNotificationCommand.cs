@@ -139,7 +139,7 @@ public sealed class SetCrmSyncNotificationCommand : ConnectedCrmSyncCmdlet
     {
         bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
         using var password = SecretConversion.ToSecretValue(Credential?.Password);
-        RunHandler(SetNotificationCommand.ForEnvironment(Environment.GetEnvironmentVariable, new SetNotificationOptions
+        RunHandler(Handlers.SetNotification(new SetNotificationOptions
         {
             Profile = Profile,
             DatabasePath = ResolvedDatabasePath,

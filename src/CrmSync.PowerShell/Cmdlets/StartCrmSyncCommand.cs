@@ -120,15 +120,12 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Interval)) && !Continuous.IsPresent)
-            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument, "-Interval applies to -Continuous only.",
-                "Add -Continuous to keep cycling every -Interval, or leave -Interval out to run one cycle.", Interval);
-        RunHandler(StartSyncCommand.ForEnvironment(Environment.GetEnvironmentVariable, new StartSyncOptions
+        RunHandler(Handlers.Start(new StartSyncOptions
         {
             Profile = Profile,
             DatabasePath = ResolvedDatabasePath,
             Continuous = Continuous.IsPresent,
-            Interval = Interval,
+            Interval = MyInvocation.BoundParameters.ContainsKey(nameof(Interval)) ? Interval : null,
             InitialStrategy = InitialStrategy,
             BulkThreshold = BulkThreshold,
             RetryNow = RetryNow.IsPresent,

@@ -41,6 +41,6 @@ public sealed class StopCrmSyncCommand : ConnectedCrmSyncCmdlet
 {
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
-        RunHandler(StopSyncCommand.ForEnvironment(Environment.GetEnvironmentVariable,
+        RunHandler(Handlers.Stop(
             new StopSyncOptions { Profile = Profile, DatabasePath = ResolvedDatabasePath }));
 }

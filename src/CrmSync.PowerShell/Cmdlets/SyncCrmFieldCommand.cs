@@ -74,12 +74,9 @@ public sealed class SyncCrmFieldCommand : ConnectedCrmSyncCmdlet
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
-        var connector = ProfileConnector.ForEnvironment(Environment.GetEnvironmentVariable);
-        var options = new SyncFieldsOptions
+        RunHandler(Handlers.SyncFields(new SyncFieldsOptions
         {
             Profile = Profile, DatabasePath = ResolvedDatabasePath, ExcludeField = ExcludeField, ResetExclusions = ResetExclusions.IsPresent,
-        };
-        using var lease = new SchemaReaderLease(connector, ResolvedDatabasePath);
-        RunHandler(new SyncFieldsCommand(connector.Profiles, options, lease.OpenAsync));
+        }));
     }
 }

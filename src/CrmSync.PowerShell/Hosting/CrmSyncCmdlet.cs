@@ -23,6 +23,12 @@ public abstract class CrmSyncCmdlet : PSCmdlet, IDisposable
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
     protected CancellationToken StopToken => stopping.Token;
 
+    /// <summary>
+    /// Where every cmdlet gets its handler (<see cref="CommandHandlers"/>, shared with the crmsync verbs), over this
+    /// process's environment (CRMSYNC_HOME, secrets of a Scope Process connection).
+    /// </summary>
+    protected static CommandHandlers Handlers { get; } = new(Environment.GetEnvironmentVariable, PowerShellActionRenderer.Instance);
+
     /// <summary>The cmdlet's work for one pipeline record. The single override point.</summary>
     protected abstract void ExecuteCmdlet();
 

@@ -21,6 +21,9 @@ public static class ParameterSetNames
     /// <summary>Connect-CrmSync to Salesforce with the client-credentials grant (-ClientId, -ClientSecret, -LoginUrl; no user).</summary>
     public const string SalesforceClientCredentials = "SalesforceClientCredentials";
 
-    /// <summary>Connect-CrmSync to Dynamics 365 (-Url); accepted by the surface, refused by the engine until Dynamics lands.</summary>
-    public const string Dynamics = "Dynamics";
+    /// <summary>Connect-CrmSync to Dynamics 365 as the sync user (-Url, -Credential; optional -ClientId/-ClientSecret): Entra ROPC.</summary>
+    public const string DynamicsUser = "DynamicsUser";
+
+    /// <summary>Connect-CrmSync to Dynamics 365 as the Application User (-Url, -ClientCredentials, -TenantId, -ClientId, -ClientSecret).</summary>
+    public const string DynamicsClientCredentials = "DynamicsClientCredentials";
 }

@@ -23,6 +23,18 @@ public sealed class PowerShellActionRenderer : ShellActionRenderer
         return string.Join(' ', words);
     }
 
+    /// <inheritdoc/>
+    public override string RenderParameter(ShellParameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        return parameter.Parameter switch
+        {
+            ActionParameter.Password => "-Credential",
+            ActionParameter.ObjectAndField => "-Object and -Field",
+            _ => "-" + parameter.Parameter,
+        };
+    }
+
     /// <summary>The cmdlet (or command line) that performs <paramref name="action"/>.</summary>
     public static string Cmdlet(CrmSyncAction action) => action switch
     {
@@ -41,21 +53,11 @@ public sealed class PowerShellActionRenderer : ShellActionRenderer
         CrmSyncAction.Duplicates => "Find-CrmDuplicate",
         CrmSyncAction.GetNotification => "Get-CrmSyncNotification",
         CrmSyncAction.SetNotification => "Set-CrmSyncNotification",
+        CrmSyncAction.TestConnection => "Test-CrmSyncConnection",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "This action has no cmdlet yet."),
     };
 
     // Placeholders (<host>) and plain words stay as they are; a value with blanks is quoted the PowerShell way.
     private static string Quote(string value) =>
         value.StartsWith('<') || !value.Any(char.IsWhiteSpace) ? value : "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
-
-    /// <summary><paramref name="error"/> with its message and recommended action spelled as cmdlets.</summary>
-    public CrmSyncException RenderError(CrmSyncException error)
-    {
-        ArgumentNullException.ThrowIfNull(error);
-        string message = RenderText(error.Message)!;
-        string recommended = RenderText(error.RecommendedAction) ?? "";
-        if (message == error.Message && recommended == (error.RecommendedAction ?? ""))
-            return error;
-        return new CrmSyncException(error.ErrorId, error.Kind, message, recommended, error.Target, error.InnerException);
-    }
 }

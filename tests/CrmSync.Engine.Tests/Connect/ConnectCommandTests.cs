@@ -182,15 +182,15 @@ public sealed class ConnectCommandTests
     }
 
     [Fact]
-    public async Task Dynamics_is_refused_until_its_sync_exists_and_nothing_is_sent_or_stored()
+    public async Task A_Dynamics_org_URL_over_plain_http_is_refused_before_anything_is_sent_or_stored()
     {
-        // The Dataverse client signs in for real (Crm/Dynamics/DataverseSessionTests), but a Dynamics profile could not
-        // be used by any later command yet, so Connect refuses before sending anything.
+        // Dynamics connects (the Dataverse client signs in for real: Integration.Tests/DynamicsConnectTests); the transport
+        // rule is the same as for Salesforce.
         using var f = new ConnectFixture();
         using var request = new ConnectionRequest
         {
             Crm = CrmKind.Dynamics,
-            Url = new Uri("https://contoso.crm.dynamics.com"),
+            Url = new Uri("http://contoso.crm.dynamics.com"),
             Username = "sync@contoso.example",
             Password = SecretValue.Copy(ConnectFixture.Password),
             SyncFilterField = "new_synctomkto",
@@ -199,8 +199,7 @@ public sealed class ConnectCommandTests
         var ex = await Assert.ThrowsAsync<CrmSyncException>(() =>
             new ConnectCommand(f.Connector, request, f.ClientOptions()).ExecuteAsync(new FakeCommandHost(), CancellationToken.None));
 
-        Assert.Equal(ErrorIds.InvalidArgument, ex.ErrorId);
-        Assert.Contains("only Salesforce", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorIds.InsecureTransport, ex.ErrorId);
         Assert.Empty(f.Http.Requests);
         Assert.Empty(f.AllFiles());
     }

@@ -8,14 +8,17 @@ namespace CrmSync.Engine.Tests.Crm;
 public sealed class CrmProviderTests
 {
     [Fact]
-    public void Each_kind_has_its_provider_and_both_can_be_synced_but_only_salesforce_connected_yet()
+    public void Each_kind_has_its_provider_and_both_connect_and_sync()
     {
         Assert.Equal(CrmKind.Salesforce, CrmProviders.For(CrmKind.Salesforce).Kind);
         Assert.Equal(CrmKind.Dynamics, CrmProviders.For(CrmKind.Dynamics).Kind);
+        Assert.True(CrmProviders.Salesforce.ConnectAvailable);
+        Assert.True(CrmProviders.Dynamics.ConnectAvailable);
         Assert.True(CrmProviders.Salesforce.SyncAvailable);
         Assert.True(CrmProviders.Dynamics.SyncAvailable);
-        Assert.True(CrmProviders.Salesforce.ConnectAvailable);
-        Assert.False(CrmProviders.Dynamics.ConnectAvailable);
+        Assert.True(CrmProviders.Dynamics.ConnectAvailable);
+        CrmProviders.EnsureSyncAvailable(CrmKind.Salesforce, "p");
+        CrmProviders.EnsureSyncAvailable(CrmKind.Dynamics, "d365");
         Assert.Equal("Sforce-Limit-Info", CrmProviders.Salesforce.UsageSource);
         Assert.Equal("Dynamics 365 Web API", CrmProviders.Dynamics.UsageSource);
         Assert.Equal(ProfileConnector.SalesforceUsageSource, CrmProviders.Salesforce.UsageSource);

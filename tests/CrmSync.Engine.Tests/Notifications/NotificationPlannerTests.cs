@@ -1,3 +1,4 @@
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Notifications;
 using CrmSync.Engine.Store;
 
@@ -129,6 +130,28 @@ public sealed class NotificationPlannerTests
         await bed.AfterCycleAsync(bed.Run(RunState.Failed, ErrorIds.CrmApiLimitExceeded, "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded."));
         var mail = Assert.Single(await smtp.WaitForAsync(1));
         Assert.Contains("API allowance or service-protection limit was reached", mail.Subject, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mails_spell_the_actions_and_parameters_of_error_messages_in_the_words_of_the_shell_that_runs_the_sync()
+    {
+        await using var smtp = await LocalSmtpServer.StartAsync();
+        using var bed = new NotificationBed();
+        bed.Configure(NotificationBed.PlainTo(smtp));
+        bed.Run(RunState.Failed, ErrorIds.InvalidCredentials,
+            $"Rejected; run {ShellAction.Connect.Profile("p")} again or give {ShellParameter.For(ActionParameter.DatabasePath)}.");
+
+        Assert.Equal(1, new NotificationPlanner(bed.Store, new MarkedWords()).Plan());
+
+        var mail = Assert.Single(bed.Outbox);
+        Assert.Contains("Rejected; run <Connect> again or give <DatabasePath>.", mail.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("[[", mail.TextBody + mail.HtmlBody, StringComparison.Ordinal);
+    }
+
+    private sealed class MarkedWords : ShellActionRenderer
+    {
+        public override string Render(ShellAction action) => $"<{action.Action}>";
+        public override string RenderParameter(ShellParameter parameter) => $"<{parameter.Parameter}>";
     }
 
     [Fact]

@@ -113,7 +113,7 @@ public sealed class SyncErrorReportTests
             store.Errors.Record(new NewSyncError(SyncErrorLevel.Record, ErrorIds.RecordPushFailed, "recent", ObjectName: "Lead"));
         }
         ctx.Time.Advance(TimeSpan.FromDays(2)); // "old" is 6 days old, "recent" 2 days
-        var options = new GetSyncErrorOptions { PurgeOlderThan = SyncErrorLog.DefaultRetention };
+        var options = new GetSyncErrorOptions { Purge = true };
 
         // -WhatIf / declined: asked once, nothing deleted, both listed
         var declined = new FakeCommandHost(answer: false);
@@ -150,7 +150,7 @@ public sealed class SyncErrorReportTests
 
         Assert.Equal(ErrorIds.InvalidArgument, Assert.Throws<CrmSyncException>(() => List(ctx, new GetSyncErrorOptions { Last = 0 })).ErrorId);
         Assert.Equal(ErrorIds.InvalidArgument,
-            Assert.Throws<CrmSyncException>(() => List(ctx, new GetSyncErrorOptions { PurgeOlderThan = TimeSpan.FromDays(-1) })).ErrorId);
+            Assert.Throws<CrmSyncException>(() => List(ctx, new GetSyncErrorOptions { Purge = true, Retention = TimeSpan.FromDays(-1) })).ErrorId);
     }
 
     [Fact]

@@ -253,7 +253,7 @@ public sealed class FieldMappingServiceTests
     public void Set_handler_asks_once_and_WhatIf_or_declined_changes_nothing()
     {
         using var ctx = Synced();
-        var options = new SetFieldMappingOptions { ObjectName = "Lead", FieldName = "Phone", Enabled = false, Rule = FieldMappingRule.AlwaysCrm };
+        var options = new SetFieldMappingOptions { ObjectName = "Lead", FieldName = "Phone", Disable = true, Rule = FieldMappingRule.AlwaysCrm };
         var declined = new FakeCommandHost(answer: false);
         new SetFieldMappingCommand(ctx.Profiles, options).Run(declined);
         var (target, action) = Assert.Single(declined.ShouldProcessCalls);
@@ -272,7 +272,7 @@ public sealed class FieldMappingServiceTests
                  {
                      new SetFieldMappingOptions { ObjectName = "Lead", FieldName = "Phone" },
                      new SetFieldMappingOptions { ObjectName = "Lead" , Rule = FieldMappingRule.None },
-                     new SetFieldMappingOptions { ObjectName = "Lead", FieldName = "Phone", Enabled = true, ImportPath = "x.json" },
+                     new SetFieldMappingOptions { ObjectName = "Lead", FieldName = "Phone", Enable = true, ImportPath = "x.json" },
                  })
         {
             var e = Assert.Throws<CrmSyncException>(() => new SetFieldMappingCommand(ctx.Profiles, bad).Run(new FakeCommandHost()));

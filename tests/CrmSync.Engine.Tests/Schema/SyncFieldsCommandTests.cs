@@ -297,7 +297,7 @@ public sealed class SyncFieldsCommandTests
         var (more, _) = ctx.SyncFields(reader, exclude: ["*.Internal_*"]);
         var late = Assert.Single(more.OutputOf<FieldPlanEntry>(), e => e is { ObjectName: "Lead", FieldName: "Internal_Score__c" });
         Assert.Equal(FieldPlanAction.Exists, late.Action);
-        Assert.Contains("matches -ExcludeField '*.Internal_*' but was created before", late.Note);
+        Assert.Contains($"matches {ShellParameter.For(ActionParameter.ExcludeField)} '*.Internal_*' but was created before", late.Note);
         Assert.Equal("Store the exclusion patterns 'Lead.*SSN*', '*.Internal_*'.", Assert.Single(more.ShouldProcessCalls).Action);
         using (var store = ctx.Open())
             Assert.Equal("""{"excludeFields":["Lead.*SSN*","*.Internal_*"]}""", store.Profile.Read()!.SettingsJson);

@@ -55,7 +55,7 @@ public sealed class RunLockTests : IDisposable
         Assert.Equal(ErrorKind.ResourceBusy, e.Kind);
         Assert.Contains($"host {Environment.MachineName}", e.Message);
         Assert.Contains($"process {Environment.ProcessId}", e.Message);
-        Assert.Contains("since 2026-11-02T09:30:00.0000000Z", e.Message);
+        Assert.Contains("since 2026-11-02T09:30:00.000Z", e.Message);
         Assert.Equal(lease, second.RunLock.ReadCurrent());
     }
 

@@ -192,7 +192,7 @@ public sealed class StoreSchemaTests : IDisposable
         store.Runs.Start(RunKind.Initial, "test");
 
         using var connection = store.OpenConnection();
-        Assert.Equal("2026-11-02T09:30:00.0000000Z", Scalar(connection, "SELECT started_at FROM crmsync_run;"));
+        Assert.Equal("2026-11-02T09:30:00.000Z", Scalar(connection, "SELECT started_at FROM crmsync_run;"));
         Assert.Equal("text", Scalar(connection, "SELECT typeof(started_at) FROM crmsync_run;"));
     }
 }

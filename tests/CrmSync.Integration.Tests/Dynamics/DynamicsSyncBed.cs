@@ -56,9 +56,6 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
             DynamicsSeed = seed ?? new DynamicsSeedPlan(),
             SeedValue = "integration",
         });
-        // The org's admin created CrmSync's key column with the alternate key on it (the emulator seeds it as new_crmsynckey).
-        foreach (var entity in new[] { "lead", "contact" })
-            host.Dynamics!.Store.RenameAttribute(entity, "new_crmsynckey", "crmsync_key", "CrmSync Key");
         var c = host.Dynamics!.Credentials;
         var wire = new RecordingHandler();
         var log = new EventLog();

@@ -181,7 +181,7 @@ public sealed class DynamicsSyncTests
         var crmId = (string)bed.Scalar("SELECT _crm_id FROM person WHERE emailaddress1 = 'nova@example.com'")!;
         var created = bed.Find("lead", Guid.Parse(crmId))!;
         Assert.Equal("Nova", created.Get("firstname"));
-        Assert.NotNull(created.Get("crmsync_key"));
+        Assert.NotNull(created.Get("new_crmsynckey"));
         Assert.Equal(1, Count(pushed, "lead", RunOperation.PushNew).New);
 
         var echo = await bed.SucceededCycleAsync(); // the pushed writes come back modified by the sync user: not CRM changes

@@ -24,7 +24,7 @@ public sealed class GetStatusCommandTests : IDisposable
     {
         data.CreateFreshProfile("default");
 
-        FakeCommandHost host = Run(GetStatusCommand.ForEnvironment(data.Environment, "default"));
+        FakeCommandHost host = Run(new CommandHandlers(data.Environment).Status("default"));
 
         var status = Assert.IsType<SyncStatus>(Assert.Single(host.Output));
         Assert.Equal(SyncState.NotStarted, status.State);
@@ -44,7 +44,7 @@ public sealed class GetStatusCommandTests : IDisposable
         string file = Path.Combine(data.Path, "elsewhere", "prod.db");
         data.CreateFreshProfile("prod", file);
 
-        FakeCommandHost host = Run(GetStatusCommand.ForEnvironment(data.Environment, "prod", file));
+        FakeCommandHost host = Run(new CommandHandlers(data.Environment).Status("prod", file));
 
         var status = Assert.IsType<SyncStatus>(Assert.Single(host.Output));
         Assert.Equal(SyncState.NotStarted, status.State);
@@ -54,7 +54,7 @@ public sealed class GetStatusCommandTests : IDisposable
     [Fact]
     public void An_unknown_profile_fails_the_run_with_ProfileNotFound_and_the_Connect_CrmSync_advice()
     {
-        var error = Assert.Throws<CrmSyncException>(() => Run(GetStatusCommand.ForEnvironment(data.Environment, "nope")));
+        var error = Assert.Throws<CrmSyncException>(() => Run(new CommandHandlers(data.Environment).Status("nope")));
 
         Assert.Equal(ErrorIds.ProfileNotFound, error.ErrorId);
         Assert.Equal(ErrorKind.ObjectNotFound, error.Kind);
@@ -66,7 +66,7 @@ public sealed class GetStatusCommandTests : IDisposable
     [Fact]
     public void An_unknown_profile_creates_no_database()
     {
-        Assert.Throws<CrmSyncException>(() => Run(GetStatusCommand.ForEnvironment(data.Environment, "nope")));
+        Assert.Throws<CrmSyncException>(() => Run(new CommandHandlers(data.Environment).Status("nope")));
         Assert.False(File.Exists(Path.Combine(data.Paths.ProfilesDirectory, "nope.db")));
     }
 
@@ -74,7 +74,7 @@ public sealed class GetStatusCommandTests : IDisposable
     public void Nothing_is_written_for_an_unknown_profile()
     {
         var host = new FakeCommandHost();
-        Assert.Throws<CrmSyncException>(() => CommandHostPump.Run(host, GetStatusCommand.ForEnvironment(data.Environment, "nope"), CancellationToken.None));
+        Assert.Throws<CrmSyncException>(() => CommandHostPump.Run(host, new CommandHandlers(data.Environment).Status("nope"), CancellationToken.None));
         Assert.Empty(host.Output);
         Assert.Empty(host.Errors);
     }
@@ -82,7 +82,7 @@ public sealed class GetStatusCommandTests : IDisposable
     [Fact]
     public void An_invalid_profile_name_is_an_InvalidArgument_error()
     {
-        var error = Assert.Throws<CrmSyncException>(() => Run(GetStatusCommand.ForEnvironment(data.Environment, "../etc/passwd")));
+        var error = Assert.Throws<CrmSyncException>(() => Run(new CommandHandlers(data.Environment).Status("../etc/passwd")));
         Assert.Equal(ErrorIds.InvalidProfileName, error.ErrorId);
         Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
     }
@@ -96,7 +96,7 @@ public sealed class GetStatusCommandTests : IDisposable
         var host = new FakeCommandHost();
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            CommandHostPump.Run(host, GetStatusCommand.ForEnvironment(data.Environment, "default"), cancelled.Token));
+            CommandHostPump.Run(host, new CommandHandlers(data.Environment).Status("default"), cancelled.Token));
         Assert.Empty(host.Output);
     }
 }

@@ -145,7 +145,7 @@ public sealed class StagedHelpTests : IClassFixture<BuiltModule>
     }
 
     [Fact]
-    public void Connect_CrmSync_syntax_shows_the_three_logins_and_takes_secrets_only_as_secure_types()
+    public void Connect_CrmSync_syntax_shows_the_four_logins_and_takes_secrets_only_as_secure_types()
     {
         XElement connect = CommandOf("Connect-CrmSync");
         var items = connect.Element(Command + "syntax")!.Elements(Command + "syntaxItem").ToList();
@@ -159,8 +159,12 @@ public sealed class StagedHelpTests : IClassFixture<BuiltModule>
         Assert.Equal("System.Management.Automation.PSCredential", parameters["Credential"].Element(Dev + "type")!.Element(Maml + "name")!.Value);
         Assert.Equal("System.Security.SecureString", parameters["SecurityToken"].Element(Dev + "type")!.Element(Maml + "name")!.Value);
         Assert.Equal("System.Security.SecureString", parameters["ClientSecret"].Element(Dev + "type")!.Element(Maml + "name")!.Value);
-        // -Credential is mandatory in one set only, so the parameter list says not required
-        Assert.Equal("false", (string?)parameters["Credential"].Attribute("required"));
+        // -Credential is mandatory in both sets that have it (SalesforceUser, DynamicsUser); -ClientId only with -ClientCredentials
+        Assert.Equal("true", (string?)parameters["Credential"].Attribute("required"));
+        Assert.Equal("false", (string?)parameters["ClientId"].Attribute("required"));
+        Assert.Equal(4, items.Count);
+        Assert.Contains(items, i => i.Elements(Command + "parameter").Any(p => p.Element(Maml + "name")!.Value == "TenantId"
+                                                                          && (string?)p.Attribute("required") == "true"));
         // enum values are offered as a value group, shown by Get-Help as {Salesforce | Dynamics}
         Assert.Equal(["Salesforce", "Dynamics"],
             parameters["Crm"].Element(Command + "parameterValueGroup")!.Elements(Command + "parameterValue").Select(v => v.Value));

@@ -50,6 +50,42 @@ public sealed class PowerShellActionRendererTests
     }
 
     [Fact]
+    public void A_parameter_named_on_its_own_is_the_cmdlet_parameter()
+    {
+        Assert.Equal("Give -DatabasePath a file on a local disk.",
+            Renderer.RenderText($"Give {ShellParameter.For(ActionParameter.DatabasePath)} a file on a local disk."));
+        Assert.Equal("-Interval applies to -Continuous only.",
+            Renderer.RenderText($"{ShellParameter.For(ActionParameter.Interval)} applies to {ShellParameter.For(ActionParameter.Continuous)} only."));
+        Assert.Equal("-Path", Renderer.RenderText(ShellAction.SetMapping.Parameter(ActionParameter.Path).ToString()));
+        Assert.Equal("-Object and -Field", Renderer.RenderText(ShellParameter.For(ActionParameter.ObjectAndField).ToString()));
+        Assert.Equal("-Credential", Renderer.RenderText(ShellParameter.For(ActionParameter.Password).ToString()));
+    }
+
+    [Theory]
+    [InlineData(ActionParameter.DatabasePath, typeof(CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand))]
+    [InlineData(ActionParameter.Continuous, typeof(CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand))]
+    [InlineData(ActionParameter.Interval, typeof(CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand))]
+    [InlineData(ActionParameter.NotifyEmail, typeof(CrmSync.PowerShell.Cmdlets.StartCrmSyncCommand))]
+    [InlineData(ActionParameter.Purge, typeof(CrmSync.PowerShell.Cmdlets.GetCrmSyncErrorCommand))]
+    [InlineData(ActionParameter.Retention, typeof(CrmSync.PowerShell.Cmdlets.GetCrmSyncErrorCommand))]
+    [InlineData(ActionParameter.Last, typeof(CrmSync.PowerShell.Cmdlets.GetCrmSyncErrorCommand))]
+    [InlineData(ActionParameter.Object, typeof(CrmSync.PowerShell.Cmdlets.SetCrmFieldMappingCommand))]
+    [InlineData(ActionParameter.Column, typeof(CrmSync.PowerShell.Cmdlets.SetCrmFieldMappingCommand))]
+    [InlineData(ActionParameter.Enable, typeof(CrmSync.PowerShell.Cmdlets.SetCrmFieldMappingCommand))]
+    [InlineData(ActionParameter.RemoveCredential, typeof(CrmSync.PowerShell.Cmdlets.SetCrmSyncNotificationCommand))]
+    [InlineData(ActionParameter.TlsMode, typeof(CrmSync.PowerShell.Cmdlets.SetCrmSyncNotificationCommand))]
+    [InlineData(ActionParameter.TrustedCertificatePath, typeof(CrmSync.PowerShell.Cmdlets.SetCrmSyncNotificationCommand))]
+    [InlineData(ActionParameter.ExcludeField, typeof(CrmSync.PowerShell.Cmdlets.SyncCrmFieldCommand))]
+    [InlineData(ActionParameter.ClientCredentials, typeof(CrmSync.PowerShell.Cmdlets.ConnectCrmSyncCommand))]
+    [InlineData(ActionParameter.Url, typeof(CrmSync.PowerShell.Cmdlets.ConnectCrmSyncCommand))]
+    [InlineData(ActionParameter.Sandbox, typeof(CrmSync.PowerShell.Cmdlets.ConnectCrmSyncCommand))]
+    public void The_parameters_the_engine_names_are_parameters_of_a_cmdlet(ActionParameter parameter, Type cmdlet)
+    {
+        string name = Renderer.RenderText(ShellParameter.For(parameter).ToString())![1..];
+        Assert.NotNull(cmdlet.GetProperty(name));
+    }
+
+    [Fact]
     public void Every_action_has_a_cmdlet()
     {
         foreach (CrmSyncAction action in Enum.GetValues<CrmSyncAction>())

@@ -86,17 +86,22 @@ public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
     }
 
     [Fact]
-    public void Connect_has_a_user_set_a_client_credentials_set_and_a_Dynamics_set()
+    public void Connect_has_a_user_set_and_a_client_credentials_set_for_each_CRM()
     {
         Assert.Equal("SalesforceUser", Cmdlet("Connect-CrmSync").DefaultParameterSetName);
-        Assert.Equal([("SalesforceUser", true), ("Dynamics", false)], Declarations("Connect-CrmSync", "Credential").OrderByDescending(d => d.Mandatory));
-        Assert.Equal([("SalesforceClientCredentials", true), ("SalesforceUser", false)], Declarations("Connect-CrmSync", "LoginUrl"));
-        Assert.Equal([("Dynamics", false), ("SalesforceClientCredentials", true), ("SalesforceUser", false)], Declarations("Connect-CrmSync", "ClientSecret"));
+        Assert.Equal([("DynamicsUser", true), ("SalesforceUser", true)], Declarations("Connect-CrmSync", "Credential"));
+        Assert.Equal([("DynamicsClientCredentials", false), ("DynamicsUser", false), ("SalesforceClientCredentials", true), ("SalesforceUser", false)],
+            Declarations("Connect-CrmSync", "LoginUrl"));
+        Assert.Equal([("DynamicsClientCredentials", true), ("DynamicsUser", false), ("SalesforceClientCredentials", true), ("SalesforceUser", false)],
+            Declarations("Connect-CrmSync", "ClientSecret"));
+        Assert.Equal([("DynamicsClientCredentials", true), ("DynamicsUser", false), ("SalesforceClientCredentials", true), ("SalesforceUser", false)],
+            Declarations("Connect-CrmSync", "ClientId"));
         Assert.Equal([("SalesforceUser", false)], Declarations("Connect-CrmSync", "SecurityToken"));
-        Assert.Equal([("Dynamics", true)], Declarations("Connect-CrmSync", "Url"));
+        Assert.Equal([("DynamicsClientCredentials", true), ("DynamicsUser", true)], Declarations("Connect-CrmSync", "Url"));
+        Assert.Equal([("DynamicsClientCredentials", true), ("DynamicsUser", false)], Declarations("Connect-CrmSync", "TenantId"));
         Assert.Equal([(CmdletRules.AllParameterSets, false)], Declarations("Connect-CrmSync", "Scope"));
-        // the switch that makes the client-credentials set reachable (all its other parameters are in the default set too)
-        Assert.Equal([("SalesforceClientCredentials", true)], Declarations("Connect-CrmSync", "ClientCredentials"));
+        // the switch that makes the client-credentials sets reachable
+        Assert.Equal([("DynamicsClientCredentials", true), ("SalesforceClientCredentials", true)], Declarations("Connect-CrmSync", "ClientCredentials"));
     }
 
     [Fact]

@@ -86,7 +86,12 @@ public sealed class EntraTokenService
         {
             return Fail(new EntraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'."));
         }
-        if (!string.Equals(clientId, C.ClientId, StringComparison.OrdinalIgnoreCase))
+        bool publicSample = grant == "password" && string.Equals(clientId, MicrosoftSampleClientId, StringComparison.OrdinalIgnoreCase);
+        if (publicSample && form.ContainsKey("client_secret"))
+        {
+            return Fail(new EntraError(401, "invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented."));
+        }
+        if (!publicSample && !string.Equals(clientId, C.ClientId, StringComparison.OrdinalIgnoreCase))
         {
             return Fail(new EntraError(400, "unauthorized_client", 700016,
                 $"Application with identifier '{clientId}' was not found in the directory '{C.TenantDomain}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."));
@@ -186,6 +191,12 @@ public sealed class EntraTokenService
                || (Uri.TryCreate(resource, UriKind.Absolute, out var r) && Uri.TryCreate(org, UriKind.Absolute, out var o)
                    && r.Port == o.Port && (r.IsLoopback || r.Host == "localhost") && o.IsLoopback);
     }
+
+    /// <summary>
+    /// Microsoft's multi-tenant public client for Dataverse samples (documented for development and testing): usable with the
+    /// password grant in any tenant without registering an app, as clients that take no client id (CrmSync without -ClientId) use it.
+    /// </summary>
+    public const string MicrosoftSampleClientId = "51f81489-12ee-4a9e-aaae-a2591f45987d";
 
     public bool IsTenant(string tenant) =>
         string.Equals(tenant, C.TenantId, StringComparison.OrdinalIgnoreCase) || string.Equals(tenant, C.TenantDomain, StringComparison.OrdinalIgnoreCase)

@@ -286,6 +286,19 @@ public sealed class DataverseStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Turns change tracking of a table on or off (an org where it was never enabled on a table; real Dataverse cannot turn it
+    /// off once on). Off: track-changes reads of the table are refused and its metadata says ChangeTrackingEnabled false.
+    /// </summary>
+    public void SetChangeTracking(string entity, bool enabled)
+    {
+        lock (Sync)
+        {
+            var def = Entity(entity) ?? throw new ArgumentException($"Unknown table '{entity}'.");
+            ApplyEdit(new JsonObject { ["op"] = "changetracking", ["entity"] = entity, ["name"] = entity, ["enabled"] = enabled }, def);
+        }
+    }
+
     public void SetKeyStatus(string entity, string key, string status)
     {
         lock (Sync)
@@ -382,6 +395,9 @@ public sealed class DataverseStore : IDisposable
                     throw new ArgumentException("EntityKeyIndexStatus is Pending, InProgress, Active or Failed.");
                 }
                 def.Keys[ki] = def.Keys[ki] with { Status = status };
+                break;
+            case "changetracking":
+                def.ChangeTrackingEnabled = edit["enabled"]!.GetValue<bool>();
                 break;
             default:
                 throw new ArgumentException($"Unknown schema edit '{op}'.");

@@ -106,7 +106,7 @@ public sealed class EntityDef
     public required string DisplayName { get; init; }
     public string DisplayCollectionName { get; init; } = "";
     public bool IsCustomEntity { get; init; }
-    public bool ChangeTrackingEnabled { get; init; } = true;
+    public bool ChangeTrackingEnabled { get; set; } = true;
     public Guid MetadataId { get; init; }
     public List<AttributeDef> Attributes { get; init; } = [];
     public List<KeyDef> Keys { get; init; } = [];

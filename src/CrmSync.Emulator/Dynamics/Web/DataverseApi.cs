@@ -130,6 +130,13 @@ public sealed class DataverseApi
         int paren = first.IndexOf('(');
         string set = paren < 0 ? first : first[..paren];
         var def = Store.EntityBySet(set) ?? throw new DataverseException(404, "0x8006088a", $"Resource not found for the segment '{set}'.");
+        if (method == "GET" && _org.Settings.ReadDeniedTables.Contains(def.LogicalName) && r.Caller != _org.SecondUser.Id)
+        {
+            // Dataverse's answer when the caller's security roles lack the table's Read privilege.
+            throw new DataverseException(403, "0x80040220",
+                $"Principal user (Id={r.Caller}, type=8, roleCount=1, privilegeCount=0, accessMode=0), is missing prvRead{def.SchemaName} privilege " +
+                $"(Id={DataverseCatalog.StableGuid("prvRead" + def.LogicalName)}) on OTC={def.ObjectTypeCode} for entity '{def.LogicalName}'. context.Caller={r.Caller}");
+        }
         if (paren < 0)
         {
             if (segments.Count == 2 && segments[1] == "$count" && method == "GET")

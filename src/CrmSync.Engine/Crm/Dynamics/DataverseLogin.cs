@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm.Salesforce;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Crm.Dynamics;
 
@@ -31,7 +32,7 @@ internal static class DataverseLogin
     public static Uri ResolveOrganizationUrl(CrmConnectionSettings settings)
     {
         var url = settings.OrganizationUrl ?? throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-            "Connecting to Dynamics 365 needs the organization URL.", "Give -Url https://<org>.crm.dynamics.com.");
+            "Connecting to Dynamics 365 needs the organization URL.", $"Give {ShellParameter.For(ActionParameter.Url)} https://<org>.crm.dynamics.com.");
         if (!url.IsAbsoluteUri)
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
                 $"The organization URL '{url}' is not an absolute URL.", "Give a URL such as https://contoso.crm.dynamics.com.", url.ToString());
@@ -137,26 +138,26 @@ internal static class DataverseLogin
         if (Has(codes, description, 50076, 50079, 50072, 50074, 50158))
             return new CrmSyncException(ErrorIds.CrmMfaRequired, ErrorKind.AuthenticationError,
                 $"Microsoft Entra ID requires multi-factor authentication for this user ({description}). A user name and password sign-in (ROPC) cannot answer an MFA challenge.",
-                "Exclude the sync user from MFA (Conditional Access), or connect server-to-server with -ClientCredentials -TenantId -ClientId -ClientSecret and an Application User.", host);
+                $"Exclude the sync user from MFA (Conditional Access), or connect server-to-server with {ShellParameter.For(ActionParameter.ClientCredentials)} {ShellParameter.For(ActionParameter.TenantId)} {ShellParameter.For(ActionParameter.ClientId)} {ShellParameter.For(ActionParameter.ClientSecret)} and an Application User.", host);
         if (Has(codes, description, 7000215, 7000222))
             return new CrmSyncException(ErrorIds.CrmClientRejected, ErrorKind.AuthenticationError,
                 $"Microsoft Entra ID rejected the client secret ({description}).",
-                "Check -ClientSecret: use the secret's Value (not its Secret ID) and make sure it has not expired; then connect again.", host);
+                $"Check {ShellParameter.For(ActionParameter.ClientSecret)}: use the secret's Value (not its Secret ID) and make sure it has not expired; then connect again.", host);
         if (Has(codes, description, 7000218))
             return new CrmSyncException(ErrorIds.CrmClientRejected, ErrorKind.AuthenticationError,
                 $"The Entra application requires a client secret ({description}).",
-                "Give -ClientSecret, or enable 'Allow public client flows' on the app registration.", host);
+                $"Give {ShellParameter.For(ActionParameter.ClientSecret)}, or enable 'Allow public client flows' on the app registration.", host);
         if (Has(codes, description, 700016))
             return new CrmSyncException(ErrorIds.CrmClientRejected, ErrorKind.AuthenticationError,
                 $"Microsoft Entra ID does not know the application id in this tenant ({description}).",
-                "Check -ClientId (the Application (client) ID) and -TenantId of the app registration.", host);
+                $"Check {ShellParameter.For(ActionParameter.ClientId)} (the Application (client) ID) and {ShellParameter.For(ActionParameter.TenantId)} of the app registration.", host);
         if (Has(codes, description, 90002, 900023))
             return new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"Microsoft Entra ID does not know the tenant ({description}).", "Check -TenantId (the Directory (tenant) ID or the tenant's domain).", host);
+                $"Microsoft Entra ID does not know the tenant ({description}).", $"Check {ShellParameter.For(ActionParameter.TenantId)} (the Directory (tenant) ID or the tenant's domain).", host);
         if (Has(codes, description, 500011))
             return new CrmSyncException(ErrorIds.NotACrmEndpoint, ErrorKind.InvalidArgument,
                 $"{organization.Host} is not a Dynamics 365 organization in this tenant ({description}).",
-                "Check -Url: use the organization URL from Power Platform admin center (https://<org>.crm.dynamics.com) of the tenant the user belongs to.", organization.Host);
+                $"Check {ShellParameter.For(ActionParameter.Url)}: use the organization URL from Power Platform admin center (https://<org>.crm.dynamics.com) of the tenant the user belongs to.", organization.Host);
         if (Has(codes, description, 65001))
             return new CrmSyncException(ErrorIds.CrmClientRejected, ErrorKind.PermissionDenied,
                 $"The application has no consent to access Dynamics 365 for this user ({description}).",
@@ -172,13 +173,13 @@ internal static class DataverseLogin
         return error switch
         {
             "invalid_client" => new CrmSyncException(ErrorIds.CrmClientRejected, ErrorKind.AuthenticationError,
-                $"Microsoft Entra ID rejected the application ({description}).", "Check -ClientId and -ClientSecret of the app registration.", host),
+                $"Microsoft Entra ID rejected the application ({description}).", $"Check {ShellParameter.For(ActionParameter.ClientId)} and {ShellParameter.For(ActionParameter.ClientSecret)} of the app registration.", host),
             "unauthorized_client" or "unsupported_grant_type" => new CrmSyncException(ErrorIds.CrmClientRejected, ErrorKind.AuthenticationError,
                 $"The Entra application may not use this sign-in flow ({error}: {description}).",
-                "For a password sign-in enable 'Allow public client flows' on the app registration; for -ClientCredentials use a confidential app with a secret.", host),
+                $"For a password sign-in enable 'Allow public client flows' on the app registration; for {ShellParameter.For(ActionParameter.ClientCredentials)} use a confidential app with a secret.", host),
             "invalid_scope" or "invalid_resource" => new CrmSyncException(ErrorIds.NotACrmEndpoint, ErrorKind.InvalidArgument,
                 $"Microsoft Entra ID does not know {organization.Host} as a Dynamics 365 resource ({description}).",
-                "Check -Url: use the organization URL (https://<org>.crm.dynamics.com).", organization.Host),
+                $"Check {ShellParameter.For(ActionParameter.Url)}: use the organization URL (https://<org>.crm.dynamics.com).", organization.Host),
             "invalid_grant" => new CrmSyncException(ErrorIds.InvalidCredentials, ErrorKind.AuthenticationError,
                 $"Microsoft Entra ID refused the sign-in ({description}).", "Check the sync user's name and password, then connect again.", host),
             _ => new CrmSyncException(ErrorIds.InvalidCredentials, ErrorKind.AuthenticationError,
@@ -192,5 +193,5 @@ internal static class DataverseLogin
                 $"The sign-in service at {tokenEndpoint.Host} is unavailable (HTTP {(int)status}).", "Try again later.", tokenEndpoint.Host)
             : new(ErrorIds.NotACrmEndpoint, ErrorKind.InvalidArgument,
                 $"{tokenEndpoint.Host} answered, but not as a Microsoft Entra ID token endpoint (HTTP {(int)status}{(contentType is null ? "" : ", " + contentType)}).",
-                "Leave the sign-in authority empty (https://login.microsoftonline.com) or give the emulator's URL, and check -TenantId.", tokenEndpoint.Host);
+                "Leave the sign-in authority empty (https://login.microsoftonline.com) or give the emulator's URL, and check {ShellParameter.For(ActionParameter.TenantId)}.", tokenEndpoint.Host);
 }

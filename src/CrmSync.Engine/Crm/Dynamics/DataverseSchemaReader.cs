@@ -108,6 +108,9 @@ public sealed class DataverseSchemaReader : ICrmSchemaReader
     internal string? SetNameOf(string logicalName) =>
         _entities.TryGetValue(logicalName, out var e) ? e.EntitySetName : _setNames?.GetValueOrDefault(logicalName);
 
+    /// <summary>True when this client has described <paramref name="logicalName"/>.</summary>
+    internal bool IsDescribed(string logicalName) => _entities.ContainsKey(logicalName);
+
     /// <summary>Adds an entity (and entity-set names) to the cache as if described: for tests that script only the calls they are about.</summary>
     internal void Remember(DataverseEntityMetadata entity, IReadOnlyDictionary<string, string>? setNames = null)
     {

@@ -57,15 +57,15 @@ public sealed class DataverseSession : ICrmSession, IDisposable
         {
             case CrmAuthMethod.Password:
             case CrmAuthMethod.OAuthPassword:
-                if (string.IsNullOrWhiteSpace(_username)) throw Invalid("A user name is required to sign in to Dynamics 365.", "Give the sync user's name (user@domain or DOMAIN\\user) with -Credential.");
-                if (settings.Password is null || settings.Password.Length == 0) throw Invalid("A password is required to sign in to Dynamics 365.", "Give the sync user's password with -Credential.");
+                if (string.IsNullOrWhiteSpace(_username)) throw Invalid("A user name is required to sign in to Dynamics 365.", $"Give the sync user's name (user@domain or DOMAIN\\user) with {ShellAction.Connect.Parameter(ActionParameter.Credential)}.");
+                if (settings.Password is null || settings.Password.Length == 0) throw Invalid("A password is required to sign in to Dynamics 365.", $"Give the sync user's password with {ShellParameter.For(ActionParameter.Password)}.");
                 _clientId = string.IsNullOrWhiteSpace(settings.ClientId) ? DataverseLogin.DefaultPublicClientId : settings.ClientId.Trim();
                 break;
             case CrmAuthMethod.ClientCredentials:
                 if (string.IsNullOrWhiteSpace(settings.ClientId) || settings.ClientSecret is null || settings.ClientSecret.Length == 0)
-                    throw Invalid("Server-to-server sign-in needs the app registration's client id and client secret.", "Give -ClientId and -ClientSecret.");
+                    throw Invalid("Server-to-server sign-in needs the app registration's client id and client secret.", $"Give {ShellParameter.For(ActionParameter.ClientId)} and {ShellParameter.For(ActionParameter.ClientSecret)}.");
                 if (string.IsNullOrWhiteSpace(settings.TenantId))
-                    throw Invalid("Server-to-server sign-in needs the Entra tenant.", "Give -TenantId (the Directory (tenant) ID of the app registration).");
+                    throw Invalid("Server-to-server sign-in needs the Entra tenant.", $"Give {ShellParameter.For(ActionParameter.TenantId)} (the Directory (tenant) ID of the app registration).");
                 _clientId = settings.ClientId.Trim();
                 break;
             default:
@@ -146,7 +146,7 @@ public sealed class DataverseSession : ICrmSession, IDisposable
         {
             throw new CrmSyncException(ErrorIds.NotACrmEndpoint, ErrorKind.InvalidArgument,
                 $"{_organization.Host} is not a Dynamics 365 (Dataverse) organization: GET /api/data/v{DataverseLogin.ApiVersion}/WhoAmI answered HTTP {(int)response.StatusCode}{(mediaType is null ? "" : ", " + mediaType)}.",
-                "Check -Url: use the organization URL from the Power Platform admin center, such as https://contoso.crm.dynamics.com.", _organization.Host);
+                $"Check {ShellParameter.For(ActionParameter.Url)}: use the organization URL from the Power Platform admin center, such as https://contoso.crm.dynamics.com.", _organization.Host);
         }
     }
 

@@ -1,12 +1,13 @@
 using CrmSync.Engine.Schema;
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Store;
 
 namespace CrmSync.Engine.Crm.Dynamics;
 
 /// <summary>
-/// Dynamics 365 (Dataverse) behind the <see cref="ICrmProvider"/> seam: it builds the client, knows the connection rules and
-/// the synced-object catalog; field selection, the pull and the push handle it (<see cref="SyncAvailable"/>), while
-/// connecting still refuses it (<see cref="ConnectAvailable"/> false) until Connect for Dynamics is finished.
+/// Dynamics 365 (Dataverse) behind the <see cref="ICrmProvider"/> seam: it builds the client, knows the connection rules,
+/// checks a connection (<see cref="DataverseConnectionValidator"/>) and supplies the synced-object catalog; field selection,
+/// the pull and the push handle it (<see cref="SyncAvailable"/>, issue 13).
 /// </summary>
 internal sealed class DynamicsProvider : ICrmProvider
 {
@@ -17,14 +18,14 @@ internal sealed class DynamicsProvider : ICrmProvider
 
     /// <summary>Not yet: the Dynamics person rules come with the Dynamics sync.</summary>
     public CrmDuplicateFields? DuplicateFields => null;
+    public bool ConnectAvailable => true;
     /// <summary>Field selection, pull and push handle Dynamics (issue 13).</summary>
     public bool SyncAvailable => true;
-    /// <summary>Not yet: Connect for Dynamics is finished separately (issue 13); until then no Dynamics profile is made.</summary>
-    public bool ConnectAvailable => false;
+    public ICrmConnectionValidator ConnectionValidator { get; } = new DataverseConnectionValidator();
     public string UsageSource => UsageSourceName;
 
     /// <summary>The CrmSync key column (a text column with an alternate key on it) creates upsert on, with <c>If-None-Match: *</c>.</summary>
-    public const string ExternalIdFieldName = "crmsync_key";
+    public const string ExternalIdFieldName = "new_crmsynckey";
 
     /// <summary>
     /// Dataverse's list, ready for the Dynamics sync (DYNAMICS.md): two-way lead and contact (table person; a local create
@@ -80,7 +81,7 @@ internal sealed class DynamicsProvider : ICrmProvider
     public CrmEndpoints ResolveEndpoints(Uri? loginUrl, Uri? organizationUrl, bool sandbox)
     {
         var url = organizationUrl ?? throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-            "Connecting to Dynamics 365 needs the organization URL.", "Give -Url https://<org>.crm.dynamics.com.");
+            "Connecting to Dynamics 365 needs the organization URL.", $"Give {ShellParameter.For(ActionParameter.Url)} https://<org>.crm.dynamics.com.");
         return new CrmEndpoints(url, loginUrl, url, url.AbsoluteUri, loginUrl?.AbsoluteUri);
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Xml;
 using System.Xml.Linq;
 using CrmSync.Engine.Connections;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Crm.Salesforce;
 
@@ -194,7 +195,7 @@ internal static class SalesforceLogin
                 "Try again later (a scheduled start retries by itself); check https://status.salesforce.com for maintenance.", loginUrl.Host)
             : new(ErrorIds.NotACrmEndpoint, ErrorKind.InvalidArgument,
             $"{loginUrl.Host} answered, but not as a Salesforce login endpoint (HTTP {(int)status}{(contentType is null ? "" : ", " + contentType)}).",
-            "Check the login URL: use https://login.salesforce.com, https://test.salesforce.com (-Sandbox), your My Domain (https://yourdomain.my.salesforce.com) or the emulator's URL.",
+            $"Check the login URL: use https://login.salesforce.com, https://test.salesforce.com ({ShellParameter.For(ActionParameter.Sandbox)}), your My Domain (https://yourdomain.my.salesforce.com) or the emulator's URL.",
             loginUrl.Host);
 
     private static CrmSyncException LoginFault(string code, string crmMessage, Uri loginUrl, bool oauth)

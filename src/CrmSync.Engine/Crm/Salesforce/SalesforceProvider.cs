@@ -14,8 +14,9 @@ internal sealed class SalesforceProvider : ICrmProvider
 
     public CrmKind Kind => CrmKind.Salesforce;
     public CrmDuplicateFields DuplicateFields { get; } = new("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name");
-    public bool SyncAvailable => true;
     public bool ConnectAvailable => true;
+    public bool SyncAvailable => true;
+    public ICrmConnectionValidator ConnectionValidator { get; } = new SalesforceConnectionValidator();
     public string UsageSource => UsageSourceName;
 
     /// <summary>The External ID text field CrmSync upserts on (Text(64), External ID, Unique), on Lead, Contact and Campaign.</summary>

@@ -52,14 +52,14 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
         {
             case CrmAuthMethod.Password:
             case CrmAuthMethod.OAuthPassword:
-                if (string.IsNullOrWhiteSpace(_username)) throw Invalid("A user name is required to log in to Salesforce.", "Give the sync user's name (-Credential).");
-                if (settings.Password is null || settings.Password.Length == 0) throw Invalid("A password is required to log in to Salesforce.", "Give the sync user's password (-Credential).");
+                if (string.IsNullOrWhiteSpace(_username)) throw Invalid("A user name is required to log in to Salesforce.", $"Give the sync user's name ({ShellAction.Connect.Parameter(ActionParameter.Credential)}).");
+                if (settings.Password is null || settings.Password.Length == 0) throw Invalid("A password is required to log in to Salesforce.", $"Give the sync user's password ({ShellParameter.For(ActionParameter.Password)}).");
                 if (_method == CrmAuthMethod.OAuthPassword && string.IsNullOrWhiteSpace(_clientId))
-                    throw Invalid("The OAuth password flow needs the connected app's consumer key.", "Give -ClientId (and -ClientSecret).");
+                    throw Invalid("The OAuth password flow needs the connected app's consumer key.", $"Give {ShellParameter.For(ActionParameter.ClientId)} (and {ShellParameter.For(ActionParameter.ClientSecret)}).");
                 break;
             case CrmAuthMethod.ClientCredentials:
                 if (string.IsNullOrWhiteSpace(_clientId) || settings.ClientSecret is null || settings.ClientSecret.Length == 0)
-                    throw Invalid("The client-credentials flow needs the connected app's consumer key and consumer secret.", "Give -ClientId and -ClientSecret.");
+                    throw Invalid("The client-credentials flow needs the connected app's consumer key and consumer secret.", $"Give {ShellParameter.For(ActionParameter.ClientId)} and {ShellParameter.For(ActionParameter.ClientSecret)}.");
                 break;
         }
         _password = settings.Password is null ? null : SecretValue.Copy(settings.Password.Span);

@@ -4,6 +4,7 @@ using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Crm.Dynamics;
 using CrmSync.Engine.Resilience;
+using CrmSync.Engine.Shell;
 
 namespace CrmSync.Engine.Tests.Crm.Dynamics;
 
@@ -101,7 +102,7 @@ public sealed class DataverseSessionTests
             ClientId = "app", ClientSecret = SecretValue.Copy("s"),
         }, new CrmClientOptions { PrimaryHandler = http }));
         Assert.Equal(ErrorIds.InvalidArgument, noTenant.ErrorId);
-        Assert.Contains("-TenantId", noTenant.RecommendedAction);
+        Assert.Contains(ShellParameter.For(ActionParameter.TenantId).ToString(), noTenant.RecommendedAction);
         var noSecret = Assert.Throws<CrmSyncException>(() => CrmClientFactory.Create(new CrmConnectionSettings
         {
             Kind = CrmKind.Dynamics, AuthMethod = CrmAuthMethod.ClientCredentials, OrganizationUrl = new Uri(TestDynamics.Org), ClientId = "app", TenantId = "t",
@@ -132,7 +133,7 @@ public sealed class DataverseSessionTests
 
     [Theory]
     [InlineData("invalid_grant", 50126, "Error validating credentials due to invalid username or password.", ErrorIds.InvalidCredentials, "user name or password")]
-    [InlineData("invalid_grant", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000007-0000-0000-c000-000000000000'.", ErrorIds.CrmMfaRequired, "-ClientCredentials")]
+    [InlineData("invalid_grant", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000007-0000-0000-c000-000000000000'.", ErrorIds.CrmMfaRequired, "[[param client-credentials]]")]
     [InlineData("invalid_grant", 50079, "Due to a configuration change made by your administrator, you must enroll in multi-factor authentication.", ErrorIds.CrmMfaRequired, "cannot answer an MFA challenge")]
     [InlineData("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.", ErrorIds.CrmClientRejected, "client secret")]
     [InlineData("unauthorized_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.", ErrorIds.CrmClientRejected, "sign-in flow")]
