@@ -27,6 +27,13 @@ public sealed record SyncOptions
     /// <summary>Records per page of bulk results.</summary>
     public int BulkPageSize { get; init; } = 10_000;
 
+    /// <summary>
+    /// True (the default): an initial copy writes bulk results from the CRM's rows of UTF-8 fields straight into its
+    /// statement, where the CRM's client offers them (<see cref="ICrmBulkRowSource"/>). False applies them record by record,
+    /// as every other read does; the stored values are the same either way.
+    /// </summary>
+    public bool BulkRowWriter { get; init; } = true;
+
     /// <summary>How far before the watermark incremental reads look again (clock skew, commit lag, equal stamps).</summary>
     public TimeSpan Overlap { get; init; } = TimeSpan.FromMinutes(5);
 

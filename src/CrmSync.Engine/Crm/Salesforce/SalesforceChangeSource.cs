@@ -9,7 +9,7 @@ namespace CrmSync.Engine.Crm.Salesforce;
 /// Reads Salesforce records: initial copies (Bulk API 2.0 or keyset-paged REST queries), incremental reads by
 /// (SystemModstamp, Id) with an overlap window, several objects' first pages in one composite call, /deleted, /updated and counts.
 /// </summary>
-public sealed class SalesforceChangeSource : ICrmChangeSource
+public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
 {
     /// <summary>Subrequests Salesforce accepts in one composite call.</summary>
     public const int MaxCompositeSubrequests = 25;
@@ -28,6 +28,16 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
     public SalesforceBulkQuery Bulk { get; }
 
     public async IAsyncEnumerable<CrmRecordPage> ReadAllAsync(CrmFullReadRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var page in ReadAllAsync(request, asRows: false, cancellationToken).ConfigureAwait(false))
+            yield return page.Page;
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<CrmRowPage> ReadAllRowsAsync(CrmFullReadRequest request, CancellationToken cancellationToken) =>
+        ReadAllAsync(request, asRows: true, cancellationToken);
+
+    private async IAsyncEnumerable<CrmRowPage> ReadAllAsync(CrmFullReadRequest request, bool asRows, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var position = request.ResumeCursor is null ? null : SalesforcePosition.Read(request.ResumeCursor);
@@ -52,15 +62,18 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
                 IncludeDeleted = false,
             };
             await foreach (var page in ReadChangesAsync(change, cancellationToken).ConfigureAwait(false))
-                yield return page;
+                yield return CrmRowPage.Of(page);
             yield break;
         }
 
-        await foreach (var page in ReadAllBulkAsync(request, position as SalesforcePosition.Bulk, cancellationToken).ConfigureAwait(false))
+        await foreach (var page in ReadAllBulkAsync(request, position as SalesforcePosition.Bulk, asRows, cancellationToken).ConfigureAwait(false))
             yield return page;
     }
 
-    private async IAsyncEnumerable<CrmRecordPage> ReadAllBulkAsync(CrmFullReadRequest request, SalesforcePosition.Bulk? resume,
+    /// <summary>One downloaded chunk: its records (record pages) or its bytes (row pages), and the locator after it.</summary>
+    private sealed record BulkChunkRead(IReadOnlyList<CrmRecord> Records, SalesforceBulkChunk? Bytes, string? NextLocator);
+
+    private async IAsyncEnumerable<CrmRowPage> ReadAllBulkAsync(CrmFullReadRequest request, SalesforcePosition.Bulk? resume, bool asRows,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var schema = request.Object;
@@ -71,7 +84,7 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
             : new CrmWatermark(SalesforcePosition.Write(new SalesforcePosition.Keyset(startedAt, null)));
         if (resume is { Done: true })
         {
-            yield return new CrmRecordPage(schema.Name, [], request.ResumeCursor!, finalWatermark, false, null);
+            yield return CrmRowPage.Of(new CrmRecordPage(schema.Name, [], request.ResumeCursor!, finalWatermark, false, null));
             yield break;
         }
 
@@ -88,24 +101,50 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
         job = await Bulk.WaitForCompletionAsync(job.Id, cancellationToken).ConfigureAwait(false);
 
         var total = job.NumberRecordsProcessed;
-        // The next chunk is downloaded and parsed while the caller applies this one (one chunk ahead, never more), so the
-        // CRM producing results, parsing and the local writes overlap. Each page's cursor still names the chunk after it:
-        // a crash or a stop while the next chunk is in flight resumes exactly after the last page the caller committed.
+        // The next chunk is downloaded (and, for record pages, parsed) while the caller applies this one (one chunk ahead,
+        // never more), so the CRM producing results, the download and the local writes overlap. Row pages keep each chunk's
+        // bytes in one of two buffers that take turns: the caller reads one while the other fills. Each page's cursor still
+        // names the chunk after it: a crash or a stop while the next chunk is in flight resumes exactly after the last page
+        // the caller committed.
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var completedJobId = job.Id;
-        Task<(IReadOnlyList<CrmRecord> Records, string? NextLocator)> Fetch(string? at) =>
-            Task.Run(() => Bulk.ReadResultsAsync(completedJobId, at, request.BulkPageSize, schema, schema.Name, prefetch.Token), prefetch.Token);
+        var buffers = asRows ? new Queue<SalesforceBulkChunk>([new SalesforceBulkChunk(), new SalesforceBulkChunk()]) : null;
+        Task<BulkChunkRead> Fetch(string? at)
+        {
+            if (buffers is null)
+                return Task.Run(async () =>
+                {
+                    var (records, next) = await Bulk.ReadResultsAsync(completedJobId, at, request.BulkPageSize, schema, schema.Name, prefetch.Token)
+                        .ConfigureAwait(false);
+                    return new BulkChunkRead(records, null, next);
+                }, prefetch.Token);
+            var buffer = buffers.Dequeue();
+            return Task.Run(async () =>
+            {
+                var next = await Bulk.DownloadResultsAsync(completedJobId, at, request.BulkPageSize, buffer, prefetch.Token).ConfigureAwait(false);
+                return new BulkChunkRead([], buffer, next);
+            }, prefetch.Token);
+        }
         var pending = Fetch(locator);
         try
         {
             while (true)
             {
-                var (records, next) = await pending.ConfigureAwait(false);
-                var done = next is null;
+                var chunk = await pending.ConfigureAwait(false);
+                var done = chunk.NextLocator is null;
                 if (!done)
-                    pending = Fetch(next);
-                var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
-                yield return new CrmRecordPage(schema.Name, records, cursor, done ? finalWatermark : null, !done, total);
+                    pending = Fetch(chunk.NextLocator);
+                var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, chunk.NextLocator, startedAt, done));
+                var page = new CrmRecordPage(schema.Name, chunk.Records, cursor, done ? finalWatermark : null, !done, total);
+                if (chunk.Bytes is { } bytes)
+                {
+                    await using var stream = bytes.Open();
+                    using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
+                    yield return new CrmRowPage(page, rows);
+                    buffers!.Enqueue(bytes); // the caller is done with this chunk's rows: the buffer takes the next download
+                }
+                else
+                    yield return CrmRowPage.Of(page);
                 if (done) break;
             }
         }
