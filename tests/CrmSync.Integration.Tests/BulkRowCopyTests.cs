@@ -88,6 +88,9 @@ public sealed class BulkRowCopyTests
             Assert.Equal(Scalar(records, "SELECT count(*) FROM crmsync_error"), Scalar(rows, "SELECT count(*) FROM crmsync_error"));
             Assert.Equal(1L, Scalar(rows, "SELECT count(*) FROM crmsync_error WHERE message LIKE '%AnnualRevenue%significant digits%'"));
             Assert.Equal(1L, Scalar(rows, $"SELECT count(*) FROM person WHERE _converted_from_lead_id = '{converted}'"));
+            // The awkward text arrives exactly as the CRM holds it (quotes, comma, new line, non-ASCII).
+            Assert.Equal("Zoë ünïcødé 漢字 🙂", Scalar(rows, "SELECT FirstName FROM person WHERE LastName = 'Quote \"inside\", a comma,' || char(10) || 'and a new line'"));
+            Assert.Equal("Acme, \"Quoted\" Ltd", Scalar(rows, "SELECT Company FROM person WHERE FirstName LIKE 'Zo%'"));
         }
         SqliteConnection.ClearAllPools();
     }

@@ -82,7 +82,9 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         await using (emulator)
         using (sync)
         {
+            var emulatorCpuBefore = emulator.CpuTime();
             var (result, calls, peakDuring, allocated) = await MeasuredCycleAsync(sync, "initial copy", cancellationToken);
+            var emulatorCpu = emulator.CpuTime() - emulatorCpuBefore;
             var local = sync.Scalar("SELECT count(*) FROM person WHERE _crm_id IS NOT NULL;");
             var pulled = result.Counts.Where(c => c.Operation == RunOperation.PullUpdates).Sum(c => c.New + c.Updated + c.Skipped);
             var seconds = result.Duration.TotalSeconds;
@@ -108,6 +110,10 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("storage limit, rows per second", limit.RowsPerSecond)
                 .Add("ratio: sync duration / storage limit", (seconds / limit.Duration.TotalSeconds).ToString("N2", CultureInfo.InvariantCulture) + "x")
                 .Add("peak working set, emulator process (not the sync side)", emulator.PeakWorkingSet() is { } e ? ScenarioReport.Megabytes(e) : "?")
+                .Add("CPU time of the emulator during the cycle (serving the CRM side)", ScenarioReport.Seconds(emulatorCpu))
+                .Add("emulator CPU per person / sync-side CPU per person",
+                    (emulatorCpu.TotalMilliseconds * 1000 / persons).ToString("N1", CultureInfo.InvariantCulture) + " µs / " +
+                    (LastCycleCpu.TotalMilliseconds * 1000 / persons).ToString("N1", CultureInfo.InvariantCulture) + " µs")
                 .Add("database size", ScenarioReport.Megabytes(sync.DatabaseBytes()))
                 .Print();
         }
