@@ -38,6 +38,7 @@ internal sealed class BulkRowWriter
     private byte[] _scratch = new byte[64];
 
     private sqlite3_stmt? _insert;
+    private bool[] _null = [];
     private SqliteConnection? _connection;
     private IReadOnlyList<string>? _mappedNames;
     private Column[] _columns = [];
@@ -95,6 +96,9 @@ internal sealed class BulkRowWriter
         // Prepared once per page on the page transaction's connection, finalized with it.
         using var statement = Prepare(connection);
         _insert = statement;
+        // A new statement has every parameter NULL; a parameter known to hold NULL is not bound again (bindings survive a reset).
+        _null = new bool[FirstFieldParameter + _plan.Fields.Count];
+        Array.Fill(_null, true);
         _connection = connection;
         var now = Encoding.UTF8.GetBytes(SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow()));
         // Only a row without a CRM id can adopt a record by its client key: when the table has none, no key is looked at.
@@ -151,9 +155,18 @@ internal sealed class BulkRowWriter
             for (var i = 0; i < _columns.Length; i++)
             {
                 var column = _columns[i];
-                Check(column.Source < 0
-                    ? raw.sqlite3_bind_null(statement, first + i)
-                    : Bind(statement, first + i, rows.Field(column.Source), column.Type, column.Conversion, field: _plan.Fields[i]));
+                var text = column.Source < 0 ? default : rows.Field(column.Source);
+                if (text.IsEmpty)
+                {
+                    if (!_null[first + i])
+                    {
+                        Check(raw.sqlite3_bind_null(statement, first + i));
+                        _null[first + i] = true;
+                    }
+                    continue;
+                }
+                Check(Bind(statement, first + i, text, column.Type, column.Conversion, field: _plan.Fields[i]));
+                _null[first + i] = false;
             }
             var rc = raw.sqlite3_step(statement);
             if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
