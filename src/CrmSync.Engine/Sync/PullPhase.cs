@@ -209,7 +209,20 @@ internal sealed class PullPhase
 
             ApplyPage(page);
             AfterPage(cancellationToken);
-            if (page.HasMore)
+            if (page.HasMore && _options.InitialStrategy != CrmFullReadStrategy.Paged && _source is ICrmBulkChangeSource bulk
+                             && await bulk.CountChangesAsync(requests[i], cancellationToken).ConfigureAwait(false) >= _options.BulkThreshold)
+            {
+                // Many changes: one bulk job instead of a paged query per 2,000 records. It reads from the same watermark as the
+                // first page (whose records are applied again, skipped as unchanged); only its last page moves the watermark.
+                LogicalCalls++;
+                await foreach (var next in bulk.ReadChangesInBulkAsync(requests[i], _options.BulkPageSize, cancellationToken).ConfigureAwait(false))
+                {
+                    LogicalCalls++;
+                    ApplyPage(next);
+                    AfterPage(cancellationToken);
+                }
+            }
+            else if (page.HasMore)
             {
                 var more = requests[i] with { ResumeCursor = page.Cursor, Since = page.Watermark ?? requests[i].Since };
                 await foreach (var next in _source.ReadChangesAsync(more, cancellationToken).ConfigureAwait(false))

@@ -18,7 +18,11 @@ public sealed record SyncOptions
     /// <summary>How the initial copy reads an object (Auto: bulk at or above <see cref="BulkThreshold"/> records).</summary>
     public CrmFullReadStrategy InitialStrategy { get; init; } = CrmFullReadStrategy.Auto;
 
-    /// <summary>Record count from which the initial copy uses the CRM's bulk API.</summary>
+    /// <summary>
+    /// Record count from which the initial copy uses the CRM's bulk API; also the number of changes from which an incremental
+    /// read switches to it (where the CRM's client offers it, <see cref="ICrmBulkChangeSource"/>; not with
+    /// <see cref="InitialStrategy"/> Paged).
+    /// </summary>
     public long BulkThreshold { get; init; } = 50_000;
 
     /// <summary>Records per page of paged queries (Salesforce: 200..2000).</summary>
