@@ -252,9 +252,18 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
             ? request.Since
             : new CrmWatermark(SalesforcePosition.Write(new SalesforcePosition.Keyset(startedAt, null)));
         string? locator = null;
+        // Each chunk is downloaded into one reused buffer (not buffered again by the resilience handler), then read into records.
+        var buffer = new SalesforceBulkChunk();
         do
         {
-            var (records, next) = await Bulk.ReadResultsAsync(job.Id, locator, pageSize, schema, schema.Name, cancellationToken).ConfigureAwait(false);
+            var next = await Bulk.DownloadResultsAsync(job.Id, locator, pageSize, buffer, cancellationToken).ConfigureAwait(false);
+            var records = new List<CrmRecord>();
+            await using (var stream = buffer.Open())
+            {
+                using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
+                while (rows.Read())
+                    records.Add(rows.ToRecord());
+            }
             locator = next;
             var done = next is null;
             var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
