@@ -17,7 +17,7 @@ catch (ArgumentException e)
 
 if (arguments.Scenario == "micro")
 {
-    BenchmarkSwitcher.FromTypes([typeof(RecordApplierBenchmarks), typeof(BulkCsvParseBenchmarks)]).Run(arguments.Rest.ToArray());
+    BenchmarkSwitcher.FromTypes([typeof(RecordApplierBenchmarks), typeof(BulkCsvParseBenchmarks), typeof(CsvParserBenchmarks)]).Run(arguments.Rest.ToArray());
     return 0;
 }
 

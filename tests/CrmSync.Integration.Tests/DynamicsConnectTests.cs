@@ -171,7 +171,7 @@ public sealed class DynamicsConnectTests
         Assert.All(rows, r => Assert.True(r.Result == ConnectionCheckResult.Passed, $"{r.Check} {r.Target}: {r.Result} {r.Detail}"));
         Assert.Equal(1, rows.Count(r => r.Check == CrmConnectionCheck.Names.UrlReachable));
         Assert.Equal(1, rows.Count(r => r.Check == CrmConnectionCheck.Names.Login));
-        Assert.Equal(["lead", "contact", "account", "opportunity", "systemuser", "list", "listmember"],
+        Assert.Equal(["lead", "contact", "list", "listmember", "account", "systemuser", "opportunity"], // the provider's catalog order
             rows.Where(r => r.Check == CrmConnectionCheck.Names.ReadAccess).Select(r => r.Target));
         Assert.Equal(7, rows.Count(r => r.Check == CrmConnectionCheck.Names.ChangeTracking));
         Assert.Equal(["lead.new_synctomkto", "contact.new_synctomkto", "account.new_synctomkto", "opportunity.new_synctomkto"],

@@ -26,7 +26,7 @@ Describe 'Test-CrmSyncConnection' {
         $rows | ForEach-Object { $_ | Should -BeOfType ([CrmSync.Engine.Crm.CrmConnectionCheck]) }
         $rows.Where({ $_.Result -ne 'Passed' }) | Should -BeNullOrEmpty
         ($rows.Check | Select-Object -Unique) | Should -Be @('URL reachable', 'Login', 'Read access', 'Change tracking', 'Sync filter field', 'CrmSync key', 'API limits')
-        $rows.Where({ $_.Check -eq 'Read access' }).Target | Should -Be @('lead', 'contact', 'account', 'opportunity', 'systemuser', 'list', 'listmember')
+        $rows.Where({ $_.Check -eq 'Read access' }).Target | Should -Be @('lead', 'contact', 'list', 'listmember', 'account', 'systemuser', 'opportunity')
     }
 
     It 'passes every check of a healthy Salesforce org, with the Salesforce objects and no filter field' {

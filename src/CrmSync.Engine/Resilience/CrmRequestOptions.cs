@@ -27,6 +27,23 @@ public static class CrmRequestOptions
     /// <summary>True when the request is a SOAP call whose HTTP 500 answers are final faults.</summary>
     public static bool IsSoap(HttpRequestMessage request) => request.Options.TryGetValue(Soap, out var soap) && soap;
 
+    /// <summary>
+    /// Set on a request whose successful answer the caller reads as a stream (a bulk results chunk of several MB, read into
+    /// a buffer the caller reuses): the resilience handler then does not buffer a 2xx body (an error body still is). A
+    /// transport failure while the caller reads the body is the caller's to retry.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> StreamedResponse = new("CrmSync.StreamedResponse");
+
+    /// <summary>Marks the request's successful answer as read by the caller as a stream (see <see cref="StreamedResponse"/>) and returns it.</summary>
+    public static HttpRequestMessage MarkStreamedResponse(this HttpRequestMessage request)
+    {
+        request.Options.Set(StreamedResponse, true);
+        return request;
+    }
+
+    /// <summary>True when a successful answer to the request is left unbuffered.</summary>
+    public static bool IsStreamedResponse(HttpRequestMessage request) => request.Options.TryGetValue(StreamedResponse, out var streamed) && streamed;
+
     /// <summary>Marks the request idempotent and returns it.</summary>
     public static HttpRequestMessage MarkIdempotent(this HttpRequestMessage request)
     {

@@ -5,7 +5,8 @@ namespace CrmSync.Engine.Resilience;
 /// <summary>
 /// Runs every request through one shared resilience pipeline. Each attempt sends a fresh copy of the request
 /// (the body is buffered once) and reads the response body inside the attempt, so the attempt timeout covers it
-/// and a broken body read is retried like any other transient failure.
+/// and a broken body read is retried like any other transient failure; except the successful answer of a request marked
+/// <see cref="CrmRequestOptions.StreamedResponse"/>, which its caller reads (and retries) itself.
 /// </summary>
 public sealed class ResilienceHttpHandler : DelegatingHandler
 {
@@ -34,6 +35,9 @@ public sealed class ResilienceHttpHandler : DelegatingHandler
                     var response = await state.handler.SendInner(attempt, ctx.CancellationToken).ConfigureAwait(false);
                     try
                     {
+                        // A streamed answer (CrmRequestOptions.StreamedResponse) is read by the caller; an error body is always buffered.
+                        if (state.streamed && response.IsSuccessStatusCode)
+                            return response;
                         await BufferAsync(response, ctx.CancellationToken).ConfigureAwait(false);
                         return response;
                     }
@@ -44,7 +48,7 @@ public sealed class ResilienceHttpHandler : DelegatingHandler
                     }
                 },
                 context,
-                (request, body, handler: this)).ConfigureAwait(false);
+                (request, body, handler: this, streamed: CrmRequestOptions.IsStreamedResponse(request))).ConfigureAwait(false);
         }
         finally
         {

@@ -117,14 +117,21 @@ internal sealed class PullPhase
             : $"Initial copy of {plan.ObjectName} resumes after {done} records.", plan.ObjectName);
 
         var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
-        done = await CopyPagesAsync(plan, CheckpointTable.Initial, SyncPhase.InitialCopy, FullRead(plan, plan.RequestFields, state),
+        var rowWriter = new BulkRowWriter(plan, _store, applier, _warnings);
+        var request = FullRead(plan, plan.RequestFields, state);
+        // Bulk results as rows of the CRM's bytes, bound straight into the INSERT, where the CRM's client offers them.
+        var pages = _options.BulkRowWriter && _source is ICrmBulkRowSource rows
+            ? rows.ReadAllRowsAsync(request, cancellationToken)
+            : Records(_source.ReadAllAsync(request, cancellationToken));
+        done = await CopyPagesAsync(plan, CheckpointTable.Initial, SyncPhase.InitialCopy, pages,
             state, done, checkpoint?.RowsTotal,
             (tx, page) =>
             {
-                var outcome = applier.Apply(tx, page.Records);
-                if (page.HasMore && page.Watermark is not null)
-                    _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, page.Watermark.Value, null); // the open checkpoint keeps the copy going
+                var outcome = page.Rows is { } pageRows ? rowWriter.Apply(tx, pageRows) : applier.Apply(tx, page.Page.Records);
+                if (page.Page.HasMore && page.Page.Watermark is not null)
+                    _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, page.Page.Watermark.Value, null); // the open checkpoint keeps the copy going
                 CommitCounts(tx, plan.ObjectName, outcome);
+                return page.Rows is null ? page.Page.Records.Count : outcome.Records;
             },
             (tx, watermark) => CompleteInitialCopy(tx, plan, watermark, state.StartedAt),
             cancellationToken).ConfigureAwait(false);
@@ -218,7 +225,20 @@ internal sealed class PullPhase
 
             ApplyPage(page);
             AfterPage(cancellationToken);
-            if (page.HasMore)
+            if (page.HasMore && _options.InitialStrategy != CrmFullReadStrategy.Paged && _source is ICrmBulkChangeSource bulk
+                             && await bulk.CountChangesAsync(requests[i], cancellationToken).ConfigureAwait(false) >= _options.BulkThreshold)
+            {
+                // Many changes: one bulk job instead of a paged query per 2,000 records. It reads from the same watermark as the
+                // first page (whose records are applied again, skipped as unchanged); only its last page moves the watermark.
+                LogicalCalls++;
+                await foreach (var next in bulk.ReadChangesInBulkAsync(requests[i], _options.BulkPageSize, cancellationToken).ConfigureAwait(false))
+                {
+                    LogicalCalls++;
+                    ApplyPage(next);
+                    AfterPage(cancellationToken);
+                }
+            }
+            else if (page.HasMore)
             {
                 var more = requests[i] with { ResumeCursor = page.Cursor, Since = page.Watermark ?? requests[i].Since };
                 await foreach (var next in _source.ReadChangesAsync(more, cancellationToken).ConfigureAwait(false))
@@ -345,9 +365,13 @@ internal sealed class PullPhase
         if (checkpoint is null)
             Commit(tx => _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state), 0, null));
         var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
-        await CopyPagesAsync(plan, phase, progressPhase, FullRead(plan, fields.Select(f => f.FieldName).ToList(), state),
+        await CopyPagesAsync(plan, phase, progressPhase, Records(_source.ReadAllAsync(FullRead(plan, fields.Select(f => f.FieldName).ToList(), state), cancellationToken)),
             state, done, checkpoint?.RowsTotal,
-            (tx, page) => _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullUpdates, applier.ApplyFormulas(tx, page.Records, fields)),
+            (tx, page) =>
+            {
+                _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullUpdates, applier.ApplyFormulas(tx, page.Page.Records, fields));
+                return page.Page.Records.Count;
+            },
             (tx, _) =>
             {
                 _store.Checkpoints.Complete(tx, plan.ObjectName, phase);
@@ -368,29 +392,32 @@ internal sealed class PullPhase
 
     /// <summary>
     /// The one resumable full-read loop (initial copy, formula re-pull, backfill of new columns). Each page is applied by
-    /// <paramref name="applyPage"/> in one transaction together with the <paramref name="phase"/> checkpoint; the last page's
-    /// transaction (or, when the read ends without one, a transaction of its own) closes the read with
-    /// <paramref name="complete"/>, given that page's watermark. Returns the records done, counting earlier resumed runs.
+    /// <paramref name="applyPage"/> (which returns the records it took) in one transaction together with the
+    /// <paramref name="phase"/> checkpoint; the last page's transaction (or, when the read ends without one, a transaction of
+    /// its own) closes the read with <paramref name="complete"/>, given that page's watermark. Returns the records done,
+    /// counting earlier resumed runs.
     /// </summary>
-    private async Task<long> CopyPagesAsync(SyncedObjectPlan plan, string phase, SyncPhase progressPhase, CrmFullReadRequest request,
-        CursorState state, long done, long? total, Action<SqliteTransaction, CrmRecordPage> applyPage,
+    private async Task<long> CopyPagesAsync(SyncedObjectPlan plan, string phase, SyncPhase progressPhase, IAsyncEnumerable<CrmRowPage> pages,
+        CursorState state, long done, long? total, Func<SqliteTransaction, CrmRowPage, int> applyPage,
         Action<SqliteTransaction, CrmWatermark?> complete, CancellationToken cancellationToken)
     {
         var rate = new RateMeter(_time);
-        await foreach (var page in _source.ReadAllAsync(request, cancellationToken).ConfigureAwait(false))
+        await foreach (var rowPage in pages.ConfigureAwait(false))
         {
             LogicalCalls++;
-            total = StableTotal(total, page.TotalEstimate, done + page.Records.Count);
+            var page = rowPage.Page;
+            var count = 0;
             Commit(tx =>
             {
-                applyPage(tx, page);
-                done += page.Records.Count;
+                count = applyPage(tx, rowPage);
+                total = StableTotal(total, page.TotalEstimate, done + count);
+                done += count;
                 if (page.HasMore)
                     _store.Checkpoints.Commit(tx, plan.ObjectName, phase, WriteCursor(state with { Cursor = page.Cursor }), done, total);
                 else
                     complete(tx, page.Watermark);
             });
-            rate.Add(page.Records.Count);
+            rate.Add(count);
             Report(plan.ObjectName, progressPhase, done, total, rate);
             AfterPage(cancellationToken);
             if (!page.HasMore)
@@ -398,6 +425,12 @@ internal sealed class PullPhase
         }
         Commit(tx => complete(tx, null));
         return done;
+    }
+
+    private static async IAsyncEnumerable<CrmRowPage> Records(IAsyncEnumerable<CrmRecordPage> pages)
+    {
+        await foreach (var page in pages.ConfigureAwait(false))
+            yield return CrmRowPage.Of(page);
     }
 
     private bool IsDue(string objectName, string stream, TimeSpan interval)

@@ -71,6 +71,12 @@ public sealed class RecordApplier
     /// <summary>The External ID field the push writes the client key to, when this object pulls it; else null.</summary>
     private readonly string? _keyField;
 
+    /// <summary>The External ID field whose value can adopt a local row (<see cref="AdoptCreatedRow"/>), or null.</summary>
+    internal string? KeyField => _keyField;
+
+    /// <summary>The <c>_crm_type</c> of the rows this object writes (person tables), or null.</summary>
+    internal string? CrmType => _crmType;
+
     private sealed record ExistingRow(long RowId, string? Modstamp, bool Deleted, string? MergedInto, string? ConvertedFrom);
 
     /// <summary>Applies <paramref name="records"/> in <paramref name="transaction"/>; nothing is committed here.</summary>

@@ -18,7 +18,11 @@ public sealed record SyncOptions
     /// <summary>How the initial copy reads an object (Auto: bulk at or above <see cref="BulkThreshold"/> records).</summary>
     public CrmFullReadStrategy InitialStrategy { get; init; } = CrmFullReadStrategy.Auto;
 
-    /// <summary>Record count from which the initial copy uses the CRM's bulk API.</summary>
+    /// <summary>
+    /// Record count from which the initial copy uses the CRM's bulk API; also the number of changes from which an incremental
+    /// read switches to it (where the CRM's client offers it, <see cref="ICrmBulkChangeSource"/>; not with
+    /// <see cref="InitialStrategy"/> Paged).
+    /// </summary>
     public long BulkThreshold { get; init; } = 50_000;
 
     /// <summary>The default of <see cref="PageSize"/>.</summary>
@@ -30,6 +34,13 @@ public sealed record SyncOptions
 
     /// <summary>Records per page of bulk results.</summary>
     public int BulkPageSize { get; init; } = 10_000;
+
+    /// <summary>
+    /// True (the default): an initial copy writes bulk results from the CRM's rows of UTF-8 fields straight into its
+    /// statement, where the CRM's client offers them (<see cref="ICrmBulkRowSource"/>). False applies them record by record,
+    /// as every other read does; the stored values are the same either way.
+    /// </summary>
+    public bool BulkRowWriter { get; init; } = true;
 
     /// <summary>How far before the watermark incremental reads look again (clock skew, commit lag, equal stamps).</summary>
     public TimeSpan Overlap { get; init; } = TimeSpan.FromMinutes(5);

@@ -83,6 +83,13 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
     }
 
     /// <summary>The emulator process's peak resident set (VmHWM), in bytes, when the OS tells.</summary>
+    /// <summary>The emulator's CPU time so far (user + kernel, all threads; /proc/&lt;pid&gt;/stat).</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     public long? PeakWorkingSet()
     {
         try

@@ -5,7 +5,8 @@ namespace CrmSync.Integration.Tests.Crash;
 /// <summary>
 /// How many kill -9 trials to run and on how much data. CI uses the defaults (3 kill points per phase, 20k persons);
 /// scripts/crash-trials.sh sets CRMSYNC_CRASH_TRIALS / CRMSYNC_CRASH_PERSONS / CRMSYNC_CRASH_SEED and collects the
-/// one-line summaries the test appends to CRMSYNC_CRASH_REPORT.
+/// one-line summaries the test appends to CRMSYNC_CRASH_REPORT. CRMSYNC_CRASH_BULK_THRESHOLD (read by
+/// <see cref="CrmSyncStartProcess"/>) makes the initial copies use the bulk API.
 /// </summary>
 internal sealed record CrashSettings(int Trials, int Persons, int Seed, string? ReportPath)
 {

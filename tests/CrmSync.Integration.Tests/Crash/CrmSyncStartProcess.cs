@@ -57,6 +57,13 @@ internal sealed class CrmSyncStartProcess : IDisposable
         };
         foreach (var arg in new[] { CliDll, "start", "--yes", "--profile", profile })
             start.ArgumentList.Add(arg);
+        // CRMSYNC_CRASH_BULK_THRESHOLD=N sends initial copies of N records or more through the bulk API (and its row writer);
+        // unset, the 20k-person default stays under the 50,000 threshold and copies by paged queries.
+        if (Environment.GetEnvironmentVariable("CRMSYNC_CRASH_BULK_THRESHOLD") is { Length: > 0 } threshold)
+        {
+            start.ArgumentList.Add("--bulk-threshold");
+            start.ArgumentList.Add(threshold);
+        }
         start.Environment["CRMSYNC_HOME"] = crmSyncHome;
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";

@@ -173,38 +173,45 @@ public sealed partial class SalesforceRestApi
             ContentType = "text/csv",
             Stream = async (stream, ct) =>
             {
-                await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = newline };
-                var line = new StringBuilder();
+                // UTF-8 written straight into one reused buffer, flushed every 64 KB: no string per cell or per line.
+                var csv = new BulkCsvWriter((byte)delimiter, newline);
                 for (int c = 0; c < columns.Count; c++)
                 {
-                    if (c > 0)
-                    {
-                        line.Append(delimiter);
-                    }
-                    AppendQuoted(line, columns[c]);
+                    csv.Cell(columns[c], c == 0);
                 }
-                await writer.WriteAsync(line.Append(newline), ct).ConfigureAwait(false);
+                csv.EndLine();
                 for (int i = start; i < end; i++)
                 {
-                    line.Clear();
                     var record = execution.RecordAt(i);
                     for (int c = 0; c < columns.Count; c++)
                     {
-                        if (c > 0)
-                        {
-                            line.Append(delimiter);
-                        }
-                        AppendQuoted(line, CsvText(PathValue(record, paths[c])));
+                        csv.Cell(CellValue(record, paths[c], c), c == 0);
                     }
-                    line.Append(newline);
-                    await writer.WriteAsync(line, ct).ConfigureAwait(false);
+                    csv.EndLine();
+                    if (csv.Length >= 1 << 16)
+                    {
+                        await csv.FlushAsync(stream, ct).ConfigureAwait(false);
+                    }
                 }
-                await writer.FlushAsync(ct).ConfigureAwait(false);
+                await csv.FlushAsync(stream, ct).ConfigureAwait(false);
             },
         };
         response.Headers["Sforce-NumberOfRecords"] = (end - start).ToString(CultureInfo.InvariantCulture);
         response.Headers["Sforce-Locator"] = end >= execution.RecordCount ? "null" : EncodeLocator(end);
         return response;
+    }
+
+    /// <summary>
+    /// The value of column <paramref name="column"/>: a plain field is the record's field at the same position (the record
+    /// is projected in SELECT order), without a lookup by name per cell; a relationship path is looked up.
+    /// </summary>
+    private static object? CellValue(SoqlRecord record, string[] path, int column)
+    {
+        if (path.Length == 1 && column < record.Fields.Count && string.Equals(record.Fields[column].Key, path[0], StringComparison.OrdinalIgnoreCase))
+        {
+            return record.Fields[column].Value;
+        }
+        return PathValue(record, path);
     }
 
     private static object? PathValue(SoqlRecord record, string[] path)
@@ -215,38 +222,6 @@ public sealed partial class SalesforceRestApi
             current = current is SoqlRecord r ? r[part] : null;
         }
         return current;
-    }
-
-    private static string CsvText(object? value) => value switch
-    {
-        null => "",
-        string s => s,
-        bool b => b ? "true" : "false",
-        DateTime t => SalesforceFormat.CsvDateTime(t),
-        DateOnly d => SalesforceFormat.Date(d),
-        decimal or double or long or int => SalesforceFormat.Number(value),
-        _ => value.ToString() ?? "",
-    };
-
-    private static void AppendQuoted(StringBuilder line, string text)
-    {
-        line.Append('"');
-        if (!text.Contains('"'))
-        {
-            line.Append(text); // the common case: one copy, not one append per character
-        }
-        else
-        {
-            foreach (char ch in text)
-            {
-                if (ch == '"')
-                {
-                    line.Append('"');
-                }
-                line.Append(ch);
-            }
-        }
-        line.Append('"');
     }
 
     private static string EncodeLocator(int offset) =>

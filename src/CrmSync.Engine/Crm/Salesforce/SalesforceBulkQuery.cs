@@ -110,6 +110,50 @@ public sealed class SalesforceBulkQuery
         }
     }
 
+    /// <summary>
+    /// One chunk of results downloaded whole into <paramref name="buffer"/> (reused from chunk to chunk), to be parsed by
+    /// <see cref="SalesforceBulkRows"/> while the next chunk downloads. Returns the next locator (null after the last).
+    /// </summary>
+    internal async Task<string?> DownloadResultsAsync(string jobId, string? locator, int maxRecords, SalesforceBulkChunk buffer,
+        CancellationToken cancellationToken)
+    {
+        SoqlSyntax.CheckRecordId(jobId, "job id");
+        var query = new StringBuilder("jobs/query/").Append(jobId).Append("/results?maxRecords=").Append(maxRecords.ToString(CultureInfo.InvariantCulture));
+        if (locator is not null) query.Append("&locator=").Append(Uri.EscapeDataString(locator));
+        // The body is read straight into the reused buffer (the resilience handler does not buffer it a second time), so a
+        // transport failure while reading it is retried here: the same GET of the same locator, at most three times.
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await _session.SendAsync(() =>
+            {
+                var r = new HttpRequestMessage(HttpMethod.Get, _session.DataUri(query.ToString())).MarkStreamedResponse();
+                r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+                return r;
+            }, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                throw SalesforceSession.ToException(response.StatusCode, error, "the results of bulk job " + jobId);
+            }
+            var next = response.Headers.TryGetValues("Sforce-Locator", out var values) ? values.FirstOrDefault() : null;
+            if (string.IsNullOrEmpty(next) || next == "null") next = null;
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                try
+                {
+                    await buffer.FillAsync(body, cancellationToken).ConfigureAwait(false);
+                    return next;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+                {
+                    if (attempt >= 3)
+                        throw SalesforceSession.ToReadException(response.RequestMessage?.RequestUri?.Host ?? "Salesforce", ex);
+                }
+            }
+        }
+    }
+
     /// <summary>Deletes a finished job. Returns false (and does not throw) when Salesforce refuses.</summary>
     public async Task<bool> DeleteJobAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -122,58 +166,14 @@ public sealed class SalesforceBulkQuery
 
 /// <summary>
 /// Reads Bulk API 2.0 CSV results (UTF-8, header row, quoted values, comma separated; an empty cell is null) from a
-/// stream, record by record (CsvHelper), without materialising the chunk: each record's values are an array laid out by
-/// one <see cref="CrmRecordLayout"/> per chunk. Same values as <see cref="SalesforceJson.ParseBulkCsv"/>.
+/// stream, record by record, without materialising the chunk. Same values as <see cref="SalesforceJson.ParseBulkCsv"/>.
 /// </summary>
 internal static class SalesforceBulkCsv
 {
     public static IEnumerable<CrmRecord> Read(Stream utf8, CrmObjectSchema? schema, string objectName)
     {
-        var options = new CsvReaderOptions
-        {
-            Separator = ',',
-            HasHeader = true,
-            IncludeValuesInExceptions = false,
-            MalformedData = CsvMalformedDataHandling.Throw,
-        };
-        using var csv = CsvReader.Create(utf8, options, leaveOpen: true);
-        var name = schema?.Name ?? objectName;
-        CrmRecordLayout? layout = null;
-        int[] slots = [];
-        CrmFieldType[] types = [];
-        int idSlot = -1, stampSlot = -1, deletedSlot = -1, masterSlot = -1, convertedSlot = -1, convertedContactSlot = -1;
-        while (csv.Read())
-        {
-            if (layout is null)
-            {
-                var headers = csv.Headers.Select(h => (Name: schema?.FindField(h)?.Name ?? h, Type: schema?.FindField(h)?.Type ?? CrmFieldType.String)).ToArray();
-                layout = new CrmRecordLayout(headers.Select(h => h.Name));
-                slots = headers.Select(h => layout.SlotOf(h.Name)).ToArray();
-                types = headers.Select(h => h.Type).ToArray();
-                idSlot = layout.SlotOf("Id");
-                stampSlot = layout.SlotOf(schema?.ModificationStampField ?? "SystemModstamp");
-                deletedSlot = layout.SlotOf("IsDeleted");
-                masterSlot = layout.SlotOf("MasterRecordId");
-                convertedSlot = layout.SlotOf("IsConverted");
-                convertedContactSlot = layout.SlotOf("ConvertedContactId");
-            }
-            var values = new object?[layout.Names.Count];
-            for (var i = 0; i < slots.Length; i++)
-                values[slots[i]] = CrmValueConverter.FromText(i < csv.FieldCount ? csv.GetString(i) : null, types[i]);
-            var id = idSlot >= 0 ? values[idSlot] as string : null;
-            var stamp = (stampSlot >= 0 ? values[stampSlot] : null) switch
-            {
-                DateTimeOffset d => d,
-                string s when s.Length > 0 => CrmValueConverter.ParseDateTime(s),
-                _ => (DateTimeOffset?)null,
-            };
-            var deleted = deletedSlot >= 0 && values[deletedSlot] is true;
-            var merged = deleted && masterSlot >= 0 ? values[masterSlot] as string : null;
-            yield return new CrmRecord(name, id ?? "", stamp, deleted, merged, new CrmRecordValues(layout, values))
-            {
-                ConvertedIntoId = SalesforceJson.ConvertedInto(convertedSlot >= 0 ? values[convertedSlot] : null,
-                    convertedContactSlot >= 0 ? values[convertedContactSlot] : null),
-            };
-        }
+        using var rows = new SalesforceBulkRows(utf8, schema, objectName);
+        while (rows.Read())
+            yield return rows.ToRecord();
     }
 }

@@ -27,7 +27,23 @@ public static class SalesforceChangeQuery
     /// <paramref name="after"/> (strict keyset) to the following ones. Neither: from the beginning.
     /// </summary>
     public static string Build(CrmObjectSchema schema, IEnumerable<string> requested, DateTimeOffset? from, (DateTimeOffset? Stamp, string? Id)? after,
-        int limit, bool includeDeleted)
+        int limit, bool includeDeleted) => Builder(schema, requested, from, after, includeDeleted).Limit(limit).Build();
+
+    /// <summary>The same query without a LIMIT, for a bulk job (which pages its results itself).</summary>
+    public static string BuildUnlimited(CrmObjectSchema schema, IEnumerable<string> requested, DateTimeOffset? from, bool includeDeleted) =>
+        Builder(schema, requested, from, null, includeDeleted).Build();
+
+    /// <summary><c>SELECT COUNT()</c> of the records the first page of <see cref="Build"/> would start from.</summary>
+    public static string BuildCount(CrmObjectSchema schema, DateTimeOffset? from)
+    {
+        var builder = SoqlBuilder.From(schema).SelectCount();
+        if (schema.ModificationStampField is { } stamp && from is { } f)
+            builder.Where(SoqlCondition.Compare(stamp, SoqlOperator.GreaterOrEqual, f));
+        return builder.Build();
+    }
+
+    private static SoqlBuilder Builder(CrmObjectSchema schema, IEnumerable<string> requested, DateTimeOffset? from, (DateTimeOffset? Stamp, string? Id)? after,
+        bool includeDeleted)
     {
         var builder = SoqlBuilder.From(schema).Select(Fields(schema, requested, includeDeleted));
         var id = schema.PrimaryIdField;
@@ -52,6 +68,6 @@ public static class SalesforceChangeQuery
             if (after is { Id: { } lastId }) builder.Where(SoqlCondition.Compare(id, SoqlOperator.GreaterThan, lastId));
             builder.OrderBy(id);
         }
-        return builder.Limit(limit).Build();
+        return builder;
     }
 }

@@ -9,7 +9,7 @@ namespace CrmSync.Engine.Crm.Salesforce;
 /// Reads Salesforce records: initial copies (Bulk API 2.0 or keyset-paged REST queries), incremental reads by
 /// (SystemModstamp, Id) with an overlap window, several objects' first pages in one composite call, /deleted, /updated and counts.
 /// </summary>
-public sealed class SalesforceChangeSource : ICrmChangeSource
+public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource, ICrmBulkChangeSource
 {
     /// <summary>Subrequests Salesforce accepts in one composite call.</summary>
     public const int MaxCompositeSubrequests = 25;
@@ -28,6 +28,16 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
     public SalesforceBulkQuery Bulk { get; }
 
     public async IAsyncEnumerable<CrmRecordPage> ReadAllAsync(CrmFullReadRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var page in ReadAllAsync(request, asRows: false, cancellationToken).ConfigureAwait(false))
+            yield return page.Page;
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<CrmRowPage> ReadAllRowsAsync(CrmFullReadRequest request, CancellationToken cancellationToken) =>
+        ReadAllAsync(request, asRows: true, cancellationToken);
+
+    private async IAsyncEnumerable<CrmRowPage> ReadAllAsync(CrmFullReadRequest request, bool asRows, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var position = request.ResumeCursor is null ? null : SalesforcePosition.Read(request.ResumeCursor);
@@ -52,15 +62,18 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
                 IncludeDeleted = false,
             };
             await foreach (var page in ReadChangesAsync(change, cancellationToken).ConfigureAwait(false))
-                yield return page;
+                yield return CrmRowPage.Of(page);
             yield break;
         }
 
-        await foreach (var page in ReadAllBulkAsync(request, position as SalesforcePosition.Bulk, cancellationToken).ConfigureAwait(false))
+        await foreach (var page in ReadAllBulkAsync(request, position as SalesforcePosition.Bulk, asRows, cancellationToken).ConfigureAwait(false))
             yield return page;
     }
 
-    private async IAsyncEnumerable<CrmRecordPage> ReadAllBulkAsync(CrmFullReadRequest request, SalesforcePosition.Bulk? resume,
+    /// <summary>One downloaded chunk: its records (record pages) or its bytes (row pages), and the locator after it.</summary>
+    private sealed record BulkChunkRead(IReadOnlyList<CrmRecord> Records, SalesforceBulkChunk? Bytes, string? NextLocator);
+
+    private async IAsyncEnumerable<CrmRowPage> ReadAllBulkAsync(CrmFullReadRequest request, SalesforcePosition.Bulk? resume, bool asRows,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var schema = request.Object;
@@ -71,7 +84,7 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
             : new CrmWatermark(SalesforcePosition.Write(new SalesforcePosition.Keyset(startedAt, null)));
         if (resume is { Done: true })
         {
-            yield return new CrmRecordPage(schema.Name, [], request.ResumeCursor!, finalWatermark, false, null);
+            yield return CrmRowPage.Of(new CrmRecordPage(schema.Name, [], request.ResumeCursor!, finalWatermark, false, null));
             yield break;
         }
 
@@ -88,24 +101,50 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
         job = await Bulk.WaitForCompletionAsync(job.Id, cancellationToken).ConfigureAwait(false);
 
         var total = job.NumberRecordsProcessed;
-        // The next chunk is downloaded and parsed while the caller applies this one (one chunk ahead, never more), so the
-        // CRM producing results, parsing and the local writes overlap. Each page's cursor still names the chunk after it:
-        // a crash or a stop while the next chunk is in flight resumes exactly after the last page the caller committed.
+        // The next chunk is downloaded (and, for record pages, parsed) while the caller applies this one (one chunk ahead,
+        // never more), so the CRM producing results, the download and the local writes overlap. Row pages keep each chunk's
+        // bytes in one of two buffers that take turns: the caller reads one while the other fills. Each page's cursor still
+        // names the chunk after it: a crash or a stop while the next chunk is in flight resumes exactly after the last page
+        // the caller committed.
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var completedJobId = job.Id;
-        Task<(IReadOnlyList<CrmRecord> Records, string? NextLocator)> Fetch(string? at) =>
-            Task.Run(() => Bulk.ReadResultsAsync(completedJobId, at, request.BulkPageSize, schema, schema.Name, prefetch.Token), prefetch.Token);
+        var buffers = asRows ? new Queue<SalesforceBulkChunk>([new SalesforceBulkChunk(), new SalesforceBulkChunk()]) : null;
+        Task<BulkChunkRead> Fetch(string? at)
+        {
+            if (buffers is null)
+                return Task.Run(async () =>
+                {
+                    var (records, next) = await Bulk.ReadResultsAsync(completedJobId, at, request.BulkPageSize, schema, schema.Name, prefetch.Token)
+                        .ConfigureAwait(false);
+                    return new BulkChunkRead(records, null, next);
+                }, prefetch.Token);
+            var buffer = buffers.Dequeue();
+            return Task.Run(async () =>
+            {
+                var next = await Bulk.DownloadResultsAsync(completedJobId, at, request.BulkPageSize, buffer, prefetch.Token).ConfigureAwait(false);
+                return new BulkChunkRead([], buffer, next);
+            }, prefetch.Token);
+        }
         var pending = Fetch(locator);
         try
         {
             while (true)
             {
-                var (records, next) = await pending.ConfigureAwait(false);
-                var done = next is null;
+                var chunk = await pending.ConfigureAwait(false);
+                var done = chunk.NextLocator is null;
                 if (!done)
-                    pending = Fetch(next);
-                var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
-                yield return new CrmRecordPage(schema.Name, records, cursor, done ? finalWatermark : null, !done, total);
+                    pending = Fetch(chunk.NextLocator);
+                var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, chunk.NextLocator, startedAt, done));
+                var page = new CrmRecordPage(schema.Name, chunk.Records, cursor, done ? finalWatermark : null, !done, total);
+                if (chunk.Bytes is { } bytes)
+                {
+                    await using var stream = bytes.Open();
+                    using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
+                    yield return new CrmRowPage(page, rows);
+                    buffers!.Enqueue(bytes); // the caller is done with this chunk's rows: the buffer takes the next download
+                }
+                else
+                    yield return CrmRowPage.Of(page);
                 if (done) break;
             }
         }
@@ -176,6 +215,63 @@ public sealed class SalesforceChangeSource : ICrmChangeSource
             from = null;
             after = (last!.Stamp, last.Id);
         }
+    }
+
+    /// <summary>The lower stamp bound of an incremental read: the watermark's stamp minus the overlap (null: from the beginning).</summary>
+    private static DateTimeOffset? ChangesFrom(CrmChangeReadRequest request) =>
+        request.Since is { } since && SalesforcePosition.ReadKeyset(since.Value).Stamp is { } stamp ? stamp - request.Overlap : null;
+
+    /// <inheritdoc />
+    public async Task<long> CountChangesAsync(CrmChangeReadRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var schema = request.Object;
+        var soql = SalesforceChangeQuery.BuildCount(schema, ChangesFrom(request));
+        var endpoint = SalesforceChangeQuery.UsesQueryAll(schema, request.IncludeDeleted) ? "queryAll" : "query";
+        using var doc = await _session.SendForJsonAsync(() => new HttpRequestMessage(HttpMethod.Get, _session.DataUri($"{endpoint}?q={Uri.EscapeDataString(soql)}")),
+            "the count of changed " + schema.Name, cancellationToken).ConfigureAwait(false);
+        return doc.RootElement.TryGetProperty("totalSize", out var t) && t.ValueKind == JsonValueKind.Number
+            ? t.GetInt64()
+            : throw new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError, $"Salesforce's count of changed {schema.Name} has no totalSize.",
+                "Retry; if it persists, report it to the CrmSync maintainers.", schema.Name);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<CrmRecordPage> ReadChangesInBulkAsync(CrmChangeReadRequest request, int pageSize,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var schema = request.Object;
+        var startedAt = _time.GetUtcNow();
+        var includeDeleted = SalesforceChangeQuery.UsesQueryAll(schema, request.IncludeDeleted);
+        var soql = SalesforceChangeQuery.BuildUnlimited(schema, request.Fields, ChangesFrom(request), includeDeleted);
+        var job = await Bulk.CreateJobAsync(soql, includeDeleted, cancellationToken).ConfigureAwait(false);
+        job = await Bulk.WaitForCompletionAsync(job.Id, cancellationToken).ConfigureAwait(false);
+        // The next incremental read starts where this one started (minus the overlap): what changed meanwhile is read again.
+        CrmWatermark? watermark = schema.ModificationStampField is null
+            ? request.Since
+            : new CrmWatermark(SalesforcePosition.Write(new SalesforcePosition.Keyset(startedAt, null)));
+        string? locator = null;
+        // Each chunk is downloaded into one reused buffer (not buffered again by the resilience handler), then read into records.
+        var buffer = new SalesforceBulkChunk();
+        do
+        {
+            var next = await Bulk.DownloadResultsAsync(job.Id, locator, pageSize, buffer, cancellationToken).ConfigureAwait(false);
+            var records = new List<CrmRecord>();
+            await using (var stream = buffer.Open())
+            {
+                using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
+                while (rows.Read())
+                    records.Add(rows.ToRecord());
+            }
+            locator = next;
+            var done = next is null;
+            var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
+            yield return new CrmRecordPage(schema.Name, records, cursor, done ? watermark : null, !done, job.NumberRecordsProcessed);
+        }
+        while (locator is not null);
+        if (!await Bulk.DeleteJobAsync(job.Id, cancellationToken).ConfigureAwait(false))
+            Report(CrmEventLevel.Warning, $"The finished bulk query job {job.Id} could not be deleted; Salesforce removes it after 7 days.");
     }
 
     /// <inheritdoc />
