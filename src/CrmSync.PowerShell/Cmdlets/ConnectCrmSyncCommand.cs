@@ -30,8 +30,8 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// -ClientSecret. The login is real: a token, then WhoAmI, then one read of each synced entity; the sync user's id is kept.
 /// A wrong password (InvalidCredentials), a wrong client secret (CrmClientRejected), a URL that is not a Dataverse org
 /// (NotACrmEndpoint) and a user without Read on a synced entity (CrmPermissionDenied, naming the entity) each fail with
-/// their own error, and nothing is saved. In this version a Dynamics 365 profile can be connected, tested
-/// (Test-CrmSyncConnection), shown and disconnected; Sync-CrmField and Start-CrmSync refuse it (ErrorId CrmNotSupported).</para>
+/// their own error, and nothing is saved. A Dynamics 365 profile is then tested (Test-CrmSyncConnection), shown,
+/// disconnected and synced (Sync-CrmField, Start-CrmSync) like a Salesforce one.</para>
 /// <para>The output is a CrmConnectionInfo: the user, org, instance, API version, scope and database path, and no secret.
 /// -WhatIf shows what would be connected without logging in.</para>
 /// </remarks>
