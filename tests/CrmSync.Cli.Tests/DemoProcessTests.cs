@@ -33,6 +33,47 @@ public sealed class DemoProcessTests
         Assert.True(File.Exists(database));
     }
 
+    private const string SmallDynamicsSeed = "lead=40,contact=20,account=5,opportunity=3,systemuser=2,list=2,listmember=6,custom=2";
+
+    [Fact]
+    public void The_dynamics_demo_syncs_both_ways_with_the_filter_and_ends_with_the_local_database_matching_the_org()
+    {
+        using var home = new TempDataFolder();
+        var demoHome = Path.Combine(home.Path, "demo-home");
+
+        var result = CliProcess.Run(home.Path, "demo", "--crm", "dynamics", "--home", demoHome, "--seed", SmallDynamicsSeed);
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\nstdout:\n{result.StandardOutput}\nstderr:\n{result.StandardError}");
+        var output = result.StandardOutput;
+        Assert.Contains("[1/9] Starting the CRM emulator as a Dynamics 365 org (--crm dynamics)", output);
+        Assert.Contains("Initial cycle Succeeded", output);
+        Assert.Contains("Incremental cycle Succeeded", output);
+        Assert.Matches(@"lead\s+PullUpdates\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+[1-9]", output); // the first cycle's Filtered column: the seed's explicit No
+        Assert.Contains("ok: the qualified lead is one person, now contact", output);
+        Assert.Contains("ok: the merged contact", output);
+        Assert.Contains("ok: the lead set No -> Yes", output);
+        Assert.Contains("stays, not deleted and not updated (Filtered)", output);
+        Assert.Contains("ok: the SQL UPDATE reached the CRM", output);
+        Assert.Contains("ok: the SQL INSERT created lead", output);
+        Assert.Matches(@"lead\s+\d+\s+\d+\s+ok", output);
+        Assert.Matches(@"contact\s+\d+\s+\d+\s+ok", output);
+        Assert.Contains("local matches CRM", output);
+        Assert.DoesNotContain("MISMATCH", output);
+        Assert.Contains($"The database:  {Path.Combine(demoHome, "profiles", "demo.db")}", output);
+    }
+
+    [Fact]
+    public void An_unknown_demo_crm_is_a_usage_error()
+    {
+        using var home = new TempDataFolder();
+
+        var result = CliProcess.Run(home.Path, "demo", "--crm", "hubspot", "--home", Path.Combine(home.Path, "demo-home"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Give --crm salesforce or --crm dynamics", result.StandardError);
+        Assert.False(Directory.Exists(Path.Combine(home.Path, "demo-home")));
+    }
+
     [Fact]
     public void The_demo_refuses_a_home_whose_demo_profile_already_exists_and_changes_nothing()
     {

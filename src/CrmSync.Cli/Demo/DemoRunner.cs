@@ -7,6 +7,7 @@ using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using CrmSync.Cli.Demo.Dynamics;
 using CrmSync.Cli.Demo.Salesforce;
 using CrmSync.Cli.Output;
 using Microsoft.Data.Sqlite;
@@ -20,7 +21,9 @@ namespace CrmSync.Cli.Demo;
 /// <param name="Seed">The emulator's seed plan, e.g. <c>lead=3000,contact=1500</c>.</param>
 /// <param name="Verbose">Write the engine's verbose messages.</param>
 /// <param name="DatabasePath">The profile's database file when not the default one in <paramref name="Home"/>.</param>
-public sealed record DemoOptions(string Home, string Profile, string EmulatorDll, string Seed, bool Verbose, string? DatabasePath = null);
+/// <param name="Crm">The CRM the emulator is (<c>--crm</c>): Salesforce, or a Dynamics 365 org.</param>
+public sealed record DemoOptions(string Home, string Profile, string EmulatorDll, string Seed, bool Verbose, string? DatabasePath = null,
+    CrmKind Crm = CrmKind.Salesforce);
 
 /// <summary>
 /// The demo, step by step, through the engine's own commands: emulator (child process) → Connect (Process scope) →
@@ -55,15 +58,17 @@ public sealed class DemoRunner
                 $"The demo profile '{location.ProfileName}' already exists in {location.DatabasePath}; the demo starts from an empty database.",
                 "Run the demo without --home (it uses a new temporary folder), or give a --home folder without that profile.", location.DatabasePath);
 
-        Step(1, $"Starting the CRM emulator with seeded data ({_options.Seed})");
-        await using var emulator = await EmulatorProcess.StartAsync(_options.EmulatorDll, _options.Seed, "crmsync-demo", TimeSpan.FromSeconds(90), cancellationToken)
-            .ConfigureAwait(false);
+        var dynamics = _options.Crm == CrmKind.Dynamics;
+        Step(1, $"Starting the CRM emulator{(dynamics ? " as a Dynamics 365 org (--crm dynamics)" : "")} with seeded data ({_options.Seed})");
+        await using var emulator = await EmulatorProcess.StartAsync(_options.EmulatorDll, _options.Seed, "crmsync-demo", TimeSpan.FromSeconds(90), cancellationToken,
+            dynamics).ConfigureAwait(false);
         Line($"      emulator at {emulator.Banner.BaseUrl} (dotnet {_options.EmulatorDll})");
         using var admin = new EmulatorAdminClient(emulator.Banner);
+        using var dataverse = dynamics ? new DynamicsDemoOrg(emulator.Banner, this) : null;
 
         Step(2, $"Connecting profile '{_options.Profile}' (Connect-CrmSync -Scope Process; data folder {_options.Home})");
         var host = new DemoCommandHost(this);
-        using (var request = new ConnectionRequest
+        using (var request = dynamics ? DynamicsDemoOrg.ConnectionRequest(emulator.Banner, location) : new ConnectionRequest
                {
                    Profile = location.ProfileName,
                    DatabasePath = location.DatabasePath,
@@ -97,13 +102,18 @@ public sealed class DemoRunner
         WriteCounts(first);
 
         Step(5, "Changing records in the CRM and in the local database");
-        var touched = await ChangeAsync(store, admin, cancellationToken).ConfigureAwait(false);
+        var touched = dataverse is null ? await ChangeAsync(store, admin, cancellationToken).ConfigureAwait(false) : null;
+        if (dataverse is not null)
+            await dataverse.ChangeAsync(store, cancellationToken).ConfigureAwait(false);
 
         Step(6, "Syncing again (the next cycle pulls the CRM's changes and pushes the local ones)");
         var second = await CycleAsync(connector, location, cancellationToken).ConfigureAwait(false);
         foreach (var warning in second.Warnings)
             Warn(warning);
-        await CheckChangesAsync(store, admin, touched, cancellationToken).ConfigureAwait(false);
+        if (dataverse is not null)
+            await dataverse.CheckChangesAsync(store, cancellationToken).ConfigureAwait(false);
+        else
+            await CheckChangesAsync(store, admin, touched!, cancellationToken).ConfigureAwait(false);
 
         Step(7, $"The status (crmsync status --profile {location.ProfileName}, Get-CrmSyncStatus): the last cycle's counts per object and operation");
         var statusHost = new DemoCommandHost(this);
@@ -118,15 +128,21 @@ public sealed class DemoRunner
         }
 
         Step(8, "Local rows (SELECT FROM person, the rows the demo touched)");
-        WriteSample(store, touched);
+        if (dataverse is not null)
+            dataverse.WriteSample(store);
+        else
+            WriteSample(store, touched!);
 
         Step(9, "Checking that the local database matches the CRM (live records per object)");
-        await CheckCountsAsync(store, admin, cancellationToken).ConfigureAwait(false);
+        if (dataverse is not null)
+            await dataverse.CheckCountsAsync(store, cancellationToken).ConfigureAwait(false);
+        else
+            await CheckCountsAsync(store, admin, cancellationToken).ConfigureAwait(false);
 
         Line("");
         Line($"Demo complete in {total.Elapsed.TotalSeconds:0.0} s: the local database matches the CRM.");
         Line($"The database:  {store.DatabasePath}");
-        Line($"  open it:     sqlite3 \"{store.DatabasePath}\" \"SELECT _crm_type, FirstName, LastName, Email, Title FROM person LIMIT 10;\"");
+        Line($"  open it:     sqlite3 \"{store.DatabasePath}\" \"SELECT _crm_type, {(dynamics ? "firstname, lastname, emailaddress1, jobtitle" : "FirstName, LastName, Email, Title")} FROM person LIMIT 10;\"");
         Line($"  its status:  CRMSYNC_HOME=\"{_options.Home}\" crmsync status --profile {location.ProfileName}{(location.IsExplicitPath ? $" --database \"{store.DatabasePath}\"" : "")}");
         Line("The emulator stops now (its data was in memory); the local database stays.");
     }
@@ -249,7 +265,7 @@ public sealed class DemoRunner
         Line($"      local matches CRM: {objects.Count} objects, every count equal");
     }
 
-    private static List<string> Ids(CrmSyncStore store, string type, int count)
+    internal static List<string> Ids(CrmSyncStore store, string type, int count)
     {
         using var connection = store.OpenConnection();
         using var command = connection.CreateCommand();
@@ -263,7 +279,7 @@ public sealed class DemoRunner
         return ids;
     }
 
-    private static object? Scalar(SqliteConnection connection, string sql, string? id)
+    internal static object? Scalar(SqliteConnection connection, string sql, string? id)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -273,7 +289,7 @@ public sealed class DemoRunner
         return value is DBNull ? null : value;
     }
 
-    private void Expect(bool condition, string what)
+    internal void Expect(bool condition, string what)
     {
         if (!condition)
             throw Failed("Check failed: " + what + ".");
@@ -284,16 +300,16 @@ public sealed class DemoRunner
     {
         var rows = result.Counts.Where(c => c.New + c.Updated + c.Deleted + c.Failed + c.Skipped + c.Filtered > 0)
             .OrderBy(c => c.ObjectName, StringComparer.Ordinal).ThenBy(c => c.Operation).ToList();
-        Line($"      {"object",-24} {"operation",-16} {"New",7} {"Updated",8} {"Deleted",8} {"Failed",7} {"Skipped",8}");
+        Line($"      {"object",-24} {"operation",-16} {"New",7} {"Updated",8} {"Deleted",8} {"Failed",7} {"Skipped",8} {"Filtered",9}");
         foreach (var c in rows)
-            Line($"      {c.ObjectName,-24} {c.Operation,-16} {c.New,7} {c.Updated,8} {c.Deleted,8} {c.Failed,7} {c.Skipped,8}");
+            Line($"      {c.ObjectName,-24} {c.Operation,-16} {c.New,7} {c.Updated,8} {c.Deleted,8} {c.Failed,7} {c.Skipped,8} {c.Filtered,9}");
         foreach (var warning in result.Warnings)
             Warn(warning);
     }
 
-    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
+    internal static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 
-    private static CrmSyncException Failed(string message) => new(ErrorIds.UnexpectedError, ErrorKind.NotSpecified, message,
+    internal static CrmSyncException Failed(string message) => new(ErrorIds.UnexpectedError, ErrorKind.NotSpecified, message,
         "Run the demo again with --verbose; if it fails again, report it with this output.");
 
     private void Step(int number, string text) => Line($"[{number}/{Steps}] {text}");

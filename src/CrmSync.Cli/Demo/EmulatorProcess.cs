@@ -4,7 +4,9 @@ using CrmSync.Engine;
 namespace CrmSync.Cli.Demo;
 
 /// <summary>What the emulator printed at start: its base URL and the sync user's (local, non-secret) test credentials.</summary>
-public sealed record EmulatorBanner(Uri BaseUrl, string Username, string Password, string SecurityToken, string ClientId, string ClientSecret);
+/// <remarks>For a Dynamics 365 org (<c>--crm dynamics</c>): <see cref="Username"/> is the sync user's UPN, <see cref="ClientId"/> and
+/// <see cref="ClientSecret"/> the app registration's, <see cref="TenantId"/> the tenant; <see cref="SecurityToken"/> is empty.</remarks>
+public sealed record EmulatorBanner(Uri BaseUrl, string Username, string Password, string SecurityToken, string ClientId, string ClientSecret, string TenantId = "");
 
 /// <summary>
 /// The CRM emulator (CrmSync.Emulator.dll) run as a child process with <c>dotnet</c>, so that crmsync itself never loads
@@ -75,7 +77,8 @@ public sealed class EmulatorProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the emulator with <paramref name="seed"/> (e.g. <c>lead=3000,contact=1000</c>) and the admin API, and waits for its banner.</summary>
-    public static async Task<EmulatorProcess> StartAsync(string emulatorDll, string seed, string seedValue, TimeSpan startTimeout, CancellationToken cancellationToken)
+    public static async Task<EmulatorProcess> StartAsync(string emulatorDll, string seed, string seedValue, TimeSpan startTimeout, CancellationToken cancellationToken,
+        bool dynamics = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(emulatorDll);
         var start = new ProcessStartInfo(DotnetHost())
@@ -87,6 +90,14 @@ public sealed class EmulatorProcess : IAsyncDisposable
         };
         foreach (var arg in new[] { emulatorDll, "--urls", "http://127.0.0.1:0", "--seed", seed, "--seed-value", seedValue, "--admin" })
             start.ArgumentList.Add(arg);
+        if (dynamics)
+        {
+            start.ArgumentList.Add("--crm");
+            start.ArgumentList.Add("dynamics");
+        }
+        // The last banner line: Salesforce's admin API, or the Dynamics org's.
+        var lastLine = dynamics ? "Dynamics admin:" : "admin API:";
+        var userLine = dynamics ? "sync user (UPN)" : "sync user";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
@@ -111,7 +122,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
                     lines["url"] = line[(at + listening.Length)..].Trim();
                 else if (line.IndexOf(':', StringComparison.Ordinal) is var colon and > 0)
                     lines.TryAdd(line[..colon].Trim(), line[(colon + 1)..].Trim());
-                if (line.StartsWith("admin API:", StringComparison.Ordinal))
+                if (line.StartsWith(lastLine, StringComparison.Ordinal))
                     bannerRead.TrySetResult();
             }
         };
@@ -154,15 +165,17 @@ public sealed class EmulatorProcess : IAsyncDisposable
                 return lines.TryGetValue(name, out var value) ? value.Split("  ", 2)[0].Trim() : "";
         }
         var url = Field("url");
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || string.IsNullOrEmpty(Field("sync user")))
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || string.IsNullOrEmpty(Field(userLine)))
         {
             await emulator.StopAsync().ConfigureAwait(false);
             var failure = emulator.Failed("The emulator exited or printed no base URL.");
             await emulator.DisposeAsync().ConfigureAwait(false);
             throw failure;
         }
-        return new EmulatorProcess(process, new EmulatorBanner(baseUrl, Field("sync user"), Field("password"), Field("security token"),
-            Field("consumer key"), Field("consumer secret")), emulator._errorLines);
+        var banner = dynamics
+            ? new EmulatorBanner(baseUrl, Field(userLine), Field("users' password"), "", Field("app client id"), Field("app secret"), Field("tenant id"))
+            : new EmulatorBanner(baseUrl, Field(userLine), Field("password"), Field("security token"), Field("consumer key"), Field("consumer secret"));
+        return new EmulatorProcess(process, banner, emulator._errorLines);
     }
 
     private CrmSyncException Failed(string message)
