@@ -11,11 +11,19 @@
     Package  Build, then zip the staged module folder to out/CrmSync-<version>.zip.
     Demo     Build, then run `crmsync demo`: the CRM emulator with seeded data, Connect, Sync-CrmField, the first cycle,
              changes in the CRM and with plain SQL, another cycle, the status and a check that the local database
-             matches the CRM, in a throw-away data folder (never your own profiles).
+             matches the CRM, in a throw-away data folder (never your own profiles). -Crm Dynamics runs
+             `crmsync demo --crm dynamics`: the same flow against the emulator's Dynamics 365 org, with the sync
+             filter new_synctomkto (No to Yes, Yes to No), a QualifyLead and a contact merge.
     Clean    dotnet clean, and remove out/ and TestResults/.
+
+.PARAMETER Crm
+    Demo only: the CRM the demo runs against, Salesforce (the default) or Dynamics.
 
 .EXAMPLE
     ./build.ps1 Test
+
+.EXAMPLE
+    ./build.ps1 Demo -Crm Dynamics
 #>
 [CmdletBinding()]
 param(
@@ -24,7 +32,10 @@ param(
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    [ValidateSet('Salesforce', 'Dynamics')]
+    [string] $Crm = 'Salesforce'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -124,7 +135,7 @@ function Invoke-Demo {
     Invoke-Build
     # crmsync demo: the CRM emulator (child process), Connect, Sync-CrmField, Start (initial copy), CRM and SQL changes,
     # another cycle, status and a local-equals-CRM check, in a throw-away data folder under the system temp folder.
-    Invoke-Dotnet @('run', '--project', (Join-Path $root 'src' 'CrmSync.Cli'), '-c', $Configuration, '--no-build', '--', 'demo')
+    Invoke-Dotnet @('run', '--project', (Join-Path $root 'src' 'CrmSync.Cli'), '-c', $Configuration, '--no-build', '--', 'demo', '--crm', $Crm.ToLowerInvariant())
 }
 
 function Invoke-Clean {

@@ -350,14 +350,28 @@ public sealed class DemoRunner
         }
 
         private readonly Dictionary<string, (int Quarter, string Status)> _shown = [];
+        private readonly Dictionary<string, long> _unknown = [];
 
         /// <summary>Start-CrmSync's progress: one line per object and phase at each quarter reached and at the end.</summary>
         public void WriteProgress(ProgressInfo progress)
         {
-            if (progress.Completed || progress.ActivityId != StartSyncCommand.ProgressActivityId || progress.PercentComplete < 0)
+            if (progress.Completed || progress.ActivityId != StartSyncCommand.ProgressActivityId)
                 return;
             var of = progress.Status.IndexOf(':', StringComparison.Ordinal);
             var key = of > 0 ? progress.Status[..of] : progress.Status;
+            if (progress.PercentComplete < 0)
+            {
+                // No total known (Dynamics reads pages without a count): the first page of each object, then at most one line a second.
+                var now = Stopwatch.GetTimestamp();
+                lock (_unknown)
+                {
+                    if (_unknown.TryGetValue(key, out var shown) && Stopwatch.GetElapsedTime(shown, now) < TimeSpan.FromSeconds(1))
+                        return;
+                    _unknown[key] = now;
+                }
+                demo.Line($"      {progress.Status}");
+                return;
+            }
             var quarter = progress.PercentComplete / 25;
             lock (_shown)
             {
