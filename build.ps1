@@ -1,4 +1,3 @@
-#Requires -Version 7.4
 <#
 .SYNOPSIS
     Builds, tests, packages and demonstrates CrmSync: a thin dispatcher over the dotnet commands that CI runs.
@@ -25,6 +24,8 @@
 .EXAMPLE
     ./build.ps1 Demo -Crm Dynamics
 #>
+# (#Requires after the help block: a line before it hides the help from Get-Help)
+#Requires -Version 7.4
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
