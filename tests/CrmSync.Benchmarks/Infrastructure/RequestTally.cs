@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CrmSync.Engine.Crm;
 
 namespace CrmSync.Benchmarks.Infrastructure;
@@ -13,6 +14,12 @@ internal sealed class RequestTally : IProgress<CrmClientEvent>
     private long _collections;
     private long _other;
     private long _batches;
+    private readonly ConcurrentDictionary<string, int> _byPath = new(StringComparer.Ordinal);
+
+    /// <summary>Requests by "METHOD path -> status" since the last <see cref="ResetBreakdown"/> (the request event's text without the host and request id).</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> Breakdown() => [.. _byPath.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)];
+
+    public void ResetBreakdown() => _byPath.Clear();
 
     public readonly record struct Snapshot(long Logins, long Collections, long Other, long Batches = 0)
     {
@@ -31,6 +38,11 @@ internal sealed class RequestTally : IProgress<CrmClientEvent>
             return;
         // "METHOD host/path -> status"
         var message = value.Message;
+        var space = message.IndexOf(' ', StringComparison.Ordinal);
+        var slash = space < 0 ? -1 : message.IndexOf('/', space);
+        var id = message.IndexOf(" (request id", StringComparison.Ordinal);
+        var key = slash < 0 ? message : message[..space] + " " + message[slash..(id < 0 ? message.Length : id)];
+        _byPath.AddOrUpdate(key, 1, (_, n) => n + 1);
         if (message.Contains("/services/Soap/", StringComparison.Ordinal) || message.Contains("/services/oauth2/", StringComparison.Ordinal) ||
             message.Contains("/oauth2/v2.0/token", StringComparison.Ordinal) || message.Contains("/oauth2/token", StringComparison.Ordinal))
             Interlocked.Increment(ref _logins);

@@ -62,6 +62,7 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         var cpuBefore = self.TotalProcessorTime;
         using var sampler = new MemorySampler();
         var progress = new ConsoleProgress(label);
+        sync.Requests.ResetBreakdown();
         var (result, calls) = await sync.CycleAsync(progress, cancellationToken);
         var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         self.Refresh();
@@ -125,6 +126,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                     (LastCycleCpu.TotalMilliseconds * 1000 / persons).ToString("N1", CultureInfo.InvariantCulture) + " µs")
                 .Add("database size", ScenarioReport.Megabytes(sync.DatabaseBytes()))
                 .Print();
+            if (arguments.Dynamics)
+                PrintBreakdown(sync);
         }
     }
 
@@ -180,7 +183,7 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("duration (the cycle)", ScenarioReport.Seconds(result.Duration))
                 .Add("CPU time of the sync side during the cycle", ScenarioReport.Seconds(LastCycleCpu))
                 .Add("API calls (excluding login)", calls.Api)
-                .Add("  of which sObject Collections", calls.Collections)
+                .AddIf(!arguments.Dynamics, "  of which sObject Collections", calls.Collections)
                 .AddIf(arguments.Dynamics, "  of which $batch (Dynamics)", calls.Batches)
                 .AddIf(arguments.Dynamics, "check", calls.Api <= 1 ? "OK (at most one request)" : $"MISMATCH ({calls.Api} requests, target 1)")
                 .Add("login calls", calls.Logins)
@@ -190,7 +193,20 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("peak working set, benchmark process, during the cycle (sampled 25 ms)", ScenarioReport.Megabytes(peakDuring))
                 .Add("managed bytes allocated during the cycle", ScenarioReport.Megabytes(allocated))
                 .Print();
+            if (arguments.Dynamics)
+                PrintBreakdown(sync);
         }
+    }
+
+    /// <summary>The measured cycle's requests by method and path (Dynamics: which entity sets were paged, which $batch).</summary>
+    private static void PrintBreakdown(SyncSide sync) => PrintBreakdown(sync.Requests.Breakdown());
+
+    private static void PrintBreakdown(IReadOnlyList<KeyValuePair<string, int>> breakdown)
+    {
+        Console.WriteLine("  requests of the measured cycle by method, path and status:");
+        foreach (var (key, count) in breakdown)
+            Console.WriteLine($"    {count,5}  {key}");
+        Console.WriteLine();
     }
 
     private async Task PushAsync(CancellationToken cancellationToken)
@@ -210,11 +226,12 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
             var backlog = sync.Store.Outbox.CountBacklog();
             var (result, calls, peakDuring, allocated) = await MeasuredCycleAsync(sync, "push", cancellationToken);
             var pushed = result.Counts.Where(c => c.Operation is RunOperation.PushUpdates or RunOperation.PushNew).Sum(c => c.New + c.Updated);
+            var breakdown = sync.Requests.Breakdown();
             var failed = result.Counts.Where(c => c.Operation is RunOperation.PushUpdates or RunOperation.PushNew).Sum(c => c.Failed);
             var (echo, echoCalls) = await sync.CycleAsync(null, cancellationToken);
             var echoed = echo.Counts.Where(c => c.Operation == RunOperation.PullUpdates).Sum(c => c.New + c.Updated + c.Skipped);
             var per1000 = (double)calls.Api * 1000 / Math.Max(1, pushed);
-            var push1000 = (double)(arguments.Dynamics ? calls.Batches : calls.Collections) * 1000 / Math.Max(1, pushed);
+            var push1000 = (double)calls.Collections * 1000 / Math.Max(1, pushed);
             var backlogAfter = sync.Store.Outbox.CountBacklog();
             new ScenarioReport($"push --changed {changed}{CrmSuffix} (over {persons} persons)")
                 .Add("outbox entries before the cycle", backlog)
@@ -226,9 +243,10 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("CPU time of the sync side during the cycle", ScenarioReport.Seconds(LastCycleCpu))
                 .Add("pushed records per second", pushed / result.Duration.TotalSeconds)
                 .Add("API calls of the cycle (excluding login)", calls.Api)
-                .Add("  of which sObject Collections (the push)", calls.Collections)
+                .AddIf(!arguments.Dynamics, "  of which sObject Collections (the push)", calls.Collections)
                 .AddIf(arguments.Dynamics, "  of which $batch (Dynamics: the push's writes, and the pull's delta reads)", calls.Batches)
-                .Add("API calls per 1,000 pushed records, push only", push1000, "N2")
+                // Dynamics: the pull's delta reads and the push's writes are both POST $batch, so only the whole cycle is measured.
+                .AddIf(!arguments.Dynamics, "API calls per 1,000 pushed records, push only", push1000.ToString("N2", CultureInfo.InvariantCulture))
                 .Add("API calls per 1,000 pushed records, whole cycle", per1000, "N2")
                 .Add("next cycle (pulls the pushed records back): API calls", echoCalls.Api)
                 .Add("next cycle: records re-read", echoed)
@@ -237,6 +255,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("peak working set, benchmark process, during the push cycle (sampled 25 ms)", ScenarioReport.Megabytes(peakDuring))
                 .Add("managed bytes allocated during the push cycle", ScenarioReport.Megabytes(allocated))
                 .Print();
+            if (arguments.Dynamics)
+                PrintBreakdown(breakdown);
         }
     }
 
