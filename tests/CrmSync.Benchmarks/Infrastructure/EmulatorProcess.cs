@@ -34,8 +34,14 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
     public const string Password = "password";
     public const string SecurityToken = "emulatortoken";
 
+    /// <summary>The Dynamics org's sync user and app registration (the emulator's printed local test values, not secrets).</summary>
+    public const string DynamicsUser = "sync@crmsync.onmicrosoft.test";
+    public const string DynamicsPassword = "CrmSync-Emulator-1";
+    public const string DynamicsTenant = "6d1f1c2e-5a3b-4c8d-9e0f-1a2b3c4d5e6f";
+    public const string DynamicsClientId = "5e3c9a77-2f4b-4b61-9c3d-7a8b9c0d1e2f";
+
     /// <summary>Starts the emulator with <paramref name="seed"/> (e.g. <c>lead=700000,contact=300000,account=1000</c>) and waits until it listens.</summary>
-    public static async Task<EmulatorProcess> StartAsync(string seed, int bulkPolls, CancellationToken cancellationToken)
+    public static async Task<EmulatorProcess> StartAsync(string seed, int bulkPolls, CancellationToken cancellationToken, bool dynamics = false)
     {
         var dll = LocateEmulator();
         var port = FreePort();
@@ -52,6 +58,12 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
                      "--session-timeout", "12:00:00",
                  })
             info.ArgumentList.Add(a);
+        if (dynamics)
+        {
+            // A Dynamics 365 org with Dataverse's default service-protection limits (a 429 would show up as retried requests).
+            info.ArgumentList.Add("--crm");
+            info.ArgumentList.Add("dynamics");
+        }
         // GC settings given to the benchmark (e.g. DOTNET_GCHeapHardLimit for the sync side) are not the emulator's.
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase)).ToList())
             info.Environment.Remove(key);

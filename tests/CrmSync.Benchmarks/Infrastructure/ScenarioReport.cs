@@ -15,6 +15,11 @@ internal sealed class ScenarioReport(string title)
         return this;
     }
 
+    /// <summary>A line printed only when <paramref name="when"/> (e.g. Dynamics-only figures).</summary>
+    public ScenarioReport AddIf(bool when, string name, string value) => when ? Add(name, value) : this;
+
+    public ScenarioReport AddIf(bool when, string name, long value) => when ? Add(name, value) : this;
+
     public ScenarioReport Add(string name, long value) => Add(name, value.ToString("N0", CultureInfo.InvariantCulture));
 
     public ScenarioReport Add(string name, double value, string format = "N0") => Add(name, value.ToString(format, CultureInfo.InvariantCulture));

@@ -35,29 +35,44 @@ internal sealed class SyncSide : IDisposable
     public string Home => _home;
 
     /// <summary>Creates the profile, logs in and creates every visible field locally (what Connect-CrmSync and Sync-CrmField do).</summary>
-    public static async Task<SyncSide> CreateAsync(string baseUrl, bool keep, CancellationToken cancellationToken)
+    public static async Task<SyncSide> CreateAsync(string baseUrl, bool keep, CancellationToken cancellationToken, bool dynamics = false)
     {
         var home = Path.Combine(Path.GetTempPath(), "crmsync-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(home);
         var requests = new RequestTally();
-        var client = CrmClientFactory.Create(new CrmConnectionSettings
-        {
-            Kind = CrmKind.Salesforce,
-            LoginUrl = new Uri(baseUrl),
-            Username = EmulatorProcess.Username,
-            Password = SecretValue.Copy(EmulatorProcess.Password),
-            SecurityToken = SecretValue.Copy(EmulatorProcess.SecurityToken),
-        }, new CrmClientOptions { Events = requests });
+        var kind = dynamics ? CrmKind.Dynamics : CrmKind.Salesforce;
+        // A Dynamics profile as DynamicsSyncBed (and Connect-CrmSync -Crm Dynamics -OAuthPassword) wires it: ROPC against the
+        // org's Entra authority, the org URL as login and instance URL, the default sync filter field (new_synctomkto).
+        var client = CrmClientFactory.Create(dynamics
+            ? new CrmConnectionSettings
+            {
+                Kind = CrmKind.Dynamics,
+                AuthMethod = CrmAuthMethod.OAuthPassword,
+                OrganizationUrl = new Uri(baseUrl),
+                LoginUrl = new Uri(baseUrl),
+                TenantId = EmulatorProcess.DynamicsTenant,
+                Username = EmulatorProcess.DynamicsUser,
+                Password = SecretValue.Copy(EmulatorProcess.DynamicsPassword),
+                ClientId = EmulatorProcess.DynamicsClientId,
+            }
+            : new CrmConnectionSettings
+            {
+                Kind = CrmKind.Salesforce,
+                LoginUrl = new Uri(baseUrl),
+                Username = EmulatorProcess.Username,
+                Password = SecretValue.Copy(EmulatorProcess.Password),
+                SecurityToken = SecretValue.Copy(EmulatorProcess.SecurityToken),
+            }, new CrmClientOptions { Events = requests });
         var store = new ProfileStore(new ProfileLocator(new CrmSyncPaths(home))).Create(new ProfileInfo
         {
             Name = "bench",
-            Crm = CrmKind.Salesforce,
+            Crm = kind,
             LoginUrl = baseUrl,
             InstanceUrl = baseUrl,
-            UserName = EmulatorProcess.Username,
-            ApiVersion = "62.0",
+            UserName = dynamics ? EmulatorProcess.DynamicsUser : EmulatorProcess.Username,
+            ApiVersion = dynamics ? "9.2" : "62.0",
         });
-        var objects = SyncedObjectCatalog.Salesforce;
+        var objects = SyncedObjectCatalog.For(kind);
         var snapshot = await new CrmSchemaDiscovery(client.Schema, objects).DiscoverAsync(null, cancellationToken).ConfigureAwait(false);
         new FieldSyncApplier(store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty));
         return new SyncSide(home, keep, client, store, requests);

@@ -35,13 +35,17 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
     {
         var (leads, contacts, accounts) = Split(persons);
         var seed = string.Create(CultureInfo.InvariantCulture, $"lead={leads},contact={contacts},account={accounts}");
+        // Dynamics: every seeded lead and contact has new_synctomkto = Yes (the profile's default sync filter field), so every
+        // CRM person should sync and the check "local person rows = CRM persons" is exact.
+        if (arguments.Dynamics)
+            seed += ",filteryes=1,filterempty=0,filterno=0";
         Console.WriteLine($"machine: {ScenarioReport.Machine()}");
         Console.WriteLine($"starting the emulator (child process) with --seed {seed} ...");
         var watch = Stopwatch.StartNew();
-        var emulator = await EmulatorProcess.StartAsync(seed, arguments.BulkPolls, cancellationToken);
+        var emulator = await EmulatorProcess.StartAsync(seed, arguments.BulkPolls, cancellationToken, arguments.Dynamics);
         Console.WriteLine($"emulator pid {emulator.ProcessId} listening on {emulator.BaseUrl} after {watch.Elapsed.TotalSeconds:N1} s (seeding)");
         watch.Restart();
-        var sync = await SyncSide.CreateAsync(emulator.BaseUrl, arguments.Keep, cancellationToken);
+        var sync = await SyncSide.CreateAsync(emulator.BaseUrl, arguments.Keep, cancellationToken, arguments.Dynamics);
         Console.WriteLine($"profile at {sync.Home}; login + Sync-CrmField in {watch.Elapsed.TotalSeconds:N1} s ({sync.Requests.Take().All} requests)");
         return (emulator, sync, leads + contacts);
     }
@@ -58,6 +62,7 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         var cpuBefore = self.TotalProcessorTime;
         using var sampler = new MemorySampler();
         var progress = new ConsoleProgress(label);
+        sync.Requests.ResetBreakdown();
         var (result, calls) = await sync.CycleAsync(progress, cancellationToken);
         var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         self.Refresh();
@@ -66,6 +71,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                           $"{LoadAverage()}, managed heap peak {ScenarioReport.Megabytes(sampler.PeakManaged)}");
         return (result, calls, sampler.Peak, allocated);
     }
+
+    private string CrmSuffix => arguments.Dynamics ? " --crm dynamics" : "";
 
     /// <summary>CPU time (user + kernel, all threads) this process spent in the last measured cycle: less sensitive than wall time to other load on the box.</summary>
     private static TimeSpan LastCycleCpu { get; set; }
@@ -92,7 +99,7 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
             var peakWholeLife = ScenarioReport.ProcessPeakWorkingSet();
             Console.WriteLine("  measuring the storage limit: the person table copied into an empty one of the same shape (INSERT ... SELECT) ...");
             var limit = StorageLimit.Measure(sync.Store.DatabasePath, "person");
-            new ScenarioReport($"initial --persons {persons}")
+            new ScenarioReport($"initial --persons {persons}{CrmSuffix}")
                 .Add("persons in the CRM", persons)
                 .Add("persons copied (person rows)", local)
                 .Add("check", local == persons ? "OK (local person rows = CRM persons)" : "MISMATCH")
@@ -102,6 +109,7 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("persons per second", persons / seconds)
                 .Add("records per second, all objects", pulled / seconds)
                 .Add("API calls (excluding login)", calls.Api)
+                .AddIf(arguments.Dynamics, "  of which $batch (Dynamics)", calls.Batches)
                 .Add("login calls", calls.Logins)
                 .Add("peak working set, benchmark process (sync side), whole life before the storage-limit measurement", ScenarioReport.Megabytes(peakWholeLife))
                 .Add("peak working set, benchmark process, during the cycle (sampled 25 ms)", ScenarioReport.Megabytes(peakDuring))
@@ -118,6 +126,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                     (LastCycleCpu.TotalMilliseconds * 1000 / persons).ToString("N1", CultureInfo.InvariantCulture) + " µs")
                 .Add("database size", ScenarioReport.Megabytes(sync.DatabaseBytes()))
                 .Print();
+            if (arguments.Dynamics)
+                PrintBreakdown(sync);
         }
     }
 
@@ -168,12 +178,14 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
             var (settle, settleCalls) = await sync.CycleAsync(null, cancellationToken);
             Console.WriteLine($"first incremental cycle: {ScenarioReport.Seconds(settle.Duration)}, {settleCalls.Api} API calls");
             var (result, calls, peakDuring, allocated) = await MeasuredCycleAsync(sync, "idle", cancellationToken);
-            var apiBefore = await emulator.ApiUsedAsync(cancellationToken);
-            new ScenarioReport($"idle (over {persons} persons, {sync.Scalar("SELECT count(DISTINCT object_name) FROM crmsync_watermark;")} synced objects)")
+            var apiBefore = arguments.Dynamics ? null : await emulator.ApiUsedAsync(cancellationToken);
+            new ScenarioReport($"idle{CrmSuffix} (over {persons} persons, {sync.Scalar("SELECT count(DISTINCT object_name) FROM crmsync_watermark;")} synced objects)")
                 .Add("duration (the cycle)", ScenarioReport.Seconds(result.Duration))
                 .Add("CPU time of the sync side during the cycle", ScenarioReport.Seconds(LastCycleCpu))
                 .Add("API calls (excluding login)", calls.Api)
-                .Add("  of which sObject Collections", calls.Collections)
+                .AddIf(!arguments.Dynamics, "  of which sObject Collections", calls.Collections)
+                .AddIf(arguments.Dynamics, "  of which $batch (Dynamics)", calls.Batches)
+                .AddIf(arguments.Dynamics, "check", calls.Api <= 1 ? "OK (at most one request)" : $"MISMATCH ({calls.Api} requests, target 1)")
                 .Add("login calls", calls.Logins)
                 .Add("emulator's API usage counter after the run", apiBefore?.ToString(CultureInfo.InvariantCulture) ?? "?")
                 .Add("records re-read (overlap window) and skipped", result.Counts.Sum(c => c.Skipped))
@@ -181,7 +193,20 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("peak working set, benchmark process, during the cycle (sampled 25 ms)", ScenarioReport.Megabytes(peakDuring))
                 .Add("managed bytes allocated during the cycle", ScenarioReport.Megabytes(allocated))
                 .Print();
+            if (arguments.Dynamics)
+                PrintBreakdown(sync);
         }
+    }
+
+    /// <summary>The measured cycle's requests by method and path (Dynamics: which entity sets were paged, which $batch).</summary>
+    private static void PrintBreakdown(SyncSide sync) => PrintBreakdown(sync.Requests.Breakdown());
+
+    private static void PrintBreakdown(IReadOnlyList<KeyValuePair<string, int>> breakdown)
+    {
+        Console.WriteLine("  requests of the measured cycle by method, path and status:");
+        foreach (var (key, count) in breakdown)
+            Console.WriteLine($"    {count,5}  {key}");
+        Console.WriteLine();
     }
 
     private async Task PushAsync(CancellationToken cancellationToken)
@@ -195,28 +220,33 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
             var stamp = DateTimeOffset.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
             Console.WriteLine($"updating {changed} persons locally with plain SQL (a separate connection, like the sqlite3 command line) ...");
             sync.ExternalSql($"""
-                UPDATE person SET Title = 'Pushed {stamp} #' || _row_id
+                UPDATE person SET {(arguments.Dynamics ? "jobtitle" : "Title")} = 'Pushed {stamp} #' || _row_id
                 WHERE _row_id IN (SELECT _row_id FROM person WHERE _crm_id IS NOT NULL AND _crm_is_deleted = 0 ORDER BY _row_id LIMIT {changed});
                 """);
             var backlog = sync.Store.Outbox.CountBacklog();
             var (result, calls, peakDuring, allocated) = await MeasuredCycleAsync(sync, "push", cancellationToken);
             var pushed = result.Counts.Where(c => c.Operation is RunOperation.PushUpdates or RunOperation.PushNew).Sum(c => c.New + c.Updated);
+            var breakdown = sync.Requests.Breakdown();
             var failed = result.Counts.Where(c => c.Operation is RunOperation.PushUpdates or RunOperation.PushNew).Sum(c => c.Failed);
             var (echo, echoCalls) = await sync.CycleAsync(null, cancellationToken);
             var echoed = echo.Counts.Where(c => c.Operation == RunOperation.PullUpdates).Sum(c => c.New + c.Updated + c.Skipped);
             var per1000 = (double)calls.Api * 1000 / Math.Max(1, pushed);
             var push1000 = (double)calls.Collections * 1000 / Math.Max(1, pushed);
-            new ScenarioReport($"push --changed {changed} (over {persons} persons)")
+            var backlogAfter = sync.Store.Outbox.CountBacklog();
+            new ScenarioReport($"push --changed {changed}{CrmSuffix} (over {persons} persons)")
                 .Add("outbox entries before the cycle", backlog)
                 .Add("records pushed", pushed)
                 .Add("records failed", failed)
-                .Add("outbox backlog after the cycle", sync.Store.Outbox.CountBacklog())
+                .Add("outbox backlog after the cycle", backlogAfter)
+                .Add("check", pushed == changed && failed == 0 && backlogAfter == 0 ? "OK (every change pushed, outbox empty, none failed)" : "MISMATCH")
                 .Add("duration (the cycle: pull + push)", ScenarioReport.Seconds(result.Duration))
                 .Add("CPU time of the sync side during the cycle", ScenarioReport.Seconds(LastCycleCpu))
                 .Add("pushed records per second", pushed / result.Duration.TotalSeconds)
                 .Add("API calls of the cycle (excluding login)", calls.Api)
-                .Add("  of which sObject Collections (the push)", calls.Collections)
-                .Add("API calls per 1,000 pushed records, push only", push1000, "N2")
+                .AddIf(!arguments.Dynamics, "  of which sObject Collections (the push)", calls.Collections)
+                .AddIf(arguments.Dynamics, "  of which $batch (Dynamics: the push's writes, and the pull's delta reads)", calls.Batches)
+                // Dynamics: the pull's delta reads and the push's writes are both POST $batch, so only the whole cycle is measured.
+                .AddIf(!arguments.Dynamics, "API calls per 1,000 pushed records, push only", push1000.ToString("N2", CultureInfo.InvariantCulture))
                 .Add("API calls per 1,000 pushed records, whole cycle", per1000, "N2")
                 .Add("next cycle (pulls the pushed records back): API calls", echoCalls.Api)
                 .Add("next cycle: records re-read", echoed)
@@ -225,6 +255,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                 .Add("peak working set, benchmark process, during the push cycle (sampled 25 ms)", ScenarioReport.Megabytes(peakDuring))
                 .Add("managed bytes allocated during the push cycle", ScenarioReport.Megabytes(allocated))
                 .Print();
+            if (arguments.Dynamics)
+                PrintBreakdown(breakdown);
         }
     }
 

@@ -111,6 +111,32 @@ public sealed class DynamicsQueryTests
     }
 
     [Fact]
+    public async Task Paging_sees_rows_created_and_deleted_between_pages()
+    {
+        // The store keeps each table's rows sorted between pages; a write between two pages must still be seen.
+        await using var emu = await DataverseTestEmulator.StartAsync(seed: new DynamicsSeedPlan { Contacts = 11 });
+        var (_, all, _) = await emu.GetAsync("contacts?$select=contactid");
+        var ids = all!["value"]!.AsArray().Select(v => Guid.Parse(v!["contactid"]!.GetValue<string>())).Order().ToList();
+        var (status, body, _) = await emu.GetAsync("contacts?$select=contactid", DataverseTestEmulator.Prefer("odata.maxpagesize=4"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var seen = body!["value"]!.AsArray().Select(v => Guid.Parse(v!["contactid"]!.GetValue<string>())).ToList();
+        Assert.Equal(ids.Take(4), seen);
+        var added = Guid.Parse("ffffffff-ffff-ffff-ffff-fffffffffffe");
+        var (created, _, _) = await emu.SendAsync(HttpMethod.Patch, $"contacts({added})", new { lastname = "Added between pages" });
+        Assert.Equal(HttpStatusCode.NoContent, created);
+        var (deleted, _, _) = await emu.SendAsync(HttpMethod.Delete, $"contacts({ids[^1]})", null);
+        Assert.Equal(HttpStatusCode.NoContent, deleted);
+        var next = body["@odata.nextLink"]?.GetValue<string>();
+        while (next is not null)
+        {
+            (_, body, _) = await emu.GetAsync(next[emu.OrgUrl.Length..], DataverseTestEmulator.Prefer("odata.maxpagesize=4"));
+            seen.AddRange(body!["value"]!.AsArray().Select(v => Guid.Parse(v!["contactid"]!.GetValue<string>())));
+            next = body["@odata.nextLink"]?.GetValue<string>();
+        }
+        Assert.Equal(ids.Take(10).Append(added).ToList(), seen);
+    }
+
+    [Fact]
     public async Task Maxpagesize_above_5000_is_clamped_and_top_is_ignored_with_it()
     {
         await using var emu = await WithContacts();

@@ -47,6 +47,10 @@ public sealed record Tombstone(string Entity, Guid Id, long Version, DateTime De
 public sealed class DataverseStore : IDisposable
 {
     private readonly Dictionary<string, Dictionary<Guid, DvRecord>> _rows = new(StringComparer.Ordinal);
+
+    // Each table's rows in primary-key order, kept until the table's membership changes: a paged read of N rows asks for
+    // the snapshot once per page, and sorting N GUIDs per page made serving a large table quadratic.
+    private readonly Dictionary<string, DvRecord[]> _sorted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Tombstone>> _tombstones = new(StringComparer.Ordinal);
     private readonly SqliteJournal? _journal;
     private readonly List<JsonObject> _schemaEdits = [];
@@ -122,7 +126,12 @@ public sealed class DataverseStore : IDisposable
     {
         lock (Sync)
         {
-            return _rows[entity].Values.OrderBy(r => r.Id).ToList();
+            if (!_sorted.TryGetValue(entity, out var sorted))
+            {
+                sorted = [.. _rows[entity].Values.OrderBy(r => r.Id)];
+                _sorted[entity] = sorted;
+            }
+            return [.. sorted];
         }
     }
 
@@ -142,6 +151,7 @@ public sealed class DataverseStore : IDisposable
             var table = _rows[entity];
             _scope?.Remember(entity, record.Id, table.GetValueOrDefault(record.Id), _tombstones[entity].FirstOrDefault(t => t.Id == record.Id));
             table[record.Id] = record;
+            _sorted.Remove(entity);
             _tombstones[entity].RemoveAll(t => t.Id == record.Id);
             Persist(entity, record);
         }
@@ -159,6 +169,7 @@ public sealed class DataverseStore : IDisposable
             }
             _scope?.Remember(entity, id, old, null);
             table.Remove(id);
+            _sorted.Remove(entity);
             var tomb = new Tombstone(entity, id, NextVersion(), deletedOn);
             _tombstones[entity].Add(tomb);
             _journal?.Upsert("dv_" + entity, [new SqliteJournal.Row(id.ToString(), tomb.Version, true,
@@ -232,6 +243,7 @@ public sealed class DataverseStore : IDisposable
                 foreach (var (entity, id, before, tomb) in Enumerable.Reverse(_undo))
                 {
                     var table = _store._rows[entity];
+                    _store._sorted.Remove(entity);
                     _store._tombstones[entity].RemoveAll(t => t.Id == id);
                     if (before is null)
                     {
@@ -473,6 +485,7 @@ public sealed class DataverseStore : IDisposable
                     record.Values[key] = node is null || attr is null ? null : FromJson(attr, node);
                 }
                 _rows[def.LogicalName][id] = record;
+                _sorted.Remove(def.LogicalName);
             }
             _tombstones[def.LogicalName].Sort((a, b) => a.Version.CompareTo(b.Version));
         }
