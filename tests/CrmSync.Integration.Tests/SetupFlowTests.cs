@@ -149,13 +149,17 @@ public sealed class SetupFlowTests
         Assert.All(excluded, f => Assert.DoesNotContain(f, account));
 
         // The CRM gains fields; the schema refresh of the next cycle creates only the selected one.
-        emulator.Host.Data.AddField("Lead", "Region__c", "string", length: 80);
-        emulator.Host.Data.AddField("Contact", "Hobby__c", "string", length: 80);
         using (var store = connector.Profiles.Open("default"))
         using (var client = await connector.OpenClientAsync(store, new CrmClientOptions(), CancellationToken.None))
         {
-            var result = await new SyncOrchestrator(store, client, new SyncOptions { SchemaRefreshInterval = TimeSpan.Zero }).RunCycleAsync(null, CancellationToken.None);
+            var first = await new SyncOrchestrator(store, client, new SyncOptions { SchemaRefreshInterval = null }).RunCycleAsync(null, CancellationToken.None);
+            Assert.True(first.State == RunState.Succeeded, first.Error?.ToString()); // the first start counts as a schema refresh
+            emulator.Host.Data.AddField("Lead", "Region__c", "string", length: 80);
+            emulator.Host.Data.AddField("Contact", "Hobby__c", "string", length: 80);
+            await Task.Delay(20);
+            var result = await new SyncOrchestrator(store, client, new SyncOptions { SchemaRefreshInterval = TimeSpan.FromTicks(1) }).RunCycleAsync(null, CancellationToken.None);
             Assert.True(result.State == RunState.Succeeded, result.Error?.ToString());
+            Assert.Equal(1, result.Counts.Single(c => c.ObjectName == "Lead" && c.Operation == RunOperation.SyncSchema).New);
         }
         person = Columns(databasePath, "person");
         Assert.Contains("Region__c", person);

@@ -353,9 +353,10 @@ public sealed class DynamicsSyncTests
         foreach (var contactOnly in excluded.Where(e => e.ObjectName == "contact" && !plan.Entries.Any(l => l.ObjectName == "lead" && l.FieldName == e.FieldName)))
             Assert.DoesNotContain(contactOnly.FieldName, person);
 
+        await bed.SucceededCycleAsync(); // the first start counts as a schema refresh
         bed.Org.Store.AddAttribute("lead", "new_region", "String", null, 100);
         bed.Org.Store.AddAttribute("contact", "new_hobby", "String", null, 100);
-        await bed.SucceededCycleAsync(new SyncOptions { SchemaRefreshInterval = TimeSpan.Zero });
+        await bed.SucceededCycleAsync(new SyncOptions { SchemaRefreshInterval = TimeSpan.FromTicks(1) });
 
         person = PersonColumns(bed);
         Assert.Contains("new_region", person);
