@@ -134,7 +134,7 @@ public sealed class FieldSyncPlanner
                 }
                 if (Unselected(syncedObject.ObjectName, field.Name))
                 {
-                    if (!critical.Contains(field.Name))
+                    if (!critical.Contains(field.Name) && !string.Equals(field.Name, state.SyncFilterField, StringComparison.OrdinalIgnoreCase))
                     {
                         objectEntries.Add(basic with { Action = FieldPlanAction.Excluded, Note = $"not in the {fieldParameter} selection ({SelectionText()})" });
                         continue;

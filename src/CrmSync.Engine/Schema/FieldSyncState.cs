@@ -23,6 +23,9 @@ public sealed record FieldSyncState(
     /// <summary>The remembered field selection (-Field patterns) of the profile; empty: every field is selected.</summary>
     public FieldExclusionSet StoredSelection { get; init; } = FieldExclusionSet.Empty;
 
+    /// <summary>The profile's own sync filter field (-SyncFilterField), kept by a -Field selection like the default one; null: the default.</summary>
+    public string? SyncFilterField { get; init; }
+
     /// <summary>An empty database.</summary>
     public static FieldSyncState Empty { get; } = new([], [], new HashSet<string>(), new Dictionary<string, string>(), FieldExclusionSet.Empty);
 
@@ -54,6 +57,7 @@ public sealed record FieldSyncState(
         return new FieldSyncState(catalog, mappings, tables, labels, FieldExclusionSet.FromSettingsJson(profile.SettingsJson))
         {
             StoredSelection = FieldExclusionSet.FromSettingsJson(profile.SettingsJson, FieldExclusionSet.SelectionSettingsProperty),
+            SyncFilterField = profile.SyncFilterField,
         };
     }
 }

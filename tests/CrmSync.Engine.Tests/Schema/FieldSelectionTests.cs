@@ -128,4 +128,17 @@ public sealed class FieldSelectionTests
         Assert.Equal(ErrorIds.InvalidArgument, e.ErrorId);
         Assert.Contains(ShellAction.SyncFields.With(ActionParameter.Field).ToString(), e.Message);
     }
+
+    [Fact]
+    public void The_profiles_own_sync_filter_field_is_kept_by_a_selection()
+    {
+        using var ctx = new SchemaTestContext();
+        using (var store = ctx.Open())
+            store.Profile.Save(store.Profile.Read()! with { SyncFilterField = "Internal_Score__c" });
+        var plan = ctx.Plan(SalesforceSchemas.FullOrg(), field: ["Lead.Email"]);
+
+        Assert.Equal(FieldPlanAction.Create, Entry(plan, "Lead", "Internal_Score__c").Action);
+        Assert.Contains("the sync needs it", Entry(plan, "Lead", "Internal_Score__c").Note);
+        Assert.Equal(FieldPlanAction.Excluded, Entry(plan, "Lead", "Company").Action);
+    }
 }
