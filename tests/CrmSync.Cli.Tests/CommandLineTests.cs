@@ -64,6 +64,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(["Lead.*SSN*", "*.Internal_*"], parsed!.Values("exclude"));
         Assert.Equal(["p"], parsed.Values("profile"));
         Assert.Empty(parsed.Values("reset-exclusions"));
+        Assert.Equal(["lead.*", "*.emailaddress1"], Parse("sync-field", "--field", "lead.*", "--field=*.emailaddress1").Options!.Values("field"));
         Assert.Contains("more than once", Parse("sync-field", "--profile", "a", "--profile", "b").Problem, StringComparison.Ordinal);
     }
 

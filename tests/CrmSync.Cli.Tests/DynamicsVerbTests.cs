@@ -120,6 +120,24 @@ public sealed class DynamicsVerbTests : IAsyncLifetime
         Assert.DoesNotContain("CrmNotSupported", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Sync_field_with_field_patterns_creates_only_the_selection_and_remembers_it()
+    {
+        Succeeded(ConnectSyncUser());
+
+        Succeeded(Run("sync-field", "--field", "lead.*", "--field=*.emailaddress1", "--field", "contact.new_nosuch*", "--yes"));
+        Assert.Contains("--field pattern 'contact.new_nosuch*' matches no field", error.ToString(), StringComparison.Ordinal);
+
+        Succeeded(Run("sync-field", "--what-if", "--json"));
+        using var json = JsonDocument.Parse(output.ToString());
+        var rows = json.RootElement.EnumerateArray().ToList();
+        static string? Text(JsonElement row, string name) => row.GetProperty(name).ToString();
+        Assert.Contains(rows, r => Text(r, "objectName") == "lead" && Text(r, "fieldName") == "subject" && Text(r, "action") == "Exists");
+        Assert.Contains(rows, r => Text(r, "objectName") == "contact" && Text(r, "action") == "Excluded"
+                                   && Text(r, "note")!.Contains("--field selection ('lead.*', '*.emailaddress1', 'contact.new_nosuch*')", StringComparison.Ordinal));
+        Assert.DoesNotContain(rows, r => Text(r, "action") == "Create");
+    }
+
     [Theory]
     [InlineData("connect", "--crm", "dynamics", "--username", "u@contoso.com")]
     [InlineData("connect", "--crm", "dynamics", "--url", "https://contoso.crm.dynamics.com", "--client-id", "c")]

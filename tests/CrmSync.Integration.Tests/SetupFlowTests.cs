@@ -3,6 +3,8 @@ using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
+using CrmSync.Engine.Sync;
 using CrmSync.Integration.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -25,13 +27,16 @@ public sealed class SetupFlowTests
         SecurityToken = SecretValue.Copy(token),
     };
 
+    private static Task<(SyncFieldsCommand Command, FakeCommandHost Host)> SyncFieldsAsync(ProfileConnector connector, string profile, bool confirm,
+        params string[] exclude) => SyncFieldsAsync(connector, profile, confirm, exclude, []);
+
     private static async Task<(SyncFieldsCommand Command, FakeCommandHost Host)> SyncFieldsAsync(ProfileConnector connector, string profile, bool confirm,
-        params string[] exclude)
+        string[] exclude, string[] field)
     {
         var clients = new List<ICrmClient>();
         try
         {
-            var command = new SyncFieldsCommand(connector.Profiles, new SyncFieldsOptions { Profile = profile, ExcludeField = exclude }, async (row, ct) =>
+            var command = new SyncFieldsCommand(connector.Profiles, new SyncFieldsOptions { Profile = profile, ExcludeField = exclude, Field = field }, async (row, ct) =>
             {
                 var client = await connector.OpenClientAsync(row.Name, null, new CrmClientOptions(), ct);
                 clients.Add(client);
@@ -117,6 +122,48 @@ public sealed class SetupFlowTests
         Assert.Empty(againHost.ShouldProcessCalls);
         Assert.Empty(again.Plan!.With(FieldPlanAction.Create));
         Assert.Equal(person, Columns(databasePath, "person"));
+    }
+
+    [Fact]
+    public async Task Sync_fields_with_a_field_selection_creates_only_selected_columns_also_after_a_refresh_cycle()
+    {
+        await using var emulator = await TestEmulator.StartAsync();
+        using var home = new TempDirectory("crmsync-it-select");
+        var connector = new ProfileConnector(new CrmSyncPaths(home.Path), registry: new CrmConnectionRegistry());
+        var credentials = emulator.Host.Credentials;
+        using (var right = Request(emulator, "default", credentials.Username, credentials.SecurityToken))
+            await new ConnectCommand(connector, right).ExecuteAsync(new FakeCommandHost(), CancellationToken.None);
+
+        var (confirmed, _) = await SyncFieldsAsync(connector, "default", confirm: true, ["Lead.Jigsaw*"], ["lead.*", "*.Phone"]);
+        Assert.NotNull(confirmed.Result);
+        var databasePath = connector.Profiles.Locator.Resolve("default", null).DatabasePath;
+        var person = Columns(databasePath, "person");
+        Assert.Contains("AnnualRevenue", person);   // lead.*
+        Assert.Contains("Phone", person);
+        Assert.Contains("CrmSync_Key__c", person);  // the sync needs it
+        Assert.DoesNotContain("Jigsaw", person);     // excluded on top of the selection
+        var account = Columns(databasePath, "account");
+        Assert.Contains("Phone", account);
+        var excluded = confirmed.Plan!.Entries.Where(e => e.Action == FieldPlanAction.Excluded && e.ObjectName == "Account").Select(e => e.FieldName).ToList();
+        Assert.NotEmpty(excluded);
+        Assert.All(excluded, f => Assert.DoesNotContain(f, account));
+
+        // The CRM gains fields; the schema refresh of the next cycle creates only the selected one.
+        using (var store = connector.Profiles.Open("default"))
+        using (var client = await connector.OpenClientAsync(store, new CrmClientOptions(), CancellationToken.None))
+        {
+            var first = await new SyncOrchestrator(store, client, new SyncOptions { SchemaRefreshInterval = null }).RunCycleAsync(null, CancellationToken.None);
+            Assert.True(first.State == RunState.Succeeded, first.Error?.ToString()); // the first start counts as a schema refresh
+            emulator.Host.Data.AddField("Lead", "Region__c", "string", length: 80);
+            emulator.Host.Data.AddField("Contact", "Hobby__c", "string", length: 80);
+            await Task.Delay(20);
+            var result = await new SyncOrchestrator(store, client, new SyncOptions { SchemaRefreshInterval = TimeSpan.FromTicks(1) }).RunCycleAsync(null, CancellationToken.None);
+            Assert.True(result.State == RunState.Succeeded, result.Error?.ToString());
+            Assert.Equal(1, result.Counts.Single(c => c.ObjectName == "Lead" && c.Operation == RunOperation.SyncSchema).New);
+        }
+        person = Columns(databasePath, "person");
+        Assert.Contains("Region__c", person);
+        Assert.DoesNotContain("Hobby__c", person);
     }
 
     private static async Task<HashSet<string>> DescribeAsync(TestEmulator emulator, string obj, string username)

@@ -67,6 +67,29 @@ Describe 'Sync-CrmField' {
         @(Get-PersonColumn) | Should -Be $columns
     }
 
+    It 'creates only the fields selected with -Field (plus the ones the sync needs), remembers the selection and warns about a pattern that matches nothing' {
+        $token = ConvertTo-SecureString 'emulatortoken' -AsPlainText -Force
+        $password = ConvertTo-SecureString 'password' -AsPlainText -Force
+        Connect-CrmSync -Profile 'selected' -Credential ([pscredential]::new('sync@crmsync.emulator', $password)) -SecurityToken $token -LoginUrl $script:Emulator.BaseUrl | Out-Null
+
+        $plan = Sync-CrmField -Profile 'selected' -Field 'Lead.Email', '*.Phone', 'Lead.NoSuch*' -ExcludeField 'Contact.Phone' -Confirm:$false -WarningVariable warnings 3>$null
+        ($warnings -join "`n") | Should -Match ([regex]::Escape("-Field pattern 'Lead.NoSuch*' matches no field"))
+        $columns = @(Get-PersonColumn -Profile 'selected')
+        $columns | Should -Contain 'Email'
+        $columns | Should -Contain 'Phone'
+        $columns | Should -Contain 'CrmSync_Key__c'
+        $columns | Should -Contain 'SystemModstamp'
+        $columns | Should -Not -Contain 'Website'
+        ($plan | Where-Object { $_.ObjectName -eq 'Contact' -and $_.FieldName -eq 'Phone' }).Action | Should -Be 'Excluded'
+
+        # a plain run keeps to the remembered selection and shows it in the plan
+        $again = Sync-CrmField -Profile 'selected' -WhatIf
+        @($again | Where-Object Action -eq 'Create') | Should -BeNullOrEmpty
+        $website = $again | Where-Object { $_.ObjectName -eq 'Lead' -and $_.FieldName -eq 'Website' }
+        $website.Action | Should -Be 'Excluded'
+        $website.Note | Should -Match ([regex]::Escape("-Field selection ('Lead.Email', '*.Phone', 'Lead.NoSuch*')"))
+    }
+
     It 'is ConfirmImpact High' {
         (Get-Command Sync-CrmField).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false).ConfirmImpact |
             Should -Be 'High'

@@ -3,7 +3,7 @@ using CrmSync.Engine.Connections;
 
 namespace CrmSync.Cli.Verbs;
 
-/// <summary><c>crmsync sync-field [--exclude PATTERN]... [--reset-exclusions] [--what-if] [--yes]</c>: Sync-CrmField for shells.</summary>
+/// <summary><c>crmsync sync-field [--field PATTERN]... [--exclude PATTERN]... [--reset-exclusions] [--what-if] [--yes]</c>: Sync-CrmField for shells.</summary>
 public sealed class SyncFieldVerb : ICliVerb
 {
     public string Name => "sync-field";
@@ -15,10 +15,14 @@ public sealed class SyncFieldVerb : ICliVerb
         "renamed (a new field) and changed types (old column kept). Confirming backs up the database and creates the tables and\n" +
         "columns in one transaction. Created columns can never be deleted: review the plan with --what-if (which changes\n" +
         "nothing), then run again with --yes. On a terminal it asks y/N; without a terminal and without --yes it refuses (exit 2).\n" +
-        "--exclude takes wildcard patterns such as 'Lead.*SSN*' or '*.Internal_*' (repeatable), remembered for later runs.";
+        "--exclude takes wildcard patterns such as 'Lead.*SSN*' or '*.Internal_*' (repeatable), remembered for later runs.\n" +
+        "--field selects the fields to sync (include only, same patterns, e.g. 'lead.*' or '*.emailaddress1'; repeatable): only\n" +
+        "matching fields and the fields the sync needs are created, --exclude still applies. The selection is remembered and\n" +
+        "applied by every schema refresh; a later --field adds to it. Fields created before are kept (creation is permanent).";
 
     public IReadOnlyList<OptionSpec> Options { get; } = ProfileVerbOptions.With(
     [
+        new("field", TakesValue: true, "PATTERN", "only create fields matching this Object.Field wildcard pattern, plus the ones the sync needs (repeatable, remembered)") { Repeatable = true },
         new("exclude", TakesValue: true, "PATTERN", "do not create fields matching this Object.Field wildcard pattern (repeatable)") { Repeatable = true },
         new("reset-exclusions", TakesValue: false, "", "replace the remembered exclusion patterns by the --exclude ones (none: clear them)"),
         new("what-if", TakesValue: false, "", "print the plan and the fields that would be created; change nothing"),
@@ -40,7 +44,7 @@ public sealed class SyncFieldVerb : ICliVerb
         var syncOptions = new SyncFieldsOptions
         {
             Profile = ProfileVerbOptions.Profile(options), DatabasePath = databasePath,
-            ExcludeField = options.Values("exclude"), ResetExclusions = options.Has("reset-exclusions"),
+            ExcludeField = options.Values("exclude"), Field = options.Values("field"), ResetExclusions = options.Has("reset-exclusions"),
         };
         var handler = ProfileVerbOptions.Handler(console, handlers => handlers.SyncFields(syncOptions));
         return ProfileVerbOptions.Run(ConfirmationPolicy.Wrap(handler, options, console), options, console, cancellationToken, whatIf: true);

@@ -16,6 +16,10 @@ public sealed record SyncFieldsOptions
     public string? DatabasePath { get; init; }
     /// <summary>-ExcludeField wildcard patterns (<c>Object.Field</c> or <c>Field</c>); added to the patterns stored by earlier runs.</summary>
     public IReadOnlyList<string> ExcludeField { get; init; } = [];
+    /// <summary>-Field wildcard patterns (include-only selection, same syntax as <see cref="ExcludeField"/>): only matching
+    /// fields and the fields the sync needs are created; added to the selection remembered by earlier runs, which the
+    /// schema refresh of every sync cycle applies too.</summary>
+    public IReadOnlyList<string> Field { get; init; } = [];
     /// <summary>Replace the stored exclusion patterns by <see cref="ExcludeField"/> (none given: clear them).</summary>
     public bool ResetExclusions { get; init; }
 }
@@ -68,6 +72,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
         Plan = null;
         Result = null;
         var given = FieldExclusionSet.Parse(Options.ExcludeField);
+        var givenSelection = FieldExclusionSet.Parse(Options.Field, ActionParameter.Field);
 
         using var store = _profiles.Open(Options.Profile, Options.DatabasePath);
         var profile = store.Profile.Read()!;
@@ -90,7 +95,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
             host.WriteWarning($"{skipped.ObjectName} is skipped: {skipped.Reason}. Its fields are not created; grant the sync user access and run {ShellAction.SyncFields} again to add them.");
 
         cancellationToken.ThrowIfCancellationRequested();
-        var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), given, Options.ResetExclusions);
+        var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), given, Options.ResetExclusions, givenSelection);
         Plan = plan;
         if (plan.ProtectedFromExclusion.Count > 0)
             host.WriteWarning($"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} patterns do not apply to fields the sync itself needs; these are kept: " +
@@ -101,6 +106,14 @@ public sealed class SyncFieldsCommand : ICommandHandler
                 host.WriteWarning($"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern '{pattern.Pattern}' matches no field the sync user can see on " +
                                   $"{string.Join(", ", snapshot.Objects.Select(o => o.Object.ObjectName))}: check its spelling " +
                                   "(Object.Field or Field, wildcards * and ?). It is kept and applies to fields the CRM adds later.");
+        foreach (var pattern in givenSelection.Patterns)
+            if (!snapshot.Objects.Any(o => o.Schema.Fields.Any(f => pattern.Matches(o.Object.ObjectName, f.Name))))
+                host.WriteWarning($"The {ShellAction.SyncFields.With(ActionParameter.Field)} pattern '{pattern.Pattern}' matches no field the sync user can see on " +
+                                  $"{string.Join(", ", snapshot.Objects.Select(o => o.Object.ObjectName))}: check its spelling " +
+                                  "(Object.Field or Field, wildcards * and ?). It is kept in the field selection and applies to fields the CRM adds later.");
+        if (plan.Selection.Patterns.Count > 0)
+            host.WriteVerbose($"Field selection of profile '{profile.Name}': {string.Join(", ", plan.Selection.PatternTexts.Select(p => "'" + p + "'"))}; " +
+                              "other fields are not created (Action Excluded), except the fields the sync needs.");
         var described = new HashSet<string>(snapshot.Objects.Select(o => o.Object.ObjectName), StringComparer.OrdinalIgnoreCase);
         foreach (var entry in plan.Entries)
         {
@@ -160,6 +173,11 @@ public sealed class SyncFieldsCommand : ICommandHandler
         }
         foreach (var table in plan.NewTables)
             text.AppendLine().Append("New table: ").Append(table.Name);
+        if (plan.Selection.Patterns.Count > 0)
+            text.AppendLine().Append(plan.StoresSelection ? "Field selection to remember: " : "Remembered field selection: ")
+                .Append(string.Join(", ", plan.Selection.PatternTexts.Select(p => "'" + p + "'")))
+                .Append(". Only matching fields and the fields the sync needs are created, now and by every later schema refresh; ")
+                .Append("fields created before are kept (creation is permanent: a field once created is never dropped).");
         Section("Fields to create", plan.Entries.Where(e => e.Action == FieldPlanAction.Create), e => e.Describe());
         Section("Orphaned fields to sync again", plan.Entries.Where(e => e.Action == FieldPlanAction.Restored), e => e.Describe());
         Section("Fields to mark orphaned (columns kept)", plan.Entries.Where(e => e.Action == FieldPlanAction.Orphaned && e.ChangesDatabase), e => e.Describe());

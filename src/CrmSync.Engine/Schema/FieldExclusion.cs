@@ -27,14 +27,17 @@ public sealed partial class FieldExclusion
     /// <summary>Parses a pattern.</summary>
     /// <exception cref="CrmSyncException"><see cref="ErrorIds.InvalidArgument"/> when the pattern is not <c>[Object.]Field</c>
     /// made of letters, digits, '_', '*' and '?'.</exception>
-    public static FieldExclusion Parse(string pattern)
+    public static FieldExclusion Parse(string pattern) => Parse(pattern, ActionParameter.ExcludeField);
+
+    /// <summary>Parses a pattern given to <paramref name="parameter"/> (ExcludeField or Field: the error names it).</summary>
+    public static FieldExclusion Parse(string pattern, ActionParameter parameter)
     {
         var text = pattern?.Trim() ?? "";
         if (!Syntax().IsMatch(text))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"'{(text.Length > 80 ? text[..80] + "..." : text)}' is not a valid {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern: use Object.Field or Field, " +
+                $"'{(text.Length > 80 ? text[..80] + "..." : text)}' is not a valid {ShellAction.SyncFields.With(parameter)} pattern: use Object.Field or Field, " +
                 "made of letters, digits, '_' and the wildcards '*' and '?' (for example 'Lead.*SSN*' or '*.Internal_*').",
-                $"Correct the {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern.", text);
+                $"Correct the {ShellAction.SyncFields.With(parameter)} pattern.", text);
         var dot = text.IndexOf('.', StringComparison.Ordinal);
         return dot < 0
             ? new FieldExclusion(text, new NameWildcard("*"), new NameWildcard(text))
@@ -55,7 +58,8 @@ public sealed partial class FieldExclusion
 }
 
 /// <summary>
-/// The exclusion patterns of a profile. They are kept in the profile's settings (<c>ProfileInfo.SettingsJson</c>,
+/// The exclusion patterns of a profile, or (the same type) its field selection, the include patterns of
+/// <c>-Field</c> kept under <see cref="SelectionSettingsProperty"/> (empty: every field is selected). They are kept in the profile's settings (<c>ProfileInfo.SettingsJson</c>,
 /// property <see cref="SettingsProperty"/>) so that a later Sync-CrmField without -ExcludeField does not create a field
 /// that an earlier run excluded. Patterns given to a run are added to the stored ones; a run with
 /// <c>ResetExclusions</c> replaces the stored set by the patterns it was given (none: the set is cleared). The set is
@@ -65,6 +69,9 @@ public sealed class FieldExclusionSet
 {
     /// <summary>The property of the profile settings JSON object holding the stored patterns (an array of strings).</summary>
     public const string SettingsProperty = "excludeFields";
+
+    /// <summary>The property of the profile settings JSON object holding the remembered field selection (-Field patterns, an array of strings).</summary>
+    public const string SelectionSettingsProperty = "includeFields";
 
     private FieldExclusionSet(IReadOnlyList<FieldExclusion> patterns) => Patterns = patterns;
 
@@ -78,13 +85,16 @@ public sealed class FieldExclusionSet
     public IReadOnlyList<string> PatternTexts => Patterns.Select(p => p.Pattern).ToList();
 
     /// <summary>Parses and de-duplicates <paramref name="patterns"/>; throws <see cref="ErrorIds.InvalidArgument"/> on the first invalid one.</summary>
-    public static FieldExclusionSet Parse(IEnumerable<string>? patterns)
+    public static FieldExclusionSet Parse(IEnumerable<string>? patterns) => Parse(patterns, ActionParameter.ExcludeField);
+
+    /// <summary>Parses the patterns given to <paramref name="parameter"/> (ExcludeField or Field: an error names it).</summary>
+    public static FieldExclusionSet Parse(IEnumerable<string>? patterns, ActionParameter parameter)
     {
         var list = new List<FieldExclusion>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var p in patterns ?? [])
         {
-            var parsed = FieldExclusion.Parse(p);
+            var parsed = FieldExclusion.Parse(p, parameter);
             if (seen.Add(parsed.Pattern))
                 list.Add(parsed);
         }
@@ -108,26 +118,35 @@ public sealed class FieldExclusionSet
 
     /// <summary>Reads the stored patterns from a profile's settings JSON.</summary>
     /// <exception cref="CrmSyncException"><see cref="ErrorIds.InvalidArgument"/> when the stored value is not an array of valid patterns.</exception>
-    public static FieldExclusionSet FromSettingsJson(string settingsJson)
+    public static FieldExclusionSet FromSettingsJson(string settingsJson) => FromSettingsJson(settingsJson, SettingsProperty);
+
+    /// <summary>Reads the patterns stored under <paramref name="property"/> (<see cref="SettingsProperty"/> or <see cref="SelectionSettingsProperty"/>).</summary>
+    public static FieldExclusionSet FromSettingsJson(string settingsJson, string property)
     {
         var root = ParseSettings(settingsJson);
-        if (root[SettingsProperty] is not JsonNode node)
+        if (root[property] is not JsonNode node)
             return Empty;
+        var parameter = property == SelectionSettingsProperty ? ActionParameter.Field : ActionParameter.ExcludeField;
         if (node is not JsonArray array || array.Any(e => e is not JsonValue v || v.GetValueKind() != JsonValueKind.String))
             throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidData,
-                $"The profile setting '{SettingsProperty}' is not an array of field patterns.",
-                $"Run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns you want to keep.", SettingsProperty);
-        return Parse(array.Select(e => e!.GetValue<string>()));
+                $"The profile setting '{property}' is not an array of field patterns.",
+                property == SelectionSettingsProperty
+                    ? $"Remove '{property}' from the profile settings and run {ShellAction.SyncFields.With(ActionParameter.Field)} with the patterns to select."
+                    : $"Run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns you want to keep.", property);
+        return Parse(array.Select(e => e!.GetValue<string>()), parameter);
     }
 
     /// <summary>Returns <paramref name="settingsJson"/> with this set stored (every other setting kept as it was).</summary>
-    public string WriteTo(string settingsJson)
+    public string WriteTo(string settingsJson) => WriteTo(settingsJson, SettingsProperty);
+
+    /// <summary>Returns <paramref name="settingsJson"/> with this set stored under <paramref name="property"/>.</summary>
+    public string WriteTo(string settingsJson, string property)
     {
         var root = ParseSettings(settingsJson);
         if (Patterns.Count == 0)
-            root.Remove(SettingsProperty);
+            root.Remove(property);
         else
-            root[SettingsProperty] = new JsonArray(PatternTexts.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray());
+            root[property] = new JsonArray(PatternTexts.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray());
         return root.ToJsonString();
     }
 

@@ -59,7 +59,7 @@ public sealed class FieldSyncApplier
         var backup = plan.CreatesSchema ? Backup() : null;
         return _store.Write(null, (connection, tx) =>
         {
-            var current = new FieldSyncPlanner(_objects).Plan(plan.Snapshot, FieldSyncState.Read(_store, tx), plan.GivenExclusions, plan.ResetExclusions);
+            var current = new FieldSyncPlanner(_objects).Plan(plan.Snapshot, FieldSyncState.Read(_store, tx), plan.GivenExclusions, plan.ResetExclusions, plan.GivenSelection);
             if (current.Signature() != plan.Signature())
                 throw new CrmSyncException(ErrorIds.FieldPlanStale, ErrorKind.InvalidOperation,
                     $"The CrmSync database {_store.DatabasePath} changed since the field plan was made (another {ShellAction.SyncFields} or {ShellAction.Start} ran); nothing was applied.",
@@ -124,6 +124,11 @@ public sealed class FieldSyncApplier
             {
                 var profile = _store.Profile.Read(tx)!;
                 _store.Profile.Save(profile with { SettingsJson = plan.Exclusions.WriteTo(profile.SettingsJson) }, tx);
+            }
+            if (plan.StoresSelection)
+            {
+                var profile = _store.Profile.Read(tx)!;
+                _store.Profile.Save(profile with { SettingsJson = plan.Selection.WriteTo(profile.SettingsJson, FieldExclusionSet.SelectionSettingsProperty) }, tx);
             }
             return new FieldSyncResult(backup, tablesCreated, columnsAdded, catalogued, orphaned, typeChanges, restored, mappings, plan.StoresExclusions);
         });

@@ -47,6 +47,14 @@ public sealed class FieldSyncPlan
     /// <summary>Fields the sync needs that a wildcard -ExcludeField pattern matched and that are kept anyway ("Lead.Id ('Lead.*')").</summary>
     public IReadOnlyList<string> ProtectedFromExclusion { get; init; } = [];
 
+    /// <summary>The field selection in effect (-Field patterns: the remembered ones plus the given ones); empty: every field is selected.</summary>
+    public FieldExclusionSet Selection { get; init; } = FieldExclusionSet.Empty;
+
+    /// <summary>True when confirming stores a different field selection in the profile.</summary>
+    public bool StoresSelection { get; init; }
+
+    internal FieldExclusionSet GivenSelection { get; init; } = FieldExclusionSet.Empty;
+
     internal CrmSchemaSnapshot Snapshot { get; }
     internal FieldExclusionSet GivenExclusions { get; }
     internal bool ResetExclusions { get; }
@@ -61,7 +69,7 @@ public sealed class FieldSyncPlan
     public bool CreatesSchema => NewTables.Count > 0 || Entries.Any(e => e.Action == FieldPlanAction.Create);
 
     /// <summary>True when confirming changes anything at all.</summary>
-    public bool HasChanges => CreatesSchema || StoresExclusions || Entries.Any(e => e.ChangesDatabase);
+    public bool HasChanges => CreatesSchema || StoresExclusions || StoresSelection || Entries.Any(e => e.ChangesDatabase);
 
     /// <summary>
     /// A one-paragraph summary for the confirmation prompt, e.g. "Create 143 permanent fields (they can never be
@@ -95,6 +103,9 @@ public sealed class FieldSyncPlan
             parts.Add(Exclusions.Patterns.Count == 0
                 ? "clear the stored exclusion patterns"
                 : $"store the exclusion patterns {string.Join(", ", Exclusions.PatternTexts.Select(p => "'" + p + "'"))}");
+        if (StoresSelection)
+            parts.Add($"remember the field selection {string.Join(", ", Selection.PatternTexts.Select(p => "'" + p + "'"))} " +
+                      "(only matching fields and the fields the sync needs are created from now on; fields created before are kept: creation is permanent)");
         if (parts.Count == 0)
             return "Nothing to change.";
         var text = new StringBuilder(string.Join("; ", parts));
@@ -107,7 +118,7 @@ public sealed class FieldSyncPlan
     /// <summary>A fingerprint of what applying would do, to detect a database that changed between plan and apply.</summary>
     internal string Signature() =>
         string.Join("\n", Entries.Select(e => string.Join("|", e.ObjectName, e.FieldName, e.Action, e.Table, e.Column, e.ChangesDatabase, e.NeedsDefaultMapping)))
-        + "\n" + string.Join(",", Tables.Select(t => t.Name + ":" + t.Exists)) + "\n" + StoresExclusions;
+        + "\n" + string.Join(",", Tables.Select(t => t.Name + ":" + t.Exists)) + "\n" + StoresExclusions + "\n" + StoresSelection;
 
     private static string List(IReadOnlyList<FieldPlanEntry> entries, int max) =>
         string.Join(", ", entries.Take(max).Select(e => e.Describe())) + More(entries.Count, max);

@@ -31,13 +31,24 @@ public sealed class FieldSyncPlanner
     /// <param name="state">The local catalog, mappings, tables, labels and stored exclusions.</param>
     /// <param name="givenExclusions">The -ExcludeField patterns of this run.</param>
     /// <param name="resetExclusions">True to replace the stored patterns by <paramref name="givenExclusions"/> instead of adding to them.</param>
+    /// <param name="givenSelection">The -Field patterns of this run (include-only selection), added to the remembered
+    /// selection (<see cref="FieldSyncState.StoredSelection"/>). When the resulting selection is not empty, a new field is
+    /// created only when a pattern matches it or the sync needs it; exclusions still apply on top. Fields created before
+    /// stay (creation is permanent).</param>
     /// <exception cref="CrmSyncException"><see cref="ErrorIds.FieldExclusionRefused"/> when a pattern names a field the sync needs
     /// (wildcard patterns just do not apply to those fields: see <see cref="FieldSyncPlan.ProtectedFromExclusion"/>).</exception>
-    public FieldSyncPlan Plan(CrmSchemaSnapshot snapshot, FieldSyncState state, FieldExclusionSet givenExclusions, bool resetExclusions = false)
+    public FieldSyncPlan Plan(CrmSchemaSnapshot snapshot, FieldSyncState state, FieldExclusionSet givenExclusions, bool resetExclusions = false,
+        FieldExclusionSet? givenSelection = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(givenExclusions);
+        givenSelection ??= FieldExclusionSet.Empty;
+        var selection = state.StoredSelection.Union(givenSelection);
+        var storesSelection = !selection.SameAs(state.StoredSelection);
+        var fieldParameter = ShellAction.SyncFields.Parameter(ActionParameter.Field);
+        string SelectionText() => string.Join(", ", selection.PatternTexts.Select(p => "'" + p + "'"));
+        bool Unselected(string objectName, string fieldName) => selection.Patterns.Count > 0 && selection.FindMatch(objectName, fieldName) is null;
 
         var exclusions = resetExclusions ? givenExclusions : state.StoredExclusions.Union(givenExclusions);
         var storesExclusions = !exclusions.SameAs(state.StoredExclusions);
@@ -92,6 +103,12 @@ public sealed class FieldSyncPlanner
                             Note = (planned.Note is null ? "" : planned.Note + "; ") +
                                    $"matches {ShellParameter.For(ActionParameter.ExcludeField)} '{late.Pattern}' but was created before: created fields are permanent and keep syncing ({ShellAction.SetMapping.With(ActionParameter.Disable)} stops it before the first start)",
                         };
+                    else if (planned.Action != FieldPlanAction.Restored && !critical.Contains(field.Name) && Unselected(syncedObject.ObjectName, field.Name))
+                        planned = planned with
+                        {
+                            Note = (planned.Note is null ? "" : planned.Note + "; ") +
+                                   $"outside the {fieldParameter} selection ({SelectionText()}) but was created before: created fields are permanent and keep syncing",
+                        };
                     objectEntries.Add(planned);
                     continue;
                 }
@@ -114,6 +131,15 @@ public sealed class FieldSyncPlanner
                 {
                     objectEntries.Add(basic with { Action = FieldPlanAction.Excluded, Note = $"matches {ShellParameter.For(ActionParameter.ExcludeField)} '{pattern.Pattern}'" });
                     continue;
+                }
+                if (Unselected(syncedObject.ObjectName, field.Name))
+                {
+                    if (!critical.Contains(field.Name) && !string.Equals(field.Name, state.SyncFilterField, StringComparison.OrdinalIgnoreCase))
+                    {
+                        objectEntries.Add(basic with { Action = FieldPlanAction.Excluded, Note = $"not in the {fieldParameter} selection ({SelectionText()})" });
+                        continue;
+                    }
+                    basic = basic with { Note = basic.Note ?? $"not in the {fieldParameter} selection but is kept: the sync needs it" };
                 }
 
                 var sqliteType = FieldTypeMapping.SqliteTypeOf(field.Type);
@@ -158,6 +184,9 @@ public sealed class FieldSyncPlanner
         return new FieldSyncPlan(entries, tables, snapshot.Skipped, exclusions, storesExclusions, snapshot, givenExclusions, resetExclusions)
         {
             ProtectedFromExclusion = protectedFields,
+            Selection = selection,
+            StoresSelection = storesSelection,
+            GivenSelection = givenSelection,
         };
     }
 

@@ -20,6 +20,12 @@ public sealed record FieldSyncState(
     /// <summary>The table keeping the last known label of each catalogued field, for rename detection and display (created by the store's migrations).</summary>
     internal const string LabelTable = "crmsync_schema_field_label";
 
+    /// <summary>The remembered field selection (-Field patterns) of the profile; empty: every field is selected.</summary>
+    public FieldExclusionSet StoredSelection { get; init; } = FieldExclusionSet.Empty;
+
+    /// <summary>The profile's own sync filter field (-SyncFilterField), kept by a -Field selection like the default one; null: the default.</summary>
+    public string? SyncFilterField { get; init; }
+
     /// <summary>An empty database.</summary>
     public static FieldSyncState Empty { get; } = new([], [], new HashSet<string>(), new Dictionary<string, string>(), FieldExclusionSet.Empty);
 
@@ -48,6 +54,10 @@ public sealed record FieldSyncState(
                     known[LabelKey(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
             return (names, known);
         });
-        return new FieldSyncState(catalog, mappings, tables, labels, FieldExclusionSet.FromSettingsJson(profile.SettingsJson));
+        return new FieldSyncState(catalog, mappings, tables, labels, FieldExclusionSet.FromSettingsJson(profile.SettingsJson))
+        {
+            StoredSelection = FieldExclusionSet.FromSettingsJson(profile.SettingsJson, FieldExclusionSet.SelectionSettingsProperty),
+            SyncFilterField = profile.SyncFilterField,
+        };
     }
 }

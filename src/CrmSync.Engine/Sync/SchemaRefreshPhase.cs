@@ -6,7 +6,8 @@ namespace CrmSync.Engine.Sync;
 
 /// <summary>
 /// Keeps the local schema in step with the CRM on a slow schedule (<see cref="SyncOptions.SchemaRefreshInterval"/>, daily by
-/// default), through the Schema API, exactly as Sync-CrmField would without -ExcludeField (stored exclusions still apply):
+/// default), through the Schema API, exactly as Sync-CrmField would without -ExcludeField and -Field (the stored exclusions
+/// and the remembered field selection still apply: a new CRM field outside the selection is not created):
 /// a new visible field is created locally (permanent) and, for objects already copied, scheduled for a one-time backfill of
 /// its values; a field gone from the CRM is marked orphaned and stops syncing (its column stays); a changed type is
 /// recorded. Counted per object as SyncSchema (New: fields created, Updated: type changes and restored fields, Deleted:

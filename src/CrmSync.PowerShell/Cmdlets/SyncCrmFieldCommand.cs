@@ -19,6 +19,14 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <para>-ExcludeField takes wildcard patterns ('Lead.*SSN*', '*.Internal_*') for fields that must never get a column; the
 /// patterns are remembered for later runs, and -ResetExclusions replaces the remembered ones. Run Sync-CrmField again
 /// whenever the CRM gains fields: it only ever adds. It needs a connected profile (Connect-CrmSync).</para>
+/// <para>-Field selects the fields to sync (include only, like Marketo's "Select fields to sync"): with the same wildcard
+/// patterns ('Lead.*', '*.emailaddress1', 'contact.new_*'), only matching fields get a column, plus the fields the sync
+/// itself needs (record id, modification stamp, delete flag, merge and conversion fields, external key, sync filter
+/// field); -ExcludeField still applies on top. The selection is remembered in the profile (setting includeFields) and
+/// the schema refresh of every sync cycle applies it, so a field the CRM adds later is created only when it is selected.
+/// A later -Field adds its patterns to the remembered selection. Fields outside the selection show in the plan as
+/// Action Excluded with the selection in their Note; the -WhatIf text names the remembered selection. Fields created
+/// before are never dropped.</para>
 /// </remarks>
 /// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
 /// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>
@@ -41,6 +49,16 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// </code>
 /// <para>No column is created for Lead fields whose name contains SSN or for fields of any object that start with
 /// Internal_; the patterns are remembered for the next Sync-CrmField of 'prod'.</para>
+/// </example>
+/// <example>
+/// <title>Sync only selected fields</title>
+/// <code>
+/// PS&gt; Sync-CrmField -Profile prod -Field 'Lead.*', '*.Email' -ExcludeField 'Lead.*SSN*' -WhatIf
+/// PS&gt; Sync-CrmField -Profile prod -Field 'Lead.*', '*.Email' -ExcludeField 'Lead.*SSN*'
+/// </code>
+/// <para>Creates every Lead field except those containing SSN, the Email field of the other objects and the fields the
+/// sync needs; nothing else. The selection is remembered: later runs and the daily schema refresh create new CRM
+/// fields only when they match it.</para>
 /// </example>
 /// <example>
 /// <title>Only the fields that would be created, in a script</title>
@@ -67,6 +85,12 @@ public sealed class SyncCrmFieldCommand : ConnectedCrmSyncCmdlet
     [ValidateNotNullOrEmpty]
     public string[] ExcludeField { get; set; } = [];
 
+    /// <summary>Selects the fields to sync (include only): 'Object.Field' or 'Field' wildcard patterns ('Lead.*', '*.emailaddress1', 'contact.new_*'). Only matching fields and the fields the sync needs get a column; -ExcludeField still applies. Added to the selection remembered from earlier runs, which every schema refresh applies too; fields created before are kept.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Field { get; set; } = [];
+
     /// <summary>Replaces the exclusion patterns remembered from earlier runs with -ExcludeField; without -ExcludeField it clears them.</summary>
     [Parameter]
     public SwitchParameter ResetExclusions { get; set; }
@@ -76,7 +100,7 @@ public sealed class SyncCrmFieldCommand : ConnectedCrmSyncCmdlet
     {
         RunHandler(Handlers.SyncFields(new SyncFieldsOptions
         {
-            Profile = Profile, DatabasePath = ResolvedDatabasePath, ExcludeField = ExcludeField, ResetExclusions = ResetExclusions.IsPresent,
+            Profile = Profile, DatabasePath = ResolvedDatabasePath, ExcludeField = ExcludeField, Field = Field, ResetExclusions = ResetExclusions.IsPresent,
         }));
     }
 }

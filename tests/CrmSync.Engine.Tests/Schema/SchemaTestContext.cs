@@ -1,3 +1,4 @@
+using CrmSync.Engine.Shell;
 using CrmSync.Engine.Commands;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Schema;
@@ -26,20 +27,21 @@ internal sealed class SchemaTestContext : IDisposable
 
     public CrmSyncStore Open() => Profiles.Open("default");
 
-    public (FakeCommandHost Host, SyncFieldsCommand Command) SyncFields(FakeSchemaReader reader, bool confirm = true, string[]? exclude = null, bool reset = false)
+    public (FakeCommandHost Host, SyncFieldsCommand Command) SyncFields(FakeSchemaReader reader, bool confirm = true, string[]? exclude = null, bool reset = false, string[]? field = null)
     {
         var host = new FakeCommandHost(confirm);
-        var command = new SyncFieldsCommand(Profiles, new SyncFieldsOptions { Profile = "default", ExcludeField = exclude ?? [], ResetExclusions = reset }, reader);
+        var command = new SyncFieldsCommand(Profiles, new SyncFieldsOptions { Profile = "default", ExcludeField = exclude ?? [], ResetExclusions = reset, Field = field ?? [] }, reader);
         command.ExecuteAsync(host, CancellationToken.None).GetAwaiter().GetResult();
         Time.Advance(TimeSpan.FromMinutes(1));
         return (host, command);
     }
 
-    public FieldSyncPlan Plan(FakeSchemaReader reader, string[]? exclude = null, bool reset = false)
+    public FieldSyncPlan Plan(FakeSchemaReader reader, string[]? exclude = null, bool reset = false, string[]? field = null)
     {
         using var store = Open();
         var snapshot = new CrmSchemaDiscovery(reader, SyncedObjectCatalog.Salesforce).DiscoverAsync(null, CancellationToken.None).GetAwaiter().GetResult();
-        return new FieldSyncPlanner(SyncedObjectCatalog.Salesforce).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Parse(exclude), reset);
+        return new FieldSyncPlanner(SyncedObjectCatalog.Salesforce).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Parse(exclude), reset,
+            FieldExclusionSet.Parse(field, ActionParameter.Field));
     }
 
     public IReadOnlyList<(string Name, string Type)> TableInfo(string table)

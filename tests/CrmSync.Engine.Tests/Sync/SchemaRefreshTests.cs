@@ -42,6 +42,37 @@ public sealed class SchemaRefreshTests
     }
 
     [Fact]
+    public async Task The_refresh_creates_only_new_crm_fields_of_the_remembered_field_selection()
+    {
+        using var bed = new SyncTestBed();
+        bed.Lead("00Q000000000001AAA", "Ames");
+        await bed.CycleAsync();
+        bed.Store.Profile.Save(bed.Store.Profile.Read()! with { SettingsJson = """{"includeFields":["Lead.Rat*"],"excludeFields":["*.Rating_Secret"]}""" });
+
+        var lead = SyncTestBed.LeadSchema(withFormula: true);
+        bed.Client.FakeSchema.Objects["Lead"] = lead with
+        {
+            Fields =
+            [
+                .. lead.Fields,
+                SyncTestBed.Field("Rating", CrmFieldType.Picklist, "picklist", writable: true),
+                SyncTestBed.Field("Rating_Secret", CrmFieldType.String, "string", writable: true),
+                SyncTestBed.Field("Region", CrmFieldType.String, "string", writable: true),
+            ],
+        };
+        bed.FakeTime!.Advance(TimeSpan.FromHours(25));
+
+        var refreshed = await bed.CycleAsync();
+
+        Assert.True(refreshed.State == RunState.Succeeded, refreshed.Error?.ToString());
+        Assert.Equal(1, refreshed.Counts.Single(c => c.ObjectName == "Lead" && c.Operation == RunOperation.SyncSchema).New);
+        Assert.NotNull(bed.Store.FieldCatalog.Find("Lead", "Rating"));
+        Assert.Null(bed.Store.FieldCatalog.Find("Lead", "Rating_Secret"));
+        Assert.Null(bed.Store.FieldCatalog.Find("Lead", "Region"));
+        Assert.NotNull(bed.Store.FieldCatalog.Find("Lead", "LastName")); // created before the selection: kept
+    }
+
+    [Fact]
     public async Task An_object_whose_query_fails_in_the_batch_fails_the_cycle_after_the_others_are_applied()
     {
         using var bed = new SyncTestBed();

@@ -47,7 +47,8 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
     public FakeTimeProvider Time { get; }
     public Guid CrmUser => Org.SecondUser.Id;
 
-    public static async Task<DynamicsSyncBed> StartAsync(DynamicsSeedPlan? seed = null, string? syncFilterField = null, int maxRetries = 3)
+    public static async Task<DynamicsSyncBed> StartAsync(DynamicsSeedPlan? seed = null, string? syncFilterField = null, int maxRetries = 3,
+        IReadOnlyList<string>? fieldSelection = null)
     {
         var host = await EmulatorHost.StartAsync(new EmulatorOptions
         {
@@ -90,16 +91,21 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
             SyncFilterField = syncFilterField,
         });
         var bed = new DynamicsSyncBed(host, client, wire, log, store, home, time);
-        await bed.SyncFieldsAsync();
+        bed.InitialPlan = await bed.SyncFieldsAsync(selection: fieldSelection is null ? null : FieldExclusionSet.Parse(fieldSelection));
         return bed;
     }
 
-    /// <summary>Sync-CrmField with every field the sync user can read.</summary>
-    public async Task SyncFieldsAsync(FieldExclusionSet? exclusions = null)
+    /// <summary>The plan of the Sync-CrmField run made by <see cref="StartAsync"/>.</summary>
+    public FieldSyncPlan? InitialPlan { get; private set; }
+
+    /// <summary>Sync-CrmField with every field the sync user can read (less the exclusions; only the selection when given).</summary>
+    public async Task<FieldSyncPlan> SyncFieldsAsync(FieldExclusionSet? exclusions = null, FieldExclusionSet? selection = null)
     {
         var objects = SyncedObjectCatalog.For(EngineCrm.Dynamics);
         var snapshot = await new CrmSchemaDiscovery(Client.Schema, objects).DiscoverAsync(null, CancellationToken.None);
-        new FieldSyncApplier(Store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(Store), exclusions ?? FieldExclusionSet.Empty));
+        var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(Store), exclusions ?? FieldExclusionSet.Empty, givenSelection: selection);
+        new FieldSyncApplier(Store, objects).Apply(plan);
+        return plan;
     }
 
     public async Task<SyncRunResult> CycleAsync(SyncOptions? options = null, IProgress<SyncProgress>? progress = null,

@@ -1,6 +1,7 @@
 using CrmSync.Emulator.Dynamics;
 using CrmSync.Emulator.Faults;
 using CrmSync.Engine;
+using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
 
@@ -335,5 +336,42 @@ public sealed class DynamicsSyncTests
         Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(hidden)}'"));
         Assert.Null(bed.Scalar($"SELECT telephone1 FROM person WHERE _crm_id = '{Id(winner)}'"));
         Assert.Equal(Id(winner), bed.Scalar($"SELECT _merged_into FROM person WHERE _crm_id = '{Id(loser)}'"));
+    }
+
+    [Fact]
+    public async Task A_field_selection_creates_only_selected_columns_and_the_schema_refresh_keeps_to_it()
+    {
+        await using var bed = await DynamicsSyncBed.StartAsync(fieldSelection: ["lead.*", "*.emailaddress1"]);
+        var plan = bed.InitialPlan!;
+        var person = PersonColumns(bed);
+        Assert.Contains("subject", person);        // lead.*
+        Assert.Contains("emailaddress1", person);  // *.emailaddress1 (lead and contact share it)
+        Assert.Contains("new_crmsynckey", person);   // the sync needs it
+        var excluded = plan.Entries.Where(e => e.Action == FieldPlanAction.Excluded).ToList();
+        Assert.Contains(excluded, e => e.ObjectName == "contact");
+        Assert.All(excluded, e => Assert.NotEqual("lead", e.ObjectName));
+        foreach (var contactOnly in excluded.Where(e => e.ObjectName == "contact" && !plan.Entries.Any(l => l.ObjectName == "lead" && l.FieldName == e.FieldName)))
+            Assert.DoesNotContain(contactOnly.FieldName, person);
+
+        await bed.SucceededCycleAsync(); // the first start counts as a schema refresh
+        bed.Org.Store.AddAttribute("lead", "new_region", "String", null, 100);
+        bed.Org.Store.AddAttribute("contact", "new_hobby", "String", null, 100);
+        await bed.SucceededCycleAsync(new SyncOptions { SchemaRefreshInterval = TimeSpan.FromTicks(1) });
+
+        person = PersonColumns(bed);
+        Assert.Contains("new_region", person);
+        Assert.DoesNotContain("new_hobby", person);
+        Assert.Null(bed.Store.FieldCatalog.Find("contact", "new_hobby"));
+    }
+
+    private static HashSet<string> PersonColumns(DynamicsSyncBed bed)
+    {
+        using var connection = bed.Store.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM pragma_table_info('person')";
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) names.Add(reader.GetString(0));
+        return names;
     }
 }

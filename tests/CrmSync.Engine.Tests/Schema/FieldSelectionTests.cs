@@ -1,0 +1,144 @@
+using CrmSync.Engine.Commands;
+using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Shell;
+
+namespace CrmSync.Engine.Tests.Schema;
+
+/// <summary>-Field: the include-only field selection ("Select fields to sync"), remembered in the profile.</summary>
+public sealed class FieldSelectionTests
+{
+    private static readonly string[] LeadCritical = ["ConvertedContactId", "CrmSync_Key__c", "Id", "IsConverted", "IsDeleted", "MasterRecordId", "SystemModstamp"];
+
+    private static FieldPlanEntry Entry(FieldSyncPlan plan, string objectName, string fieldName) =>
+        Assert.Single(plan.Entries, e => e.ObjectName == objectName && e.FieldName == fieldName);
+
+    [Fact]
+    public void Only_selected_fields_are_created_case_insensitively()
+    {
+        using var ctx = new SchemaTestContext();
+        var plan = ctx.Plan(SalesforceSchemas.FullOrg(), field: ["lead.*", "*.email"]);
+
+        Assert.Equal(FieldPlanAction.Create, Entry(plan, "Lead", "SSN__c").Action);
+        Assert.Equal(FieldPlanAction.Create, Entry(plan, "Lead", "Company").Action);
+        Assert.Equal(FieldPlanAction.Create, Entry(plan, "Contact", "Email").Action);
+        var website = Entry(plan, "Account", "Website");
+        Assert.Equal(FieldPlanAction.Excluded, website.Action);
+        Assert.Null(website.Column);
+        Assert.Contains("'lead.*', '*.email'", website.Note);
+        Assert.Contains(ShellAction.SyncFields.Parameter(ActionParameter.Field).ToString(), website.Note);
+        Assert.True(plan.StoresSelection);
+        Assert.Equal(["lead.*", "*.email"], plan.Selection.PatternTexts);
+        Assert.Contains("remember the field selection 'lead.*', '*.email'", plan.Summarize());
+    }
+
+    [Fact]
+    public void Exclusions_apply_on_top_of_the_selection()
+    {
+        using var ctx = new SchemaTestContext();
+        var plan = ctx.Plan(SalesforceSchemas.FullOrg(), exclude: ["Lead.*SSN*"], field: ["Lead.*"]);
+
+        Assert.Equal(FieldPlanAction.Excluded, Entry(plan, "Lead", "SSN__c").Action);
+        Assert.Contains("Lead.*SSN*", Entry(plan, "Lead", "SSN__c").Note);
+        Assert.Equal(FieldPlanAction.Create, Entry(plan, "Lead", "Email").Action);
+        Assert.Equal(FieldPlanAction.Excluded, Entry(plan, "Contact", "Email").Action);
+    }
+
+    [Fact]
+    public void The_fields_the_sync_needs_are_always_created()
+    {
+        using var ctx = new SchemaTestContext();
+        var plan = ctx.Plan(SalesforceSchemas.FullOrg(), field: ["Lead.Email"]);
+
+        Assert.Equal(LeadCritical.Append("Email").Order(StringComparer.Ordinal),
+            plan.Entries.Where(e => e.ObjectName == "Lead" && e.Action == FieldPlanAction.Create).Select(e => e.FieldName).Order(StringComparer.Ordinal));
+        var id = Entry(plan, "Contact", "Id");
+        Assert.Equal(FieldPlanAction.Create, id.Action);
+        Assert.Contains("but is kept: the sync needs it", id.Note);
+        Assert.Equal(FieldPlanAction.Create, Entry(plan, "Account", "IsDeleted").Action);
+        Assert.Equal(FieldPlanAction.Excluded, Entry(plan, "Account", "Website").Action);
+    }
+
+    [Fact]
+    public async Task The_selection_is_remembered_extended_and_applied_by_a_plain_run_and_created_fields_stay()
+    {
+        using var ctx = new SchemaTestContext();
+        var reader = SalesforceSchemas.FullOrg();
+        ctx.SyncFields(reader, field: ["Lead.Email"]);
+        using (var store = ctx.Open())
+        {
+            Assert.Equal("""{"includeFields":["Lead.Email"]}""", store.Profile.Read()!.SettingsJson);
+            Assert.NotNull(store.FieldCatalog.Find("Lead", "Email"));
+            Assert.Null(store.FieldCatalog.Find("Lead", "Company"));
+        }
+
+        // a new CRM field, planned as the schema refresh plans it (no -Field given): the remembered selection applies
+        reader.ReplaceField("Lead", "Region__c", SalesforceSchemas.FullOrg().Objects["Lead"].Fields.First(f => f.Name == "Company") with { Name = "Region__c", Label = "Region" });
+        using (var store = ctx.Open())
+        {
+            var snapshot = await new CrmSchemaDiscovery(reader, SyncedObjectCatalog.Salesforce).DiscoverAsync(null, CancellationToken.None);
+            var refresh = new FieldSyncPlanner(SyncedObjectCatalog.Salesforce).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty);
+            Assert.Equal(FieldPlanAction.Excluded, Entry(refresh, "Lead", "Region__c").Action);
+            Assert.False(refresh.HasChanges);
+        }
+        var (plain, _) = ctx.SyncFields(reader);
+        Assert.Empty(plain.ShouldProcessCalls);
+
+        // a later -Field adds to the selection; the WhatIf text says that created fields are kept
+        var (more, command) = ctx.SyncFields(reader, field: ["Lead.Company"]);
+        var call = Assert.Single(more.ShouldProcessCalls);
+        Assert.Contains("remember the field selection 'Lead.Email', 'Lead.Company'", call.Action);
+        Assert.Contains("a field once created is never dropped", SyncFieldsCommand.DescribeInFull(command.Plan!, "target", call.Action));
+        using (var store = ctx.Open())
+        {
+            Assert.Equal("""{"includeFields":["Lead.Email","Lead.Company"]}""", store.Profile.Read()!.SettingsJson);
+            Assert.NotNull(store.FieldCatalog.Find("Lead", "Company"));
+            Assert.Null(store.FieldCatalog.Find("Lead", "Region__c"));
+        }
+    }
+
+    [Fact]
+    public void A_field_created_before_a_selection_is_kept_with_a_note()
+    {
+        using var ctx = new SchemaTestContext();
+        var reader = SalesforceSchemas.FullOrg();
+        ctx.SyncFields(reader);
+        var plan = ctx.Plan(reader, field: ["Lead.Email"]);
+        var company = Entry(plan, "Lead", "Company");
+        Assert.Equal(FieldPlanAction.Exists, company.Action);
+        Assert.Contains("created before: created fields are permanent", company.Note);
+    }
+
+    [Fact]
+    public void A_selection_pattern_that_matches_nothing_warns_and_is_kept()
+    {
+        using var ctx = new SchemaTestContext();
+        var (host, _) = ctx.SyncFields(SalesforceSchemas.FullOrg(), field: ["Lead.Email", "Lead.Emial"]);
+        var warning = Assert.Single(host.Warnings, w => w.Contains("'Lead.Emial'", StringComparison.Ordinal));
+        Assert.Contains(ShellAction.SyncFields.With(ActionParameter.Field).ToString(), warning);
+        Assert.DoesNotContain(host.Warnings, w => w.Contains("'Lead.Email'", StringComparison.Ordinal));
+        using var store = ctx.Open();
+        Assert.Equal("""{"includeFields":["Lead.Email","Lead.Emial"]}""", store.Profile.Read()!.SettingsJson);
+    }
+
+    [Fact]
+    public void An_invalid_selection_pattern_names_the_field_parameter()
+    {
+        var e = Assert.Throws<CrmSyncException>(() => FieldExclusionSet.Parse(["Lead.E-mail"], ActionParameter.Field));
+        Assert.Equal(ErrorIds.InvalidArgument, e.ErrorId);
+        Assert.Contains(ShellAction.SyncFields.With(ActionParameter.Field).ToString(), e.Message);
+    }
+
+    [Fact]
+    public void The_profiles_own_sync_filter_field_is_kept_by_a_selection()
+    {
+        using var ctx = new SchemaTestContext();
+        using (var store = ctx.Open())
+            store.Profile.Save(store.Profile.Read()! with { SyncFilterField = "Internal_Score__c" });
+        var plan = ctx.Plan(SalesforceSchemas.FullOrg(), field: ["Lead.Email"]);
+
+        Assert.Equal(FieldPlanAction.Create, Entry(plan, "Lead", "Internal_Score__c").Action);
+        Assert.Contains("the sync needs it", Entry(plan, "Lead", "Internal_Score__c").Note);
+        Assert.Equal(FieldPlanAction.Excluded, Entry(plan, "Lead", "Company").Action);
+    }
+}
