@@ -1,4 +1,5 @@
 using System.Globalization;
+using CrmSync.Emulator.Dynamics;
 using CrmSync.Emulator.Hosting;
 using CrmSync.Emulator.Salesforce.Seeding;
 using CrmSync.Engine.Commands;
@@ -6,13 +7,16 @@ using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Integration.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using EmulatorCrm = CrmSync.Emulator.Hosting.CrmKind;
+using EngineCrm = CrmSync.Engine.Crm.CrmKind;
 
 namespace CrmSync.Integration.Tests.Crash;
 
 /// <summary>
-/// The crash test's world: an in-process emulator on the system clock (the child crmsync runs on real time), a throw-away
-/// CRMSYNC_HOME with a CurrentUser profile made by Connect (secrets saved encrypted, so the child process can sign in) and
-/// its fields synced, and checks that compare the local tables with the emulator's records.
+/// The crash test's world: an in-process emulator (Salesforce, or Dataverse with <c>--crm dynamics</c>) on the system clock
+/// (the child crmsync runs on real time), a throw-away CRMSYNC_HOME with a CurrentUser profile made by Connect (secrets saved
+/// encrypted, so the child process can sign in) and its fields synced, and checks that compare the local tables with the
+/// emulator's records (what each CRM's records mean locally is <see cref="Crm"/>'s).
 /// </summary>
 internal sealed class CrashBed : IAsyncDisposable
 {
@@ -20,19 +24,24 @@ internal sealed class CrashBed : IAsyncDisposable
 
     private readonly TempDirectory _home;
 
-    private CrashBed(EmulatorHost emulator, TempDirectory home, string databasePath)
+    private CrashBed(EmulatorHost emulator, CrashCrm crm, TempDirectory home, string databasePath)
     {
         Emulator = emulator;
+        Crm = crm;
         _home = home;
         DatabasePath = databasePath;
     }
 
     public EmulatorHost Emulator { get; }
 
+    /// <summary>What the checks expect of the CRM behind the emulator (Salesforce or Dataverse).</summary>
+    public CrashCrm Crm { get; }
+
     public string Home => _home.Path;
 
     public string DatabasePath { get; }
 
+    /// <summary>The Salesforce org, seeded with <paramref name="persons"/> leads and contacts (7:3) and a few of every other object.</summary>
     public static async Task<CrashBed> StartAsync(int persons)
     {
         var leads = persons * 7 / 10;
@@ -53,21 +62,53 @@ internal sealed class CrashBed : IAsyncDisposable
             SeedValue = "crash",
             BulkPollsToComplete = 1,
         });
+        var c = emulator.Credentials;
+        return await ConnectAsync(emulator, new SalesforceCrashCrm(emulator), () => new ConnectionRequest
+        {
+            Profile = Profile,
+            Scope = ConnectionScope.CurrentUser,
+            LoginUrl = new Uri(emulator.BaseUrl),
+            Username = c.Username,
+            Password = SecretValue.Copy(c.Password),
+            SecurityToken = SecretValue.Copy(c.SecurityToken),
+        });
+    }
+
+    /// <summary>
+    /// The Dataverse org (<c>--crm dynamics</c>), seeded by <paramref name="seed"/>, and a profile connected as the sync user with
+    /// the password grant (the default sync filter <c>new_synctomkto</c>), every readable field synced.
+    /// </summary>
+    public static async Task<CrashBed> StartDynamicsAsync(DynamicsSeedPlan seed)
+    {
+        var emulator = await EmulatorHost.StartAsync(new EmulatorOptions
+        {
+            Crm = EmulatorCrm.Dynamics,
+            DynamicsSeed = seed,
+            SeedValue = "crash",
+        });
+        var org = emulator.Dynamics!;
+        var url = new Uri(emulator.BaseUrl);
+        return await ConnectAsync(emulator, new DynamicsCrashCrm(org), () => new ConnectionRequest
+        {
+            Crm = EngineCrm.Dynamics,
+            Profile = Profile,
+            Scope = ConnectionScope.CurrentUser,
+            Url = url,
+            LoginUrl = url,
+            Username = org.Credentials.SyncUserUpn,
+            Password = SecretValue.Copy(org.Credentials.Password),
+        });
+    }
+
+    /// <summary>Connect (CurrentUser: secrets saved encrypted, so the child process can sign in), then Sync-CrmField with every field.</summary>
+    private static async Task<CrashBed> ConnectAsync(EmulatorHost emulator, CrashCrm crm, Func<ConnectionRequest> connection)
+    {
         var home = new TempDirectory("crmsync-crash");
         try
         {
             var connector = new ProfileConnector(new CrmSyncPaths(home.Path));
             var host = new FakeCommandHost();
-            var c = emulator.Credentials;
-            using (var request = new ConnectionRequest
-                   {
-                       Profile = Profile,
-                       Scope = ConnectionScope.CurrentUser,
-                       LoginUrl = new Uri(emulator.BaseUrl),
-                       Username = c.Username,
-                       Password = SecretValue.Copy(c.Password),
-                       SecurityToken = SecretValue.Copy(c.SecurityToken),
-                   })
+            using (var request = connection())
                 await new ConnectCommand(connector, request).ExecuteAsync(host, CancellationToken.None);
 
             string databasePath;
@@ -80,7 +121,7 @@ internal sealed class CrashBed : IAsyncDisposable
                 Assert.NotNull(fields.Result);
             }
             SqliteConnection.ClearAllPools();
-            return new CrashBed(emulator, home, databasePath);
+            return new CrashBed(emulator, crm, home, databasePath);
         }
         catch
         {
@@ -187,9 +228,19 @@ internal sealed class CrashBed : IAsyncDisposable
         return list;
     }
 
-    /// <summary>The CRM's live records of an object that the local table must hold (a converted lead lives on as its contact).</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, object?>> CrmRecords(string objectName) =>
-        Emulator.Data.List(objectName).Where(r => objectName != "Lead" || r.GetValueOrDefault("IsConverted") is not true).ToList();
+    /// <summary>The local column of a synced field, from the field catalog.</summary>
+    public string Column(string objectName, string fieldName)
+    {
+        using var connection = OpenRead();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT column_name FROM crmsync_field_catalog WHERE object_name = $o AND field_name = $f AND orphaned_at IS NULL;";
+        command.Parameters.AddWithValue("$o", objectName);
+        command.Parameters.AddWithValue("$f", fieldName);
+        return command.ExecuteScalar() as string ?? throw new InvalidOperationException($"{objectName}.{fieldName} is not synced.");
+    }
+
+    /// <summary>The CRM's records of an object that the local table must hold (<see cref="CrashCrm.Expected"/>).</summary>
+    public IReadOnlyList<CrashRecord> CrmRecords(string objectName) => Crm.Expected(objectName);
 
     /// <summary>
     /// Proves the local tables equal the CRM: for every synced object the live local _crm_ids equal the CRM's ids as sets, no
@@ -200,41 +251,58 @@ internal sealed class CrashBed : IAsyncDisposable
         var compared = 0L;
         using var connection = OpenRead();
         var objects = SyncedObjects();
-        Assert.Contains(objects, o => o.ObjectName == "Lead");
+        Assert.Contains(objects, o => o.ObjectName == Crm.PersonObject);
         foreach (var (objectName, table) in objects)
         {
             var crm = CrmRecords(objectName);
-            var crmIds = crm.Select(r => (string)r["Id"]!).ToHashSet(StringComparer.Ordinal);
-            var typeFilter = table == "person" ? $" AND _crm_type = '{objectName}'" : "";
+            var crmIds = crm.Select(r => r.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            // the person table holds two objects: a row's kind is the object's name (Lead) or its person kind (lead → Lead)
+            var typeFilter = table == "person" ? $" AND _crm_type = '{objectName}' COLLATE NOCASE" : "";
             var localIds = Strings(connection, $"SELECT _crm_id FROM \"{table}\" WHERE _crm_id IS NOT NULL AND _crm_is_deleted = 0{typeFilter};");
             var duplicates = Strings(connection, $"SELECT _crm_id FROM \"{table}\" WHERE _crm_id IS NOT NULL GROUP BY _crm_id HAVING count(*) > 1 LIMIT 5;");
             Assert.True(duplicates.Count == 0, $"{context}: {table} holds _crm_id(s) twice: {string.Join(", ", duplicates)}");
-            var local = localIds.ToHashSet(StringComparer.Ordinal);
+            var local = localIds.ToHashSet(StringComparer.OrdinalIgnoreCase);
             Assert.True(local.Count == localIds.Count, $"{context}: duplicate live {objectName} rows");
             if (!local.SetEquals(crmIds))
             {
-                var missing = crmIds.Except(local).Take(5).ToList();
-                var extra = local.Except(crmIds).Take(5).ToList();
+                var missing = crmIds.Except(local).Take(5).Select(id => Crm.Describe(objectName, id)).ToList();
+                var extra = local.Except(crmIds).Take(5).Select(id => Crm.Describe(objectName, id) + " " + DescribeLocal(connection, table, id)).ToList();
                 Assert.Fail($"{context}: {objectName}: CRM {crmIds.Count}, local {local.Count}; missing locally: {crmIds.Count(i => !local.Contains(i))} " +
                             $"(e.g. {string.Join(", ", missing)}), not in the CRM: {local.Count(i => !crmIds.Contains(i))} (e.g. {string.Join(", ", extra)})");
             }
             compared += crmIds.Count;
-            AssertSampleValuesEqual(connection, objectName, table, crm, random, context);
+            AssertSampleValuesEqual(connection, objectName, table, crm.Where(r => !r.Stale).ToList(), random, context);
         }
         return compared;
     }
 
-    private static void AssertSampleValuesEqual(SqliteConnection connection, string objectName, string table,
-        IReadOnlyList<IReadOnlyDictionary<string, object?>> crm, Random random, string context)
+    private static string DescribeLocal(SqliteConnection connection, string table, string id)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT * FROM \"{table}\" WHERE _crm_id = $id;";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+            return "[no local row]";
+        var columns = Enumerable.Range(0, reader.FieldCount).Where(i => reader.GetName(i).StartsWith('_') && !reader.IsDBNull(i))
+            .Select(i => $"{reader.GetName(i)}={reader.GetValue(i)}");
+        return "[local " + string.Join(", ", columns) + "]";
+    }
+
+    private void AssertSampleValuesEqual(SqliteConnection connection, string objectName, string table,
+        IReadOnlyList<CrashRecord> crm, Random random, string context)
     {
         if (crm.Count == 0)
             return;
         var columns = new Dictionary<string, string>(StringComparer.Ordinal);
         using (var command = connection.CreateCommand())
         {
+            var names = Crm.SampleFields.ToList();
             command.CommandText = "SELECT field_name, column_name FROM crmsync_field_catalog WHERE object_name = $o AND orphaned_at IS NULL " +
-                                  "AND field_name IN ('Name', 'FirstName', 'LastName', 'Email', 'Title', 'Company', 'Status', 'Subject', 'StageName');";
+                                  $"AND field_name IN ({string.Join(", ", names.Select((_, i) => $"$f{i}"))});";
             command.Parameters.AddWithValue("$o", objectName);
+            for (var i = 0; i < names.Count; i++)
+                command.Parameters.AddWithValue($"$f{i}", names[i]);
             using var reader = command.ExecuteReader();
             while (reader.Read())
                 columns[reader.GetString(0)] = reader.GetString(1);
@@ -246,19 +314,53 @@ internal sealed class CrashBed : IAsyncDisposable
             var record = crm[random.Next(crm.Count)];
             using var command = connection.CreateCommand();
             command.CommandText = $"SELECT {string.Join(", ", columns.Values.Select(c => $"\"{c}\""))} FROM \"{table}\" WHERE _crm_id = $id;";
-            command.Parameters.AddWithValue("$id", (string)record["Id"]!);
+            command.Parameters.AddWithValue("$id", record.Id);
             using var reader = command.ExecuteReader();
-            Assert.True(reader.Read(), $"{context}: {objectName} {record["Id"]} is not local");
+            Assert.True(reader.Read(), $"{context}: {objectName} {record.Id} is not local");
             var ordinal = 0;
             foreach (var field in columns.Keys)
             {
                 var local = reader.IsDBNull(ordinal) ? "" : Convert.ToString(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
-                var remote = Convert.ToString(record.GetValueOrDefault(field), CultureInfo.InvariantCulture) ?? "";
-                Assert.True(local == remote, $"{context}: {objectName} {record["Id"]}.{field}: CRM '{remote}', local '{local}'");
+                var remote = Crm.Text(record[field]);
+                Assert.True(local == remote, $"{context}: {objectName} {record.Id}.{field}: CRM '{remote}', local '{local}'");
                 ordinal++;
             }
         }
     }
+
+    /// <summary>
+    /// The database itself after the kills: <c>PRAGMA integrity_check</c> is ok, no run is left Running (a killed run is closed
+    /// as Failed by the next start), and no local insert's client key is on two rows.
+    /// </summary>
+    public void AssertStoreSound(string context)
+    {
+        using var connection = OpenRead();
+        var integrity = Strings(connection, "PRAGMA integrity_check;");
+        Assert.True(integrity is ["ok"], $"{context}: integrity_check: {string.Join("; ", integrity.Take(5))}");
+        var running = Long(connection, "SELECT count(*) FROM crmsync_run WHERE state = 'Running';");
+        Assert.True(running == 0, $"{context}: {running} run(s) left Running");
+        var keys = Strings(connection, "SELECT _client_key FROM person WHERE _client_key IS NOT NULL GROUP BY _client_key HAVING count(*) > 1 LIMIT 5;");
+        Assert.True(keys.Count == 0, $"{context}: local rows share a client key: {string.Join(", ", keys)}");
+    }
+
+    /// <summary>
+    /// Runs <c>crmsync start</c> to its end: it must exit 0, take over a killed run's lease (and say so) when one was left, and
+    /// release the lease at the end.
+    /// </summary>
+    public async Task FinishAsync(CrashSettings settings, string context)
+    {
+        var dead = ReadLease()?.Pid;
+        using var run = StartCrmSync();
+        var exit = await run.WaitAsync();
+        Assert.True(exit == 0, $"seed {settings.Seed}, {context}: crmsync start exited {exit}: {run.StandardError}");
+        if (dead is { } pid) // a killed run's lease was left: this start took it over at once and said so
+            Assert.Contains($"Took over the lease of a crashed run (pid {pid} on {Environment.MachineName}, since ", run.StandardError, StringComparison.Ordinal);
+        Assert.Null(ReadLease()); // released at the end
+    }
+
+    /// <summary>Standard error less the warning a run prints when it takes over a crashed run's lease.</summary>
+    public static string WithoutTakeoverWarnings(string standardError) =>
+        string.Join('\n', standardError.Split('\n').Where(line => !line.Contains("Took over the lease of a crashed run", StringComparison.Ordinal))).Trim();
 
     public static List<string> Strings(SqliteConnection connection, string sql)
     {

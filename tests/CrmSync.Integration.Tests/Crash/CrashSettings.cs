@@ -10,14 +10,23 @@ namespace CrmSync.Integration.Tests.Crash;
 /// </summary>
 internal sealed record CrashSettings(int Trials, int Persons, int Seed, string? ReportPath)
 {
-    public static CrashSettings FromEnvironment()
+    /// <param name="defaultPersons">The persons seeded when CRMSYNC_CRASH_PERSONS is not set.</param>
+    /// <param name="defaultTrials">The kill points per phase when CRMSYNC_CRASH_TRIALS is not set.</param>
+    public static CrashSettings FromEnvironment(int defaultPersons = 20_000, int defaultTrials = 3)
     {
         static int Read(string name, int fallback) =>
             int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
 
         // An unset seed is a new one each run (printed, and in every failure message), so that CI explores other kill points.
         var seed = Read("CRMSYNC_CRASH_SEED", Random.Shared.Next(1, int.MaxValue));
-        return new CrashSettings(Read("CRMSYNC_CRASH_TRIALS", 3), Read("CRMSYNC_CRASH_PERSONS", 20_000), seed,
+        return new CrashSettings(Read("CRMSYNC_CRASH_TRIALS", defaultTrials), Read("CRMSYNC_CRASH_PERSONS", defaultPersons), seed,
             Environment.GetEnvironmentVariable("CRMSYNC_CRASH_REPORT"));
+    }
+
+    /// <summary>Appends a one-line summary to CRMSYNC_CRASH_REPORT, when set.</summary>
+    public void Report(string line)
+    {
+        if (ReportPath is { Length: > 0 } path)
+            File.AppendAllText(path, line + Environment.NewLine);
     }
 }

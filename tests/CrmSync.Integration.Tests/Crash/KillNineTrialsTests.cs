@@ -64,7 +64,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
                 Say($"initial trial {trial + 1}: kill at >= {threshold} persons: {(wasKilled ? $"killed with {rows} persons copied" : "finished before the kill point")}");
                 if (!wasKilled)
                 {
-                    Assert.True(WithoutTakeoverWarnings(run.StandardError).Length == 0, $"seed {settings.Seed}: crmsync start failed: {run.StandardError}");
+                    Assert.True(CrashBed.WithoutTakeoverWarnings(run.StandardError).Length == 0, $"seed {settings.Seed}: crmsync start failed: {run.StandardError}");
                     break;
                 }
                 killed["initial"]++;
@@ -82,7 +82,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
                     bed.AssertDeadLeaseLeft($"seed {settings.Seed}, the restart after initial trial 1");
                 }
             }
-            await FinishAsync(bed, settings, "initial copy");
+            await bed.FinishAsync(settings, "initial copy");
             var compared = bed.AssertLocalEqualsCrm(random, $"seed {settings.Seed}, after the initial copy");
             Say($"initial copy complete: {compared} records equal the CRM's");
 
@@ -127,7 +127,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
                         bed.AssertDeadLeaseLeft($"seed {settings.Seed}, incremental trial {trial + 1}");
                     }
                 }
-                await FinishAsync(bed, settings, $"incremental trial {trial + 1}");
+                await bed.FinishAsync(settings, $"incremental trial {trial + 1}");
                 bed.AssertLocalEqualsCrm(random, $"seed {settings.Seed}, incremental trial {trial + 1}");
                 leadIds = bed.CrmRecords("Lead").Select(r => (string)r["Id"]!).ToList();
                 contactIds = bed.CrmRecords("Contact").Select(r => (string)r["Id"]!).ToList();
@@ -162,39 +162,24 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
                     }
                 }
                 for (var rerun = 0; rerun < 3 && bed.Long("SELECT count(*) FROM crmsync_outbox WHERE state IN ('Pending', 'InFlight');") > 0; rerun++)
-                    await FinishAsync(bed, settings, $"push trial {trial + 1}");
+                    await bed.FinishAsync(settings, $"push trial {trial + 1}");
                 Assert.Equal(0, bed.Long("SELECT count(*) FROM crmsync_outbox WHERE state IN ('Pending', 'InFlight', 'Failed');"));
                 // one more cycle: the pull brings the created leads back with what the CRM computed (Name), so both sides compare whole
-                await FinishAsync(bed, settings, $"push trial {trial + 1}, settle");
+                await bed.FinishAsync(settings, $"push trial {trial + 1}, settle");
                 AssertNoDuplicateCreates(bed, settings, prefix, count);
                 bed.AssertLocalEqualsCrm(random, $"seed {settings.Seed}, push trial {trial + 1}");
             }
 
             Say($"result: PASS seed {settings.Seed}: {killed["initial"]} kills in the initial copy, {killed["incremental"]} in incremental cycles, " +
                 $"{killed["push"]} in pushes; {inserted} local inserts, 0 duplicate CRM records, 0 residue local rows; {clock.Elapsed.TotalSeconds:0} s");
-            Report(settings, log[^1]);
+            settings.Report(log[^1]);
         }
         catch (Exception e)
         {
-            Report(settings, $"result: FAIL seed {settings.Seed}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            settings.Report($"result: FAIL seed {settings.Seed}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
             throw;
         }
     }
-
-    private static async Task FinishAsync(CrashBed bed, CrashSettings settings, string context)
-    {
-        var dead = bed.ReadLease()?.Pid;
-        using var run = bed.StartCrmSync();
-        var exit = await run.WaitAsync();
-        Assert.True(exit == 0, $"seed {settings.Seed}, {context}: crmsync start exited {exit}: {run.StandardError}");
-        if (dead is { } pid) // a killed run's lease was left: this start took it over at once and said so
-            Assert.Contains($"Took over the lease of a crashed run (pid {pid} on {Environment.MachineName}, since ", run.StandardError, StringComparison.Ordinal);
-        Assert.Null(bed.ReadLease()); // released at the end
-    }
-
-    /// <summary>Standard error less the warning a run prints when it takes over a crashed run's lease.</summary>
-    private static string WithoutTakeoverWarnings(string standardError) =>
-        string.Join('\n', standardError.Split('\n').Where(line => !line.Contains("Took over the lease of a crashed run", StringComparison.Ordinal))).Trim();
 
     /// <summary>Every CrmSync_Key__c is on exactly one CRM lead, and every local insert has exactly one CRM lead, its own.</summary>
     private static void AssertNoDuplicateCreates(CrashBed bed, CrashSettings settings, string prefix, int count)
@@ -228,11 +213,5 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
         var residue = CrashBed.Long(read, "SELECT count(*) FROM person WHERE _crm_id IS NULL AND _client_key IS NOT NULL AND _merged_into IS NOT NULL;");
         Assert.True(residue == 0, $"seed {settings.Seed}: {residue} residue row(s) (no CRM id, merged into another) in person");
         Assert.Equal(count, bed.Emulator.Data.List("Lead").Count(r => ((string?)r.GetValueOrDefault("Email"))?.StartsWith(prefix, StringComparison.Ordinal) == true));
-    }
-
-    private static void Report(CrashSettings settings, string line)
-    {
-        if (settings.ReportPath is { Length: > 0 } path)
-            File.AppendAllText(path, line + Environment.NewLine);
     }
 }
