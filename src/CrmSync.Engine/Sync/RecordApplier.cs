@@ -292,7 +292,16 @@ public sealed class RecordApplier
         RecordCommand insert, RecordCommand update, string now, ref OperationTally tally)
     {
         var connection = transaction.Connection!;
-        switch (SyncFilterRules.ForQualify(FilterOf(lead), KnownFilter(transaction, contactId)))
+        var leadFilter = FilterOf(lead);
+        if (SyncFilterRules.Syncs(leadFilter) && _plan.SyncFilterField is not null && !IsFilterKnown(transaction, contactId))
+        {
+            // The contact's filter is not known yet (not read in this pull, no local row): the lead's own values are applied
+            // and the contact's own record, which names its lead (ConvertedFromId), decides when it is read: Yes collapses the
+            // two into one person of type Contact, No leaves the lead a lead (qualify: lead Yes, contact No).
+            ApplyUpsert(transaction, lead, existing, insert, update, now, deleted: false, ref tally);
+            return;
+        }
+        switch (SyncFilterRules.ForQualify(leadFilter, KnownFilter(transaction, contactId)))
         {
             case QualifyOutcome.NothingSynced:
             case QualifyOutcome.NewContactCreated: // the contact's own record makes the new person; a lead row stays as it is
@@ -424,7 +433,13 @@ public sealed class RecordApplier
     /// The filter state of another record by id: as read in this pull, else as its local row last stored it, else
     /// <see cref="SyncFilterState.NoField"/> (unknown: only an explicit No keeps a record out).
     /// </summary>
-    private SyncFilterState KnownFilter(SqliteTransaction transaction, string id)
+    private SyncFilterState KnownFilter(SqliteTransaction transaction, string id) => KnownFilterOrNull(transaction, id) ?? SyncFilterState.NoField;
+
+    /// <summary>True when the filter state of another record is known: read in this pull, or stored on its local row.</summary>
+    private bool IsFilterKnown(SqliteTransaction transaction, string id) => KnownFilterOrNull(transaction, id) is not null;
+
+    /// <summary>As <see cref="KnownFilter"/>, null when the record was neither read in this pull nor has a local row.</summary>
+    private SyncFilterState? KnownFilterOrNull(SqliteTransaction transaction, string id)
     {
         if (_plan.SyncFilterField is null)
             return SyncFilterState.NoField;
@@ -436,7 +451,7 @@ public sealed class RecordApplier
             $"SELECT {SqlIdentifier.Quote(column)} FROM {_table} WHERE \"{SystemColumns.CrmId}\" = $id;").With("$id", id);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
-            return SyncFilterState.NoField;
+            return null;
         return SyncFilterRules.Read(new Dictionary<string, object?> { [column] = reader.IsDBNull(0) ? null : reader.GetValue(0) }, column);
     }
 

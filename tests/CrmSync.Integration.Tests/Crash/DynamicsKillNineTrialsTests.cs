@@ -107,11 +107,11 @@ public sealed class DynamicsKillNineTrialsTests(ITestOutputHelper output)
                     org.Writer.Delete(leadDef, id, user);
                 foreach (var id in contactIds.Skip(200).Take(5))
                     org.Writer.Delete(contactDef, id, user);
-                // Only leads set to Yes are qualified: the contact takes the lead's filter, and an empty one becomes the column's default,
-                // No (lead syncs, contact No: DYNAMICS.md says the lead stays a lead). That case is left out because it fails WITHOUT
-                // any kill (open finding, not a crash effect): with CRMSYNC_CRASH_SEED=1804319652 CRMSYNC_CRASH_TRIALS=3 and every
-                // lead qualifiable, incremental trial 2 leaves two such No contacts live locally (the lead's row became the contact).
-                foreach (var id in rest.Skip(10).Where(id => org.Store.Find("lead", id)!.Get("new_synctomkto") is true).Take(10))
+                // Any lead may be qualified: a lead whose filter is empty or Yes gets a contact with the lead's filter, and an empty
+                // one becomes the column's default, No (lead syncs, contact No: DYNAMICS.md says the lead stays a lead). That case
+                // once failed without any kill (replay: CRMSYNC_CRASH_SEED=1804319652 CRMSYNC_CRASH_TRIALS=3): the lead's row became
+                // the contact when the contact's filter was not known yet; fixed in RecordApplier.ApplyConversion.
+                foreach (var id in rest.Skip(10).Take(10))
                     org.Writer.QualifyLead(id, createAccount: false, createContact: true, createOpportunity: false, status: 3, user);
                 var pair = contactIds.Skip(205).Take(2).ToList();
                 org.Writer.Merge(contactDef, pair[0], pair[1], [], user);

@@ -339,6 +339,39 @@ public sealed class DynamicsSyncTests
     }
 
     [Fact]
+    public async Task A_lead_qualified_into_a_contact_set_to_no_before_the_contact_is_read_stays_a_lead()
+    {
+        // The contact's filter is unknown when the lead is applied (the initial copy reads leads before contacts, one object
+        // at a time): the lead must not become the contact. Its own record then decides: No, so the lead stays a lead.
+        await using var bed = await DynamicsSyncBed.StartAsync(Small);
+        var lead = bed.Create("lead", new() { ["lastname"] = "LeadSyncs", ["companyname"] = "E Co", ["jobtitle"] = "Lead title", ["new_synctomkto"] = true });
+        var contact = Assert.Single(bed.Org.Writer.QualifyLead(lead, false, true, false, 3, bed.CrmUser)).Record.Id;
+        bed.Update("contact", contact, new() { ["new_synctomkto"] = false });
+
+        await bed.SucceededCycleAsync();
+        await bed.SucceededCycleAsync();
+
+        Assert.Equal("Lead", bed.Scalar($"SELECT _crm_type FROM person WHERE _crm_id = '{Id(lead)}' AND _crm_is_deleted = 0"));
+        Assert.Equal(0L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(contact)}'"));
+    }
+
+    [Fact]
+    public async Task A_lead_qualified_into_a_contact_set_to_yes_before_the_contact_is_read_becomes_one_contact()
+    {
+        await using var bed = await DynamicsSyncBed.StartAsync(Small);
+        var lead = bed.Create("lead", new() { ["lastname"] = "YesFilter", ["companyname"] = "Y Co", ["jobtitle"] = "Lead title", ["new_synctomkto"] = true });
+        var contact = Assert.Single(bed.Org.Writer.QualifyLead(lead, false, true, false, 3, bed.CrmUser)).Record.Id;
+        bed.Update("contact", contact, new() { ["new_synctomkto"] = true });
+
+        await bed.SucceededCycleAsync();
+        await bed.SucceededCycleAsync();
+
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE lastname = 'YesFilter' AND _crm_is_deleted = 0"));
+        Assert.Equal("Contact", bed.Scalar($"SELECT _crm_type FROM person WHERE _crm_id = '{Id(contact)}' AND _crm_is_deleted = 0"));
+        Assert.Equal(Id(lead), bed.Scalar($"SELECT _converted_from_lead_id FROM person WHERE _crm_id = '{Id(contact)}'"));
+    }
+
+    [Fact]
     public async Task A_field_selection_creates_only_selected_columns_and_the_schema_refresh_keeps_to_it()
     {
         await using var bed = await DynamicsSyncBed.StartAsync(fieldSelection: ["lead.*", "*.emailaddress1"]);
