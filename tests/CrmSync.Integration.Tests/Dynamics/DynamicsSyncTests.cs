@@ -183,11 +183,16 @@ public sealed class DynamicsSyncTests
         var created = bed.Find("lead", Guid.Parse(crmId))!;
         Assert.Equal("Nova", created.Get("firstname"));
         Assert.NotNull(created.Get("new_crmsynckey"));
+        Assert.Equal(true, created.Get("new_synctomkto")); // created as Yes: the column's default No would filter its CRM edits out
         Assert.Equal(1, Count(pushed, "lead", RunOperation.PushNew).New);
 
         var echo = await bed.SucceededCycleAsync(); // the pushed writes come back modified by the sync user: not CRM changes
         Assert.Equal(0, Count(echo, "lead", RunOperation.PullUpdates).Updated);
         Assert.Equal(0, Count(echo, "lead", RunOperation.PullUpdates).New);
+
+        bed.Update("lead", Guid.Parse(crmId), new() { ["jobtitle"] = "CRM edit of a pushed lead" }); // not filtered out
+        await bed.SucceededCycleAsync();
+        Assert.Equal("CRM edit of a pushed lead", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{crmId}'"));
 
         bed.Sql($"UPDATE person SET jobtitle = 'Local lead title' WHERE _crm_id = '{Id(lead)}';");
         bed.Sql($"UPDATE person SET jobtitle = 'Local contact title' WHERE _crm_id = '{Id(contact)}';");
