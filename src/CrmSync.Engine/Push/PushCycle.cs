@@ -399,6 +399,14 @@ internal sealed class PushCycle
             Execute(transaction, $"UPDATE {table} SET \"{SystemColumns.CrmId}\" = $id{type}, \"{SystemColumns.SyncedAt}\" = $now WHERE \"{SystemColumns.RowId}\" = $row;",
                 ("$id", crmId), ("$now", now), ("$row", item.Row.RowId));
         }
+        // The sync-filter field the builder sent as Yes because the row left it empty (PushChangeBuilder.BuildCreate): the
+        // local row says Yes too, so the record's first read brings no difference back.
+        if (_map.Catalog.DefaultSyncFilterField is { } filter && item.Object.ByField(filter) is { PushesOnCreate: true } filterField
+            && columns.Contains(filterField.ColumnName))
+        {
+            var column = SqlIdentifier.Quote(filterField.ColumnName);
+            Execute(transaction, $"UPDATE {table} SET {column} = 1 WHERE \"{SystemColumns.RowId}\" = $row AND {column} IS NULL;", ("$row", item.Row.RowId));
+        }
         item.Row.CrmId = crmId;
     }
 
