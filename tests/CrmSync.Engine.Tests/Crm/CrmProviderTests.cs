@@ -30,7 +30,7 @@ public sealed class CrmProviderTests
     public void The_duplicate_report_reads_the_person_fields_the_provider_names()
     {
         Assert.Equal(new CrmDuplicateFields("Email", "FirstName", "LastName", "Company", "AccountId", "Account", "Name"), CrmProviders.Salesforce.DuplicateFields);
-        Assert.Null(CrmProviders.Dynamics.DuplicateFields); // its person rules come with the Dynamics sync
+        Assert.Equal(new CrmDuplicateFields("emailaddress1", "firstname", "lastname", "companyname", "parentcustomerid", "account", "name"), CrmProviders.Dynamics.DuplicateFields);
     }
 
     [Fact]

@@ -381,6 +381,26 @@ public sealed class DynamicsSyncTests
     }
 
     [Fact]
+    public async Task Find_duplicate_groups_dynamics_persons_by_email_and_by_name_and_company()
+    {
+        await using var bed = await DynamicsSyncBed.StartAsync(Small);
+        var account = bed.Create("account", new() { ["name"] = "Twin Corp", ["new_synctomkto"] = true });
+        bed.Create("lead", new() { ["firstname"] = "Tess", ["lastname"] = "Twin", ["companyname"] = "Twin Corp", ["emailaddress1"] = "tess@twin.example", ["new_synctomkto"] = true });
+        bed.Create("lead", new() { ["firstname"] = "Other", ["lastname"] = "Person", ["companyname"] = "Elsewhere", ["emailaddress1"] = "TESS@twin.example", ["new_synctomkto"] = true });
+        bed.Create("contact", new() { ["firstname"] = "Tess", ["lastname"] = "Twin", ["parentcustomerid"] = new CrmSync.Emulator.Dynamics.Data.EntityRef(account, "account"), ["new_synctomkto"] = true });
+        await bed.SucceededCycleAsync();
+
+        var profile = bed.Store.Profile.Read()!.Name;
+        var groups = new CrmSync.Engine.Reports.PersonDuplicateFinder(bed.Store, profile)
+            .Find(new CrmSync.Engine.Reports.DuplicateSearch(), null, null, CancellationToken.None).ToList();
+
+        var byEmail = Assert.Single(groups, g => g.Rule == CrmSync.Engine.Reports.CrmDuplicateRule.Email && g.Key == "tess@twin.example");
+        Assert.Equal(2, byEmail.Count);
+        var byName = Assert.Single(groups, g => g.Rule == CrmSync.Engine.Reports.CrmDuplicateRule.NameAndCompany && g.Key == "tess twin|twin corp");
+        Assert.Equal(["Contact", "Lead"], byName.Members.Select(m => m.CrmType!).Order(StringComparer.Ordinal)); // the contact's company from its account
+    }
+
+    [Fact]
     public async Task A_field_selection_creates_only_selected_columns_and_the_schema_refresh_keeps_to_it()
     {
         await using var bed = await DynamicsSyncBed.StartAsync(fieldSelection: ["lead.*", "*.emailaddress1"]);

@@ -16,8 +16,11 @@ internal sealed class DynamicsProvider : ICrmProvider
 
     public CrmKind Kind => CrmKind.Dynamics;
 
-    /// <summary>Not yet: the Dynamics person rules come with the Dynamics sync.</summary>
-    public CrmDuplicateFields? DuplicateFields => null;
+    /// <summary>
+    /// The person fields Find-CrmDuplicate compares: emailaddress1, firstname, lastname and companyname, and a contact's
+    /// company from its parent account's name (parentcustomerid → account.name; a parent that is a contact finds no account).
+    /// </summary>
+    public CrmDuplicateFields? DuplicateFields { get; } = new("emailaddress1", "firstname", "lastname", "companyname", "parentcustomerid", "account", "name");
     public bool ConnectAvailable => true;
     /// <summary>Field selection, pull and push handle Dynamics (issue 13).</summary>
     public bool SyncAvailable => true;
