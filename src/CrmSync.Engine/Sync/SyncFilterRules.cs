@@ -54,7 +54,7 @@ public enum MergeOutcome
 }
 
 /// <summary>
-/// Marketo's Dynamics sync-filter rules, as pure functions (../shared DYNAMICS.md §2.3-2.5; Marketo's pages "Create a
+/// Marketo's Dynamics sync-filter rules, as pure functions (Marketo's pages "Create a
 /// custom Dynamics sync filter", "... filter: qualify", "... filter: merge"). Applied on our side, because Dataverse
 /// refuses <c>$filter</c> on a change-tracking read: every changed record is read, and these rules decide what the
 /// local database does with it.
