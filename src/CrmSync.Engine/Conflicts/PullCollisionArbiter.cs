@@ -42,6 +42,16 @@ public sealed class PullCollisionArbiter
     /// <summary>Collisions journaled by this arbiter since it was created.</summary>
     public int CollisionCount { get; private set; }
 
+    /// <summary>See <see cref="IPullConflictGuard.HasWaitingChanges"/>: the row's waiting outbox entries, loaded once per transaction and table.</summary>
+    public bool HasWaitingChanges(SqliteTransaction transaction, SyncedObjectPlan plan, long rowId)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(plan);
+        return plan.Object.IsTwoWay
+               && PendingOf(transaction, plan.TableName).TryGetValue(rowId.ToString(CultureInfo.InvariantCulture), out var changes)
+               && changes.Count > 0;
+    }
+
     /// <summary>See <see cref="IPullConflictGuard.ColumnsToKeep"/>.</summary>
     public IReadOnlyCollection<string>? ColumnsToKeep(SqliteTransaction transaction, SyncedObjectPlan plan, long rowId, CrmRecord record)
     {

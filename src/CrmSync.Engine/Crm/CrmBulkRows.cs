@@ -50,8 +50,10 @@ public interface ICrmRowReader
     ReadOnlySpan<byte> Field(int column);
 
     /// <summary>
-    /// True when the current row is a live record with no identity change (not deleted, not merged, not converted), which a
-    /// writer may insert from its fields; otherwise the writer takes <see cref="ToRecord"/>.
+    /// True when the current row is a live record with no identity change (not deleted, not merged, not converted, not naming a
+    /// lead it was converted from) whose last change the CRM does not attribute to the sync user
+    /// (<see cref="CrmRecord.ModifiedBySyncUser"/> false), which a writer may insert or update from its fields; otherwise the
+    /// writer takes <see cref="ToRecord"/>.
     /// </summary>
     bool IsPlain { get; }
 

@@ -16,4 +16,11 @@ public interface ICrmBulkChangeSource
     /// where it was, and the next read starts over (applying a record twice is harmless).
     /// </summary>
     IAsyncEnumerable<CrmRecordPage> ReadChangesInBulkAsync(CrmChangeReadRequest request, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The same pages, cursors and watermarks as <see cref="ReadChangesInBulkAsync"/>, each carrying its rows as a forward-only
+    /// reader (<see cref="CrmRowPage.Rows"/>, no <see cref="CrmRecordPage.Records"/>) so the local writer can bind the CRM's
+    /// bytes. A page's rows must be read before the next page is asked for.
+    /// </summary>
+    IAsyncEnumerable<CrmRowPage> ReadChangeRowsInBulkAsync(CrmChangeReadRequest request, int pageSize, CancellationToken cancellationToken);
 }

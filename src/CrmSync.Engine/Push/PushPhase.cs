@@ -59,6 +59,10 @@ public sealed class PushPhase : IPushPhase, IPullConflictGuard
         _arbiter.ColumnsToKeep(transaction, plan, rowId, record);
 
     /// <inheritdoc />
+    public bool HasWaitingChanges(SqliteTransaction transaction, SyncedObjectPlan plan, long rowId) =>
+        _arbiter.HasWaitingChanges(transaction, plan, rowId);
+
+    /// <inheritdoc />
     public void PrepareCapture(CrmSyncStore store, SyncedObjectCatalog objects)
     {
         ArgumentNullException.ThrowIfNull(store);

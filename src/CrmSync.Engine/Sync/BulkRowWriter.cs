@@ -37,9 +37,18 @@ internal sealed class BulkRowWriter
     private readonly string? _keyField;
     private byte[] _scratch = new byte[64];
 
+    private readonly IPullConflictGuard? _guard;
+    private readonly bool _updates;
+    private readonly byte[] _stamp = new byte[Timestamp.StoredLength];
+
     private sqlite3_stmt? _insert;
     private bool[] _null = [];
+    private sqlite3_stmt? _lookup;
+    private sqlite3_stmt? _update;
+    private UpdateParameters _updateAt = null!;
+    private bool[] _updateNull = [];
     private SqliteConnection? _connection;
+    private int _filterColumn = -1;
     private IReadOnlyList<string>? _mappedNames;
     private Column[] _columns = [];
     private int _createdColumn = -1;
@@ -49,8 +58,20 @@ internal sealed class BulkRowWriter
     private int _keyColumn = -1;
     private readonly List<(PulledField Field, string Reason)> _misfits = [];
 
-    public BulkRowWriter(SyncedObjectPlan plan, CrmSyncStore store, RecordApplier records, RecordWarningLog warnings)
+    /// <param name="plan">The object being written.</param>
+    /// <param name="store">The profile's store.</param>
+    /// <param name="records">The record path, for every row the writer does not take.</param>
+    /// <param name="warnings">Where misfit values are reported.</param>
+    /// <param name="guard">The pull's conflict guard (the push side), asked whether a row has local changes waiting; null: none.</param>
+    /// <param name="updates">
+    /// True for an incremental read's rows: a plain row whose id has a local row updates it (see <see cref="TryUpdate"/>) instead
+    /// of going to the record path; false for the initial copy (insert only).
+    /// </param>
+    public BulkRowWriter(SyncedObjectPlan plan, CrmSyncStore store, RecordApplier records, RecordWarningLog warnings,
+        IPullConflictGuard? guard = null, bool updates = false)
     {
+        _guard = guard;
+        _updates = updates;
         _plan = plan;
         _store = store;
         _records = records;
@@ -94,11 +115,21 @@ internal sealed class BulkRowWriter
         var outcome = new PageOutcome();
         var connection = transaction.Connection!;
         // Prepared once per page on the page transaction's connection, finalized with it.
-        using var statement = Prepare(connection);
+        using var statement = Prepare(connection, InsertSql());
         _insert = statement;
         // A new statement has every parameter NULL; a parameter known to hold NULL is not bound again (bindings survive a reset).
         _null = new bool[FirstFieldParameter + _plan.Fields.Count];
         Array.Fill(_null, true);
+        using var lookup = _updates ? Prepare(connection, LookupSql()) : null;
+        using var update = _updates ? Prepare(connection, RecordCommand.UpdateSql(_table, _plan, _crmType is not null, keep: null)) : null;
+        _lookup = lookup;
+        _update = update;
+        if (update is not null)
+        {
+            _updateAt = new UpdateParameters(update, _plan.Fields.Count);
+            _updateNull = new bool[_updateAt.Count + 1];
+            Array.Fill(_updateNull, true);
+        }
         _connection = connection;
         var now = Encoding.UTF8.GetBytes(SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow()));
         // Only a row without a CRM id can adopt a record by its client key: when the table has none, no key is looked at.
@@ -109,12 +140,152 @@ internal sealed class BulkRowWriter
                 Map(rows);
             outcome.Records++;
             var id = rows.IdColumn >= 0 ? rows.Field(rows.IdColumn) : default;
-            if (!rows.IsPlain || id.IsEmpty || (adoptable && _keyColumn >= 0 && !rows.Field(_keyColumn).IsEmpty) || !TryInsert(transaction, rows, id, now))
+            if (!rows.IsPlain || id.IsEmpty || !SurelySyncs(rows))
+            {
+                Add(outcome, _records.Apply(transaction, [rows.ToRecord()]));
+                continue;
+            }
+            if (_updates)
+            {
+                var written = TryUpdate(transaction, rows, id, now);
+                if (written == Written.Updated)
+                {
+                    outcome.Updates.Updated++;
+                    continue;
+                }
+                if (written == Written.Unchanged)
+                {
+                    outcome.Updates.Skipped++;
+                    continue;
+                }
+                if (written == Written.RecordPath)
+                {
+                    Add(outcome, _records.Apply(transaction, [rows.ToRecord()]));
+                    continue;
+                }
+                // Written.NoRow: a record new to this database, inserted as the initial copy inserts it.
+            }
+            if ((adoptable && _keyColumn >= 0 && !rows.Field(_keyColumn).IsEmpty) || !TryInsert(transaction, rows, id, now))
                 Add(outcome, _records.Apply(transaction, [rows.ToRecord()]));
             else
                 outcome.Updates.New++;
         }
         return outcome;
+    }
+
+    /// <summary>What <see cref="TryUpdate"/> did with a row.</summary>
+    private enum Written
+    {
+        /// <summary>The local row was updated from the row's fields.</summary>
+        Updated,
+        /// <summary>The local row already holds this modification stamp (a record applied before): nothing written.</summary>
+        Unchanged,
+        /// <summary>No local row has the id.</summary>
+        NoRow,
+        /// <summary>The row needs the record path (see <see cref="TryUpdate"/>); nothing written.</summary>
+        RecordPath,
+    }
+
+    /// <summary>
+    /// An incremental read's plain row whose id may have a local row: updated by the prepared UPDATE of the record path
+    /// (<see cref="RecordCommand.UpdateSql"/>: the same field rules, stamps and type) bound from the row's fields, when that is
+    /// what <see cref="RecordApplier"/> would do. The record path takes the row when its modification stamp is missing or
+    /// not in the stored form, the local row is flagged deleted or merged (an undelete, a merge loser), has no stamp (a lead
+    /// row that became its contact's, waiting for the contact's first record), has local changes waiting in the outbox (the
+    /// conflict rule decides column by column), or SQLite refused the UPDATE (the record path records the failure).
+    /// </summary>
+    private Written TryUpdate(SqliteTransaction transaction, ICrmRowReader rows, ReadOnlySpan<byte> id, byte[] now)
+    {
+        if (rows.StampColumn < 0 || _stampConversion != Conversion.DateTime || !Timestamp.TryWriteStored(rows.Field(rows.StampColumn), _stamp))
+            return Written.RecordPath;
+        var db = _connection!.Handle!;
+        var lookup = _lookup!;
+        long rowId;
+        try
+        {
+            Check(db, raw.sqlite3_bind_text(lookup, 1, id));
+            var rc = raw.sqlite3_step(lookup);
+            if (rc == raw.SQLITE_DONE)
+                return Written.NoRow;
+            if (rc != raw.SQLITE_ROW)
+                throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+            rowId = raw.sqlite3_column_int64(lookup, 0);
+            if (raw.sqlite3_column_type(lookup, 1) == raw.SQLITE_NULL || raw.sqlite3_column_int64(lookup, 2) != 0
+                || raw.sqlite3_column_type(lookup, 3) != raw.SQLITE_NULL)
+                return Written.RecordPath;
+            if (raw.sqlite3_column_blob(lookup, 1).SequenceEqual(_stamp))
+                return Written.Unchanged; // as RecordApplier: the same stamp and delete state is a record applied before
+        }
+        finally
+        {
+            raw.sqlite3_reset(lookup);
+        }
+        if (_guard is not null && _guard.HasWaitingChanges(transaction, _plan, rowId))
+            return Written.RecordPath;
+
+        var statement = _update!;
+        var at = _updateAt;
+        _misfits.Clear();
+        try
+        {
+            Check(db, raw.sqlite3_bind_int64(statement, at.Deleted, 0));
+            Check(db, raw.sqlite3_bind_text(statement, at.Stamp, _stamp));
+            Check(db, _createdColumn >= 0
+                ? Bind(statement, at.Created, rows.Field(_createdColumn), _createdType, _createdType == CrmFieldType.DateTime ? Conversion.DateTime : Conversion.General, created: true)
+                : raw.sqlite3_bind_null(statement, at.Created));
+            Check(db, raw.sqlite3_bind_text(statement, at.Now, now));
+            if (_crmType is not null)
+                Check(db, raw.sqlite3_bind_text(statement, at.Type, _crmType));
+            Check(db, raw.sqlite3_bind_int64(statement, at.Row, rowId));
+            BindFields(db, statement, at.Fields, _updateNull, rows);
+            var rc = raw.sqlite3_step(statement);
+            if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
+                return Written.RecordPath; // a constraint or the like: SQLite undid the statement; the record path records the failure
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+        ReportMisfits(transaction, id);
+        return Written.Updated;
+    }
+
+    /// <summary>False when the row's sync-filter value is anything but empty or true (the record path decides: an explicit No is not written).</summary>
+    private bool SurelySyncs(ICrmRowReader rows)
+    {
+        if (_filterColumn < 0)
+            return true; // no filter field, or the row does not carry it: every record syncs
+        var value = rows.Field(_filterColumn);
+        return value.IsEmpty || value.SequenceEqual("true"u8);
+    }
+
+    /// <summary>The parameter indexes of the record path's UPDATE (<see cref="RecordCommand.UpdateSql"/>), by name, once per page.</summary>
+    private sealed class UpdateParameters
+    {
+        public UpdateParameters(sqlite3_stmt statement, int fields)
+        {
+            int At(string name) => raw.sqlite3_bind_parameter_index(statement, name);
+            Deleted = At("$deleted");
+            Stamp = At("$stamp");
+            Created = At("$created");
+            Now = At("$now");
+            Type = At("$type");
+            Row = At("$row");
+            Fields = new int[fields];
+            for (var i = 0; i < fields; i++)
+                Fields[i] = At("$p" + i.ToString(CultureInfo.InvariantCulture));
+            Count = raw.sqlite3_bind_parameter_count(statement);
+        }
+
+        public int Deleted { get; }
+        public int Stamp { get; }
+        public int Created { get; }
+        public int Now { get; }
+        public int Type { get; }
+        public int Row { get; }
+        /// <summary>Each planned field's parameter (0: the statement leaves the column alone).</summary>
+        public int[] Fields { get; }
+        public int Count { get; }
     }
 
     private static void Add(PageOutcome total, PageOutcome one)
@@ -151,23 +322,7 @@ internal sealed class BulkRowWriter
             Check(raw.sqlite3_bind_text(statement, NowParameter, now));
             if (_crmType is not null)
                 Check(raw.sqlite3_bind_text(statement, TypeParameter, _crmType));
-            var first = FirstFieldParameter;
-            for (var i = 0; i < _columns.Length; i++)
-            {
-                var column = _columns[i];
-                var text = column.Source < 0 ? default : rows.Field(column.Source);
-                if (text.IsEmpty)
-                {
-                    if (!_null[first + i])
-                    {
-                        Check(raw.sqlite3_bind_null(statement, first + i));
-                        _null[first + i] = true;
-                    }
-                    continue;
-                }
-                Check(Bind(statement, first + i, text, column.Type, column.Conversion, field: _plan.Fields[i]));
-                _null[first + i] = false;
-            }
+            BindFields(db, statement, _insertFields ??= Enumerable.Range(FirstFieldParameter, _plan.Fields.Count).ToArray(), _null, rows);
             var rc = raw.sqlite3_step(statement);
             if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
                 return false; // a constraint or the like: the record path applies it again and records the failure
@@ -178,19 +333,51 @@ internal sealed class BulkRowWriter
         {
             raw.sqlite3_reset(statement);
         }
-        if (_misfits.Count > 0)
-        {
-            var crmId = Encoding.UTF8.GetString(id);
-            foreach (var (field, reason) in _misfits)
-                _warnings.Report(transaction, _plan, crmId, field, reason);
-        }
+        ReportMisfits(transaction, id);
         return true;
 
-        void Check(int code)
+        void Check(int code) => BulkRowWriter.Check(db, code);
+    }
+
+    private int[]? _insertFields;
+
+    /// <summary>Binds the planned fields of the current row to <paramref name="parameters"/> (0: not in the statement); <paramref name="isNull"/> tracks NULL bindings by index.</summary>
+    private void BindFields(sqlite3 db, sqlite3_stmt statement, int[] parameters, bool[] isNull, ICrmRowReader rows)
+    {
+        for (var i = 0; i < _columns.Length; i++)
         {
-            if (code != raw.SQLITE_OK)
-                throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), code);
+            var index = parameters[i];
+            if (index == 0)
+                continue;
+            var column = _columns[i];
+            var text = column.Source < 0 ? default : rows.Field(column.Source);
+            if (text.IsEmpty)
+            {
+                if (!isNull[index])
+                {
+                    Check(db, raw.sqlite3_bind_null(statement, index));
+                    isNull[index] = true;
+                }
+                continue;
+            }
+            Check(db, Bind(statement, index, text, column.Type, column.Conversion, field: _plan.Fields[i]));
+            isNull[index] = false;
         }
+    }
+
+    private void ReportMisfits(SqliteTransaction transaction, ReadOnlySpan<byte> id)
+    {
+        if (_misfits.Count == 0)
+            return;
+        var crmId = Encoding.UTF8.GetString(id);
+        foreach (var (field, reason) in _misfits)
+            _warnings.Report(transaction, _plan, crmId, field, reason);
+    }
+
+    private static void Check(sqlite3 db, int code)
+    {
+        if (code != raw.SQLITE_OK)
+            throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), code);
     }
 
     /// <summary>Binds one field's text by its conversion; empty text is NULL (an empty bulk cell is null).</summary>
@@ -299,6 +486,7 @@ internal sealed class BulkRowWriter
         _stampType = rows.StampColumn >= 0 ? types[rows.StampColumn] : CrmFieldType.String;
         _stampConversion = _stampType == CrmFieldType.DateTime ? Conversion.DateTime : Conversion.General;
         _keyColumn = ColumnOf(_keyField);
+        _filterColumn = ColumnOf(_plan.SyncFilterField);
         _mappedNames = names;
     }
 
@@ -316,14 +504,26 @@ internal sealed class BulkRowWriter
         _ => Conversion.General,
     };
 
-    private sqlite3_stmt Prepare(SqliteConnection connection)
+    private string InsertSql()
     {
         var columns = new List<string> { SystemColumns.CrmId, SystemColumns.CrmIsDeleted, SystemColumns.CrmModstamp, SystemColumns.CrmCreatedDate, SystemColumns.SyncedAt };
         if (_crmType is not null)
             columns.Add(SystemColumns.CrmType);
         var quoted = columns.Select(c => "\"" + c + "\"").Concat(_plan.Fields.Select(f => SqlIdentifier.Quote(f.ColumnName))).ToList();
-        var sql = $"INSERT INTO {_table} ({string.Join(", ", quoted)}) VALUES ({string.Join(", ", quoted.Select((_, i) => "?" + (i + 1).ToString(CultureInfo.InvariantCulture)))}) " +
-                  $"ON CONFLICT (\"{SystemColumns.CrmId}\") DO NOTHING;";
+        return $"INSERT INTO {_table} ({string.Join(", ", quoted)}) VALUES ({string.Join(", ", quoted.Select((_, i) => "?" + (i + 1).ToString(CultureInfo.InvariantCulture)))}) " +
+               $"ON CONFLICT (\"{SystemColumns.CrmId}\") DO NOTHING;";
+    }
+
+    /// <summary>The local row of a CRM id: what <see cref="TryUpdate"/> needs of it (RecordApplier's lookup, one id at a time).</summary>
+    private string LookupSql()
+    {
+        var mergedInto = _plan.HasColumn(SystemColumns.MergedInto) ? $"\"{SystemColumns.MergedInto}\"" : "NULL";
+        return $"SELECT \"{SystemColumns.RowId}\", \"{SystemColumns.CrmModstamp}\", \"{SystemColumns.CrmIsDeleted}\", {mergedInto} " +
+               $"FROM {_table} WHERE \"{SystemColumns.CrmId}\" = ?1;";
+    }
+
+    private static sqlite3_stmt Prepare(SqliteConnection connection, string sql)
+    {
         var rc = raw.sqlite3_prepare_v2(connection.Handle!, sql, out var statement);
         if (rc != raw.SQLITE_OK)
         {

@@ -36,6 +36,14 @@ public interface IPullConflictGuard
 {
     /// <summary>The columns (of <paramref name="plan"/>'s table) the pull must not overwrite for this row; null or empty: none.</summary>
     IReadOnlyCollection<string>? ColumnsToKeep(SqliteTransaction transaction, SyncedObjectPlan plan, long rowId, CrmRecord record);
+
+    /// <summary>
+    /// True when the row may have local changes waiting to be pushed, so that an update of it must go through
+    /// <see cref="ColumnsToKeep"/> (the pull's fast row path leaves such rows to the record path). Called inside the page's
+    /// transaction, once per changed row. The default answers true for every row: a guard that cannot tell keeps every
+    /// update on the record path.
+    /// </summary>
+    bool HasWaitingChanges(SqliteTransaction transaction, SyncedObjectPlan plan, long rowId) => true;
 }
 
 /// <summary>What a phase of a cycle works with.</summary>

@@ -203,35 +203,43 @@ internal sealed class PullPhase
             }
 
             var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard) { OtherFilters = filters };
+            // Bulk row pages: plain rows updated (or inserted) from the CRM's bytes, every other row by the applier.
+            var rowWriter = new BulkRowWriter(plan, _store, applier, _warnings, _guard, updates: true);
             var coversDeletes = _source.Capabilities.DeletionsInChanges || plan.Schema.DeletedFlagField is not null;
             var rate = new RateMeter(_time);
             long done = 0;
             var page = item.Page;
-            void ApplyPage(CrmRecordPage p)
+            void ApplyPage(CrmRowPage rowPage)
             {
+                var p = rowPage.Page;
+                var count = 0;
                 Commit(tx =>
                 {
-                    var outcome = applier.Apply(tx, p.Records);
+                    var outcome = rowPage.Rows is { } rows ? rowWriter.Apply(tx, rows) : applier.Apply(tx, p.Records);
+                    count = rowPage.Rows is null ? p.Records.Count : outcome.Records;
                     if (p.Watermark is not null)
                         _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, p.Watermark.Value, null);
                     if (!p.HasMore && coversDeletes)
                         _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullDeletes, readStartedAt, null);
                     CommitCounts(tx, plan.ObjectName, outcome);
                 });
-                done += p.Records.Count;
-                rate.Add(p.Records.Count);
+                done += count;
+                rate.Add(count);
                 Report(plan.ObjectName, SyncPhase.Incremental, done, null, rate);
             }
 
-            ApplyPage(page);
+            ApplyPage(CrmRowPage.Of(page));
             AfterPage(cancellationToken);
             if (page.HasMore && _options.InitialStrategy != CrmFullReadStrategy.Paged && _source is ICrmBulkChangeSource bulk
-                             && await bulk.CountChangesAsync(requests[i], cancellationToken).ConfigureAwait(false) >= _options.BulkThreshold)
+                             && await bulk.CountChangesAsync(requests[i], cancellationToken).ConfigureAwait(false) >= _options.IncrementalBulkThreshold)
             {
                 // Many changes: one bulk job instead of a paged query per 2,000 records. It reads from the same watermark as the
                 // first page (whose records are applied again, skipped as unchanged); only its last page moves the watermark.
                 LogicalCalls++;
-                await foreach (var next in bulk.ReadChangesInBulkAsync(requests[i], _options.BulkPageSize, cancellationToken).ConfigureAwait(false))
+                var bulkPages = _options.BulkRowWriter
+                    ? bulk.ReadChangeRowsInBulkAsync(requests[i], _options.BulkPageSize, cancellationToken)
+                    : Records(bulk.ReadChangesInBulkAsync(requests[i], _options.BulkPageSize, cancellationToken));
+                await foreach (var next in bulkPages.ConfigureAwait(false))
                 {
                     LogicalCalls++;
                     ApplyPage(next);
@@ -244,7 +252,7 @@ internal sealed class PullPhase
                 await foreach (var next in _source.ReadChangesAsync(more, cancellationToken).ConfigureAwait(false))
                 {
                     LogicalCalls++;
-                    ApplyPage(next);
+                    ApplyPage(CrmRowPage.Of(next));
                     AfterPage(cancellationToken);
                     if (!next.HasMore)
                         break;

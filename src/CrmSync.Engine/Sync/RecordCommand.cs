@@ -67,7 +67,14 @@ internal sealed class RecordCommand : IDisposable
     }
 
     /// <summary>The UPDATE of one row by <c>$row</c> with the field rules applied; the columns in <paramref name="keep"/> are left as they are.</summary>
-    public static RecordCommand ForUpdate(SqliteConnection connection, string table, SyncedObjectPlan plan, bool withType, IReadOnlySet<string>? keep = null)
+    public static RecordCommand ForUpdate(SqliteConnection connection, string table, SyncedObjectPlan plan, bool withType, IReadOnlySet<string>? keep = null) =>
+        new(connection, UpdateSql(table, plan, withType, keep), withType, plan.Fields.Count, withRow: true);
+
+    /// <summary>
+    /// The SQL of <see cref="ForUpdate"/>: parameters <c>$deleted</c>, <c>$stamp</c>, <c>$created</c>, <c>$now</c>, <c>$type</c>
+    /// (when <paramref name="withType"/>), <c>$p</c>i for the plan's i-th field (absent for a kept column) and <c>$row</c>.
+    /// </summary>
+    public static string UpdateSql(string table, SyncedObjectPlan plan, bool withType, IReadOnlySet<string>? keep)
     {
         var set = new List<string>
         {
@@ -98,8 +105,7 @@ internal sealed class RecordCommand : IDisposable
                     break;
             }
         }
-        return new RecordCommand(connection, $"UPDATE {table} SET {string.Join(", ", set)} WHERE \"{SystemColumns.RowId}\" = $row;",
-            withType, plan.Fields.Count, withRow: true);
+        return $"UPDATE {table} SET {string.Join(", ", set)} WHERE \"{SystemColumns.RowId}\" = $row;";
     }
 
     /// <summary>System columns (constants of <see cref="SystemColumns"/>, which start with '_') quoted as they are; field columns checked by <see cref="SqlIdentifier"/>.</summary>

@@ -19,11 +19,20 @@ public sealed record SyncOptions
     public CrmFullReadStrategy InitialStrategy { get; init; } = CrmFullReadStrategy.Auto;
 
     /// <summary>
-    /// Record count from which the initial copy uses the CRM's bulk API; also the number of changes from which an incremental
-    /// read switches to it (where the CRM's client offers it, <see cref="ICrmBulkChangeSource"/>; not with
-    /// <see cref="InitialStrategy"/> Paged).
+    /// Record count from which the initial copy uses the CRM's bulk API. An incremental read switches to it from the lower of
+    /// this and <see cref="IncrementalBulkChanges"/> changes (see <see cref="IncrementalBulkThreshold"/>).
     /// </summary>
     public long BulkThreshold { get; init; } = 50_000;
+
+    /// <summary>
+    /// Number of changes of one object from which an incremental read uses the CRM's bulk API (where the CRM's client offers
+    /// it, <see cref="ICrmBulkChangeSource"/>; not with <see cref="InitialStrategy"/> Paged), unless <see cref="BulkThreshold"/>
+    /// is lower.
+    /// </summary>
+    public long IncrementalBulkChanges { get; init; } = 10_000;
+
+    /// <summary>The number of changes of one object from which an incremental read uses the bulk API: the lower of <see cref="BulkThreshold"/> and <see cref="IncrementalBulkChanges"/>.</summary>
+    public long IncrementalBulkThreshold => Math.Min(BulkThreshold, IncrementalBulkChanges);
 
     /// <summary>The default of <see cref="PageSize"/>.</summary>
     public const int DefaultPageSize = 2000;
@@ -36,9 +45,11 @@ public sealed record SyncOptions
     public int BulkPageSize { get; init; } = 10_000;
 
     /// <summary>
-    /// True (the default): an initial copy writes bulk results from the CRM's rows of UTF-8 fields straight into its
-    /// statement, where the CRM's client offers them (<see cref="ICrmBulkRowSource"/>). False applies them record by record,
-    /// as every other read does; the stored values are the same either way.
+    /// True (the default): an initial copy and an incremental bulk read write bulk results from the CRM's rows of UTF-8 fields
+    /// straight into their statements (INSERT, or UPDATE of a known row), where the CRM's client offers them
+    /// (<see cref="ICrmBulkRowSource"/>, <see cref="ICrmBulkChangeSource.ReadChangeRowsInBulkAsync"/>); rows that need more
+    /// (identity changes, waiting local changes, adoption, the sync filter) go record by record either way. False applies
+    /// every row record by record, as every other read does; the stored values are the same either way.
     /// </summary>
     public bool BulkRowWriter { get; init; } = true;
 
@@ -79,6 +90,7 @@ public sealed record SyncOptions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(TriggeredBy, nameof(TriggeredBy));
         ArgumentOutOfRangeException.ThrowIfLessThan(BulkThreshold, 0, nameof(BulkThreshold));
+        ArgumentOutOfRangeException.ThrowIfLessThan(IncrementalBulkChanges, 0, nameof(IncrementalBulkChanges));
         ArgumentOutOfRangeException.ThrowIfLessThan(PageSize, 1, nameof(PageSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(BulkPageSize, 1, nameof(BulkPageSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(Overlap, TimeSpan.Zero, nameof(Overlap));

@@ -240,6 +240,17 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
     public async IAsyncEnumerable<CrmRecordPage> ReadChangesInBulkAsync(CrmChangeReadRequest request, int pageSize,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await foreach (var page in ReadChangesInBulkAsync(request, pageSize, asRows: false, cancellationToken).ConfigureAwait(false))
+            yield return page.Page;
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<CrmRowPage> ReadChangeRowsInBulkAsync(CrmChangeReadRequest request, int pageSize, CancellationToken cancellationToken) =>
+        ReadChangesInBulkAsync(request, pageSize, asRows: true, cancellationToken);
+
+    private async IAsyncEnumerable<CrmRowPage> ReadChangesInBulkAsync(CrmChangeReadRequest request, int pageSize, bool asRows,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(request);
         var schema = request.Object;
         var startedAt = _time.GetUtcNow();
@@ -252,22 +263,26 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
             ? request.Since
             : new CrmWatermark(SalesforcePosition.Write(new SalesforcePosition.Keyset(startedAt, null)));
         string? locator = null;
-        // Each chunk is downloaded into one reused buffer (not buffered again by the resilience handler), then read into records.
+        // Each chunk is downloaded into one reused buffer (not buffered again by the resilience handler), then read into
+        // records, or handed out as rows valid until the next page is asked for.
         var buffer = new SalesforceBulkChunk();
         do
         {
             var next = await Bulk.DownloadResultsAsync(job.Id, locator, pageSize, buffer, cancellationToken).ConfigureAwait(false);
-            var records = new List<CrmRecord>();
-            await using (var stream = buffer.Open())
-            {
-                using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
-                while (rows.Read())
-                    records.Add(rows.ToRecord());
-            }
             locator = next;
             var done = next is null;
             var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
-            yield return new CrmRecordPage(schema.Name, records, cursor, done ? watermark : null, !done, job.NumberRecordsProcessed);
+            await using var stream = buffer.Open();
+            using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
+            if (asRows)
+            {
+                yield return new CrmRowPage(new CrmRecordPage(schema.Name, [], cursor, done ? watermark : null, !done, job.NumberRecordsProcessed), rows);
+                continue;
+            }
+            var records = new List<CrmRecord>();
+            while (rows.Read())
+                records.Add(rows.ToRecord());
+            yield return CrmRowPage.Of(new CrmRecordPage(schema.Name, records, cursor, done ? watermark : null, !done, job.NumberRecordsProcessed));
         }
         while (locator is not null);
         if (!await Bulk.DeleteJobAsync(job.Id, cancellationToken).ConfigureAwait(false))
