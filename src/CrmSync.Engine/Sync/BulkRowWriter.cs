@@ -10,8 +10,8 @@ using SQLitePCL;
 namespace CrmSync.Engine.Sync;
 
 /// <summary>
-/// The initial copy's writer for bulk result rows (<see cref="ICrmRowReader"/>): each plain row (a live record with no
-/// identity change) is bound field by field from the CRM's UTF-8 text into one prepared
+/// The writer for bulk result rows (<see cref="ICrmRowReader"/>) of the initial copy and of incremental bulk reads: each
+/// plain row (a live record with no identity change, a sync-filter value empty or true) is bound field by field from the CRM's UTF-8 text into one prepared
 /// <c>INSERT ... ON CONFLICT (_crm_id) DO NOTHING</c>, by parameter index and typed: text bound as it came, whole numbers,
 /// booleans and decimals converted from the bytes, datetimes rewritten in place to the stored form. No object per value,
 /// no array per record. The values stored are exactly those of the record path (<see cref="RecordApplier"/> with
@@ -23,6 +23,11 @@ namespace CrmSync.Engine.Sync;
 /// a row whose id already has a local row (the INSERT changed nothing: a resumed or restarted copy, a contact a converted
 /// lead became), a row carrying a client key while local rows without a CRM id exist (the push's adoption rule), and a row
 /// the INSERT refused (a constraint: the record path records the failure).
+/// </para>
+/// <para>
+/// An incremental bulk read's rows (update mode, <c>updates: true</c>): a plain row whose id has a local row is updated by
+/// the record path's own UPDATE bound from its fields, or skipped when the row holds its stamp already (see
+/// <see cref="TryUpdate"/> for the rows left to the record path); a plain row of a new id is inserted as above.
 /// </para>
 /// Runs in the caller's page transaction; the capture triggers stay in place (they skip the sync's own writes).
 /// </summary>
