@@ -41,11 +41,11 @@ public sealed class StartVerb : ICliVerb
         new("yes", TakesValue: false, "", "confirm the first start without a prompt (needed when standard input is not a terminal)"),
         new("continuous", TakesValue: false, "", "keep cycling until Ctrl+C, SIGTERM or 'crmsync stop'"),
         new("interval", TakesValue: true, "SECONDS|HH:MM:SS", "with --continuous: the pause after each cycle, in seconds (300) or as a time span (00:05:00); default 00:05:00, from 1 second to 1 day"),
-        new("initial-strategy", TakesValue: true, "Auto|Bulk|Paged", "how the initial copy reads objects (default Auto: bulk API from the threshold)")
+        new("initial-strategy", TakesValue: true, "Auto|Bulk|Paged", "how the initial copy reads objects (default Auto: bulk API from the threshold; Paged also keeps incremental cycles off it)")
         {
             Completions = Enum.GetNames<CrmFullReadStrategy>(),
         },
-        new("bulk-threshold", TakesValue: true, "N", "record count from which the initial copy uses the bulk API (default 50000)"),
+        new("bulk-threshold", TakesValue: true, "N", "record count from which the initial copy uses the bulk API (default 50000; incremental: 10000 changes, or this if lower)"),
         new("retry-now", TakesValue: false, "", "retry at once the local changes waiting for a retry after a transient failure (crmsync status: retryWaiting, nextRetryAt)"),
         new("notify-email", TakesValue: true, "ADDRESS", "on the first start: who gets the notification mails (repeatable; see 'crmsync notification')") { Repeatable = true },
     ], verbose: "write verbose, debug and progress messages to stderr");

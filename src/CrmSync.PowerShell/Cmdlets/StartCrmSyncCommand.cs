@@ -96,12 +96,12 @@ public sealed class StartCrmSyncCommand : ConnectedCrmSyncCmdlet
     [ValidateMinimumTimeSpan("00:00:01")]
     public TimeSpan Interval { get; set; } = SyncOrchestrator.DefaultInterval;
 
-    /// <summary>How the initial full copy reads each object: Auto (the Salesforce Bulk API 2.0 from -BulkThreshold records on, paged queries below), Bulk or Paged. Only the initial copy uses it.</summary>
+    /// <summary>How the initial full copy reads each object: Auto (the Salesforce Bulk API 2.0 from -BulkThreshold records on, paged queries below), Bulk or Paged. Paged also keeps incremental cycles off the bulk API; Dynamics 365 has no bulk API and always reads by pages.</summary>
     /// <default>Auto</default>
     [Parameter]
     public CrmFullReadStrategy InitialStrategy { get; set; } = CrmFullReadStrategy.Auto;
 
-    /// <summary>With -InitialStrategy Auto: the record count from which the initial copy of an object uses the bulk API.</summary>
+    /// <summary>With -InitialStrategy Auto: the record count from which the initial copy of an object uses the bulk API. An incremental cycle switches to the bulk API from 10,000 changes of an object, or from this count when it is lower.</summary>
     /// <default>50000</default>
     [Parameter]
     [ValidateRange(0L, long.MaxValue)]
