@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using CrmSync.Engine.Shell;
+using static CrmSync.Engine.Crm.CrmConnectionCheck;
 
 namespace CrmSync.Engine.Crm.Dynamics;
 
@@ -221,11 +222,6 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
 
     private static IEnumerable<KeyValuePair<string, DataverseEntityMetadata>> Ordered(Dictionary<string, DataverseEntityMetadata> described) =>
         SyncedEntities.Where(described.ContainsKey).Select(e => new KeyValuePair<string, DataverseEntityMetadata>(e, described[e]));
-
-    private static CrmConnectionCheck Row(string check, string target, ConnectionCheckResult result, string detail, string whatToDo = "") => new()
-    {
-        Check = check, Target = target, Result = result, Detail = detail, WhatToDo = result == ConnectionCheckResult.Passed ? "" : whatToDo,
-    };
 
     private static DataverseClient Dataverse(ICrmClient client) => client as DataverseClient
         ?? throw new ArgumentException("The Dynamics 365 checks need a Dataverse client.", nameof(client));

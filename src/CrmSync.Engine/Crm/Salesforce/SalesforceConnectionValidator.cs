@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using CrmSync.Engine.Shell;
+using static CrmSync.Engine.Crm.CrmConnectionCheck;
 
 namespace CrmSync.Engine.Crm.Salesforce;
 
@@ -112,9 +113,4 @@ internal sealed class SalesforceConnectionValidator : ICrmConnectionValidator
                     : Row(CrmConnectionCheck.Names.ApiLimits, "", ConnectionCheckResult.Passed, text);
         }
     }
-
-    private static CrmConnectionCheck Row(string check, string target, ConnectionCheckResult result, string detail, string whatToDo = "") => new()
-    {
-        Check = check, Target = target, Result = result, Detail = detail, WhatToDo = result == ConnectionCheckResult.Passed ? "" : whatToDo,
-    };
 }
