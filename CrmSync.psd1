@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'Connect-CrmSync',
         'Disconnect-CrmSync',
+        'Export-CrmFieldMapping',
         'Find-CrmDuplicate',
         'Get-CrmField',
         'Get-CrmFieldMapping',

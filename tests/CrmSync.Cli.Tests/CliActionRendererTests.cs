@@ -26,7 +26,7 @@ public sealed class CliActionRendererTests
         Assert.Equal("crmsync start --verbose", Render(ShellAction.Start.With(ActionParameter.Verbose)));
         Assert.Equal("crmsync sync-field --reset-exclusions", Render(ShellAction.SyncFields.With(ActionParameter.ResetExclusions)));
         Assert.Equal("crmsync sync-field --exclude Lead.Fax", Render(ShellAction.SyncFields.With(ActionParameter.ExcludeField, "Lead.Fax")));
-        Assert.Equal("crmsync mapping --export <path>", Render(ShellAction.GetMapping.With(ActionParameter.Path)));
+        Assert.Equal("crmsync mapping --export <path>", Render(ShellAction.ExportMapping.With(ActionParameter.Path)));
         Assert.Equal("crmsync mapping --set <Object.Field> --disable", Render(ShellAction.SetMapping.With(ActionParameter.Disable)));
         Assert.Equal("crmsync mapping --help", Render(ShellAction.MappingHelp));
         Assert.Equal("crmsync notification --smtp-server <host> --recipient <address>",
@@ -42,6 +42,7 @@ public sealed class CliActionRendererTests
     [InlineData(CrmSyncAction.GetFields, "crmsync field")]
     [InlineData(CrmSyncAction.GetMapping, "crmsync mapping")]
     [InlineData(CrmSyncAction.SetMapping, "crmsync mapping")]
+    [InlineData(CrmSyncAction.ExportMapping, "crmsync mapping")]
     [InlineData(CrmSyncAction.Start, "crmsync start")]
     [InlineData(CrmSyncAction.Stop, "crmsync stop")]
     [InlineData(CrmSyncAction.Status, "crmsync status")]
@@ -77,6 +78,9 @@ public sealed class CliActionRendererTests
     [InlineData(CrmSyncAction.SyncFields, ActionParameter.ResetExclusions)]
     [InlineData(CrmSyncAction.SetMapping, ActionParameter.Disable)]
     [InlineData(CrmSyncAction.GetMapping, ActionParameter.Path)]
+    [InlineData(CrmSyncAction.ExportMapping, ActionParameter.Path)]
+    [InlineData(CrmSyncAction.ExportMapping, ActionParameter.NoClobber)]
+    [InlineData(CrmSyncAction.ExportMapping, ActionParameter.Force)]
     [InlineData(CrmSyncAction.SetNotification, ActionParameter.SmtpServer)]
     [InlineData(CrmSyncAction.SetNotification, ActionParameter.Recipient)]
     [InlineData(CrmSyncAction.SetNotification, ActionParameter.Credential)]
@@ -98,6 +102,8 @@ public sealed class CliActionRendererTests
             Renderer.RenderText($"{ShellParameter.For(ActionParameter.Interval)} applies to {ShellParameter.For(ActionParameter.Continuous)} only."));
         Assert.Equal("--import", Renderer.RenderText(ShellAction.SetMapping.Parameter(ActionParameter.Path).ToString()));
         Assert.Equal("--export", Renderer.RenderText(ShellAction.GetMapping.Parameter(ActionParameter.Path).ToString()));
+        Assert.Equal("--export", Renderer.RenderText(ShellAction.ExportMapping.Parameter(ActionParameter.Path).ToString()));
+        Assert.Equal("--no-clobber", Renderer.RenderText(ShellAction.ExportMapping.Parameter(ActionParameter.NoClobber).ToString()));
         Assert.Equal("--set OBJECT.FIELD", Renderer.RenderText(ShellParameter.For(ActionParameter.ObjectAndField).ToString()));
         Assert.Equal("--smtp-user", Renderer.RenderText(ShellAction.SetNotification.Parameter(ActionParameter.Credential).ToString()));
         Assert.Equal("--username", Renderer.RenderText(ShellAction.Connect.Parameter(ActionParameter.Credential).ToString()));

@@ -216,9 +216,18 @@ public sealed class SetupFlowProcessTests : IClassFixture<EmulatorFixture>, IDis
         Assert.Equal(0, Run("sync-field", "--yes").ExitCode);
         string file = Path.Combine(home.Path, "mapping.json");
 
+        Assert.Equal(0, Run("mapping", "--export", file, "--what-if").ExitCode);
+        Assert.False(File.Exists(file));
         Assert.Equal(0, Run("mapping", "--export", file).ExitCode);
         string exported = File.ReadAllText(file);
         Assert.Contains("\"Email\"", exported, StringComparison.Ordinal);
+        File.WriteAllText(file, "old");
+        CliResult kept = Run("mapping", "--export", file, "--no-clobber");
+        Assert.Equal(1, kept.ExitCode);
+        Assert.Contains("already exists; --no-clobber keeps it", kept.StandardError, StringComparison.Ordinal);
+        Assert.Equal("old", File.ReadAllText(file));
+        Assert.Equal(0, Run("mapping", "--export", file).ExitCode);
+        Assert.Equal(exported, File.ReadAllText(file));
 
         CliResult refused = Run("mapping", "--import", file);
         Assert.Equal(2, refused.ExitCode);

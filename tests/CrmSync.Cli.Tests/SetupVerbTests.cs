@@ -40,6 +40,8 @@ public sealed class SetupVerbTests : IDisposable
     [Theory]
     [InlineData("mapping", "--export", "a.json", "--import", "b.json")]
     [InlineData("mapping", "--rule", "AlwaysCrm")]
+    [InlineData("mapping", "--no-clobber")]
+    [InlineData("mapping", "--import", "b.json", "--force")]
     [InlineData("mapping", "--set", "LeadEmail", "--rule", "AlwaysCrm")]
     [InlineData("mapping", "--set", "Lead.Email", "--rule", "Sometimes")]
     [InlineData("mapping", "--set", "Lead.Email", "--rule", "2")]

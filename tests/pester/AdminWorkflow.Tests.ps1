@@ -46,7 +46,7 @@ Describe 'An administrator sets up and runs the sync in PowerShell' {
 
     It 'exports the mappings and changes one before the first start' {
         $path = Join-Path $script:TestHome 'mapping.json'
-        Get-CrmFieldMapping -Profile 'trial' -Path $path | Out-Null
+        Export-CrmFieldMapping -Profile 'trial' -Path $path | Out-Null
         Test-Path $path | Should -BeTrue
         Set-CrmFieldMapping -Profile 'trial' -Object Lead -Field Rating -Rule AlwaysCrm -Confirm:$false | Out-Null
         (Get-CrmFieldMapping -Profile 'trial' -Object Lead -Field Rating).Rule | Should -Be 'AlwaysCrm'

@@ -25,19 +25,9 @@ Describe 'Get-CrmFieldMapping' {
         $lead.Rule | Should -Be 'TwoWay'
     }
 
-    It 'exports the filtered mappings to a JSON file and writes nothing to the pipeline' {
-        $file = Join-Path $script:TestHome 'lead.json'
-        Get-CrmFieldMapping -Object Lead -Path $file | Should -BeNullOrEmpty
-        $json = Get-Content $file -Raw | ConvertFrom-Json
-        $json | Should -Not -BeNullOrEmpty
-        Get-Content $file -Raw | Should -Match '"Email"'
-        Get-Content $file -Raw | Should -Not -Match '"Contact"'
-    }
-
-    It 'resolves a relative -Path against the current PowerShell location' {
-        Push-Location $script:TestHome
-        try { Get-CrmFieldMapping -Path './all.json' } finally { Pop-Location }
-        Test-Path (Join-Path $script:TestHome 'all.json') | Should -BeTrue
+    It 'changes nothing: it has no -Path, no -WhatIf (the export is Export-CrmFieldMapping)' {
+        (Get-Command Get-CrmFieldMapping).Parameters.Keys | Should -Not -Contain 'Path'
+        (Get-Command Get-CrmFieldMapping).Parameters.Keys | Should -Not -Contain 'WhatIf'
     }
 
     It 'writes ObjectNotSynced for a literal object without mappings' {

@@ -46,7 +46,7 @@ Describe 'Set-CrmFieldMapping' {
 
     It 'imports an exported file' {
         $file = Join-Path $script:TestHome 'mapping.json'
-        Get-CrmFieldMapping -Path $file
+        Export-CrmFieldMapping -Path $file
         Set-CrmFieldMapping -Object Lead -Field Email -Rule TwoWay | Out-Null
         Set-CrmFieldMapping -Path $file -Confirm:$false | Out-Null
         (Get-CrmFieldMapping -Object Lead -Field Email).Rule | Should -Be 'AlwaysCrm'

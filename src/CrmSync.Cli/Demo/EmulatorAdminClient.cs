@@ -1,7 +1,5 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CrmSync.Engine;
 
 namespace CrmSync.Cli.Demo;
 
@@ -11,14 +9,14 @@ namespace CrmSync.Cli.Demo;
 /// </summary>
 public sealed class EmulatorAdminClient : IDisposable
 {
-    private readonly HttpClient _http;
+    private readonly EmulatorHttp _http;
     private readonly EmulatorBanner _banner;
     private string? _accessToken;
 
     public EmulatorAdminClient(EmulatorBanner banner)
     {
         _banner = banner ?? throw new ArgumentNullException(nameof(banner));
-        _http = new HttpClient { BaseAddress = banner.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        _http = new EmulatorHttp(banner.BaseUrl, "the emulator");
     }
 
     /// <summary>Updates fields of a record.</summary>
@@ -43,14 +41,8 @@ public sealed class EmulatorAdminClient : IDisposable
         SendAsync(HttpMethod.Post, "/_emulator/merge", new { sobject, masterId, mergeIds = new[] { loserId } }, cancellationToken);
 
     /// <summary>A record's fields, or null when it does not exist (or was deleted).</summary>
-    public async Task<JsonObject?> GetAsync(string sobject, string id, CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync(new Uri($"/_emulator/records/{sobject}/{id}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
-            return null;
-        await EnsureSuccessAsync(response, $"GET /_emulator/records/{sobject}/{id}", cancellationToken).ConfigureAwait(false);
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)) as JsonObject;
-    }
+    public Task<JsonObject?> GetAsync(string sobject, string id, CancellationToken cancellationToken) =>
+        _http.GetOrNullAsync($"/_emulator/records/{sobject}/{id}", cancellationToken);
 
     /// <summary>The number of live records a SOQL <c>SELECT COUNT() FROM …</c> query returns.</summary>
     public async Task<long> CountAsync(string soql, CancellationToken cancellationToken)
@@ -58,9 +50,7 @@ public sealed class EmulatorAdminClient : IDisposable
         var token = await AccessTokenAsync(cancellationToken).ConfigureAwait(false);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/services/data/v62.0/query?q=" + Uri.EscapeDataString(soql), UriKind.Relative));
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, soql, cancellationToken).ConfigureAwait(false);
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+        using var document = JsonDocument.Parse(await _http.SendAsync(request, soql, cancellationToken).ConfigureAwait(false));
         return document.RootElement.GetProperty("totalSize").GetInt64();
     }
 
@@ -68,42 +58,19 @@ public sealed class EmulatorAdminClient : IDisposable
     {
         if (_accessToken is not null)
             return _accessToken;
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        _accessToken = await _http.AccessTokenAsync("/services/oauth2/token", new Dictionary<string, string>
         {
             ["grant_type"] = "password",
             ["client_id"] = _banner.ClientId,
             ["client_secret"] = _banner.ClientSecret,
             ["username"] = _banner.Username,
             ["password"] = _banner.Password + _banner.SecurityToken,
-        });
-        using var response = await _http.PostAsync(new Uri("/services/oauth2/token", UriKind.Relative), form, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, "the emulator's OAuth login", cancellationToken).ConfigureAwait(false);
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-        _accessToken = document.RootElement.GetProperty("access_token").GetString();
-        return _accessToken ?? throw Failure("the emulator's OAuth login returned no access token");
+        }, "the emulator's OAuth login", cancellationToken).ConfigureAwait(false);
+        return _accessToken;
     }
 
-    private async Task<JsonObject?> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (body is not null)
-            request.Content = JsonContent.Create(body);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, $"{method} {path}", cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return text.Length == 0 ? null : JsonNode.Parse(text) as JsonObject;
-    }
-
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-            return;
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        throw Failure($"{what} failed with HTTP {(int)response.StatusCode}: {text}");
-    }
-
-    private static CrmSyncException Failure(string message) => new(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-        "The demo could not change or read the emulator: " + message, "Run the demo again; if it fails again, report it with this output.");
+    private Task<JsonObject?> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
+        _http.SendJsonAsync(method, path, body, cancellationToken);
 
     public void Dispose() => _http.Dispose();
 }

@@ -28,7 +28,7 @@ public sealed class CliActionRenderer : ShellActionRenderer
         CrmSyncAction.Disconnect => "disconnect",
         CrmSyncAction.SyncFields => "sync-field",
         CrmSyncAction.GetFields => "field",
-        CrmSyncAction.GetMapping or CrmSyncAction.SetMapping or CrmSyncAction.MappingHelp => "mapping",
+        CrmSyncAction.GetMapping or CrmSyncAction.SetMapping or CrmSyncAction.MappingHelp or CrmSyncAction.ExportMapping => "mapping",
         CrmSyncAction.Start => "start",
         CrmSyncAction.Stop => "stop",
         CrmSyncAction.Status => "status",

@@ -5,18 +5,19 @@ using CrmSync.Engine.Store;
 namespace CrmSync.Cli.Verbs;
 
 /// <summary>
-/// <c>crmsync mapping [--object O] [--field F] [--json] [--export PATH | --import PATH [--yes] | --set OBJECT.FIELD ...]</c>:
-/// Get-CrmFieldMapping and Set-CrmFieldMapping for shells.
+/// <c>crmsync mapping [--object O] [--field F] [--json] [--export PATH [--no-clobber] [--force] | --import PATH [--yes] | --set OBJECT.FIELD ...]</c>:
+/// Get-, Export- and Set-CrmFieldMapping for shells.
 /// </summary>
 public sealed class MappingVerb : ICliVerb
 {
     public string Name => "mapping";
 
-    public string Summary => "Shows, exports, imports or changes the field mappings (Get-/Set-CrmFieldMapping).";
+    public string Summary => "Shows, exports, imports or changes the field mappings (Get-/Export-/Set-CrmFieldMapping).";
 
     public string Description =>
         "Without a mode, lists the mappings (filter with --object and --field, wildcards allowed).\n" +
-        "--export PATH writes them to a reviewable JSON file; --import PATH applies an edited file, all or nothing (asks y/N on\n" +
+        "--export PATH writes them to a reviewable JSON file (an existing one is overwritten unless --no-clobber; a read-only one\n" +
+        "only with --force); --import PATH applies an edited file, all or nothing (asks y/N on\n" +
         "a terminal; elsewhere give --yes). --set OBJECT.FIELD changes one mapping: --column (another column of the same\n" +
         "table), --rule (TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal, None), --disable or --enable.\n" +
         "Once the sync has started, the mappings are locked and every change fails with MappingLocked.";
@@ -26,6 +27,8 @@ public sealed class MappingVerb : ICliVerb
         new("object", TakesValue: true, "OBJECT", "only mappings of this CRM object (wildcards allowed; repeatable)") { Repeatable = true },
         new("field", TakesValue: true, "FIELD", "only mappings of this CRM field (wildcards allowed; repeatable)") { Repeatable = true },
         new("export", TakesValue: true, "PATH", "write the (filtered) mappings to this JSON file"),
+        new("no-clobber", TakesValue: false, "", "with --export: refuse to overwrite an existing file"),
+        new("force", TakesValue: false, "", "with --export: overwrite a read-only file"),
         new("import", TakesValue: true, "PATH", "apply the mappings of this JSON file (all or nothing)"),
         new("set", TakesValue: true, "OBJECT.FIELD", "change the mapping of this CRM field, e.g. Lead.Email"),
         new("column", TakesValue: true, "COLUMN", "with --set: sync the field into this existing column of the same table"),
@@ -51,6 +54,8 @@ public sealed class MappingVerb : ICliVerb
             return Usage(console, "--column, --rule, --disable and --enable change one mapping: give it with --set OBJECT.FIELD");
         if ((options.Has("import") || options.Has("set")) && (options.Has("object") || options.Has("field")))
             return Usage(console, "--object and --field filter the listing and --export; --import and --set do not take them");
+        if ((options.Has("no-clobber") || options.Has("force")) && !options.Has("export"))
+            return Usage(console, "--no-clobber and --force go with --export");
         if (options.Has("yes") && !options.Has("import"))
             return Usage(console, "--yes confirms --import; the other modes do not ask");
 
@@ -85,14 +90,22 @@ public sealed class MappingVerb : ICliVerb
             var importOptions = new SetFieldMappingOptions { Profile = profile, DatabasePath = database, ImportPath = import };
             handler = ConfirmationPolicy.Wrap(ProfileVerbOptions.Handler(console, handlers => handlers.SetFieldMapping(importOptions)), options, console);
         }
+        else if (options.Value("export") is { } export)
+        {
+            var exportOptions = new ExportFieldMappingOptions
+            {
+                Profile = profile, DatabasePath = database, Object = options.Values("object"), Field = options.Values("field"),
+                Path = export, NoClobber = options.Has("no-clobber"), Force = options.Has("force"),
+            };
+            handler = ProfileVerbOptions.Handler(console, handlers => handlers.ExportFieldMappings(exportOptions));
+        }
         else
         {
-            if (options.Has("what-if") && !options.Has("export"))
+            if (options.Has("what-if"))
                 return Usage(console, "--what-if goes with --export, --import or --set; listing changes nothing");
             var getOptions = new GetFieldMappingOptions
             {
                 Profile = profile, DatabasePath = database, Object = options.Values("object"), Field = options.Values("field"),
-                ExportPath = options.Value("export"),
             };
             handler = ProfileVerbOptions.Handler(console, handlers => handlers.GetFieldMappings(getOptions));
         }

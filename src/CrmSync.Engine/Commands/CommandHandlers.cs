@@ -44,8 +44,11 @@ public sealed class CommandHandlers
     /// <summary>Get-CrmField / <c>crmsync field</c>.</summary>
     public GetFieldCommand GetFields(GetFieldOptions options) => new(Profiles(), options);
 
-    /// <summary>Get-CrmFieldMapping / <c>crmsync mapping</c> (listing and <c>--export</c>).</summary>
+    /// <summary>Get-CrmFieldMapping / <c>crmsync mapping</c> (the listing).</summary>
     public GetFieldMappingCommand GetFieldMappings(GetFieldMappingOptions options) => new(Profiles(), options);
+
+    /// <summary>Export-CrmFieldMapping / <c>crmsync mapping --export</c>.</summary>
+    public ExportFieldMappingCommand ExportFieldMappings(ExportFieldMappingOptions options) => new(Profiles(), options);
 
     /// <summary>Set-CrmFieldMapping / <c>crmsync mapping --set</c> and <c>--import</c>.</summary>
     public SetFieldMappingCommand SetFieldMapping(SetFieldMappingOptions options) => new(Profiles(), options);

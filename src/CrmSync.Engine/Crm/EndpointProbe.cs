@@ -12,6 +12,41 @@ internal static class EndpointProbe
     /// <summary>What the probe saw: the status, the media type, the WWW-Authenticate header and the body (at most 4 KB), or the failure.</summary>
     internal sealed record Answer(HttpStatusCode? Status, string? MediaType, string? Authenticate, string Body, string? Failure);
 
+    /// <summary>What one CRM makes of the probe's answer: whether the host answers as that CRM, the row's detail and what to do.</summary>
+    internal sealed record Verdict(bool AnswersAsCrm, string Detail, string WhatToDo = "");
+
+    /// <summary>
+    /// The "URL reachable" check of either CRM: <paramref name="resolve"/> reads <paramref name="shown"/> as the CRM's login
+    /// would (a URL it refuses, such as plain http to a remote host, is a Failed row and nothing is sent), one GET of
+    /// <paramref name="probePath"/> on the resolved URL without credentials, a Failed row when no answer comes, and otherwise
+    /// the row that <paramref name="judge"/> makes of the answer (Passed when the host answers as the CRM, else Failed).
+    /// </summary>
+    public static async Task<CrmConnectionCheck> CheckAsync(Uri shown, Func<Uri, Uri> resolve, string probePath, CrmClientOptions options,
+        Func<Uri, Answer, Verdict> judge, CancellationToken cancellationToken)
+    {
+        Uri url;
+        try
+        {
+            url = resolve(shown);
+        }
+        catch (CrmSyncException error)
+        {
+            return Refused(shown, error);
+        }
+        var answer = await GetAsync(new Uri(url, probePath), options, cancellationToken).ConfigureAwait(false);
+        if (answer.Failure is { } failure)
+            return Unreachable(url, failure);
+        var verdict = judge(url, answer);
+        return new CrmConnectionCheck
+        {
+            Check = CrmConnectionCheck.Names.UrlReachable,
+            Target = url.GetLeftPart(UriPartial.Authority),
+            Result = verdict.AnswersAsCrm ? ConnectionCheckResult.Passed : ConnectionCheckResult.Failed,
+            Detail = verdict.Detail,
+            WhatToDo = verdict.WhatToDo,
+        };
+    }
+
     public static async Task<Answer> GetAsync(Uri url, CrmClientOptions options, CancellationToken cancellationToken)
     {
         var own = options.PrimaryHandler is null;

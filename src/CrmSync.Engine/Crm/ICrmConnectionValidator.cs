@@ -42,6 +42,12 @@ public sealed record CrmConnectionCheck
     /// <summary>What to do about it; empty when nothing needs doing.</summary>
     public string WhatToDo { get; init; } = "";
 
+    /// <summary>One row of the validators' checks; a passed row has nothing to do, whatever <paramref name="whatToDo"/> says.</summary>
+    internal static CrmConnectionCheck Row(string check, string target, ConnectionCheckResult result, string detail, string whatToDo = "") => new()
+    {
+        Check = check, Target = target, Result = result, Detail = detail, WhatToDo = result == ConnectionCheckResult.Passed ? "" : whatToDo,
+    };
+
     /// <summary>The check names, in the order the checks run.</summary>
     public static class Names
     {

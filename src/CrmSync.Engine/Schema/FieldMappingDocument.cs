@@ -6,7 +6,7 @@ using CrmSync.Engine.Shell;
 namespace CrmSync.Engine.Schema;
 
 /// <summary>
-/// The reviewable JSON file of a profile's field mappings (Get-CrmFieldMapping -Path writes it, Set-CrmFieldMapping -Path
+/// The reviewable JSON file of a profile's field mappings (Export-CrmFieldMapping -Path writes it, Set-CrmFieldMapping -Path
 /// reads it). Stable: the same mappings always give the same bytes (UTF-8, two-space indent, '\n' line ends, mappings
 /// ordered by object and field, no timestamps), so it diffs well under version control:
 /// <code>
@@ -153,5 +153,5 @@ public static class FieldMappingDocument
 
     private static CrmSyncException Invalid(string message, string? target) =>
         new(ErrorIds.MappingInvalid, ErrorKind.InvalidData, message,
-            $"Correct the file (export the current mapping with {ShellAction.GetMapping.With(ActionParameter.Path)} to start from a valid one) and import again.", target);
+            $"Correct the file (export the current mapping with {ShellAction.ExportMapping.With(ActionParameter.Path)} to start from a valid one) and import again.", target);
 }

@@ -190,7 +190,7 @@ public sealed class FieldMappingService
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new CrmSyncException(ErrorIds.InvalidArgument, e is FileNotFoundException or DirectoryNotFoundException ? ErrorKind.ObjectNotFound : ErrorKind.ReadError,
-                $"The mapping file '{path}' cannot be read: {e.Message}", $"Give the path of a file written by {ShellAction.GetMapping.With(ActionParameter.Path)}.", path, e);
+                $"The mapping file '{path}' cannot be read: {e.Message}", $"Give the path of a file written by {ShellAction.ExportMapping.With(ActionParameter.Path)}.", path, e);
         }
     }
 
@@ -228,7 +228,7 @@ public sealed class FieldMappingService
                 throw new CrmSyncException(ErrorIds.MappingInvalid, ErrorKind.InvalidData,
                     $"The mapping file is invalid; nothing was imported ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}): " +
                     string.Join("; ", problems.Take(25)) + (problems.Count > 25 ? $"; and {problems.Count - 25} more" : "") + ".",
-                    $"Correct the listed entries (export the current mapping with {ShellAction.GetMapping.With(ActionParameter.Path)} to start from a valid file) and import again.",
+                    $"Correct the listed entries (export the current mapping with {ShellAction.ExportMapping.With(ActionParameter.Path)} to start from a valid file) and import again.",
                     firstBad);
             var changed = working.Changed();
             if (save)

@@ -25,6 +25,7 @@ public enum CrmSyncAction
     GetNotification,
     SetNotification,
     TestConnection,
+    ExportMapping,
 }
 
 /// <summary>A parameter of an action; each shell spells it its own way (<c>-ExcludeField</c>, <c>--exclude</c>).</summary>
@@ -67,6 +68,8 @@ public enum ActionParameter
     Password,
     /// <summary>The CRM object and field of one mapping: -Object and -Field for the module, --set OBJECT.FIELD for the CLI.</summary>
     ObjectAndField,
+    NoClobber,
+    Force,
 }
 
 /// <summary>One parameter of a <see cref="ShellAction"/>: a switch when <see cref="Value"/> is null.</summary>
@@ -86,6 +89,7 @@ public sealed record ShellAction(CrmSyncAction Action, IReadOnlyList<ActionArgum
     public static ShellAction GetMapping => new(CrmSyncAction.GetMapping);
     public static ShellAction SetMapping => new(CrmSyncAction.SetMapping);
     public static ShellAction MappingHelp => new(CrmSyncAction.MappingHelp);
+    public static ShellAction ExportMapping => new(CrmSyncAction.ExportMapping);
     public static ShellAction Start => new(CrmSyncAction.Start);
     public static ShellAction Stop => new(CrmSyncAction.Stop);
     public static ShellAction Status => new(CrmSyncAction.Status);

@@ -12,29 +12,20 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <para>Sync-CrmField creates a default mapping for every field it creates. Get-CrmFieldMapping lists them, filtered with
 /// -Object and -Field (wildcards): the CRM object and field, the local table and column, the SQLite type, the conflict rule
 /// (TwoWay, PreferCrmUnlessBlank, AlwaysCrm, AlwaysLocal, None), the direction and whether the mapping is enabled.</para>
-/// <para>With -Path it writes the (filtered) mappings to a JSON file instead of the pipeline, overwriting the file. Review
-/// or edit it, then import it with Set-CrmFieldMapping -Path before the first Start-CrmSync; after that the mappings are
-/// locked. A literal -Object without mappings writes a non-terminating ObjectNotSynced error. Local only: the CRM is not
-/// contacted.</para>
+/// <para>Changes nothing: to write the mappings to a file for review and Set-CrmFieldMapping -Path, use
+/// Export-CrmFieldMapping. A literal -Object without mappings writes a non-terminating ObjectNotSynced error. Local only: the
+/// CRM is not contacted.</para>
 /// </remarks>
 /// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
 /// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>
 /// <output cref="CrmFieldMapping">One mapping per field: Profile, ObjectName, FieldName, CrmType, TableName, ColumnName,
-/// SqliteType, Rule, Direction, Enabled, IsOrphaned, IsPushable and IsSynced. Nothing is written with -Path.</output>
+/// SqliteType, Rule, Direction, Enabled, IsOrphaned, IsPushable and IsSynced.</output>
 /// <example>
 /// <title>The mappings of leads and contacts</title>
 /// <code>
 /// PS&gt; Get-CrmFieldMapping -Object Lead, Contact
 /// </code>
 /// <para>Lists every Lead and Contact field mapping of the 'default' profile.</para>
-/// </example>
-/// <example>
-/// <title>Export the mappings for review</title>
-/// <code>
-/// PS&gt; Get-CrmFieldMapping -Profile prod -Path ./prod-mapping.json
-/// </code>
-/// <para>Writes all mappings of 'prod' to prod-mapping.json, to be reviewed, edited and imported with Set-CrmFieldMapping
-/// -Path.</para>
 /// </example>
 /// <example>
 /// <title>Pipe mappings into Set-CrmFieldMapping</title>
@@ -44,6 +35,7 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <para>ObjectName and FieldName bind to -Object and -Field: shows how every Lead score field would change to AlwaysCrm.</para>
 /// </example>
 /// <seealso cref="SetCrmFieldMappingCommand"/>
+/// <seealso cref="ExportCrmFieldMappingCommand"/>
 /// <seealso cref="GetCrmFieldCommand"/>
 [Cmdlet(VerbsCommon.Get, "CrmFieldMapping", DefaultParameterSetName = ParameterSetNames.ByProfile)]
 [OutputType(typeof(CrmFieldMapping))]
@@ -63,16 +55,10 @@ public sealed class GetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
     [ArgumentCompleter(typeof(FieldNameCompleter))]
     public string[] Field { get; set; } = [];
 
-    /// <summary>Writes the mappings to this JSON file (overwritten) instead of the pipeline, for review and Set-CrmFieldMapping -Path. A relative path is relative to the current PowerShell location.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Path { get; set; }
-
     /// <inheritdoc />
     protected override void ExecuteCmdlet() =>
         RunHandler(Handlers.GetFieldMappings(new GetFieldMappingOptions
             {
                 Profile = Profile, DatabasePath = ResolvedDatabasePath, Object = Object, Field = Field,
-                ExportPath = Path is null ? null : ResolveFileSystemPath(Path, nameof(Path)),
             }));
 }

@@ -16,7 +16,7 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// mapping (the field stops syncing, its column and data stay) and -Enable restores it. The rules: TwoWay (Marketo's
 /// default: a Lead's local change wins, a Contact's CRM value wins), PreferCrmUnlessBlank (the CRM value wins unless it is
 /// blank), AlwaysCrm, AlwaysLocal and None (the field is not synced).</para>
-/// <para>FromFile imports a JSON file written by Get-CrmFieldMapping -Path, all or nothing: every change is validated
+/// <para>FromFile imports a JSON file written by Export-CrmFieldMapping, all or nothing: every change is validated
 /// first, then applied in one transaction after one confirmation. An unknown field or column, an incompatible type, a
 /// pushing rule on a one-way or read-only field or an invalid file fails with ErrorId MappingInvalid and changes
 /// nothing.</para>
@@ -48,7 +48,7 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <example>
 /// <title>Review the mappings in a file, then import them</title>
 /// <code>
-/// PS&gt; Get-CrmFieldMapping -Profile prod -Path ./prod-mapping.json
+/// PS&gt; Export-CrmFieldMapping -Profile prod -Path ./prod-mapping.json
 /// PS&gt; code ./prod-mapping.json
 /// PS&gt; Set-CrmFieldMapping -Profile prod -Path ./prod-mapping.json -WhatIf
 /// PS&gt; Set-CrmFieldMapping -Profile prod -Path ./prod-mapping.json
@@ -57,6 +57,7 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// nothing.</para>
 /// </example>
 /// <seealso cref="GetCrmFieldMappingCommand"/>
+/// <seealso cref="ExportCrmFieldMappingCommand"/>
 /// <seealso cref="SyncCrmFieldCommand"/>
 /// <seealso cref="StartCrmSyncCommand"/>
 [Cmdlet(VerbsCommon.Set, "CrmFieldMapping", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
@@ -95,7 +96,7 @@ public sealed class SetCrmFieldMappingCommand : ConnectedCrmSyncCmdlet
     [Parameter(ParameterSetName = ParameterSetNames.ByField)]
     public SwitchParameter Disable { get; set; }
 
-    /// <summary>A JSON mapping file written by Get-CrmFieldMapping -Path (and possibly edited), to import all or nothing. Selects the FromFile parameter set. A relative path is relative to the current PowerShell location.</summary>
+    /// <summary>A JSON mapping file written by Export-CrmFieldMapping (and possibly edited), to import all or nothing. Selects the FromFile parameter set. A relative path is relative to the current PowerShell location.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ParameterSetNames.FromFile)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";

@@ -45,6 +45,7 @@ public sealed class PowerShellActionRenderer : ShellActionRenderer
         CrmSyncAction.GetMapping => "Get-CrmFieldMapping",
         CrmSyncAction.SetMapping => "Set-CrmFieldMapping",
         CrmSyncAction.MappingHelp => "Get-Help Set-CrmFieldMapping",
+        CrmSyncAction.ExportMapping => "Export-CrmFieldMapping",
         CrmSyncAction.Start => "Start-CrmSync",
         CrmSyncAction.Stop => "Stop-CrmSync",
         CrmSyncAction.Status => "Get-CrmSyncStatus",

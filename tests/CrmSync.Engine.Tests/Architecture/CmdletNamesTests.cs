@@ -9,7 +9,7 @@ namespace CrmSync.Engine.Tests.Architecture;
 /// </summary>
 public sealed partial class CmdletNamesTests
 {
-    [GeneratedRegex(@"\b(Connect-CrmSync|Disconnect-CrmSync|Sync-CrmField|Start-CrmSync|Stop-CrmSync|Get-CrmSyncStatus|Get-CrmSyncError|Get-CrmSyncConflict|Set-CrmFieldMapping|Get-CrmFieldMapping|Get-CrmField|Find-CrmDuplicate|Set-CrmSyncNotification|Get-CrmSyncNotification|Test-CrmSyncConnection)\b")]
+    [GeneratedRegex(@"\b(Connect-CrmSync|Disconnect-CrmSync|Sync-CrmField|Start-CrmSync|Stop-CrmSync|Get-CrmSyncStatus|Get-CrmSyncError|Get-CrmSyncConflict|Set-CrmFieldMapping|Get-CrmFieldMapping|Export-CrmFieldMapping|Get-CrmField|Find-CrmDuplicate|Set-CrmSyncNotification|Get-CrmSyncNotification|Test-CrmSyncConnection)\b")]
     private static partial Regex CmdletName();
 
     /// <summary>

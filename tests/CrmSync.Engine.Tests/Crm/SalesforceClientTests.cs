@@ -270,6 +270,39 @@ public sealed class SalesforceClientTests
     }
 
     [Fact]
+    public async Task A_bulk_record_chunk_whose_body_breaks_is_read_again_from_the_same_locator()
+    {
+        // The chunk is read unbuffered (the resilience handler, here with no retries at all, does not buffer it), so the
+        // broken first body is retried by the bulk reader itself: the same GET of the same locator.
+        using var sf = new TestSalesforce().ExpectSoapLogin();
+        const string job = "750R0000000zlh9IAA";
+        var url = Data + $"jobs/query/{job}/results?maxRecords=1000&locator=MTAwMDA";
+        sf.Http.Expect(HttpMethod.Get, url, _ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new BrokenStream()) });
+        sf.Http.Expect(HttpMethod.Get, url, HttpStatusCode.OK, "\"Id\",\"LastName\"\n\"00Q000000000009AAA\",\"Last\"\n", "text/csv",
+            r => r.Headers.Add("Sforce-Locator", "null"));
+
+        var (records, next) = await sf.Client.Changes.Bulk.ReadResultsAsync(job, "MTAwMDA", 1000, Lead, "Lead", CancellationToken.None);
+
+        sf.Http.VerifyAllConsumed();
+        Assert.Null(next);
+        Assert.Equal("Last", Assert.Single(records).Values["LastName"]);
+    }
+
+    [Fact]
+    public async Task A_bulk_record_chunk_that_breaks_three_times_is_CrmUnreachable()
+    {
+        using var sf = new TestSalesforce().ExpectSoapLogin();
+        const string job = "750R0000000zlh9IAA";
+        for (var i = 0; i < 3; i++)
+            sf.Http.Expect(HttpMethod.Get, Data + $"jobs/query/{job}/results?maxRecords=1000", _ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new BrokenStream()) });
+
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() => sf.Client.Changes.Bulk.ReadResultsAsync(job, null, 1000, Lead, "Lead", CancellationToken.None));
+
+        sf.Http.VerifyAllConsumed();
+        Assert.Equal(ErrorIds.CrmUnreachable, ex.ErrorId);
+    }
+
+    [Fact]
     public async Task Deletions_updated_ids_and_counts()
     {
         using var sf = new TestSalesforce().ExpectSoapLogin();

@@ -286,11 +286,11 @@ public sealed class FieldMappingServiceTests
         using var ctx = Synced();
         var path = ctx.Home.Combine("mappings.json");
         var whatIf = new FakeCommandHost(answer: false);
-        new GetFieldMappingCommand(ctx.Profiles, new GetFieldMappingOptions { ExportPath = path }).Run(whatIf);
+        new ExportFieldMappingCommand(ctx.Profiles, new ExportFieldMappingOptions { Path = path }).Run(whatIf);
         Assert.False(File.Exists(path));
         Assert.Equal(path, Assert.Single(whatIf.ShouldProcessCalls).Target);
 
-        new GetFieldMappingCommand(ctx.Profiles, new GetFieldMappingOptions { ExportPath = path }).Run(new FakeCommandHost());
+        new ExportFieldMappingCommand(ctx.Profiles, new ExportFieldMappingOptions { Path = path }).Run(new FakeCommandHost());
         var original = File.ReadAllText(path);
         using (var store = ctx.Open())
             new FieldMappingService(store).Set(new FieldMappingChange("Contact", "Email") { Rule = FieldMappingRule.AlwaysCrm });
@@ -311,6 +311,47 @@ public sealed class FieldMappingServiceTests
         var missing = Assert.Throws<CrmSyncException>(() => new SetFieldMappingCommand(ctx.Profiles, new SetFieldMappingOptions { ImportPath = ctx.Home.Combine("missing.json") })
             .Run(new FakeCommandHost()));
         Assert.Equal(ErrorKind.ObjectNotFound, missing.Kind);
+    }
+
+    [Fact]
+    public void Export_overwrites_like_Export_Csv_refuses_with_no_clobber_and_overwrites_a_read_only_file_only_with_force()
+    {
+        using var ctx = Synced();
+        var path = ctx.Home.Combine("mappings.json");
+        File.WriteAllText(path, "old");
+
+        var host = new FakeCommandHost();
+        var kept = Assert.Throws<CrmSyncException>(() =>
+            new ExportFieldMappingCommand(ctx.Profiles, new ExportFieldMappingOptions { Path = path, NoClobber = true }).Run(host));
+        Assert.Equal(ErrorKind.ResourceExists, kept.Kind);
+        Assert.Contains("[[param no-clobber of=export-mapping]]", kept.Message);
+        Assert.Empty(host.ShouldProcessCalls);
+        Assert.Equal("old", File.ReadAllText(path));
+
+        var overwrite = new FakeCommandHost(answer: false);
+        new ExportFieldMappingCommand(ctx.Profiles, new ExportFieldMappingOptions { Path = path }).Run(overwrite);
+        Assert.StartsWith("Overwrite with ", Assert.Single(overwrite.ShouldProcessCalls).Action);
+        Assert.Equal("old", File.ReadAllText(path));
+
+        File.SetAttributes(path, FileAttributes.ReadOnly);
+        try
+        {
+            var readOnly = Assert.Throws<CrmSyncException>(() =>
+                new ExportFieldMappingCommand(ctx.Profiles, new ExportFieldMappingOptions { Path = path }).Run(new FakeCommandHost()));
+            Assert.Equal(ErrorKind.WriteError, readOnly.Kind);
+            Assert.Contains("is read-only", readOnly.Message);
+            Assert.Contains("[[param force of=export-mapping]]", readOnly.RecommendedAction);
+            Assert.Equal("old", File.ReadAllText(path));
+
+            new ExportFieldMappingCommand(ctx.Profiles, new ExportFieldMappingOptions { Path = path, Force = true }).Run(new FakeCommandHost());
+            Assert.False(File.GetAttributes(path).HasFlag(FileAttributes.ReadOnly));
+            using var store = ctx.Open();
+            Assert.Equal(new FieldMappingService(store).ExportJson(), File.ReadAllText(path));
+        }
+        finally
+        {
+            File.SetAttributes(path, FileAttributes.Normal);
+        }
     }
 
     [Fact]

@@ -358,6 +358,50 @@ internal sealed class CrashBed : IAsyncDisposable
         Assert.Null(ReadLease()); // released at the end
     }
 
+    /// <summary>
+    /// After a killed push: reruns the sync (at most three times) until the outbox holds nothing pending or in flight, asserts
+    /// it holds nothing failed either, then runs one more cycle, in which the pull brings the pushed rows back.
+    /// </summary>
+    public async Task DrainOutboxAsync(CrashSettings settings, string context)
+    {
+        for (var rerun = 0; rerun < 3 && Long("SELECT count(*) FROM crmsync_outbox WHERE state IN ('Pending', 'InFlight');") > 0; rerun++)
+            await FinishAsync(settings, context);
+        Assert.Equal(0, Long("SELECT count(*) FROM crmsync_outbox WHERE state IN ('Pending', 'InFlight', 'Failed');"));
+        await FinishAsync(settings, $"{context}, settle");
+    }
+
+    /// <summary>
+    /// No CrmSync key is on two CRM records (<paramref name="crmKeys"/>: each CRM record's key and id), every live local insert
+    /// whose <paramref name="emailColumn"/> starts with <paramref name="prefix"/> has exactly one CRM record, its own (the id it
+    /// holds), there are <paramref name="count"/> of them, and no kill left a second local copy of an insert (not even one
+    /// flagged deleted or merged): the pull recognises the row by its key.
+    /// </summary>
+    public void AssertEachLocalInsertCreatedOnce(string context, IEnumerable<(string Key, string Id)> crmKeys, string emailColumn, string prefix,
+        int count, StringComparer idComparer)
+    {
+        var byKey = crmKeys.GroupBy(k => k.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(k => k.Id).ToList(), StringComparer.Ordinal);
+        var twice = byKey.Where(g => g.Value.Count > 1).Select(g => g.Key).Take(5).ToList();
+        Assert.True(twice.Count == 0, $"{context}: CRM records created twice for CrmSync key(s) {string.Join(", ", twice)}");
+
+        using var read = OpenRead();
+        using var command = read.CreateCommand();
+        command.CommandText = $"SELECT _client_key, _crm_id FROM person WHERE \"{emailColumn}\" LIKE $prefix AND _crm_is_deleted = 0 AND _merged_into IS NULL;";
+        command.Parameters.AddWithValue("$prefix", prefix + "%");
+        using var reader = command.ExecuteReader();
+        var rows = 0;
+        while (reader.Read())
+        {
+            rows++;
+            var key = reader.GetString(0);
+            Assert.True(byKey.TryGetValue(key, out var ids), $"{context}: local insert {key} has no CRM record");
+            Assert.Equal(Assert.Single(ids), reader.IsDBNull(1) ? null : reader.GetString(1), idComparer);
+        }
+        Assert.Equal(count, rows);
+        var all = Long(read, $"SELECT count(*) FROM person WHERE \"{emailColumn}\" LIKE '{prefix}%';");
+        Assert.True(all == count, $"{context}: {all - count} residue row(s) for {count} local inserts ({prefix})");
+    }
+
     /// <summary>Standard error less the warning a run prints when it takes over a crashed run's lease.</summary>
     public static string WithoutTakeoverWarnings(string standardError) =>
         string.Join('\n', standardError.Split('\n').Where(line => !line.Contains("Took over the lease of a crashed run", StringComparison.Ordinal))).Trim();

@@ -23,6 +23,10 @@ internal sealed record CrashSettings(int Trials, int Persons, int Seed, string? 
             Environment.GetEnvironmentVariable("CRMSYNC_CRASH_REPORT"));
     }
 
+    /// <summary>Appends the one-line summary of a trial run that failed with <paramref name="error"/> (see <see cref="Report"/>).</summary>
+    public void ReportFailure(string label, Exception error) =>
+        Report($"{label}result: FAIL seed {Seed}: {error.GetType().Name}: {error.Message.Split('\n')[0]}");
+
     /// <summary>Appends a one-line summary to CRMSYNC_CRASH_REPORT, when set.</summary>
     public void Report(string line)
     {

@@ -22,7 +22,9 @@ public sealed class PowerShellActionRendererTests
             Renderer.RenderText(ShellAction.Connect.Profile("my org").With(ActionParameter.Scope, "CurrentUser").ToString()));
         Assert.Equal("Start-CrmSync -RetryNow", Renderer.RenderText(ShellAction.Start.With(ActionParameter.RetryNow).ToString()));
         Assert.Equal("Sync-CrmField -ResetExclusions", Renderer.RenderText(ShellAction.SyncFields.With(ActionParameter.ResetExclusions).ToString()));
-        Assert.Equal("Get-CrmFieldMapping -Path", Renderer.RenderText(ShellAction.GetMapping.With(ActionParameter.Path).ToString()));
+        Assert.Equal("Export-CrmFieldMapping -Path", Renderer.RenderText(ShellAction.ExportMapping.With(ActionParameter.Path).ToString()));
+        Assert.Equal("-NoClobber", Renderer.RenderText(ShellAction.ExportMapping.Parameter(ActionParameter.NoClobber).ToString()));
+        Assert.Equal("-Force", Renderer.RenderText(ShellAction.ExportMapping.Parameter(ActionParameter.Force).ToString()));
         Assert.Equal("Set-CrmSyncNotification -SmtpServer <host> -Recipient <address>",
             Renderer.RenderText(ShellAction.SetNotification.With(ActionParameter.SmtpServer, "<host>").With(ActionParameter.Recipient, "<address>").ToString()));
         Assert.Equal("Connect-CrmSync -Profile <new name>", Renderer.RenderText(ShellAction.Connect.Profile("<new name>").ToString()));
@@ -35,6 +37,7 @@ public sealed class PowerShellActionRendererTests
     [InlineData(CrmSyncAction.GetFields, "Get-CrmField")]
     [InlineData(CrmSyncAction.GetMapping, "Get-CrmFieldMapping")]
     [InlineData(CrmSyncAction.SetMapping, "Set-CrmFieldMapping")]
+    [InlineData(CrmSyncAction.ExportMapping, "Export-CrmFieldMapping")]
     [InlineData(CrmSyncAction.MappingHelp, "Get-Help Set-CrmFieldMapping")]
     [InlineData(CrmSyncAction.Start, "Start-CrmSync")]
     [InlineData(CrmSyncAction.Stop, "Stop-CrmSync")]

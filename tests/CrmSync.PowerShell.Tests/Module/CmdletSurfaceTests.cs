@@ -22,6 +22,7 @@ public sealed class CmdletSurfaceTests : IClassFixture<BuiltModule>
         ["Connect-CrmSync"] = Impact.Medium,
         ["Disconnect-CrmSync"] = Impact.Medium,
         ["Set-CrmFieldMapping"] = Impact.Medium,
+        ["Export-CrmFieldMapping"] = Impact.Medium, // writes (and may overwrite) a file, as Export-Csv
         ["Sync-CrmField"] = Impact.High,
         ["Start-CrmSync"] = Impact.High,
         ["Stop-CrmSync"] = Impact.Medium,

@@ -4,7 +4,7 @@ namespace CrmSync.PowerShell.Tests.Module;
 
 /// <summary>
 /// The parameter metadata of the setup-flow cmdlets (Connect-/Disconnect-CrmSync, Sync-CrmField, Get-CrmField,
-/// Get-/Set-CrmFieldMapping) in the built DLL: sets, mandatory flags, types (no plain-string secret), output types and
+/// Get-/Set-/Export-CrmFieldMapping) in the built DLL: sets, mandatory flags, types (no plain-string secret), output types and
 /// completers. Read with MetadataLoadContext; nothing is executed.
 /// </summary>
 public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
@@ -60,6 +60,7 @@ public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
     [InlineData("Connect-CrmSync", "Medium")]
     [InlineData("Disconnect-CrmSync", "Medium")]
     [InlineData("Set-CrmFieldMapping", "Medium")]
+    [InlineData("Export-CrmFieldMapping", "Medium")]
     [InlineData("Sync-CrmField", "High")]
     public void State_changing_setup_cmdlets_support_ShouldProcess_with_their_impact(string cmdlet, string impact)
     {
@@ -114,6 +115,19 @@ public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
     }
 
     [Fact]
+    public void Export_CrmFieldMapping_writes_a_file_like_Export_Csv_and_Get_CrmFieldMapping_writes_none()
+    {
+        Assert.Equal(["DatabasePath", "Field", "Force", "NoClobber", "Object", "Path", "Profile"],
+            Cmdlet("Export-CrmFieldMapping").Parameters.Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal([(CmdletRules.AllParameterSets, true)], Declarations("Export-CrmFieldMapping", "Path"));
+        Assert.Equal("System.Management.Automation.SwitchParameter", Parameter("Export-CrmFieldMapping", "NoClobber").TypeFullName);
+        Assert.Equal("System.Management.Automation.SwitchParameter", Parameter("Export-CrmFieldMapping", "Force").TypeFullName);
+        Assert.Equal(["System.Void"], Cmdlet("Export-CrmFieldMapping").OutputTypes);
+        // A Get verb changes nothing: the export moved to Export-CrmFieldMapping (the module is pre-1.0).
+        Assert.DoesNotContain(Cmdlet("Get-CrmFieldMapping").Parameters, p => p.Name == "Path");
+    }
+
+    [Fact]
     public void Set_CrmFieldMapping_edits_one_field_or_imports_a_file()
     {
         Assert.Equal("ByField", Cmdlet("Set-CrmFieldMapping").DefaultParameterSetName);
@@ -133,6 +147,8 @@ public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
     [InlineData("Get-CrmField", "Name", "FieldNameCompleter")]
     [InlineData("Get-CrmFieldMapping", "Object", "ObjectNameCompleter")]
     [InlineData("Get-CrmFieldMapping", "Field", "FieldNameCompleter")]
+    [InlineData("Export-CrmFieldMapping", "Object", "ObjectNameCompleter")]
+    [InlineData("Export-CrmFieldMapping", "Field", "FieldNameCompleter")]
     [InlineData("Set-CrmFieldMapping", "Object", "ObjectNameCompleter")]
     [InlineData("Set-CrmFieldMapping", "Field", "FieldNameCompleter")]
     [InlineData("Sync-CrmField", "Profile", "ProfileCompleter")]

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CrmSync.Engine;
 using CrmSync.Engine.Connections;
@@ -24,7 +23,7 @@ internal sealed class DynamicsDemoOrg : IDisposable
     private const string LocalTitle = "Head of Demos (set with SQL)";
     private const string InsertedEmail = "ada.lovelace@example.com";
     private const string YesToNoTitle = "Changed after Yes to No (not synced)";
-    private readonly HttpClient _http;
+    private readonly EmulatorHttp _http;
     private readonly EmulatorBanner _banner;
     private readonly DemoRunner _demo;
     private string? _accessToken;
@@ -34,7 +33,7 @@ internal sealed class DynamicsDemoOrg : IDisposable
     {
         _banner = banner ?? throw new ArgumentNullException(nameof(banner));
         _demo = demo ?? throw new ArgumentNullException(nameof(demo));
-        _http = new HttpClient { BaseAddress = banner.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        _http = new EmulatorHttp(banner.BaseUrl, "the emulator's Dynamics org");
     }
 
     /// <summary>Connect-CrmSync -Crm Dynamics -Url … -Credential … -SyncFilterField new_synctomkto -Scope Process against the emulator's org.</summary>
@@ -238,9 +237,7 @@ internal sealed class DynamicsDemoOrg : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.RelativeOrAbsolute));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Add("Prefer", "odata.maxpagesize=5000");
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, "GET " + path, cancellationToken).ConfigureAwait(false);
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false))!;
+        return JsonNode.Parse(await _http.SendAsync(request, "GET " + path, cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>Every row of an entity set through the Web API (as the sync user), with <paramref name="select"/> and the filter field.</summary>
@@ -257,20 +254,14 @@ internal sealed class DynamicsDemoOrg : IDisposable
         return rows;
     }
 
-    private async Task<JsonObject?> GetAsync(string entity, string id, CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync(new Uri($"/_emulator/dynamics/records/{entity}/{id}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
-            return null;
-        await EnsureSuccessAsync(response, $"GET /_emulator/dynamics/records/{entity}/{id}", cancellationToken).ConfigureAwait(false);
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)) as JsonObject;
-    }
+    private Task<JsonObject?> GetAsync(string entity, string id, CancellationToken cancellationToken) =>
+        _http.GetOrNullAsync($"/_emulator/dynamics/records/{entity}/{id}", cancellationToken);
 
     private async Task<string> AccessTokenAsync(CancellationToken cancellationToken)
     {
         if (_accessToken is not null)
             return _accessToken;
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        _accessToken = await _http.AccessTokenAsync($"/{_banner.TenantId}/oauth2/v2.0/token", new Dictionary<string, string>
         {
             ["grant_type"] = "password",
             ["client_id"] = _banner.ClientId,
@@ -278,34 +269,12 @@ internal sealed class DynamicsDemoOrg : IDisposable
             ["username"] = _banner.Username,
             ["password"] = _banner.Password,
             ["scope"] = _banner.BaseUrl.GetLeftPart(UriPartial.Authority) + "/.default",
-        });
-        using var response = await _http.PostAsync(new Uri($"/{_banner.TenantId}/oauth2/v2.0/token", UriKind.Relative), form, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, "the emulator's Entra sign-in", cancellationToken).ConfigureAwait(false);
-        _accessToken = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false))?["access_token"]?.GetValue<string>();
-        return _accessToken ?? throw Failure("the emulator's Entra sign-in returned no access token");
+        }, "the emulator's Entra sign-in", cancellationToken).ConfigureAwait(false);
+        return _accessToken;
     }
 
-    private async Task<JsonObject?> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(method, new Uri("/_emulator/dynamics/" + path, UriKind.Relative));
-        if (body is not null)
-            request.Content = JsonContent.Create(body);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, $"{method} /_emulator/dynamics/{path}", cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return text.Length == 0 ? null : JsonNode.Parse(text) as JsonObject;
-    }
-
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-            return;
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        throw Failure($"{what} failed with HTTP {(int)response.StatusCode}: {text}");
-    }
-
-    private static CrmSyncException Failure(string message) => new(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
-        "The demo could not change or read the emulator's Dynamics org: " + message, "Run the demo again; if it fails again, report it with this output.");
+    private Task<JsonObject?> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken) =>
+        _http.SendJsonAsync(method, "/_emulator/dynamics/" + path, body, cancellationToken);
 
     public void Dispose() => _http.Dispose();
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using CrmSync.Engine.Shell;
+using static CrmSync.Engine.Crm.CrmConnectionCheck;
 
 namespace CrmSync.Engine.Crm.Dynamics;
 
@@ -31,36 +32,21 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
     /// <summary>Below this share of the service protection allowance left, the API limits check warns.</summary>
     private const double HeadroomWarning = 0.2;
 
-    public async Task<CrmConnectionCheck> CheckEndpointAsync(CrmEndpoints endpoints, CrmClientOptions options, CancellationToken cancellationToken)
+    public Task<CrmConnectionCheck> CheckEndpointAsync(CrmEndpoints endpoints, CrmClientOptions options, CancellationToken cancellationToken)
     {
-        var org = endpoints.OrganizationUrl ?? endpoints.Shown;
-        try
-        {
-            org = DataverseLogin.ResolveOrganizationUrl(new CrmConnectionSettings { Kind = CrmKind.Dynamics, OrganizationUrl = org });
-        }
-        catch (CrmSyncException error)
-        {
-            return EndpointProbe.Refused(org, error);
-        }
-        var api = new Uri(org, "/api/data/v" + DataverseLogin.ApiVersion + "/");
-        var answer = await EndpointProbe.GetAsync(api, options, cancellationToken).ConfigureAwait(false);
-        if (answer.Failure is { } failure)
-            return EndpointProbe.Unreachable(org, failure);
-        var target = org.GetLeftPart(UriPartial.Authority);
-        // A Dataverse org answers an anonymous Web API call with 401 and a Bearer challenge naming its Entra authority.
-        if (answer.Status == HttpStatusCode.Unauthorized && answer.Authenticate?.Contains("authorization_uri", StringComparison.OrdinalIgnoreCase) == true)
-            return new CrmConnectionCheck
-            {
-                Check = CrmConnectionCheck.Names.UrlReachable, Target = target, Result = ConnectionCheckResult.Passed,
-                Detail = $"{org.Host} answers as a Dynamics 365 (Dataverse) organization (Web API v{DataverseLogin.ApiVersion}, {answer.Authenticate}).",
-            };
-        return new CrmConnectionCheck
-        {
-            Check = CrmConnectionCheck.Names.UrlReachable, Target = target, Result = ConnectionCheckResult.Failed,
-            Detail = $"{org.Host} answered, but not as a Dynamics 365 (Dataverse) organization: GET {api.AbsolutePath} gave HTTP {(int?)answer.Status}" +
-                     $"{(answer.MediaType is null ? "" : ", " + answer.MediaType)} instead of 401 with a Bearer challenge.",
-            WhatToDo = $"Use the organization URL from the Power Platform admin center (https://<org>.crm.dynamics.com): {ShellAction.Connect.With(ActionParameter.Profile, "<profile>")} with the right URL.",
-        };
+        var api = "/api/data/v" + DataverseLogin.ApiVersion + "/";
+        return EndpointProbe.CheckAsync(endpoints.OrganizationUrl ?? endpoints.Shown,
+            org => DataverseLogin.ResolveOrganizationUrl(new CrmConnectionSettings { Kind = CrmKind.Dynamics, OrganizationUrl = org }),
+            api, options, (org, answer) =>
+                // A Dataverse org answers an anonymous Web API call with 401 and a Bearer challenge naming its Entra authority.
+                answer.Status == HttpStatusCode.Unauthorized && answer.Authenticate?.Contains("authorization_uri", StringComparison.OrdinalIgnoreCase) == true
+                    ? new EndpointProbe.Verdict(true,
+                        $"{org.Host} answers as a Dynamics 365 (Dataverse) organization (Web API v{DataverseLogin.ApiVersion}, {answer.Authenticate}).")
+                    : new EndpointProbe.Verdict(false,
+                        $"{org.Host} answered, but not as a Dynamics 365 (Dataverse) organization: GET {api} gave HTTP {(int?)answer.Status}" +
+                        $"{(answer.MediaType is null ? "" : ", " + answer.MediaType)} instead of 401 with a Bearer challenge.",
+                        $"Use the organization URL from the Power Platform admin center (https://<org>.crm.dynamics.com): {ShellAction.Connect.With(ActionParameter.Profile, "<profile>")} with the right URL."),
+            cancellationToken);
     }
 
     public async Task EnsureReadAccessAsync(ICrmClient client, CancellationToken cancellationToken)
@@ -236,11 +222,6 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
 
     private static IEnumerable<KeyValuePair<string, DataverseEntityMetadata>> Ordered(Dictionary<string, DataverseEntityMetadata> described) =>
         SyncedEntities.Where(described.ContainsKey).Select(e => new KeyValuePair<string, DataverseEntityMetadata>(e, described[e]));
-
-    private static CrmConnectionCheck Row(string check, string target, ConnectionCheckResult result, string detail, string whatToDo = "") => new()
-    {
-        Check = check, Target = target, Result = result, Detail = detail, WhatToDo = result == ConnectionCheckResult.Passed ? "" : whatToDo,
-    };
 
     private static DataverseClient Dataverse(ICrmClient client) => client as DataverseClient
         ?? throw new ArgumentException("The Dynamics 365 checks need a Dataverse client.", nameof(client));

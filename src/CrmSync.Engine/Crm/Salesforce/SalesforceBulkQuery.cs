@@ -75,40 +75,13 @@ public sealed class SalesforceBulkQuery
     }
 
     /// <summary>One chunk of results. <paramref name="locator"/> null reads the first chunk; the returned locator is null after the last.</summary>
-    public async Task<(IReadOnlyList<CrmRecord> Records, string? NextLocator)> ReadResultsAsync(string jobId, string? locator, int maxRecords,
-        CrmObjectSchema? schema, string objectName, CancellationToken cancellationToken)
-    {
-        SoqlSyntax.CheckRecordId(jobId, "job id");
-        var query = new StringBuilder("jobs/query/").Append(jobId).Append("/results?maxRecords=").Append(maxRecords.ToString(CultureInfo.InvariantCulture));
-        if (locator is not null) query.Append("&locator=").Append(Uri.EscapeDataString(locator));
-        using var response = await _session.SendAsync(() =>
-        {
-            var r = new HttpRequestMessage(HttpMethod.Get, _session.DataUri(query.ToString()));
-            r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
-            return r;
-        }, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            throw SalesforceSession.ToException(response.StatusCode, error, "the results of bulk job " + jobId);
-        }
-        var next = response.Headers.TryGetValues("Sforce-Locator", out var values) ? values.FirstOrDefault() : null;
-        if (string.IsNullOrEmpty(next) || next == "null") next = null;
+    public Task<(IReadOnlyList<CrmRecord> Records, string? NextLocator)> ReadResultsAsync(string jobId, string? locator, int maxRecords,
+        CrmObjectSchema? schema, string objectName, CancellationToken cancellationToken) =>
         // Parsed from the response stream as it arrives (the body is never buffered whole), one record at a time.
-        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (body.ConfigureAwait(false))
-        {
-            try
-            {
-                var records = SalesforceSchemaReader.Parse(() => SalesforceBulkCsv.Read(body, schema, objectName).ToList(), "the results of bulk job " + jobId);
-                return (records, next);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
-            {
-                throw SalesforceSession.ToReadException(response.RequestMessage?.RequestUri?.Host ?? "Salesforce", ex);
-            }
-        }
-    }
+        ReadChunkAsync<IReadOnlyList<CrmRecord>>(jobId, locator, maxRecords,
+            (body, _) => Task.FromResult<IReadOnlyList<CrmRecord>>(
+                SalesforceSchemaReader.Parse(() => SalesforceBulkCsv.Read(body, schema, objectName).ToList(), "the results of bulk job " + jobId)),
+            cancellationToken);
 
     /// <summary>
     /// One chunk of results downloaded whole into <paramref name="buffer"/> (reused from chunk to chunk), to be parsed by
@@ -117,11 +90,26 @@ public sealed class SalesforceBulkQuery
     internal async Task<string?> DownloadResultsAsync(string jobId, string? locator, int maxRecords, SalesforceBulkChunk buffer,
         CancellationToken cancellationToken)
     {
+        var (_, next) = await ReadChunkAsync(jobId, locator, maxRecords, async (body, ct) =>
+        {
+            await buffer.FillAsync(body, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        return next;
+    }
+
+    /// <summary>
+    /// GETs one chunk of results and hands its body, unbuffered, to <paramref name="read"/>; returns what it read and the next
+    /// locator (null after the last). The resilience handler does not buffer the body (<see cref="CrmRequestOptions.StreamedResponse"/>),
+    /// so a transport failure while reading it is retried here: the same GET of the same locator, at most three times.
+    /// <paramref name="read"/> must start afresh each time (it is called once an attempt).
+    /// </summary>
+    private async Task<(T Value, string? NextLocator)> ReadChunkAsync<T>(string jobId, string? locator, int maxRecords,
+        Func<Stream, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
         SoqlSyntax.CheckRecordId(jobId, "job id");
         var query = new StringBuilder("jobs/query/").Append(jobId).Append("/results?maxRecords=").Append(maxRecords.ToString(CultureInfo.InvariantCulture));
         if (locator is not null) query.Append("&locator=").Append(Uri.EscapeDataString(locator));
-        // The body is read straight into the reused buffer (the resilience handler does not buffer it a second time), so a
-        // transport failure while reading it is retried here: the same GET of the same locator, at most three times.
         for (var attempt = 1; ; attempt++)
         {
             using var response = await _session.SendAsync(() =>
@@ -142,8 +130,7 @@ public sealed class SalesforceBulkQuery
             {
                 try
                 {
-                    await buffer.FillAsync(body, cancellationToken).ConfigureAwait(false);
-                    return next;
+                    return (await read(body, cancellationToken).ConfigureAwait(false), next);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
                 {

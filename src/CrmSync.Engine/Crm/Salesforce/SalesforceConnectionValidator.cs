@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using CrmSync.Engine.Shell;
+using static CrmSync.Engine.Crm.CrmConnectionCheck;
 
 namespace CrmSync.Engine.Crm.Salesforce;
 
@@ -23,36 +24,17 @@ internal sealed class SalesforceConnectionValidator : ICrmConnectionValidator
     /// <summary>Below this share of the daily allowance left, the API limits check warns.</summary>
     private const double HeadroomWarning = 0.1;
 
-    public async Task<CrmConnectionCheck> CheckEndpointAsync(CrmEndpoints endpoints, CrmClientOptions options, CancellationToken cancellationToken)
-    {
-        var login = endpoints.LoginUrl ?? endpoints.Shown;
-        try
-        {
-            login = SalesforceLogin.ResolveLoginUrl(new CrmConnectionSettings { Kind = CrmKind.Salesforce, LoginUrl = login });
-        }
-        catch (CrmSyncException error)
-        {
-            return EndpointProbe.Refused(login, error);
-        }
-        var versions = new Uri(login, "/services/data/");
-        var answer = await EndpointProbe.GetAsync(versions, options, cancellationToken).ConfigureAwait(false);
-        if (answer.Failure is { } failure)
-            return EndpointProbe.Unreachable(login, failure);
-        var target = login.GetLeftPart(UriPartial.Authority);
-        if (answer.Status == HttpStatusCode.OK && answer.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true
-            && answer.Body.TrimStart().StartsWith('['))
-            return new CrmConnectionCheck
-            {
-                Check = CrmConnectionCheck.Names.UrlReachable, Target = target, Result = ConnectionCheckResult.Passed,
-                Detail = $"{login.Host} answers as Salesforce (GET /services/data/ lists the API versions).",
-            };
-        return new CrmConnectionCheck
-        {
-            Check = CrmConnectionCheck.Names.UrlReachable, Target = target, Result = ConnectionCheckResult.Failed,
-            Detail = $"{login.Host} answered, but not as Salesforce: GET /services/data/ gave HTTP {(int?)answer.Status}{(answer.MediaType is null ? "" : ", " + answer.MediaType)}.",
-            WhatToDo = $"Use https://login.salesforce.com, https://test.salesforce.com or the org's My Domain: {ShellAction.Connect.With(ActionParameter.LoginUrl)}.",
-        };
-    }
+    public Task<CrmConnectionCheck> CheckEndpointAsync(CrmEndpoints endpoints, CrmClientOptions options, CancellationToken cancellationToken) =>
+        EndpointProbe.CheckAsync(endpoints.LoginUrl ?? endpoints.Shown,
+            login => SalesforceLogin.ResolveLoginUrl(new CrmConnectionSettings { Kind = CrmKind.Salesforce, LoginUrl = login }),
+            "/services/data/", options, (login, answer) =>
+                answer.Status == HttpStatusCode.OK && answer.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true
+                    && answer.Body.TrimStart().StartsWith('[')
+                    ? new EndpointProbe.Verdict(true, $"{login.Host} answers as Salesforce (GET /services/data/ lists the API versions).")
+                    : new EndpointProbe.Verdict(false,
+                        $"{login.Host} answered, but not as Salesforce: GET /services/data/ gave HTTP {(int?)answer.Status}{(answer.MediaType is null ? "" : ", " + answer.MediaType)}.",
+                        $"Use https://login.salesforce.com, https://test.salesforce.com or the org's My Domain: {ShellAction.Connect.With(ActionParameter.LoginUrl)}."),
+            cancellationToken);
 
     /// <summary>Nothing beyond the login: objects the user cannot see are reported by the field sync and by the checks.</summary>
     public Task EnsureReadAccessAsync(ICrmClient client, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -131,9 +113,4 @@ internal sealed class SalesforceConnectionValidator : ICrmConnectionValidator
                     : Row(CrmConnectionCheck.Names.ApiLimits, "", ConnectionCheckResult.Passed, text);
         }
     }
-
-    private static CrmConnectionCheck Row(string check, string target, ConnectionCheckResult result, string detail, string whatToDo = "") => new()
-    {
-        Check = check, Target = target, Result = result, Detail = detail, WhatToDo = result == ConnectionCheckResult.Passed ? "" : whatToDo,
-    };
 }
