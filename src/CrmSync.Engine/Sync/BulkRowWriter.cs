@@ -88,11 +88,8 @@ internal sealed class BulkRowWriter
     private const int IdParameter = 1, DeletedParameter = 2, StampParameter = 3, CreatedParameter = 4, NowParameter = 5, TypeParameter = 6;
     private int FirstFieldParameter => _crmType is null ? 6 : 7;
 
-    /// <summary>
-    /// Applies every row of <paramref name="rows"/> in <paramref name="transaction"/>; nothing is committed here. When
-    /// <paramref name="seen"/> is given, the CRM id of every row read (applied or not) is added to it.
-    /// </summary>
-    public PageOutcome Apply(SqliteTransaction transaction, ICrmRowReader rows, List<string>? seen = null)
+    /// <summary>Applies every row of <paramref name="rows"/> in <paramref name="transaction"/>; nothing is committed here.</summary>
+    public PageOutcome Apply(SqliteTransaction transaction, ICrmRowReader rows)
     {
         var outcome = new PageOutcome();
         var connection = transaction.Connection!;
@@ -112,8 +109,6 @@ internal sealed class BulkRowWriter
                 Map(rows);
             outcome.Records++;
             var id = rows.IdColumn >= 0 ? rows.Field(rows.IdColumn) : default;
-            if (seen is not null && !id.IsEmpty)
-                seen.Add(Encoding.UTF8.GetString(id));
             if (!rows.IsPlain || id.IsEmpty || (adoptable && _keyColumn >= 0 && !rows.Field(_keyColumn).IsEmpty) || !TryInsert(transaction, rows, id, now))
                 Add(outcome, _records.Apply(transaction, [rows.ToRecord()]));
             else

@@ -130,24 +130,20 @@ internal sealed class PullPhase
         var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
         var rowWriter = new BulkRowWriter(plan, _store, applier, _warnings);
         var request = FullRead(plan, plan.RequestFields, state);
-        // Bulk results as rows of the CRM's bytes, bound straight into the INSERT, where the CRM's client offers them.
-        var pages = _options.BulkRowWriter && _source is ICrmBulkRowSource rows
+        // Bulk results as rows of the CRM's bytes, bound straight into the INSERT, where the CRM's client offers them; a re-read
+        // takes records, whose ids it marks.
+        var pages = _options.BulkRowWriter && !reread && _source is ICrmBulkRowSource rows
             ? rows.ReadAllRowsAsync(request, cancellationToken)
             : Records(_source.ReadAllAsync(request, cancellationToken));
         done = await CopyPagesAsync(plan, CheckpointTable.Initial, SyncPhase.InitialCopy, pages,
             state, done, checkpoint?.RowsTotal,
             (tx, page) =>
             {
-                var seen = reread ? new List<string>() : null;
-                var outcome = page.Rows is { } pageRows ? rowWriter.Apply(tx, pageRows, seen) : applier.Apply(tx, page.Page.Records);
+                var outcome = page.Rows is { } pageRows ? rowWriter.Apply(tx, pageRows) : applier.Apply(tx, page.Page.Records);
                 if (reread)
-                {
                     // Every record the CRM returned still exists there, whatever the applier did with it (a sync-filter No,
                     // a merge loser, a converted lead, a record that failed to store).
-                    if (page.Rows is null)
-                        seen!.AddRange(page.Page.Records.Select(r => r.Id));
-                    _store.RereadMarks.Mark(tx, plan.ObjectName, seen!);
-                }
+                    _store.RereadMarks.Mark(tx, plan.ObjectName, page.Page.Records.Select(r => r.Id));
                 if (page.Page.HasMore && page.Page.Watermark is not null)
                     _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, page.Page.Watermark.Value, null); // the open checkpoint keeps the copy going
                 CommitCounts(tx, plan.ObjectName, outcome);
