@@ -38,6 +38,7 @@ public sealed class CrmSyncStore : IDisposable
         CaptureBase = new CaptureBase(this);
         Watermarks = new WatermarkTable(this);
         Checkpoints = new CheckpointTable(this);
+        RereadMarks = new RereadMarks(this);
         Runs = new RunHistory(this);
         Errors = new SyncErrorLog(this);
         Conflicts = new ConflictJournal(this);
@@ -120,6 +121,8 @@ public sealed class CrmSyncStore : IDisposable
     public WatermarkTable Watermarks { get; }
     /// <summary>Resumable positions of long phases such as the initial copy.</summary>
     public CheckpointTable Checkpoints { get; }
+    /// <summary>The CRM ids a full re-read (an expired change position) has been given so far.</summary>
+    public RereadMarks RereadMarks { get; }
     /// <summary>Run history and per-object counts.</summary>
     public RunHistory Runs { get; }
     /// <summary>Record- and job-level sync errors.</summary>

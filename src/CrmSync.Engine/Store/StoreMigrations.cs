@@ -329,6 +329,17 @@ internal static class StoreMigrations
             PRIMARY KEY (object_name, field_name, value)
         );
         """,
+
+        // 8: a full re-read of an object whose change position expired (a Dataverse delta token) remembers every CRM id it
+        // was given, committed with each page, so that when it completes the local rows it did not see are flagged deleted
+        // (see RereadMarks); a kill mid re-read resumes with the marks intact. Emptied for the object when the re-read ends.
+        """
+        CREATE TABLE crmsync_reread_seen (
+            object_name  TEXT NOT NULL,
+            crm_id       TEXT NOT NULL,
+            PRIMARY KEY (object_name, crm_id)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>Code run after a migration's SQL, in its transaction, by migration number.</summary>

@@ -103,24 +103,36 @@ internal sealed class PullPhase
     private int PageSize => _options.PageSize == SyncOptions.DefaultPageSize && _source.Capabilities.PreferredPageSize is { } preferred
         ? preferred : _options.PageSize;
 
-    private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null);
+    /// <summary>
+    /// A full read's position: the page cursor, when it started, the fields of a backfill, and whether an initial copy is a
+    /// re-read after an expired change position (<see cref="RereadMarks"/>: its ids are marked, the unseen rows flagged deleted).
+    /// </summary>
+    private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null, bool Reread = false);
 
-    private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken, bool reread = false)
+    /// <summary>
+    /// The initial copy of an object, resumed from its <c>initial</c> checkpoint. When the checkpoint says it is a re-read
+    /// (the object's change position expired), every CRM id of every page is marked with the page, and the transaction that
+    /// completes the copy flags the object's live local rows with a CRM id that the read did not return as deleted in the CRM.
+    /// </summary>
+    private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
     {
         var checkpoint = _store.Checkpoints.Read(plan.ObjectName, CheckpointTable.Initial);
         var state = checkpoint is null ? new CursorState(null, Now()) : ReadCursor(checkpoint.CursorJson);
         var done = checkpoint?.RowsDone ?? 0;
+        var reread = state.Reread;
         if (checkpoint is null)
             Commit(tx => _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(state), 0, null));
+        var what = reread ? "Full re-read" : "Initial copy";
         _context.Events.Verbose(state.Cursor is null
-            ? $"Initial copy of {plan.ObjectName} into table {plan.TableName} begins."
-            : $"Initial copy of {plan.ObjectName} resumes after {done} records.", plan.ObjectName);
+            ? $"{what} of {plan.ObjectName} into table {plan.TableName} begins."
+            : $"{what} of {plan.ObjectName} resumes after {done} records.", plan.ObjectName);
 
         var applier = new RecordApplier(plan, _store, _context.RunId, _warnings, _guard);
         var rowWriter = new BulkRowWriter(plan, _store, applier, _warnings);
         var request = FullRead(plan, plan.RequestFields, state);
-        // Bulk results as rows of the CRM's bytes, bound straight into the INSERT, where the CRM's client offers them.
-        var pages = _options.BulkRowWriter && _source is ICrmBulkRowSource rows
+        // Bulk results as rows of the CRM's bytes, bound straight into the INSERT, where the CRM's client offers them; a re-read
+        // takes records, whose ids it marks.
+        var pages = _options.BulkRowWriter && !reread && _source is ICrmBulkRowSource rows
             ? rows.ReadAllRowsAsync(request, cancellationToken)
             : Records(_source.ReadAllAsync(request, cancellationToken));
         done = await CopyPagesAsync(plan, CheckpointTable.Initial, SyncPhase.InitialCopy, pages,
@@ -128,16 +140,44 @@ internal sealed class PullPhase
             (tx, page) =>
             {
                 var outcome = page.Rows is { } pageRows ? rowWriter.Apply(tx, pageRows) : applier.Apply(tx, page.Page.Records);
+                if (reread)
+                    // Every record the CRM returned still exists there, whatever the applier did with it (a sync-filter No,
+                    // a merge loser, a converted lead, a record that failed to store).
+                    _store.RereadMarks.Mark(tx, plan.ObjectName, page.Page.Records.Select(r => r.Id));
                 if (page.Page.HasMore && page.Page.Watermark is not null)
                     _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.PullUpdates, page.Page.Watermark.Value, null); // the open checkpoint keeps the copy going
                 CommitCounts(tx, plan.ObjectName, outcome);
                 return page.Rows is null ? page.Page.Records.Count : outcome.Records;
             },
-            (tx, watermark) => CompleteInitialCopy(tx, plan, watermark, state.StartedAt),
+            (tx, watermark) =>
+            {
+                if (reread)
+                    FlagUnseenAsDeleted(tx, plan, applier);
+                CompleteInitialCopy(tx, plan, watermark, state.StartedAt);
+            },
             cancellationToken).ConfigureAwait(false);
         if (!reread)
             InitialCopiesCompleted.Add(plan.ObjectName);
-        _context.Events.Verbose($"Initial copy of {plan.ObjectName} completed: {done} records.", plan.ObjectName);
+        _context.Events.Verbose($"{what} of {plan.ObjectName} completed: {done} records.", plan.ObjectName);
+    }
+
+    /// <summary>
+    /// The end of a re-read, in the transaction that completes it: the object's local rows with a CRM id, not flagged
+    /// deleted, whose id no page of the re-read returned, were deleted in the CRM while the change position was expired.
+    /// They are flagged as a delete from the CRM is (<see cref="RecordApplier.ApplyDeletedIds"/>: the row is kept, counted
+    /// as PullDeletes); rows created locally and not pushed yet have no CRM id and are left alone. The marks are cleared.
+    /// </summary>
+    private void FlagUnseenAsDeleted(SqliteTransaction tx, SyncedObjectPlan plan, RecordApplier applier)
+    {
+        var unseen = _store.RereadMarks.Unseen(tx, plan.ObjectName, plan.TableName, applier.CrmType);
+        if (unseen.Count > 0)
+        {
+            var tally = applier.ApplyDeletedIds(tx, unseen);
+            _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullDeletes, tally);
+            _context.Events.Verbose($"{tally.Deleted} records of {plan.ObjectName} the full re-read did not return (deleted in the CRM while its " +
+                                    "change position was expired) are flagged deleted.", plan.ObjectName);
+        }
+        _store.RereadMarks.Clear(tx, plan.ObjectName);
     }
 
     private void CompleteInitialCopy(SqliteTransaction tx, SyncedObjectPlan plan, CrmWatermark? watermark, string startedAt)
@@ -184,9 +224,11 @@ internal sealed class PullPhase
             if (item?.Page is null && item?.Error?.ErrorId == ErrorIds.CrmChangeTokenExpired)
             {
                 // The CRM no longer knows our position (Dataverse: the delta token is older than the org keeps changes): read
-                // the object in full again, as a resumable copy. Every live record is applied (unchanged ones are skipped).
+                // the object in full again, as a resumable copy. Every live record is applied (unchanged ones are skipped) and
+                // the local rows the read does not return are flagged deleted when it completes (FlagUnseenAsDeleted).
                 _context.Events.Warning($"The CRM's change position for {plan.ObjectName} has expired (the sync did not run for longer than the CRM " +
-                                        "keeps changes): the object is read in full again. Records deleted in the CRM meanwhile stay live locally.", plan.ObjectName);
+                                        "keeps changes): the object is read in full again, and its local records that the CRM no longer returns " +
+                                        "are flagged deleted when the read completes.", plan.ObjectName);
                 expired.Add(plan);
                 continue;
             }
@@ -267,8 +309,12 @@ internal sealed class PullPhase
         {
             if (StoppedAtApiReserve)
                 break;
-            Commit(tx => _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(new CursorState(null, Now())), 0, null));
-            await InitialCopyAsync(plan, cancellationToken, reread: true).ConfigureAwait(false);
+            Commit(tx =>
+            {
+                _store.RereadMarks.Clear(tx, plan.ObjectName);
+                _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(new CursorState(null, Now(), Reread: true)), 0, null);
+            });
+            await InitialCopyAsync(plan, cancellationToken).ConfigureAwait(false);
             ReserveReached(plan.ObjectName);
         }
         if (firstError is not null)
@@ -512,8 +558,13 @@ internal sealed class PullPhase
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value)
             ? value : null;
 
-    private static string WriteCursor(CursorState state) =>
-        JsonSerializer.Serialize(new Dictionary<string, object?> { ["cursor"] = state.Cursor, ["startedAt"] = state.StartedAt, ["fields"] = state.Fields });
+    private static string WriteCursor(CursorState state)
+    {
+        var json = new Dictionary<string, object?> { ["cursor"] = state.Cursor, ["startedAt"] = state.StartedAt, ["fields"] = state.Fields };
+        if (state.Reread)
+            json["reread"] = true;
+        return JsonSerializer.Serialize(json);
+    }
 
     /// <summary>Opens (or widens) the backfill of <paramref name="fields"/> of an object inside <paramref name="transaction"/>.</summary>
     public static void ScheduleBackfill(CrmSyncStore store, SqliteTransaction transaction, string objectName, IReadOnlyCollection<string> fields, string now)
@@ -542,7 +593,8 @@ internal sealed class PullPhase
             var fields = root.TryGetProperty("fields", out var f) && f.ValueKind == JsonValueKind.Array
                 ? f.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
                 : null;
-            return new CursorState(cursor, started ?? Now(), fields);
+            var reread = root.TryGetProperty("reread", out var r) && r.ValueKind == JsonValueKind.True;
+            return new CursorState(cursor, started ?? Now(), fields, reread);
         }
         catch (JsonException)
         {

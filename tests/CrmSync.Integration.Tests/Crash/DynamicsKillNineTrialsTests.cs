@@ -10,7 +10,8 @@ namespace CrmSync.Integration.Tests.Crash;
 /// emulator's Dataverse org and is killed with SIGKILL at random points (seeded, the seed is printed) of the initial copy (by
 /// change tracking, pages of 5000), of an incremental cycle (delta links, with updates over more than one page, deletes,
 /// qualifies, a merge and sync-filter transitions) and of a push (local inserts upserted on <c>new_crmsynckey</c> with
-/// If-None-Match, local updates with If-Match, in $batch), then started again. In the end: every CRM record that syncs
+/// If-None-Match, local updates with If-Match, in $batch) and of the full re-read that replaces expired delta tokens (after
+/// its first committed page; the records deleted meanwhile must end flagged deleted), then started again. In the end: every CRM record that syncs
 /// (DYNAMICS.md §2.3: only an explicit No that was never synced stays out) is local with the CRM's values, every local edit
 /// is in Dataverse, no two Dataverse rows share a <c>new_crmsynckey</c> and the lead and contact counts are the expected
 /// ones, no local row is there twice, <c>PRAGMA integrity_check</c> is ok and no run is left Running.
@@ -39,7 +40,7 @@ public sealed class DynamicsKillNineTrialsTests(ITestOutputHelper output)
         }
         Say($"Dynamics kill -9 trials: seed {settings.Seed}, {settings.Trials} trials per phase, {settings.Persons} persons " +
             $"(rerun: CRMSYNC_CRASH_SEED={settings.Seed} CRMSYNC_CRASH_TRIALS={settings.Trials} CRMSYNC_CRASH_PERSONS={settings.Persons})");
-        var killed = new Dictionary<string, int> { ["initial"] = 0, ["incremental"] = 0, ["push"] = 0 };
+        var killed = new Dictionary<string, int> { ["initial"] = 0, ["incremental"] = 0, ["push"] = 0, ["reread"] = 0 };
         var context = $"seed {settings.Seed}";
         try
         {
@@ -216,8 +217,51 @@ public sealed class DynamicsKillNineTrialsTests(ITestOutputHelper output)
                 bed.AssertStoreSound(where);
             }
 
+            // 4. Expired delta tokens: Dataverse keeps changes for 0 days, so every delta token a cycle sends is refused and each
+            // entity is read in full again (the deletions made meanwhile come in no delta). The re-read is killed after its first
+            // committed page of leads (its ids marked in crmsync_reread_seen with the page) and restarted; in the end exactly the
+            // records deleted in Dataverse are flagged deleted, the stale (Yes → No) and every other record stay live.
+            org.Settings.ExpireChangeTrackingInDays = 0;
+            for (var trial = 0; trial < settings.Trials; trial++)
+            {
+                var where = $"{context}, re-read trial {trial + 1}";
+                var marker = $"crash-dv-reread-{settings.Seed}-{trial}";
+                var live = LivePersons(crm);
+                var leadIds = live.Where(p => p.Entity == "lead").Select(p => p.Id).OrderBy(_ => random.Next()).ToList();
+                var contactIds = live.Where(p => p.Entity == "contact").Select(p => p.Id).OrderBy(_ => random.Next()).ToList();
+                var gone = leadIds.Take(20).Select(id => (leadDef, id)).Concat(contactIds.Take(5).Select(id => (contactDef, id))).ToList();
+                foreach (var (def, id) in gone)
+                    org.Writer.Delete(def, id, user);
+                foreach (var id in leadIds.Skip(20).Take(50))
+                    org.Writer.Update(leadDef, id, new() { ["jobtitle"] = marker }, user);
+                await Task.Delay(1100); // the last run's delta tokens are a second old: refused
+                var delay = random.Next(0, 400);
+                const string marks = "SELECT count(*) FROM crmsync_reread_seen WHERE object_name = 'lead';";
+                using (var run = bed.StartCrmSync())
+                {
+                    using var read = bed.OpenRead();
+                    var wasKilled = await run.KillWhenAsync(Delayed(() => CrashBed.Long(read, marks) > 0, delay));
+                    Say($"re-read trial {trial + 1}: every delta token expired, 20 leads and 5 contacts deleted, 50 leads updated; kill {delay} ms after " +
+                        "the first re-read page of leads: " + (wasKilled ? $"killed with {CrashBed.Long(read, marks)} lead ids marked" : "finished before the kill point"));
+                    if (wasKilled)
+                    {
+                        killed["reread"]++;
+                        bed.AssertDeadLeaseLeft(where);
+                    }
+                }
+                await bed.FinishAsync(settings, where);
+                bed.AssertLocalEqualsCrm(random, where); // the live local rows are exactly the CRM's (deleted ones flagged, stale ones live)
+                bed.AssertStoreSound(where);
+                foreach (var (_, id) in gone)
+                    Assert.True(bed.Long($"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{DynamicsCrashCrm.Id(id)}';") == 1, $"{where}: {id} deleted in Dataverse is live locally");
+                Assert.Equal(50, bed.Long($"SELECT count(*) FROM person WHERE \"{jobtitle}\" = '{marker}' AND _crm_is_deleted = 0;"));
+                Assert.Equal(0, bed.Long("SELECT count(*) FROM crmsync_reread_seen;"));
+                Assert.Equal(0, bed.Long("SELECT count(*) FROM crmsync_checkpoint WHERE phase = 'initial';"));
+            }
+            org.Settings.ExpireChangeTrackingInDays = 7;
+
             Say($"result: PASS seed {settings.Seed}: {killed["initial"]} kills in the initial copy, {killed["incremental"]} in incremental cycles, " +
-                $"{killed["push"]} in pushes; {inserted} local inserts and {updatedTotal} local updates in Dataverse once, 0 duplicate CRM or local records; " +
+                $"{killed["push"]} in pushes, {killed["reread"]} in re-reads after an expired delta token; {inserted} local inserts and {updatedTotal} local updates in Dataverse once, 0 duplicate CRM or local records; " +
                 $"{clock.Elapsed.TotalSeconds:0} s");
             settings.Report("dynamics " + log[^1]);
         }

@@ -146,24 +146,125 @@ public sealed class DynamicsSyncTests
         Assert.Equal(1L, bed.Store.Runs.Counts(second.RunId).Single(c => c.ObjectName == "lead" && c.Operation == RunOperation.PullUpdates).Filtered);
     }
 
-    [Fact]
-    public async Task An_expired_delta_token_reads_the_entity_in_full_again_with_a_warning_and_loses_nothing()
+    /// <summary>Expires every delta token of the org: its change tracking keeps one day, and two pass.</summary>
+    private static void ExpireDeltaTokens(DynamicsSyncBed bed)
     {
-        await using var bed = await CopiedAsync();
         bed.Org.Settings.ExpireChangeTrackingInDays = 1;
         bed.Host.Clock.Advance(TimeSpan.FromDays(2));
-        var lead = bed.Org.Store.Snapshot("lead")[0].Id;
+    }
+
+    private static long Deleted(DynamicsSyncBed bed, Guid id) => (long)bed.Scalar($"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{Id(id)}'")!;
+
+    [Fact]
+    public async Task An_expired_delta_token_reads_the_entity_in_full_again_with_a_warning_flags_what_the_crm_deleted_and_loses_nothing()
+    {
+        await using var bed = await CopiedAsync();
+        var leads = bed.Org.Store.Snapshot("lead");
+        var (lead, gone, hidden) = (leads[0].Id, leads[1].Id, leads[2].Id);
+        var goneContact = bed.Org.Store.Snapshot("contact")[0].Id;
+        Assert.Equal(0L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_is_deleted = 1"));
+        Assert.Equal(0L, Deleted(bed, gone) + Deleted(bed, hidden) + Deleted(bed, goneContact));
+
+        ExpireDeltaTokens(bed);
         bed.Update("lead", lead, new() { ["jobtitle"] = "After the expiry" });
         var added = bed.Create("lead", new() { ["lastname"] = "Late", ["companyname"] = "L Co", ["new_synctomkto"] = true });
+        bed.Org.Writer.Delete(bed.Org.Store.Entity("lead")!, gone, bed.CrmUser);
+        bed.Org.Writer.Delete(bed.Org.Store.Entity("contact")!, goneContact, bed.CrmUser);
+        bed.Update("lead", hidden, new() { ["new_synctomkto"] = false }); // the re-read skips it (No), but it still exists
+        bed.Sql("INSERT INTO person (firstname, lastname, emailaddress1, companyname) VALUES ('Una', 'Pushed', 'una@example.com', 'Una Co');");
 
         var result = await bed.SucceededCycleAsync();
 
-        Assert.Contains(result.Warnings, w => w.Contains("expired", StringComparison.Ordinal) && w.Contains("lead", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Contains("expired", StringComparison.Ordinal) && w.Contains("lead", StringComparison.Ordinal)
+                                              && w.Contains("flagged deleted", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("stay live", StringComparison.Ordinal));
         Assert.Equal("After the expiry", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{Id(lead)}'"));
         Assert.Equal(1L, bed.Scalar($"SELECT count(*) FROM person WHERE _crm_id = '{Id(added)}'"));
+        // Deleted in Dataverse while the token was expired: flagged, as a delete in the delta would be (the rows are kept).
+        Assert.Equal(1L, Deleted(bed, gone));
+        Assert.Equal(1L, Deleted(bed, goneContact));
+        Assert.Equal(1, Count(result, "lead", RunOperation.PullDeletes).Deleted);
+        Assert.Equal(1, Count(result, "contact", RunOperation.PullDeletes).Deleted);
+        // Still in Dataverse: live, the one set to No included (filtered out of the read, not deleted).
+        Assert.Equal(0L, Deleted(bed, lead));
+        Assert.Equal(0L, Deleted(bed, hidden));
+        Assert.Equal(2L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_is_deleted = 1"));
+        Assert.Equal(0L, bed.Scalar("SELECT count(*) FROM account WHERE _crm_is_deleted = 1"));
+        // Created locally and not pushed when the re-read ended: untouched by it, then pushed by the same cycle.
+        Assert.Equal(0L, bed.Scalar("SELECT _crm_is_deleted FROM person WHERE emailaddress1 = 'una@example.com'"));
+        Assert.Equal(1, Count(result, "lead", RunOperation.PushNew).New);
+        Assert.Equal(0L, bed.Store.RereadMarks.Count("lead"));
+        Assert.Equal(0L, bed.Store.RereadMarks.Count("contact"));
         Assert.Empty(result.InitialCopiesCompleted);
+
         var next = await bed.SucceededCycleAsync(); // back on delta links
         Assert.DoesNotContain(next.Warnings, w => w.Contains("expired", StringComparison.Ordinal));
+        Assert.Equal(1L, Deleted(bed, gone));
+        Assert.Equal(0L, Deleted(bed, hidden));
+        Assert.Equal(0L, bed.Scalar("SELECT _crm_is_deleted FROM person WHERE emailaddress1 = 'una@example.com'"));
+    }
+
+    [Fact]
+    public async Task A_qualify_and_a_merge_made_while_the_token_was_expired_are_seen_by_the_reread_and_only_the_loser_and_the_deleted_lead_are_flagged()
+    {
+        await using var bed = await CopiedAsync();
+        var qualified = bed.Create("lead", new() { ["lastname"] = "Qualify", ["companyname"] = "Q Co", ["new_synctomkto"] = true });
+        var winner = bed.Create("lead", new() { ["lastname"] = "Winner", ["companyname"] = "W Co", ["new_synctomkto"] = true });
+        var loser = bed.Create("lead", new() { ["lastname"] = "Loser", ["companyname"] = "L Co", ["telephone1"] = "+1 555 0100", ["new_synctomkto"] = true });
+        var dropped = bed.Create("lead", new() { ["lastname"] = "Dropped", ["companyname"] = "D Co", ["new_synctomkto"] = true });
+        await bed.SucceededCycleAsync();
+
+        ExpireDeltaTokens(bed);
+        bed.Org.Writer.Delete(bed.Org.Store.Entity("lead")!, dropped, bed.CrmUser);
+        var contact = Assert.Single(bed.Org.Writer.QualifyLead(qualified, false, true, false, 3, bed.CrmUser)).Record.Id;
+        bed.Org.Writer.Merge(bed.Org.Store.Entity("lead")!, winner, loser, [], bed.CrmUser); // the loser stays in Dataverse, deactivated
+        var result = await bed.SucceededCycleAsync();
+
+        Assert.Contains(result.Warnings, w => w.Contains("expired", StringComparison.Ordinal));
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE lastname = 'Qualify' AND _crm_is_deleted = 0"));
+        Assert.Equal("Contact", bed.Scalar($"SELECT _crm_type FROM person WHERE _crm_id = '{Id(contact)}' AND _crm_is_deleted = 0"));
+        Assert.Equal(0L, Deleted(bed, winner));
+        Assert.Equal(Id(winner), bed.Scalar($"SELECT _merged_into FROM person WHERE _crm_id = '{Id(loser)}'"));
+        Assert.Equal(1L, Deleted(bed, loser));
+        Assert.Equal(1L, Deleted(bed, dropped));
+        // Nothing else that has a CRM id is flagged: every record the re-read returned, the qualified lead included, was seen.
+        Assert.Equal(2L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_is_deleted = 1 AND _crm_id IS NOT NULL"));
+        Assert.Equal(0, Count(result, "contact", RunOperation.PullDeletes).Deleted);
+    }
+
+    [Fact]
+    public async Task An_expired_token_reread_stopped_after_a_page_resumes_with_its_marks_and_flags_exactly_the_unseen_rows()
+    {
+        await using var bed = await CopiedAsync(Small with { Leads = 7 });
+        var leads = bed.Org.Store.Snapshot("lead");
+        var (gone, hidden) = (leads[3].Id, leads[5].Id);
+        ExpireDeltaTokens(bed);
+        bed.Org.Writer.Delete(bed.Org.Store.Entity("lead")!, gone, bed.CrmUser);
+        bed.Update("lead", hidden, new() { ["new_synctomkto"] = false });
+        var options = new SyncOptions { SchemaRefreshInterval = null, PageSize = 2 };
+
+        using var stop = new CancellationTokenSource();
+        var stopped = await bed.CycleAsync(options, new OnPage(p =>
+        {
+            if (p.ObjectName == "lead" && p.Phase == SyncPhase.InitialCopy && p.Done == 2)
+                stop.Cancel(); // as a kill after the re-read's first committed page
+        }), stop.Token);
+
+        Assert.Equal(RunState.Cancelled, stopped.State);
+        Assert.Contains("\"reread\":true", bed.Store.Checkpoints.Read("lead", CheckpointTable.Initial)!.CursorJson, StringComparison.Ordinal);
+        Assert.Equal(2L, bed.Store.RereadMarks.Count("lead")); // the first page's two ids, committed with it
+        Assert.Equal(0L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_is_deleted = 1")); // nothing is flagged before the read ends
+
+        var resumed = await bed.SucceededCycleAsync(options);
+
+        Assert.Null(bed.Store.Checkpoints.Read("lead", CheckpointTable.Initial));
+        Assert.Equal(1L, Deleted(bed, gone));
+        Assert.Equal(0L, Deleted(bed, hidden));
+        Assert.Equal(1L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_is_deleted = 1")); // the first page's rows too stay live
+        Assert.Equal(7L, bed.Scalar("SELECT count(*) FROM person WHERE _crm_type = 'Lead'"));
+        Assert.Equal(1, Count(resumed, "lead", RunOperation.PullDeletes).Deleted);
+        Assert.Empty(resumed.InitialCopiesCompleted); // a resumed re-read is still no initial copy
+        Assert.Equal(0L, bed.Store.RereadMarks.Count("lead"));
     }
 
     [Fact]
