@@ -36,6 +36,7 @@ public enum ActionParameter
     RetryNow,
     ExcludeField,
     ResetExclusions,
+    ResetFieldSelection,
     Disable,
     SmtpServer,
     Recipient,
