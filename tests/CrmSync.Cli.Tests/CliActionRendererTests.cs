@@ -75,6 +75,7 @@ public sealed class CliActionRendererTests
     [InlineData(CrmSyncAction.Start, ActionParameter.Verbose)]
     [InlineData(CrmSyncAction.SyncFields, ActionParameter.ExcludeField)]
     [InlineData(CrmSyncAction.SyncFields, ActionParameter.ResetExclusions)]
+    [InlineData(CrmSyncAction.SyncFields, ActionParameter.ResetFieldSelection)]
     [InlineData(CrmSyncAction.SetMapping, ActionParameter.Disable)]
     [InlineData(CrmSyncAction.GetMapping, ActionParameter.Path)]
     [InlineData(CrmSyncAction.SetNotification, ActionParameter.SmtpServer)]
