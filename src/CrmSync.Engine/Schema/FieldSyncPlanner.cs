@@ -74,7 +74,7 @@ public sealed class FieldSyncPlanner
         {
             var syncedObject = described.Object;
             var schema = described.Schema;
-            var critical = new HashSet<string>(CriticalFieldsGuarded(syncedObject, schema, exclusions, state.SyncFilterField), StringComparer.OrdinalIgnoreCase);
+            var critical = new HashSet<string>(CriticalFieldsGuarded(syncedObject, schema, givenExclusions, state.SyncFilterField), StringComparer.OrdinalIgnoreCase);
             var objectEntries = new List<FieldPlanEntry>();
 
             foreach (var field in schema.Fields)
@@ -290,9 +290,11 @@ public sealed class FieldSyncPlanner
     }
 
     /// <summary>
-    /// The fields of the object that the sync needs. A pattern that names one of them literally (e.g. 'Lead.Id',
-    /// '*.Id', 'IsDeleted') is refused; a wildcard field pattern ('Lead.*', '*.Is*', 'Lead.*Id') simply
-    /// does not apply to them (the plan notes it and the handler warns).
+    /// The fields of the object that the sync needs. A pattern given to this run that names one of them literally (e.g.
+    /// 'Lead.Id', '*.Id', 'IsDeleted') is refused; a wildcard field pattern ('Lead.*', '*.Is*', 'Lead.*Id') simply
+    /// does not apply to them (the plan notes it and the handler warns). A stored pattern is never refused here (it was
+    /// checked when it was given): one that names a field that became critical later, such as a field named as the
+    /// profile's sync filter field after the pattern was stored, does not apply to it either, so a schema refresh never fails on it.
     /// </summary>
     private IReadOnlyList<string> CriticalFieldsGuarded(SyncedObject syncedObject, CrmObjectSchema schema, FieldExclusionSet exclusions, string? syncFilterField)
     {

@@ -226,4 +226,22 @@ public sealed class FieldSelectionTests
         var plan = ctx.Plan(reader, field: ["Lead.Company"]);
         Assert.Equal(["Lead.Email", "Lead.Company"], plan.Selection.PatternTexts);
     }
+
+    [Fact]
+    public void A_stored_exclusion_naming_a_field_that_later_became_the_sync_filter_field_no_longer_applies_and_does_not_fail_a_refresh()
+    {
+        using var ctx = new SchemaTestContext();
+        var reader = SalesforceSchemas.FullOrg();
+        ctx.SyncFields(reader, exclude: ["Lead.Internal_Score__c"]);
+        using (var store = ctx.Open())
+        {
+            Assert.Null(store.FieldCatalog.Find("Lead", "Internal_Score__c"));
+            store.Profile.Save(store.Profile.Read()! with { SyncFilterField = "Internal_Score__c" }); // connected again with it as the filter
+        }
+
+        var refresh = ctx.Plan(reader); // as the schema refresh plans: nothing given, the stored pattern applies
+        var filter = Entry(refresh, "Lead", "Internal_Score__c");
+        Assert.Equal(FieldPlanAction.Create, filter.Action);
+        Assert.Contains("but is kept: the sync needs it", filter.Note);
+    }
 }
