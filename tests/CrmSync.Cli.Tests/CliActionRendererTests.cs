@@ -76,6 +76,7 @@ public sealed class CliActionRendererTests
     [InlineData(CrmSyncAction.Start, ActionParameter.Verbose)]
     [InlineData(CrmSyncAction.SyncFields, ActionParameter.ExcludeField)]
     [InlineData(CrmSyncAction.SyncFields, ActionParameter.ResetExclusions)]
+    [InlineData(CrmSyncAction.SyncFields, ActionParameter.ResetFieldSelection)]
     [InlineData(CrmSyncAction.SetMapping, ActionParameter.Disable)]
     [InlineData(CrmSyncAction.GetMapping, ActionParameter.Path)]
     [InlineData(CrmSyncAction.ExportMapping, ActionParameter.Path)]

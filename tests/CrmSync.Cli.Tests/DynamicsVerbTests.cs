@@ -138,6 +138,31 @@ public sealed class DynamicsVerbTests : IAsyncLifetime
         Assert.DoesNotContain(rows, r => Text(r, "action") == "Create");
     }
 
+    [Fact]
+    public void Sync_field_reset_field_selection_narrows_the_selection_keeping_created_fields_and_clears_it_without_field()
+    {
+        Succeeded(ConnectSyncUser());
+        Succeeded(Run("sync-field", "--field", "lead.*", "--field=*.emailaddress1", "--yes"));
+
+        Succeeded(Run("sync-field", "--field", "lead.emailaddress1", "--reset-field-selection", "--yes"));
+        Assert.Contains("outside the new --field selection", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("lead.subject", error.ToString(), StringComparison.Ordinal);
+
+        Succeeded(Run("sync-field", "--what-if", "--json"));
+        static string? Text(JsonElement row, string name) => row.GetProperty(name).ToString();
+        using (var narrowed = JsonDocument.Parse(output.ToString()))
+        {
+            var subject = narrowed.RootElement.EnumerateArray().Single(r => Text(r, "objectName") == "lead" && Text(r, "fieldName") == "subject");
+            Assert.Equal("Exists", Text(subject, "action")); // created before: kept, still synced
+            Assert.Contains("outside the --field selection ('lead.emailaddress1')", Text(subject, "note"), StringComparison.Ordinal);
+        }
+
+        Succeeded(Run("sync-field", "--reset-field-selection", "--what-if", "--json"));
+        using var cleared = JsonDocument.Parse(output.ToString());
+        Assert.Contains(cleared.RootElement.EnumerateArray(), r => Text(r, "objectName") == "contact" && Text(r, "action") == "Create");
+        Assert.DoesNotContain(cleared.RootElement.EnumerateArray(), r => Text(r, "action") == "Excluded");
+    }
+
     [Theory]
     [InlineData("connect", "--crm", "dynamics", "--username", "u@contoso.com")]
     [InlineData("connect", "--crm", "dynamics", "--url", "https://contoso.crm.dynamics.com", "--client-id", "c")]

@@ -171,9 +171,11 @@ public sealed class DynamicsConnectTests
         Assert.All(rows, r => Assert.True(r.Result == ConnectionCheckResult.Passed, $"{r.Check} {r.Target}: {r.Result} {r.Detail}"));
         Assert.Equal(1, rows.Count(r => r.Check == CrmConnectionCheck.Names.UrlReachable));
         Assert.Equal(1, rows.Count(r => r.Check == CrmConnectionCheck.Names.Login));
-        Assert.Equal(["lead", "contact", "list", "listmember", "account", "systemuser", "opportunity"], // the provider's catalog order
+        // the provider's catalog order, then the custom entities the sync picks up (change tracking on), by name
+        Assert.Equal(["lead", "contact", "list", "listmember", "account", "systemuser", "opportunity", "new_invoice"],
             rows.Where(r => r.Check == CrmConnectionCheck.Names.ReadAccess).Select(r => r.Target));
-        Assert.Equal(7, rows.Count(r => r.Check == CrmConnectionCheck.Names.ChangeTracking));
+        Assert.Equal(["lead", "contact", "list", "listmember", "account", "systemuser", "opportunity", "new_invoice"],
+            rows.Where(r => r.Check == CrmConnectionCheck.Names.ChangeTracking).Select(r => r.Target));
         Assert.Equal(["lead.new_synctomkto", "contact.new_synctomkto", "account.new_synctomkto", "opportunity.new_synctomkto"],
             rows.Where(r => r.Check == CrmConnectionCheck.Names.SyncFilterField).Select(r => r.Target));
         Assert.Equal(["lead.new_crmsynckey", "contact.new_crmsynckey"], rows.Where(r => r.Check == CrmConnectionCheck.Names.CrmSyncKey).Select(r => r.Target));
@@ -217,6 +219,58 @@ public sealed class DynamicsConnectTests
 
         var named = await dv.TestAsync(filter: "new_synctomkto");
         Assert.Equal(ConnectionCheckResult.Warning, Assert.Single(named, r => r.Target == "account.new_synctomkto").Result);
+    }
+
+    [Fact]
+    public async Task Test_connection_checks_the_custom_entities_the_sync_picks_up_and_the_ones_the_profile_syncs()
+    {
+        await using var dv = await StartAsync();
+        await dv.ConnectAsync(dv.Password());
+        var clients = new List<ICrmClient>();
+        var fields = new SyncFieldsCommand(dv.Connector.Profiles, new SyncFieldsOptions { Profile = "d365" }, async (row, ct) =>
+        {
+            var client = await dv.Connector.OpenClientAsync(row.Name, null, new CrmClientOptions(), ct);
+            clients.Add(client);
+            return client.Schema;
+        });
+        await fields.ExecuteAsync(new FakeCommandHost { Answer = true }, CancellationToken.None);
+        clients.ForEach(c => c.Dispose());
+        using (var store = dv.Connector.Profiles.Open("d365"))
+            Assert.NotNull(store.FieldCatalog.Find("new_invoice", "new_amount"));
+
+        dv.Org.Settings.ReadDeniedTables = new(StringComparer.OrdinalIgnoreCase) { "new_invoice" };
+        var denied = Assert.Single(await dv.TestAsync(), r => r.Check == CrmConnectionCheck.Names.ReadAccess && r.Target == "new_invoice");
+        Assert.Equal(ConnectionCheckResult.Failed, denied.Result);
+        Assert.Contains("organization-level Read on new_invoice", denied.WhatToDo, StringComparison.Ordinal);
+
+        // change tracking turned off: the sync no longer picks the entity up from the org's list, but the profile syncs it
+        dv.Org.Settings.ReadDeniedTables = new(StringComparer.OrdinalIgnoreCase);
+        dv.Org.Store.SetChangeTracking("new_invoice", false);
+        var rows = await dv.TestAsync();
+        var tracking = Assert.Single(rows, r => r.Check == CrmConnectionCheck.Names.ChangeTracking && r.Target == "new_invoice");
+        Assert.Equal(ConnectionCheckResult.Failed, tracking.Result);
+        Assert.Contains("Track changes", tracking.WhatToDo, StringComparison.Ordinal);
+        Assert.Equal(ConnectionCheckResult.Passed, Assert.Single(rows, r => r.Check == CrmConnectionCheck.Names.ReadAccess && r.Target == "new_invoice").Result);
+        Assert.Equal("new_invoice", rows.Last(r => r.Check == CrmConnectionCheck.Names.ChangeTracking).Target); // after the standard entities
+    }
+
+    [Fact]
+    public async Task A_user_name_typed_as_DOMAIN_user_is_sent_as_typed_and_an_unknown_one_is_told_to_use_the_UPN()
+    {
+        await using var dv = await StartAsync();
+        using var typed = new ConnectionRequest
+        {
+            Crm = CrmKind.Dynamics, Profile = "d365", Url = dv.Url, LoginUrl = dv.Url, Username = @"CONTOSO\sync",
+            Password = SecretValue.Copy(dv.Org.Credentials.Password),
+        };
+
+        var ex = await ConnectFails(dv, typed);
+
+        Assert.Equal(ErrorIds.InvalidCredentials, ex.ErrorId);
+        Assert.Contains("AADSTS50034", ex.Message, StringComparison.Ordinal); // Entra's own answer: the user does not exist
+        Assert.Contains(@"'CONTOSO\sync'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("user principal name", ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.Contains("sync@contoso.com", ex.RecommendedAction, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -90,6 +90,33 @@ Describe 'Sync-CrmField' {
         $website.Note | Should -Match ([regex]::Escape("-Field selection ('Lead.Email', '*.Phone', 'Lead.NoSuch*')"))
     }
 
+    It 'narrows the remembered selection with -ResetFieldSelection, keeps the created fields syncing, and clears it without -Field' {
+        # the profile 'selected' of the test above: Lead.Email, *.Phone and Lead.NoSuch* are remembered, Email and Phone created
+        $preview = Sync-CrmField -Profile 'selected' -Field 'Lead.Email' -ResetFieldSelection -WhatIf -WarningVariable previewWarnings 3>$null
+        ($previewWarnings -join "`n") | Should -Match 'outside the new -Field selection'
+        ($previewWarnings -join "`n") | Should -Match ([regex]::Escape('Lead.Phone'))
+        ($preview | Where-Object { $_.ObjectName -eq 'Lead' -and $_.FieldName -eq 'Phone' }).Action | Should -Be 'Exists'
+        $unchanged = Sync-CrmField -Profile 'selected' -WhatIf
+        ($unchanged | Where-Object { $_.ObjectName -eq 'Lead' -and $_.FieldName -eq 'Website' }).Note |
+            Should -Match ([regex]::Escape("('Lead.Email', '*.Phone', 'Lead.NoSuch*')")) # -WhatIf remembered nothing
+
+        Sync-CrmField -Profile 'selected' -Field 'Lead.Email' -ResetFieldSelection -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+        $narrowed = Sync-CrmField -Profile 'selected' -WhatIf
+        $phone = $narrowed | Where-Object { $_.ObjectName -eq 'Lead' -and $_.FieldName -eq 'Phone' }
+        $phone.Action | Should -Be 'Exists'
+        $phone.Note | Should -Match 'created before: created fields are permanent and keep syncing'
+        ($narrowed | Where-Object { $_.ObjectName -eq 'Lead' -and $_.FieldName -eq 'Website' }).Note | Should -Match ([regex]::Escape("-Field selection ('Lead.Email')"))
+        @(Get-PersonColumn -Profile 'selected') | Should -Contain 'Phone'
+
+        $cleared = Sync-CrmField -Profile 'selected' -ResetFieldSelection -WhatIf
+        ($cleared | Where-Object { $_.ObjectName -eq 'Lead' -and $_.FieldName -eq 'Website' }).Action | Should -Be 'Create'
+        Sync-CrmField -Profile 'selected' -ResetFieldSelection -Confirm:$false | Out-Null
+        @(Get-PersonColumn -Profile 'selected') | Should -Contain 'Website'
+        # only the remembered -ExcludeField pattern still keeps a field out
+        @(Sync-CrmField -Profile 'selected' -WhatIf | Where-Object Action -eq 'Excluded' | ForEach-Object { "$($_.ObjectName).$($_.FieldName)" }) |
+            Should -Be @('Contact.Phone')
+    }
+
     It 'is ConfirmImpact High' {
         (Get-Command Sync-CrmField).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false).ConfirmImpact |
             Should -Be 'High'

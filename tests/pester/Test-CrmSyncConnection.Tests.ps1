@@ -26,7 +26,9 @@ Describe 'Test-CrmSyncConnection' {
         $rows | ForEach-Object { $_ | Should -BeOfType ([CrmSync.Engine.Crm.CrmConnectionCheck]) }
         $rows.Where({ $_.Result -ne 'Passed' }) | Should -BeNullOrEmpty
         ($rows.Check | Select-Object -Unique) | Should -Be @('URL reachable', 'Login', 'Read access', 'Change tracking', 'Sync filter field', 'CrmSync key', 'API limits')
-        $rows.Where({ $_.Check -eq 'Read access' }).Target | Should -Be @('lead', 'contact', 'list', 'listmember', 'account', 'systemuser', 'opportunity')
+        # the standard entities in the catalog's order, then the custom entities the sync picks up (the org's new_invoice)
+        $rows.Where({ $_.Check -eq 'Read access' }).Target | Should -Be @('lead', 'contact', 'list', 'listmember', 'account', 'systemuser', 'opportunity', 'new_invoice')
+        $rows.Where({ $_.Check -eq 'Change tracking' }).Target | Should -Be @('lead', 'contact', 'list', 'listmember', 'account', 'systemuser', 'opportunity', 'new_invoice')
     }
 
     It 'passes every check of a healthy Salesforce org, with the Salesforce objects and no filter field' {

@@ -52,6 +52,7 @@ public sealed class CliActionRenderer : ShellActionRenderer
             ActionParameter.RetryNow => ["--retry-now"],
             ActionParameter.ExcludeField => value is null ? ["--exclude"] : ["--exclude", value],
             ActionParameter.ResetExclusions => ["--reset-exclusions"],
+            ActionParameter.ResetFieldSelection => ["--reset-field-selection"],
             ActionParameter.Disable => ["--set", "<Object.Field>", "--disable"],
             ActionParameter.SmtpServer => ["--smtp-server", value ?? "<host>"],
             ActionParameter.Recipient => ["--recipient", value ?? "<address>"],

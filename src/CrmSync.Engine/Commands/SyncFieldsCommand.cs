@@ -22,6 +22,10 @@ public sealed record SyncFieldsOptions
     public IReadOnlyList<string> Field { get; init; } = [];
     /// <summary>Replace the stored exclusion patterns by <see cref="ExcludeField"/> (none given: clear them).</summary>
     public bool ResetExclusions { get; init; }
+    /// <summary>Replace the remembered field selection by <see cref="Field"/> (none given: clear it, so every field is
+    /// selected again). Narrowing never drops a created field: fields created before keep their columns and keep syncing
+    /// (creation is permanent, as with -ExcludeField); only fields not created yet are no longer created.</summary>
+    public bool ResetFieldSelection { get; init; }
 }
 
 /// <summary>
@@ -95,7 +99,7 @@ public sealed class SyncFieldsCommand : ICommandHandler
             host.WriteWarning($"{skipped.ObjectName} is skipped: {skipped.Reason}. Its fields are not created; grant the sync user access and run {ShellAction.SyncFields} again to add them.");
 
         cancellationToken.ThrowIfCancellationRequested();
-        var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), given, Options.ResetExclusions, givenSelection);
+        var plan = new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), given, Options.ResetExclusions, givenSelection, Options.ResetFieldSelection);
         Plan = plan;
         if (plan.ProtectedFromExclusion.Count > 0)
             host.WriteWarning($"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} patterns do not apply to fields the sync itself needs; these are kept: " +
@@ -111,6 +115,12 @@ public sealed class SyncFieldsCommand : ICommandHandler
                 host.WriteWarning($"The {ShellAction.SyncFields.With(ActionParameter.Field)} pattern '{pattern.Pattern}' matches no field the sync user can see on " +
                                   $"{string.Join(", ", snapshot.Objects.Select(o => o.Object.ObjectName))}: check its spelling " +
                                   "(Object.Field or Field, wildcards * and ?). It is kept in the field selection and applies to fields the CRM adds later.");
+        if (plan.StoresSelection && plan.CreatedOutsideSelection.Count > 0)
+            host.WriteWarning($"{plan.CreatedOutsideSelection.Count} field(s) of profile '{profile.Name}' created before are outside the new " +
+                              $"{ShellAction.SyncFields.Parameter(ActionParameter.Field)} selection: their columns are kept and they keep syncing (a created field is permanent); " +
+                              $"only fields not created yet follow the selection. {ShellAction.SetMapping.With(ActionParameter.Disable)} stops one from syncing before the first start. " +
+                              "Fields: " + string.Join(", ", plan.CreatedOutsideSelection.Take(10).Select(e => e.ObjectName + "." + e.FieldName)) +
+                              (plan.CreatedOutsideSelection.Count > 10 ? $", and {plan.CreatedOutsideSelection.Count - 10} more." : "."));
         if (plan.Selection.Patterns.Count > 0)
             host.WriteVerbose($"Field selection of profile '{profile.Name}': {string.Join(", ", plan.Selection.PatternTexts.Select(p => "'" + p + "'"))}; " +
                               "other fields are not created (Action Excluded), except the fields the sync needs.");
@@ -178,6 +188,11 @@ public sealed class SyncFieldsCommand : ICommandHandler
                 .Append(string.Join(", ", plan.Selection.PatternTexts.Select(p => "'" + p + "'")))
                 .Append(". Only matching fields and the fields the sync needs are created, now and by every later schema refresh; ")
                 .Append("fields created before are kept (creation is permanent: a field once created is never dropped).");
+        else if (plan.StoresSelection)
+            text.AppendLine().Append("Field selection to clear: every field the sync user can see is selected again, ")
+                .Append("so this run and every later schema refresh create the fields the selection left out.");
+        if (plan.StoresSelection)
+            Section("Fields created before that the new selection leaves out (columns kept, still synced)", plan.CreatedOutsideSelection, e => e.Describe());
         Section("Fields to create", plan.Entries.Where(e => e.Action == FieldPlanAction.Create), e => e.Describe());
         Section("Orphaned fields to sync again", plan.Entries.Where(e => e.Action == FieldPlanAction.Restored), e => e.Describe());
         Section("Fields to mark orphaned (columns kept)", plan.Entries.Where(e => e.Action == FieldPlanAction.Orphaned && e.ChangesDatabase), e => e.Describe());

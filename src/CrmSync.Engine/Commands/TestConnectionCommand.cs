@@ -116,7 +116,9 @@ public sealed class TestConnectionCommand : ICommandHandler
                 WhatToDo = sameUser ? "" : $"If the sync should run as user {saved.UserId}, run {ShellAction.Connect.Profile(profile.Name)} with that user's credentials.",
             });
             var filter = Options.SyncFilterField ?? profile.SyncFilterField;
-            await foreach (var check in validator.CheckAsync(client, new ConnectionCheckOptions(filter, filter is not null), cancellationToken).ConfigureAwait(false))
+            var synced = store.FieldCatalog.List().Where(e => !e.IsOrphaned).Select(e => e.ObjectName).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            await foreach (var check in validator.CheckAsync(client, new ConnectionCheckOptions(filter, filter is not null) { SyncedObjects = synced }, cancellationToken)
+                               .ConfigureAwait(false))
                 Write(check);
         }
 

@@ -364,18 +364,33 @@ public sealed class ProfileConnector
         }
     }
 
-    /// <summary>The error a profile without usable credentials gives (what scheduled tasks hit).</summary>
-    public static CrmSyncException CredentialsNotSaved(ProfileLocation location)
+    /// <summary>The error a profile without usable credentials gives (what scheduled tasks hit); it names the environment
+    /// variables of <paramref name="crm"/> and <paramref name="authMethod"/> (<see cref="SecretVariablesFor"/>).</summary>
+    public static CrmSyncException CredentialsNotSaved(ProfileLocation location, CrmKind crm = CrmKind.Salesforce, CrmAuthMethod authMethod = CrmAuthMethod.Password)
     {
         ArgumentNullException.ThrowIfNull(location);
         return new CrmSyncException(ErrorIds.CredentialsNotSaved, ErrorKind.AuthenticationError,
             $"Profile '{location.ProfileName}' has no saved credentials for the current user and no connection in this process: " +
             $"it was connected with {ShellAction.Connect.With(ActionParameter.Scope, "Process")} in another session, or {ShellAction.Disconnect} forgot its credentials.",
             $"Run {ShellAction.Connect.Profile(location.ProfileName).With(ActionParameter.Scope, "CurrentUser")} (as the user that runs the scheduled task) " +
-            $"to save the credentials encrypted, or (containers, runbooks) set {PasswordVariable} and {SecurityTokenVariable} " +
-            $"({ClientSecretVariable} for a connected app) in the environment, then run the command again.",
+            $"to save the credentials encrypted, or (containers, runbooks) set {SecretVariablesFor(crm, authMethod)} in the environment, then run the command again.",
             location.ProfileName);
     }
+
+    /// <summary>
+    /// The environment variables a profile of <paramref name="crm"/> signing in with <paramref name="authMethod"/> reads its
+    /// secrets from, as a phrase: Salesforce <see cref="PasswordVariable"/> and <see cref="SecurityTokenVariable"/>
+    /// (<see cref="ClientSecretVariable"/> for a connected app); Dynamics 365 <see cref="PasswordVariable"/> (with
+    /// <see cref="ClientSecretVariable"/> when the app registration has a secret), or <see cref="ClientSecretVariable"/> alone
+    /// for the Application User (client credentials).
+    /// </summary>
+    public static string SecretVariablesFor(CrmKind crm, CrmAuthMethod authMethod) => (crm, authMethod) switch
+    {
+        (CrmKind.Dynamics, CrmAuthMethod.ClientCredentials) => $"{ClientSecretVariable} (the app registration's client secret)",
+        (CrmKind.Dynamics, _) => $"{PasswordVariable} ({ClientSecretVariable} too when the app registration has a client secret)",
+        (_, CrmAuthMethod.ClientCredentials) => $"{ClientSecretVariable} (the connected app's consumer secret)",
+        _ => $"{PasswordVariable} and {SecurityTokenVariable} ({ClientSecretVariable} for a connected app)",
+    };
 
     private int SaveSecret(string profile, string name, SecretValue? value)
     {

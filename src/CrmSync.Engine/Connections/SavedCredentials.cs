@@ -33,7 +33,7 @@ internal sealed class SavedCredentials(ISecretStore secrets, Func<string, string
                 clientSecret = FromEnvironment(environment, ProfileConnector.ClientSecretVariable);
             }
             if (!Complete())
-                throw ProfileConnector.CredentialsNotSaved(location);
+                throw ProfileConnector.CredentialsNotSaved(location, row.Crm, saved.AuthMethod);
 
             var endpoints = CrmProviders.For(row.Crm).SavedEndpoints(row.LoginUrl, saved.AuthorityUrl);
             var settings = new CrmConnectionSettings

@@ -64,7 +64,12 @@ public sealed record CrmConnectionCheck
 /// <summary>What Test-CrmSyncConnection was asked to check beyond the defaults.</summary>
 /// <param name="SyncFilterField">The sync filter field to look for (Dynamics: a Two Options field); null for the CRM's default.</param>
 /// <param name="SyncFilterFieldNamed">True when the user named the filter field (the profile or -SyncFilterField): its absence is then a warning.</param>
-public sealed record ConnectionCheckOptions(string? SyncFilterField = null, bool SyncFilterFieldNamed = false);
+public sealed record ConnectionCheckOptions(string? SyncFilterField = null, bool SyncFilterFieldNamed = false)
+{
+    /// <summary>The objects the profile syncs now (its field catalog, fields not orphaned): custom objects among them are
+    /// checked too, also when the CRM no longer offers them to the sync.</summary>
+    public IReadOnlyList<string> SyncedObjects { get; init; } = [];
+}
 
 /// <summary>
 /// The CRM-specific checks of a connection, behind the provider seam (<see cref="ICrmProvider.ConnectionValidator"/>): the

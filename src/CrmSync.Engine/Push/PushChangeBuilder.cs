@@ -78,10 +78,11 @@ internal sealed class PushChangeBuilder(CrmSyncStore store, PushFieldMap map, Pu
             foreach (var required in person.RequiredOnCreate)
                 if (!values.TryGetValue(required, out var v) || v is null || v is string { Length: 0 })
                     values[required] = _options.RequiredFieldPlaceholder;
-            // A person created locally is meant to sync: where the CRM's sync-filter field is pushed and left empty, the
-            // record is created as Yes, so a filter column whose default is No (as Marketo advises for CRM-made records) does
-            // not filter out the record's later CRM edits. An explicit local value (No included) is sent as it is.
-            if (_map.Catalog.DefaultSyncFilterField is { } filter && obj.ByField(filter) is { PushesOnCreate: true } && !values.ContainsKey(filter))
+            // A person created locally is meant to sync: where the profile's sync-filter field (its own, or the CRM's default)
+            // is a pushed Two Options field left empty, the record is created as Yes, so a filter column whose default is No
+            // (as Marketo advises for CRM-made records) does not filter out the record's later CRM edits. An explicit local
+            // value (No included) is sent as it is.
+            if (_map.SyncFilterField is { } filter && obj.ByField(filter) is { PushesOnCreate: true, Type: CrmFieldType.Boolean } && !values.ContainsKey(filter))
                 values[filter] = true;
         }
         if (Persons.Membership is { } membership && string.Equals(obj.ObjectName, membership.ObjectName, StringComparison.OrdinalIgnoreCase))

@@ -401,7 +401,7 @@ internal sealed class PushCycle
         }
         // The sync-filter field the builder sent as Yes because the row left it empty (PushChangeBuilder.BuildCreate): the
         // local row says Yes too, so the record's first read brings no difference back.
-        if (_map.Catalog.DefaultSyncFilterField is { } filter && item.Object.ByField(filter) is { PushesOnCreate: true } filterField
+        if (_map.SyncFilterField is { } filter && item.Object.ByField(filter) is { PushesOnCreate: true, Type: CrmFieldType.Boolean } filterField
             && columns.Contains(filterField.ColumnName))
         {
             var column = SqlIdentifier.Quote(filterField.ColumnName);

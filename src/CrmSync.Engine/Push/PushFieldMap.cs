@@ -63,6 +63,13 @@ public sealed class PushFieldMap
     /// <summary>The External ID field creates upsert on.</summary>
     public string ExternalIdField { get; }
 
+    /// <summary>
+    /// The profile's sync-filter field: its own (Connect's sync filter field setting) or else the CRM's default
+    /// (<see cref="SyncedObjectCatalog.DefaultSyncFilterField"/>); null when there is none. A person created locally is
+    /// created as Yes in it where its local value is empty.
+    /// </summary>
+    public string? SyncFilterField { get; private init; }
+
     /// <summary>The two-way person object of <paramref name="kind"/> (a local <c>_crm_type</c>), or null when it is not synced.</summary>
     public PushedObject? FindPersonKind(string kind) =>
         Catalog.Persons.OfKind(kind) is { } person ? Find(person.ObjectName) : null;
@@ -116,7 +123,11 @@ public sealed class PushFieldMap
                 if (!watched.Contains(field.ColumnName, StringComparer.OrdinalIgnoreCase))
                     watched.Add(field.ColumnName);
         }
+        var profileFilter = store.Profile.Read()?.SyncFilterField;
         return new PushFieldMap(result, tables.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.OrdinalIgnoreCase),
-            objects, externalIdField);
+            objects, externalIdField)
+        {
+            SyncFilterField = string.IsNullOrWhiteSpace(profileFilter) ? objects.DefaultSyncFilterField : profileFilter.Trim(),
+        };
     }
 }

@@ -59,7 +59,7 @@ public sealed class FieldSyncApplier
         var backup = plan.CreatesSchema ? Backup() : null;
         return _store.Write(null, (connection, tx) =>
         {
-            var current = new FieldSyncPlanner(_objects).Plan(plan.Snapshot, FieldSyncState.Read(_store, tx), plan.GivenExclusions, plan.ResetExclusions, plan.GivenSelection);
+            var current = new FieldSyncPlanner(_objects).Plan(plan.Snapshot, FieldSyncState.Read(_store, tx), plan.GivenExclusions, plan.ResetExclusions, plan.GivenSelection, plan.ResetSelection);
             if (current.Signature() != plan.Signature())
                 throw new CrmSyncException(ErrorIds.FieldPlanStale, ErrorKind.InvalidOperation,
                     $"The CrmSync database {_store.DatabasePath} changed since the field plan was made (another {ShellAction.SyncFields} or {ShellAction.Start} ran); nothing was applied.",

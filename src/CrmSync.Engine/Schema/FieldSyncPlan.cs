@@ -54,6 +54,11 @@ public sealed class FieldSyncPlan
     public bool StoresSelection { get; init; }
 
     internal FieldExclusionSet GivenSelection { get; init; } = FieldExclusionSet.Empty;
+    internal bool ResetSelection { get; init; }
+
+    /// <summary>Fields created before (Exists or TypeChanged) that the field selection in effect leaves out: their columns are
+    /// kept and they keep syncing (creation is permanent). Empty when every field is selected.</summary>
+    public IReadOnlyList<FieldPlanEntry> CreatedOutsideSelection { get; init; } = [];
 
     internal CrmSchemaSnapshot Snapshot { get; }
     internal FieldExclusionSet GivenExclusions { get; }
@@ -104,8 +109,11 @@ public sealed class FieldSyncPlan
                 ? "clear the stored exclusion patterns"
                 : $"store the exclusion patterns {string.Join(", ", Exclusions.PatternTexts.Select(p => "'" + p + "'"))}");
         if (StoresSelection)
-            parts.Add($"remember the field selection {string.Join(", ", Selection.PatternTexts.Select(p => "'" + p + "'"))} " +
-                      "(only matching fields and the fields the sync needs are created from now on; fields created before are kept: creation is permanent)");
+            parts.Add(Selection.Patterns.Count == 0
+                ? "clear the remembered field selection (every field the sync user can see is selected again and created by this and every later run)"
+                : $"remember the field selection {string.Join(", ", Selection.PatternTexts.Select(p => "'" + p + "'"))} " +
+                  "(only matching fields and the fields the sync needs are created from now on; fields created before are kept: creation is permanent" +
+                  (CreatedOutsideSelection.Count > 0 ? $"; {Count(CreatedOutsideSelection.Count, "created field")} outside it keep their columns and keep syncing" : "") + ")");
         if (parts.Count == 0)
             return "Nothing to change.";
         var text = new StringBuilder(string.Join("; ", parts));

@@ -35,16 +35,19 @@ public sealed class FieldSyncPlanner
     /// selection (<see cref="FieldSyncState.StoredSelection"/>). When the resulting selection is not empty, a new field is
     /// created only when a pattern matches it or the sync needs it; exclusions still apply on top. Fields created before
     /// stay (creation is permanent).</param>
+    /// <param name="resetSelection">True to replace the remembered selection by <paramref name="givenSelection"/> instead of
+    /// adding to it (none given: the selection is cleared and every field is selected again). Fields created before that the
+    /// new selection leaves out keep their columns and keep syncing, with a note (as with an exclusion added later).</param>
     /// <exception cref="CrmSyncException"><see cref="ErrorIds.FieldExclusionRefused"/> when a pattern names a field the sync needs
     /// (wildcard patterns just do not apply to those fields: see <see cref="FieldSyncPlan.ProtectedFromExclusion"/>).</exception>
     public FieldSyncPlan Plan(CrmSchemaSnapshot snapshot, FieldSyncState state, FieldExclusionSet givenExclusions, bool resetExclusions = false,
-        FieldExclusionSet? givenSelection = null)
+        FieldExclusionSet? givenSelection = null, bool resetSelection = false)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(givenExclusions);
         givenSelection ??= FieldExclusionSet.Empty;
-        var selection = state.StoredSelection.Union(givenSelection);
+        var selection = resetSelection ? givenSelection : state.StoredSelection.Union(givenSelection);
         var storesSelection = !selection.SameAs(state.StoredSelection);
         var fieldParameter = ShellAction.SyncFields.Parameter(ActionParameter.Field);
         string SelectionText() => string.Join(", ", selection.PatternTexts.Select(p => "'" + p + "'"));
@@ -63,6 +66,7 @@ public sealed class FieldSyncPlanner
 
         var entries = new List<FieldPlanEntry>();
         var protectedFields = new List<string>();
+        var createdOutside = new List<FieldPlanEntry>();
         var visited = new HashSet<(string, string)>(ObjectFieldComparer.Instance);
         var describedObjects = new HashSet<string>(snapshot.Objects.Select(o => o.Object.ObjectName), StringComparer.OrdinalIgnoreCase);
 
@@ -70,7 +74,7 @@ public sealed class FieldSyncPlanner
         {
             var syncedObject = described.Object;
             var schema = described.Schema;
-            var critical = new HashSet<string>(CriticalFieldsGuarded(syncedObject, schema, exclusions), StringComparer.OrdinalIgnoreCase);
+            var critical = new HashSet<string>(CriticalFieldsGuarded(syncedObject, schema, givenExclusions, state.SyncFilterField), StringComparer.OrdinalIgnoreCase);
             var objectEntries = new List<FieldPlanEntry>();
 
             foreach (var field in schema.Fields)
@@ -109,6 +113,8 @@ public sealed class FieldSyncPlanner
                             Note = (planned.Note is null ? "" : planned.Note + "; ") +
                                    $"outside the {fieldParameter} selection ({SelectionText()}) but was created before: created fields are permanent and keep syncing",
                         };
+                    if (planned.Action != FieldPlanAction.Restored && !critical.Contains(field.Name) && Unselected(syncedObject.ObjectName, field.Name))
+                        createdOutside.Add(planned);
                     objectEntries.Add(planned);
                     continue;
                 }
@@ -134,7 +140,7 @@ public sealed class FieldSyncPlanner
                 }
                 if (Unselected(syncedObject.ObjectName, field.Name))
                 {
-                    if (!critical.Contains(field.Name) && !string.Equals(field.Name, state.SyncFilterField, StringComparison.OrdinalIgnoreCase))
+                    if (!critical.Contains(field.Name))
                     {
                         objectEntries.Add(basic with { Action = FieldPlanAction.Excluded, Note = $"not in the {fieldParameter} selection ({SelectionText()})" });
                         continue;
@@ -187,6 +193,8 @@ public sealed class FieldSyncPlanner
             Selection = selection,
             StoresSelection = storesSelection,
             GivenSelection = givenSelection,
+            ResetSelection = resetSelection,
+            CreatedOutsideSelection = createdOutside,
         };
     }
 
@@ -282,20 +290,23 @@ public sealed class FieldSyncPlanner
     }
 
     /// <summary>
-    /// The fields of the object that the sync needs. A pattern that names one of them literally (e.g. 'Lead.Id',
-    /// '*.Id', 'IsDeleted') is refused; a wildcard field pattern ('Lead.*', '*.Is*', 'Lead.*Id') simply
-    /// does not apply to them (the plan notes it and the handler warns).
+    /// The fields of the object that the sync needs. A pattern given to this run that names one of them literally (e.g.
+    /// 'Lead.Id', '*.Id', 'IsDeleted') is refused; a wildcard field pattern ('Lead.*', '*.Is*', 'Lead.*Id') simply
+    /// does not apply to them (the plan notes it and the handler warns). A stored pattern is never refused here (it was
+    /// checked when it was given): one that names a field that became critical later, such as a field named as the
+    /// profile's sync filter field after the pattern was stored, does not apply to it either, so a schema refresh never fails on it.
     /// </summary>
-    private IReadOnlyList<string> CriticalFieldsGuarded(SyncedObject syncedObject, CrmObjectSchema schema, FieldExclusionSet exclusions)
+    private IReadOnlyList<string> CriticalFieldsGuarded(SyncedObject syncedObject, CrmObjectSchema schema, FieldExclusionSet exclusions, string? syncFilterField)
     {
-        var critical = _objects.CriticalFields(syncedObject, schema);
+        var critical = _objects.CriticalFields(syncedObject, schema, syncFilterField);
         foreach (var name in critical)
         {
             if (exclusions.Patterns.FirstOrDefault(p => p.NamesFieldLiterally && p.Matches(syncedObject.ObjectName, name)) is { } pattern)
                 throw new CrmSyncException(ErrorIds.FieldExclusionRefused, ErrorKind.InvalidArgument,
                     $"The {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} pattern '{pattern.Pattern}' excludes {syncedObject.ObjectName}.{name}, which the sync itself needs: " +
-                    "the record id, the modification stamp, the delete flag, the merge and lead conversion fields and the External ID field " +
-                    $"{_objects.ExternalIdField} can never be excluded.",
+                    "the record id, the modification stamp, the delete flag, the merge and lead conversion fields" +
+                    ((syncFilterField ?? _objects.DefaultSyncFilterField) is { } filter ? $", the sync filter field {filter}" : "") +
+                    $" and the External ID field {_objects.ExternalIdField} can never be excluded.",
                     $"Remove '{pattern.Pattern}' from {ShellAction.SyncFields.With(ActionParameter.ExcludeField)} (if it is a stored pattern, run {ShellAction.SyncFields.With(ActionParameter.ResetExclusions)} with the patterns to keep).",
                     pattern.Pattern);
         }

@@ -146,13 +146,15 @@ public sealed class SyncedObjectCatalog
     /// The fields of <paramref name="schema"/> that the sync needs and that may never be excluded: the id, the
     /// modification stamp, the delete flag, the merged-into field, the conversion fields, <see cref="ExternalIdField"/>, the
     /// default sync-filter field (<see cref="DefaultSyncFilterField"/>: excluding it would sync records set to No) and the
-    /// object's <see cref="SyncedObject.RequiredFields"/>, as far as the object has them.
+    /// object's <see cref="SyncedObject.RequiredFields"/>, as far as the object has them. A profile's own sync-filter field
+    /// (<paramref name="syncFilterField"/>, Connect's -SyncFilterField) is protected the same way: it is how the filter works.
     /// </summary>
-    public IReadOnlyList<string> CriticalFields(SyncedObject syncedObject, CrmObjectSchema schema)
+    public IReadOnlyList<string> CriticalFields(SyncedObject syncedObject, CrmObjectSchema schema, string? syncFilterField = null)
     {
         ArgumentNullException.ThrowIfNull(syncedObject);
         ArgumentNullException.ThrowIfNull(schema);
-        var names = new List<string?> { schema.PrimaryIdField, schema.ModificationStampField, schema.DeletedFlagField, schema.MergedIntoField, ExternalIdField, DefaultSyncFilterField };
+        var names = new List<string?> { schema.PrimaryIdField, schema.ModificationStampField, schema.DeletedFlagField, schema.MergedIntoField, ExternalIdField, DefaultSyncFilterField,
+            string.IsNullOrWhiteSpace(syncFilterField) ? null : syncFilterField.Trim() };
         names.AddRange(syncedObject.RequiredFields ?? []);
         names.AddRange(schema.ConvertedIntoFields);
         return names.Where(n => n is not null && schema.FindField(n) is not null)

@@ -37,6 +37,7 @@ public enum ActionParameter
     RetryNow,
     ExcludeField,
     ResetExclusions,
+    ResetFieldSelection,
     Disable,
     SmtpServer,
     Recipient,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CrmSync.Engine.Connections;
+using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Shell;
 
@@ -29,12 +30,18 @@ public sealed class SyncStatusReader
     }
 
     /// <summary>What to do about a failed run, by its error id (the status shows it under the error).</summary>
-    public static string RecommendedActionFor(string errorId) => errorId switch
+    public static string RecommendedActionFor(string errorId) => RecommendedActionFor(errorId, CrmKind.Salesforce, CrmAuthMethod.Password);
+
+    /// <summary>What to do about a failed run of a <paramref name="crm"/> profile signing in with <paramref name="authMethod"/>
+    /// (the credentials advice names that CRM's secrets and environment variables).</summary>
+    public static string RecommendedActionFor(string errorId, CrmKind crm, CrmAuthMethod authMethod) => errorId switch
     {
         ErrorIds.InvalidCredentials =>
-            $"Run {ShellAction.Connect} again with the current password and security token, then {ShellAction.Start}.",
+            $"Run {ShellAction.Connect} again with the current " +
+            (crm == CrmKind.Dynamics ? (authMethod == CrmAuthMethod.ClientCredentials ? "client secret" : "password") : "password and security token") +
+            $", then {ShellAction.Start}.",
         ErrorIds.CredentialsNotSaved or ErrorIds.SecretNotFound or ErrorIds.SecretStoreUnreadable or ErrorIds.SecretStoreInsecure =>
-            $"Run {ShellAction.Connect} to save the credentials, or set CRMSYNC_PASSWORD and CRMSYNC_SECURITY_TOKEN for a process-scope profile, then {ShellAction.Start}.",
+            $"Run {ShellAction.Connect} to save the credentials, or set {ProfileConnector.SecretVariablesFor(crm, authMethod)} for a process-scope profile, then {ShellAction.Start}.",
         ErrorIds.CrmUnreachable or ErrorIds.CrmTimeout or ErrorIds.CrmCircuitOpen or ErrorIds.CrmRequestFailed =>
             "Check the network and the CRM's status page; the next scheduled start retries (nothing is lost: it resumes from the last committed page).",
         ErrorIds.NotACrmEndpoint or ErrorIds.InsecureTransport =>
@@ -51,6 +58,8 @@ public sealed class SyncStatusReader
             $"Close the other program writing to the database, then {ShellAction.Start}; it resumes from the last committed page.",
         _ => $"See {ShellAction.Errors} for the details, fix the cause, then run {ShellAction.Start}: it resumes from the last committed page.",
     };
+
+    private static CrmAuthMethod AuthMethodOf(string settingsJson) => ProfileConnectorSettings.Read(settingsJson).AuthMethod;
 
     /// <summary>Reads the status from an open store.</summary>
     public static SyncStatus Read(CrmSyncStore store)
@@ -103,7 +112,7 @@ public sealed class SyncStatusReader
             var errorId = latest.ErrorId ?? ErrorIds.SyncFailed;
             error = new SyncStatusError(latest.ErrorMessage ?? "The run failed.", errorId, latest.EndedAt ?? latest.StartedAt)
             {
-                RecommendedAction = RecommendedActionFor(errorId),
+                RecommendedAction = RecommendedActionFor(errorId, info.Crm, AuthMethodOf(info.SettingsJson)),
             };
             countsRun = latest;
         }

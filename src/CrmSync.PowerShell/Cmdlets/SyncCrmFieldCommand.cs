@@ -24,9 +24,12 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// itself needs (record id, modification stamp, delete flag, merge and conversion fields, external key, sync filter
 /// field); -ExcludeField still applies on top. The selection is remembered in the profile (setting includeFields) and
 /// the schema refresh of every sync cycle applies it, so a field the CRM adds later is created only when it is selected.
-/// A later -Field adds its patterns to the remembered selection. Fields outside the selection show in the plan as
-/// Action Excluded with the selection in their Note; the -WhatIf text names the remembered selection. Fields created
-/// before are never dropped.</para>
+/// A later -Field adds its patterns to the remembered selection; -ResetFieldSelection replaces it by the -Field patterns
+/// given (narrowing it), and without -Field clears it (every field is selected again, so the plan creates the fields the
+/// selection left out). Fields outside the selection show in the plan as Action Excluded with the selection in their Note;
+/// the -WhatIf text names the remembered selection. Fields created before are never dropped: narrowing only stops fields
+/// that were not created yet from being created; a created field outside the new selection keeps its column and keeps
+/// syncing (a warning lists them; Set-CrmFieldMapping -Disable stops one before the first Start-CrmSync).</para>
 /// </remarks>
 /// <input cref="string">Profile and DatabasePath bind by property name from a piped object, such as the output of
 /// Get-CrmSyncStatus, Connect-CrmSync or Start-CrmSync.</input>
@@ -59,6 +62,18 @@ namespace CrmSync.PowerShell.Cmdlets;
 /// <para>Creates every Lead field except those containing SSN, the Email field of the other objects and the fields the
 /// sync needs; nothing else. The selection is remembered: later runs and the daily schema refresh create new CRM
 /// fields only when they match it.</para>
+/// </example>
+/// <example>
+/// <title>Narrow or clear the remembered field selection</title>
+/// <code>
+/// PS&gt; Sync-CrmField -Profile prod -Field 'lead.emailaddress1', 'lead.lastname' -ResetFieldSelection -WhatIf
+/// PS&gt; Sync-CrmField -Profile prod -Field 'lead.emailaddress1', 'lead.lastname' -ResetFieldSelection
+/// PS&gt; Sync-CrmField -Profile prod -ResetFieldSelection
+/// </code>
+/// <para>The first two commands replace the remembered selection by the two patterns: fields the CRM adds later are
+/// created only when they match them. Fields created before stay and keep syncing (a warning lists those outside the new
+/// selection). The third command clears the selection: every field the sync user can see is selected again, and the
+/// plan shows the fields it creates before asking.</para>
 /// </example>
 /// <example>
 /// <title>Only the fields that would be created, in a script</title>
@@ -95,12 +110,17 @@ public sealed class SyncCrmFieldCommand : ConnectedCrmSyncCmdlet
     [Parameter]
     public SwitchParameter ResetExclusions { get; set; }
 
+    /// <summary>Replaces the field selection remembered from earlier runs with -Field (narrowing it); without -Field it clears the selection, so every field is selected again. Fields created before keep their columns and keep syncing; only fields not created yet follow the new selection.</summary>
+    [Parameter]
+    public SwitchParameter ResetFieldSelection { get; set; }
+
     /// <inheritdoc />
     protected override void ExecuteCmdlet()
     {
         RunHandler(Handlers.SyncFields(new SyncFieldsOptions
         {
             Profile = Profile, DatabasePath = ResolvedDatabasePath, ExcludeField = ExcludeField, Field = Field, ResetExclusions = ResetExclusions.IsPresent,
+            ResetFieldSelection = ResetFieldSelection.IsPresent,
         }));
     }
 }

@@ -3,6 +3,7 @@ using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Store;
 using CrmSync.Engine.Sync;
+using CrmSync.Engine.Tests.Crm;
 
 namespace CrmSync.Engine.Tests.Connect;
 
@@ -112,5 +113,55 @@ public sealed class DynamicsProfileCommandTests
         var ex = await Assert.ThrowsAsync<CrmSyncException>(() =>
             new TestConnectionCommand(f.Connector, new TestConnectionOptions { Profile = "nope" }, f.ClientOptions()).ExecuteAsync(new FakeCommandHost(), CancellationToken.None));
         Assert.Equal(ErrorIds.ProfileNotFound, ex.ErrorId);
+    }
+
+    [Fact]
+    public async Task A_Dynamics_profile_without_saved_credentials_names_the_Dynamics_environment_variables()
+    {
+        using var f = new ConnectFixture();
+        CreateProfile(f);
+        var none = new RecordedHttpHandler();
+
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() =>
+            f.AnotherProcess().OpenClientAsync("d365", null, f.ClientOptions(none), CancellationToken.None));
+
+        Assert.Equal(ErrorIds.CredentialsNotSaved, ex.ErrorId);
+        Assert.Contains(ProfileConnector.PasswordVariable, ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.Contains(ProfileConnector.ClientSecretVariable, ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.DoesNotContain(ProfileConnector.SecurityTokenVariable, ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.Empty(none.Requests);
+
+        // the status of a run that failed so names them too
+        using (var store = f.Connector.Profiles.Open("d365"))
+            store.Runs.Finish(store.Runs.Start(RunKind.Incremental, "test"), RunState.Failed, ErrorIds.CredentialsNotSaved, ex.Message);
+        var status = new SyncStatusReader(f.Connector.Profiles).Read("d365");
+        Assert.Contains(ProfileConnector.PasswordVariable, status.LastError!.RecommendedAction, StringComparison.Ordinal);
+        Assert.DoesNotContain(ProfileConnector.SecurityTokenVariable, status.LastError.RecommendedAction, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Dynamics_application_user_profile_without_saved_credentials_names_the_client_secret_only()
+    {
+        using var f = new ConnectFixture();
+        CreateProfile(f, DynamicsRow() with
+        {
+            SettingsJson = new ProfileConnectorSettings { AuthMethod = CrmAuthMethod.ClientCredentials, ClientId = "11111111-2222-3333-4444-555555555555", TenantId = "contoso.onmicrosoft.com" }.WriteInto("{}"),
+        });
+
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() =>
+            f.AnotherProcess().OpenClientAsync("d365", null, f.ClientOptions(new RecordedHttpHandler()), CancellationToken.None));
+
+        Assert.Equal(ErrorIds.CredentialsNotSaved, ex.ErrorId);
+        Assert.Contains(ProfileConnector.ClientSecretVariable, ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.DoesNotContain(ProfileConnector.PasswordVariable, ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.DoesNotContain(ProfileConnector.SecurityTokenVariable, ex.RecommendedAction, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_Salesforce_profile_without_saved_credentials_still_names_the_security_token()
+    {
+        var ex = ProfileConnector.CredentialsNotSaved(new ProfileLocation("default", "/tmp/x.db", false), CrmKind.Salesforce, CrmAuthMethod.Password);
+        Assert.Contains(ProfileConnector.SecurityTokenVariable, ex.RecommendedAction, StringComparison.Ordinal);
+        Assert.Contains(ProfileConnector.PasswordVariable, ex.RecommendedAction, StringComparison.Ordinal);
     }
 }

@@ -141,4 +141,107 @@ public sealed class FieldSelectionTests
         Assert.Contains("the sync needs it", Entry(plan, "Lead", "Internal_Score__c").Note);
         Assert.Equal(FieldPlanAction.Excluded, Entry(plan, "Lead", "Company").Action);
     }
+
+    [Fact]
+    public void The_profiles_own_sync_filter_field_is_kept_from_a_wildcard_exclusion_and_refused_by_name()
+    {
+        using var ctx = new SchemaTestContext();
+        using (var store = ctx.Open())
+            store.Profile.Save(store.Profile.Read()! with { SyncFilterField = "Internal_Score__c" });
+
+        var plan = ctx.Plan(SalesforceSchemas.FullOrg(), exclude: ["Lead.Internal_*"]);
+        var filter = Entry(plan, "Lead", "Internal_Score__c");
+        Assert.Equal(FieldPlanAction.Create, filter.Action);
+        Assert.Contains("but is kept: the sync needs it", filter.Note);
+        Assert.Contains("Lead.Internal_Score__c ('Lead.Internal_*')", plan.ProtectedFromExclusion);
+
+        var e = Assert.Throws<CrmSyncException>(() => ctx.Plan(SalesforceSchemas.FullOrg(), exclude: ["Lead.Internal_Score__c"]));
+        Assert.Equal(ErrorIds.FieldExclusionRefused, e.ErrorId);
+        Assert.Contains("the sync filter field Internal_Score__c", e.Message);
+    }
+
+    [Fact]
+    public void Reset_field_selection_narrows_the_remembered_selection_and_created_fields_keep_syncing()
+    {
+        using var ctx = new SchemaTestContext();
+        var reader = SalesforceSchemas.FullOrg();
+        ctx.SyncFields(reader, field: ["Lead.Email", "Lead.Comp*"]);
+        reader.ReplaceField("Lead", "Compliance__c", SalesforceSchemas.FullOrg().Objects["Lead"].Fields.First(f => f.Name == "Company") with { Name = "Compliance__c", Label = "Compliance" });
+        Assert.Equal(FieldPlanAction.Create, Entry(ctx.Plan(reader), "Lead", "Compliance__c").Action); // the old selection would create it
+
+        // declined (as -WhatIf): the plan says what narrowing does, nothing is stored
+        var (declined, plan) = ctx.SyncFields(reader, confirm: false, field: ["Lead.Email"], resetSelection: true);
+        var call = Assert.Single(declined.ShouldProcessCalls);
+        Assert.Contains("emember the field selection 'Lead.Email' (", call.Action);
+        Assert.Contains("1 created field outside it keep their columns and keep syncing", call.Action);
+        Assert.Contains("Lead.Company", SyncFieldsCommand.DescribeInFull(plan.Plan!, "target", call.Action));
+        Assert.Equal(FieldPlanAction.Excluded, Entry(plan.Plan!, "Lead", "Compliance__c").Action);
+        var warning = Assert.Single(declined.Warnings, w => w.Contains("outside the new", StringComparison.Ordinal));
+        Assert.Contains("Lead.Company", warning);
+        Assert.Contains("keep syncing", warning);
+        using (var store = ctx.Open())
+            Assert.Equal("""{"includeFields":["Lead.Email","Lead.Comp*"]}""", store.Profile.Read()!.SettingsJson);
+
+        ctx.SyncFields(reader, field: ["Lead.Email"], resetSelection: true);
+        using (var store = ctx.Open())
+        {
+            Assert.Equal("""{"includeFields":["Lead.Email"]}""", store.Profile.Read()!.SettingsJson);
+            Assert.NotNull(store.FieldCatalog.Find("Lead", "Company")); // created before: permanent, still catalogued and mapped
+            Assert.Null(store.FieldCatalog.Find("Lead", "Compliance__c"));
+            Assert.Contains(store.FieldMappings.List(), m => m.ObjectName == "Lead" && m.FieldName == "Company");
+        }
+        var later = ctx.Plan(reader); // as the schema refresh plans: the narrowed selection applies
+        Assert.Equal(FieldPlanAction.Excluded, Entry(later, "Lead", "Compliance__c").Action);
+        var company = Entry(later, "Lead", "Company");
+        Assert.Equal(FieldPlanAction.Exists, company.Action);
+        Assert.Contains("created before: created fields are permanent and keep syncing", company.Note);
+    }
+
+    [Fact]
+    public void Reset_field_selection_without_field_clears_it_and_every_field_is_created_again()
+    {
+        using var ctx = new SchemaTestContext();
+        var reader = SalesforceSchemas.FullOrg();
+        ctx.SyncFields(reader, field: ["Lead.Email"]);
+        Assert.Equal(FieldPlanAction.Excluded, Entry(ctx.Plan(reader), "Account", "Website").Action);
+
+        var (host, command) = ctx.SyncFields(reader, resetSelection: true);
+
+        var call = Assert.Single(host.ShouldProcessCalls);
+        Assert.Contains("clear the remembered field selection", call.Action);
+        Assert.Contains("Field selection to clear", SyncFieldsCommand.DescribeInFull(command.Plan!, "target", call.Action));
+        Assert.Empty(command.Plan!.Selection.Patterns);
+        Assert.Equal(FieldPlanAction.Create, Entry(command.Plan, "Account", "Website").Action);
+        using var store = ctx.Open();
+        Assert.Equal("{}", store.Profile.Read()!.SettingsJson);
+        Assert.NotNull(store.FieldCatalog.Find("Account", "Website"));
+    }
+
+    [Fact]
+    public void Without_reset_a_field_run_still_only_extends_the_selection()
+    {
+        using var ctx = new SchemaTestContext();
+        var reader = SalesforceSchemas.FullOrg();
+        ctx.SyncFields(reader, field: ["Lead.Email"]);
+        var plan = ctx.Plan(reader, field: ["Lead.Company"]);
+        Assert.Equal(["Lead.Email", "Lead.Company"], plan.Selection.PatternTexts);
+    }
+
+    [Fact]
+    public void A_stored_exclusion_naming_a_field_that_later_became_the_sync_filter_field_no_longer_applies_and_does_not_fail_a_refresh()
+    {
+        using var ctx = new SchemaTestContext();
+        var reader = SalesforceSchemas.FullOrg();
+        ctx.SyncFields(reader, exclude: ["Lead.Internal_Score__c"]);
+        using (var store = ctx.Open())
+        {
+            Assert.Null(store.FieldCatalog.Find("Lead", "Internal_Score__c"));
+            store.Profile.Save(store.Profile.Read()! with { SyncFilterField = "Internal_Score__c" }); // connected again with it as the filter
+        }
+
+        var refresh = ctx.Plan(reader); // as the schema refresh plans: nothing given, the stored pattern applies
+        var filter = Entry(refresh, "Lead", "Internal_Score__c");
+        Assert.Equal(FieldPlanAction.Create, filter.Action);
+        Assert.Contains("but is kept: the sync needs it", filter.Note);
+    }
 }

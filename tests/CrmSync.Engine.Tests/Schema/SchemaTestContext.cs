@@ -27,10 +27,14 @@ internal sealed class SchemaTestContext : IDisposable
 
     public CrmSyncStore Open() => Profiles.Open("default");
 
-    public (FakeCommandHost Host, SyncFieldsCommand Command) SyncFields(FakeSchemaReader reader, bool confirm = true, string[]? exclude = null, bool reset = false, string[]? field = null)
+    public (FakeCommandHost Host, SyncFieldsCommand Command) SyncFields(FakeSchemaReader reader, bool confirm = true, string[]? exclude = null, bool reset = false, string[]? field = null,
+        bool resetSelection = false)
     {
         var host = new FakeCommandHost(confirm);
-        var command = new SyncFieldsCommand(Profiles, new SyncFieldsOptions { Profile = "default", ExcludeField = exclude ?? [], ResetExclusions = reset, Field = field ?? [] }, reader);
+        var command = new SyncFieldsCommand(Profiles, new SyncFieldsOptions
+        {
+            Profile = "default", ExcludeField = exclude ?? [], ResetExclusions = reset, Field = field ?? [], ResetFieldSelection = resetSelection,
+        }, reader);
         command.ExecuteAsync(host, CancellationToken.None).GetAwaiter().GetResult();
         Time.Advance(TimeSpan.FromMinutes(1));
         return (host, command);

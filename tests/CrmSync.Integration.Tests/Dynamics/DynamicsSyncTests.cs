@@ -527,6 +527,33 @@ public sealed class DynamicsSyncTests
         Assert.Null(bed.Store.FieldCatalog.Find("contact", "new_hobby"));
     }
 
+    [Fact]
+    public async Task A_profiles_own_sync_filter_field_is_kept_from_an_exclusion_and_set_to_yes_on_a_local_create()
+    {
+        await using var bed = await DynamicsSyncBed.StartAsync(Small, syncFilterField: "new_syncme");
+        bed.Org.Store.AddAttribute("lead", "new_syncme", "Boolean", "Sync me", null); // a Two Options field, default No
+        bed.Org.Store.AddAttribute("contact", "new_syncme", "Boolean", "Sync me", null);
+
+        var plan = await bed.SyncFieldsAsync(exclusions: FieldExclusionSet.Parse(["*.new_sync*"]));
+
+        var kept = Assert.Single(plan.Entries, e => e.ObjectName == "lead" && e.FieldName == "new_syncme");
+        Assert.Equal(FieldPlanAction.Create, kept.Action);
+        Assert.Contains("the sync needs it", kept.Note, StringComparison.Ordinal);
+        Assert.Contains("new_syncme", PersonColumns(bed));
+        await bed.SucceededCycleAsync();
+
+        bed.Sql("INSERT INTO person (firstname, lastname, emailaddress1, companyname) VALUES ('Ada', 'Local', 'ada@example.com', 'Ada Co');");
+        await bed.SucceededCycleAsync();
+        var crmId = (string)bed.Scalar("SELECT _crm_id FROM person WHERE emailaddress1 = 'ada@example.com'")!;
+        Assert.Equal(true, bed.Find("lead", Guid.Parse(crmId))!.Get("new_syncme")); // created as Yes, not the column's default No
+        Assert.Equal(1L, bed.Scalar($"SELECT new_syncme FROM person WHERE _crm_id = '{crmId}'"));
+
+        await bed.SucceededCycleAsync();
+        bed.Update("lead", Guid.Parse(crmId), new() { ["jobtitle"] = "CRM edit of a pushed lead" }); // not filtered out
+        await bed.SucceededCycleAsync();
+        Assert.Equal("CRM edit of a pushed lead", bed.Scalar($"SELECT jobtitle FROM person WHERE _crm_id = '{crmId}'"));
+    }
+
     private static HashSet<string> PersonColumns(DynamicsSyncBed bed)
     {
         using var connection = bed.Store.OpenConnection();

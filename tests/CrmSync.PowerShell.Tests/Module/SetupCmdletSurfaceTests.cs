@@ -111,7 +111,8 @@ public sealed class SetupCmdletSurfaceTests : IClassFixture<BuiltModule>
         Assert.Equal("System.String[]", Parameter("Sync-CrmField", "ExcludeField").TypeFullName);
         Assert.Equal("System.Management.Automation.SwitchParameter", Parameter("Sync-CrmField", "ResetExclusions").TypeFullName);
         Assert.Equal("System.String[]", Parameter("Sync-CrmField", "Field").TypeFullName); // the remembered include selection
-        Assert.Equal(["DatabasePath", "ExcludeField", "Field", "Profile", "ResetExclusions"], Cmdlet("Sync-CrmField").Parameters.Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("System.Management.Automation.SwitchParameter", Parameter("Sync-CrmField", "ResetFieldSelection").TypeFullName); // narrows or clears it
+        Assert.Equal(["DatabasePath", "ExcludeField", "Field", "Profile", "ResetExclusions", "ResetFieldSelection"], Cmdlet("Sync-CrmField").Parameters.Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]

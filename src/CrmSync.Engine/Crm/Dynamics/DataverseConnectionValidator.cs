@@ -8,13 +8,14 @@ namespace CrmSync.Engine.Crm.Dynamics;
 /// <summary>
 /// Test-CrmSyncConnection's checks for Dynamics 365 and the read-access check of a new connection: the org answers as a
 /// Dataverse Web API, the sync user can read each synced entity (one <c>$batch</c> of <c>$top=1</c> reads), change tracking
-/// is enabled on each, the sync filter field (default <c>new_synctomkto</c>) is a Two Options field where present, the
+/// is enabled on each (the standard entities first, in the catalog's order, then the custom entities by name: the ones the
+/// sync picks up and the ones the profile already syncs), the sync filter field (default <c>new_synctomkto</c>) is a Two Options field where present, the
 /// CrmSync alternate key on <c>new_crmsynckey</c> exists and is Active on the pushed entities, and the service protection
 /// headroom of the <c>x-ms-ratelimit-*</c> headers.
 /// </summary>
 internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
 {
-    /// <summary>The entities the Dynamics sync reads (the provider's catalog), persons first. Custom entities are not checked.</summary>
+    /// <summary>The standard entities the Dynamics sync reads (the provider's catalog), persons first; custom entities are added per org and profile (<see cref="EntitiesToCheckAsync"/>).</summary>
     internal static IReadOnlyList<string> SyncedEntities => CrmProviders.Dynamics.SyncedObjects.StandardObjects.Select(o => o.ObjectName).ToList();
 
     /// <summary>The person entities the sync creates records in: they need the CrmSync alternate key for idempotent creates.</summary>
@@ -76,9 +77,10 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
     {
         ArgumentNullException.ThrowIfNull(options);
         var dataverse = Dataverse(client);
+        var entities = await EntitiesToCheckAsync(dataverse, options, cancellationToken).ConfigureAwait(false);
         var described = new Dictionary<string, DataverseEntityMetadata>(StringComparer.OrdinalIgnoreCase);
         var missing = new Dictionary<string, CrmSyncException>(StringComparer.OrdinalIgnoreCase);
-        foreach (var entity in SyncedEntities)
+        foreach (var entity in entities)
         {
             try
             {
@@ -90,8 +92,8 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
             }
         }
 
-        var reads = await ReadOneRowEachAsync(dataverse, described.Keys.ToList(), cancellationToken).ConfigureAwait(false);
-        foreach (var entity in SyncedEntities)
+        var reads = await ReadOneRowEachAsync(dataverse, entities.Where(described.ContainsKey).ToList(), cancellationToken).ConfigureAwait(false);
+        foreach (var entity in entities)
         {
             if (missing.TryGetValue(entity, out var notDescribed))
             {
@@ -111,7 +113,7 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
                         : error.RecommendedAction);
         }
 
-        foreach (var (entity, metadata) in Ordered(described))
+        foreach (var (entity, metadata) in Ordered(entities, described))
             yield return metadata.Schema.SupportsChangeTracking
                 ? Row(CrmConnectionCheck.Names.ChangeTracking, entity, ConnectionCheckResult.Passed, $"Change tracking is enabled on {entity}.")
                 : Row(CrmConnectionCheck.Names.ChangeTracking, entity, ConnectionCheckResult.Failed,
@@ -119,7 +121,7 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
                     $"In the Power Apps maker portal open the {entity} table's properties, tick 'Track changes' under Advanced options, and save (it cannot be turned off again).");
 
         var filter = string.IsNullOrWhiteSpace(options.SyncFilterField) ? DefaultSyncFilterField : options.SyncFilterField.Trim();
-        foreach (var (entity, metadata) in Ordered(described).Where(d => FilteredEntities.Contains(d.Key)))
+        foreach (var (entity, metadata) in Ordered(entities, described).Where(d => FilteredEntities.Contains(d.Key)))
         {
             var field = metadata.Schema.FindField(filter);
             if (field is null)
@@ -220,8 +222,27 @@ internal sealed class DataverseConnectionValidator : ICrmConnectionValidator
         return entity + "id";
     }
 
-    private static IEnumerable<KeyValuePair<string, DataverseEntityMetadata>> Ordered(Dictionary<string, DataverseEntityMetadata> described) =>
-        SyncedEntities.Where(described.ContainsKey).Select(e => new KeyValuePair<string, DataverseEntityMetadata>(e, described[e]));
+    private static IEnumerable<KeyValuePair<string, DataverseEntityMetadata>> Ordered(IReadOnlyList<string> entities, Dictionary<string, DataverseEntityMetadata> described) =>
+        entities.Where(described.ContainsKey).Select(e => new KeyValuePair<string, DataverseEntityMetadata>(e, described[e]));
+
+    /// <summary>
+    /// The entities the checks cover: the standard ones (<see cref="SyncedEntities"/>), then, by name, every custom entity the
+    /// sync picks up from the org's list (custom, queryable, change tracking on: the provider's rule) and every custom entity
+    /// the profile already syncs (<see cref="ConnectionCheckOptions.SyncedObjects"/>), which is checked even when the org no
+    /// longer offers it (change tracking turned off, read access or the entity gone).
+    /// </summary>
+    internal static async Task<IReadOnlyList<string>> EntitiesToCheckAsync(DataverseClient client, ConnectionCheckOptions options, CancellationToken cancellationToken)
+    {
+        var catalog = CrmProviders.Dynamics.SyncedObjects;
+        var custom = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var summary in await client.Schema.ListObjectsAsync(cancellationToken).ConfigureAwait(false))
+            if (catalog.FindStandard(summary.Name) is null && catalog.Resolve(summary) is not null)
+                custom.TryAdd(summary.Name, summary.Name);
+        foreach (var name in options.SyncedObjects)
+            if (!string.IsNullOrWhiteSpace(name) && catalog.FindStandard(name) is null)
+                custom.TryAdd(name, name);
+        return SyncedEntities.Concat(custom.Values.Order(StringComparer.Ordinal)).ToList();
+    }
 
     private static DataverseClient Dataverse(ICrmClient client) => client as DataverseClient
         ?? throw new ArgumentException("The Dynamics 365 checks need a Dataverse client.", nameof(client));

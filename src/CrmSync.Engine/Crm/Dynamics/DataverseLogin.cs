@@ -83,8 +83,11 @@ internal static class DataverseLogin
 
     // ---- responses ----
 
-    /// <summary>Interprets a token endpoint response (any status); throws the mapped error for every failure.</summary>
-    public static EntraToken ParseTokenResponse(HttpStatusCode status, string? contentType, string body, Uri tokenEndpoint, Uri organization)
+    /// <summary>Interprets a token endpoint response (any status); throws the mapped error for every failure.
+    /// <paramref name="username"/> is the user name sent (password grant), so that an unknown user typed as DOMAIN\user is
+    /// told to use the user principal name.</summary>
+    public static EntraToken ParseTokenResponse(HttpStatusCode status, string? contentType, string body, Uri tokenEndpoint, Uri organization,
+        string? username = null)
     {
         JsonDocument doc;
         try
@@ -108,7 +111,7 @@ internal static class DataverseLogin
                 if (root.TryGetProperty("error_codes", out var list) && list.ValueKind == JsonValueKind.Array)
                     foreach (var c in list.EnumerateArray())
                         if (c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var n)) codes.Add(n);
-                throw TokenError(error, FirstLine(description), codes, tokenEndpoint, organization);
+                throw TokenError(error, FirstLine(description), codes, tokenEndpoint, organization, username);
             }
             var token = DataverseJson.GetString(root, "access_token");
             if (status != HttpStatusCode.OK || string.IsNullOrEmpty(token)) throw NotATokenEndpoint(tokenEndpoint, status, contentType);
@@ -132,7 +135,12 @@ internal static class DataverseLogin
     private static bool Has(IReadOnlyList<long> codes, string description, params long[] wanted) =>
         wanted.Any(w => codes.Contains(w) || description.Contains("AADSTS" + w + ":", StringComparison.Ordinal));
 
-    public static CrmSyncException TokenError(string error, string description, IReadOnlyList<long> codes, Uri tokenEndpoint, Uri organization)
+    /// <summary>True for a user name typed as <c>DOMAIN\user</c> (a down-level logon name) rather than a user principal name.</summary>
+    public static bool IsDownLevelLogonName(string? username) =>
+        username is { Length: > 0 } name && name.IndexOf('\\', StringComparison.Ordinal) > 0 && !name.Contains('@', StringComparison.Ordinal);
+
+    public static CrmSyncException TokenError(string error, string description, IReadOnlyList<long> codes, Uri tokenEndpoint, Uri organization,
+        string? username = null)
     {
         var host = tokenEndpoint.Host;
         if (Has(codes, description, 50076, 50079, 50072, 50074, 50158))
@@ -162,7 +170,19 @@ internal static class DataverseLogin
             return new CrmSyncException(ErrorIds.CrmClientRejected, ErrorKind.PermissionDenied,
                 $"The application has no consent to access Dynamics 365 for this user ({description}).",
                 "Grant admin consent to the app's 'Dynamics CRM > user_impersonation' permission, then connect again.", host);
-        if (Has(codes, description, 50126, 50034, 50056))
+        // Marketo's form takes DOMAIN\user as well as user@domain and CrmSync sends it as typed (Marketo's sync-user setup); Entra ID
+        // (Dynamics 365 online) knows users by their user principal name, so an unknown DOMAIN\user is told to use the UPN.
+        if (username is { } typed && IsDownLevelLogonName(typed) && Has(codes, description, 50034, 50126))
+            return new CrmSyncException(ErrorIds.InvalidCredentials, ErrorKind.AuthenticationError,
+                $"Microsoft Entra ID does not accept the user name '{username}' ({description}). Dynamics 365 online signs in with the user's " +
+                "principal name (UPN, user@contoso.com), not with DOMAIN\\user.",
+                $"Give the sync user's user principal name instead of '{username}' in {ShellAction.Connect.Parameter(ActionParameter.Credential)} (for example " +
+                $"{typed[(typed.IndexOf('\\', StringComparison.Ordinal) + 1)..]}@contoso.com: the sign-in name shown in the Microsoft 365 admin center), then connect again.", host);
+        if (Has(codes, description, 50034))
+            return new CrmSyncException(ErrorIds.InvalidCredentials, ErrorKind.AuthenticationError,
+                $"Microsoft Entra ID does not know the user{(string.IsNullOrEmpty(username) ? "" : $" '{username}'")} in this tenant ({description}).",
+                $"Check the sync user's name: give its user principal name (user@contoso.com, the sign-in name shown in the Microsoft 365 admin center) in {ShellAction.Connect.Parameter(ActionParameter.Credential)}, then connect again.", host);
+        if (Has(codes, description, 50126, 50056))
             return new CrmSyncException(ErrorIds.InvalidCredentials, ErrorKind.AuthenticationError,
                 $"Microsoft Entra ID rejected the user name or password ({description}).",
                 "Check the sync user's name (user@domain) and password, then connect again.", host);

@@ -185,7 +185,8 @@ public sealed class DataverseSession : ICrmSession, IDisposable
             request.MarkIdempotent();
             using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return DataverseLogin.ParseTokenResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, _tokenEndpoint, _organization);
+            return DataverseLogin.ParseTokenResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, _tokenEndpoint, _organization,
+                _method == CrmAuthMethod.ClientCredentials ? null : _username);
         }
         finally
         {
