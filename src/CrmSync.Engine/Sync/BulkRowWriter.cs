@@ -24,7 +24,8 @@ namespace CrmSync.Engine.Sync;
 /// lead became), a row carrying a client key while local rows without a CRM id exist (the push's adoption rule), and a row
 /// the INSERT refused (a constraint: the record path records the failure).
 /// </para>
-/// Runs in the caller's page transaction; the capture triggers stay in place (they skip the sync's own writes).
+/// Runs in the caller's page transaction, with triggers off on its connection while every trigger of the table is one the
+/// sync's mark silences anyway (<see cref="SyncWriteMarker.SuspendSilencedTriggers"/>).
 /// </summary>
 internal sealed class BulkRowWriter
 {
@@ -93,6 +94,9 @@ internal sealed class BulkRowWriter
     {
         var outcome = new PageOutcome();
         var connection = transaction.Connection!;
+        // The capture triggers do nothing for the sync's marked writes: off on this connection for the page, so no row pays for
+        // their programs and the statement journal a statement with triggers keeps (other connections keep capturing).
+        using var triggersOff = SyncWriteMarker.SuspendSilencedTriggers(transaction, _plan.TableName);
         // Prepared once per page on the page transaction's connection, finalized with it.
         using var statement = Prepare(connection);
         _insert = statement;
