@@ -59,6 +59,7 @@ internal sealed class BulkRowWriter
         _table = SqlIdentifier.Quote(plan.TableName);
         _crmType = records.CrmType is { } type ? Encoding.UTF8.GetBytes(type) : null;
         _keyField = records.KeyField;
+        SqliteNative.EnsureLoaded();
     }
 
     /// <summary>How one CRM field's text becomes its column's value.</summary>
@@ -139,22 +140,23 @@ internal sealed class BulkRowWriter
     /// <summary>Inserts the current row; false when it changed nothing (its id has a row) or SQLite refused it (the statement was undone).</summary>
     private bool TryInsert(SqliteTransaction transaction, ICrmRowReader rows, ReadOnlySpan<byte> id, byte[] now)
     {
-        var statement = _insert!;
+        // Raw pointers for the per-field calls (SqliteNative); both handles outlive this row.
+        var statement = SqliteNative.Pointer(_insert!);
         var db = _connection!.Handle!;
         _misfits.Clear();
         try
         {
-            Check(raw.sqlite3_bind_text(statement, IdParameter, id));
-            Check(raw.sqlite3_bind_int64(statement, DeletedParameter, 0));
+            Check(SqliteNative.BindText(statement, IdParameter, id));
+            Check(SqliteNative.BindInt64(statement, DeletedParameter, 0));
             Check(rows.StampColumn >= 0
                 ? Bind(statement, StampParameter, rows.Field(rows.StampColumn), _stampType, _stampConversion, stamp: true)
-                : raw.sqlite3_bind_null(statement, StampParameter));
+                : SqliteNative.BindNull(statement, StampParameter));
             Check(_createdColumn >= 0
                 ? Bind(statement, CreatedParameter, rows.Field(_createdColumn), _createdType, _createdType == CrmFieldType.DateTime ? Conversion.DateTime : Conversion.General, created: true)
-                : raw.sqlite3_bind_null(statement, CreatedParameter));
-            Check(raw.sqlite3_bind_text(statement, NowParameter, now));
+                : SqliteNative.BindNull(statement, CreatedParameter));
+            Check(SqliteNative.BindText(statement, NowParameter, now));
             if (_crmType is not null)
-                Check(raw.sqlite3_bind_text(statement, TypeParameter, _crmType));
+                Check(SqliteNative.BindText(statement, TypeParameter, _crmType));
             var first = FirstFieldParameter;
             for (var i = 0; i < _columns.Length; i++)
             {
@@ -164,7 +166,7 @@ internal sealed class BulkRowWriter
                 {
                     if (!_null[first + i])
                     {
-                        Check(raw.sqlite3_bind_null(statement, first + i));
+                        Check(SqliteNative.BindNull(statement, first + i));
                         _null[first + i] = true;
                     }
                     continue;
@@ -172,15 +174,15 @@ internal sealed class BulkRowWriter
                 Check(Bind(statement, first + i, text, column.Type, column.Conversion, field: _plan.Fields[i]));
                 _null[first + i] = false;
             }
-            var rc = raw.sqlite3_step(statement);
+            var rc = SqliteNative.Step(statement);
             if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
                 return false; // a constraint or the like: the record path applies it again and records the failure
-            if (raw.sqlite3_changes(db) == 0)
+            if (SqliteNative.Changes(SqliteNative.Pointer(db)) == 0)
                 return false; // the id has a row already
         }
         finally
         {
-            raw.sqlite3_reset(statement);
+            SqliteNative.Reset(statement);
         }
         if (_misfits.Count > 0)
         {
@@ -198,33 +200,33 @@ internal sealed class BulkRowWriter
     }
 
     /// <summary>Binds one field's text by its conversion; empty text is NULL (an empty bulk cell is null).</summary>
-    private int Bind(sqlite3_stmt statement, int index, ReadOnlySpan<byte> text, CrmFieldType type, Conversion conversion,
+    private int Bind(IntPtr statement, int index, ReadOnlySpan<byte> text, CrmFieldType type, Conversion conversion,
         PulledField? field = null, bool stamp = false, bool created = false)
     {
         if (text.IsEmpty)
-            return raw.sqlite3_bind_null(statement, index);
+            return SqliteNative.BindNull(statement, index);
         switch (conversion)
         {
             case Conversion.Text when Utf8.IsValid(text):
             case Conversion.Date when IsDate(text):
-                return raw.sqlite3_bind_text(statement, index, text);
+                return SqliteNative.BindText(statement, index, text);
             case Conversion.Boolean when text.SequenceEqual("true"u8):
-                return raw.sqlite3_bind_int64(statement, index, 1);
+                return SqliteNative.BindInt64(statement, index, 1);
             case Conversion.Boolean when text.SequenceEqual("false"u8):
-                return raw.sqlite3_bind_int64(statement, index, 0);
+                return SqliteNative.BindInt64(statement, index, 0);
             case Conversion.WholeNumber when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var whole):
-                return raw.sqlite3_bind_int64(statement, index, whole);
+                return SqliteNative.BindInt64(statement, index, whole);
             case Conversion.DecimalToReal when decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m):
-                return raw.sqlite3_bind_double(statement, index, (double)m);
+                return SqliteNative.BindDouble(statement, index, (double)m);
             case Conversion.DecimalToNumeric when decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m)
                                                   && SqliteValueConverter.SignificantDigits(m) <= SqliteValueConverter.NumericExactDigits:
                 return m.TryFormat(Scratch(64), out var written, default, CultureInfo.InvariantCulture)
-                    ? raw.sqlite3_bind_text(statement, index, _scratch.AsSpan(0, written))
-                    : BindGeneral(statement, index, text, type, field, stamp, created);
+                    ? SqliteNative.BindText(statement, index, _scratch.AsSpan(0, written))
+                    : BindGeneral(_insert!, index, text, type, field, stamp, created);
             case Conversion.DateTime when Timestamp.TryWriteStored(text, Scratch(Timestamp.StoredLength)):
-                return raw.sqlite3_bind_text(statement, index, _scratch.AsSpan(0, Timestamp.StoredLength));
+                return SqliteNative.BindText(statement, index, _scratch.AsSpan(0, Timestamp.StoredLength));
             default:
-                return BindGeneral(statement, index, text, type, field, stamp, created);
+                return BindGeneral(_insert!, index, text, type, field, stamp, created);
         }
     }
 
