@@ -59,7 +59,6 @@ internal sealed class BulkRowWriter
         _table = SqlIdentifier.Quote(plan.TableName);
         _crmType = records.CrmType is { } type ? Encoding.UTF8.GetBytes(type) : null;
         _keyField = records.KeyField;
-        SqliteNative.EnsureLoaded();
     }
 
     /// <summary>How one CRM field's text becomes its column's value.</summary>
@@ -94,6 +93,16 @@ internal sealed class BulkRowWriter
     public PageOutcome Apply(SqliteTransaction transaction, ICrmRowReader rows)
     {
         var outcome = new PageOutcome();
+        if (!SqliteNative.Available)
+        {
+            // The raw calls cannot reach SQLitePCLRaw's library in this process: every row by the record path (same result).
+            while (rows.Read())
+            {
+                outcome.Records++;
+                Add(outcome, _records.Apply(transaction, [rows.ToRecord()]));
+            }
+            return outcome;
+        }
         var connection = transaction.Connection!;
         // The capture triggers do nothing for the sync's marked writes: off on this connection for the page, so no row pays for
         // their programs and the statement journal a statement with triggers keeps (other connections keep capturing).

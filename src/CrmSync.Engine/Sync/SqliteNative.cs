@@ -20,15 +20,32 @@ internal static class SqliteNative
     private static readonly byte[] Empty = [0];
     private static int _resolverSet;
 
-    /// <summary>Makes the calls below load the library SQLitePCLRaw's provider uses; call before the first of them.</summary>
-    public static void EnsureLoaded()
+    private static readonly Lazy<bool> Loaded = new(Load);
+
+    /// <summary>
+    /// True when the calls below reach the same SQLite SQLitePCLRaw uses (same version number through both); false when the
+    /// library cannot be resolved for them, and then the row writer leaves every row to the record path (slower, same result).
+    /// </summary>
+    public static bool Available => Loaded.Value;
+
+    private static bool Load()
     {
-        if (Interlocked.Exchange(ref _resolverSet, 1) != 0)
-            return;
         var provider = typeof(SQLite3Provider_e_sqlite3).Assembly;
-        NativeLibrary.SetDllImportResolver(typeof(SqliteNative).Assembly, (name, _, path) =>
-            name == Library && NativeLibrary.TryLoad(Library, provider, path, out var handle) ? handle : IntPtr.Zero);
+        if (Interlocked.Exchange(ref _resolverSet, 1) == 0)
+            NativeLibrary.SetDllImportResolver(typeof(SqliteNative).Assembly, (name, _, path) =>
+                name == Library && NativeLibrary.TryLoad(Library, provider, path, out var handle) ? handle : IntPtr.Zero);
+        try
+        {
+            return LibVersionNumber() == raw.sqlite3_libversion_number();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            return false;
+        }
     }
+
+    [DllImport(Library, EntryPoint = "sqlite3_libversion_number", ExactSpelling = true)]
+    private static extern int LibVersionNumber();
 
     /// <summary>The raw pointer of a prepared statement (valid while <paramref name="statement"/> is not disposed).</summary>
     public static IntPtr Pointer(sqlite3_stmt statement) => statement.DangerousGetHandle();
