@@ -15,6 +15,11 @@ public sealed class CrmSyncStore : IDisposable
     public const int BusyTimeoutMilliseconds = 5000;
 
     private readonly string _connectionString;
+    private readonly object _bulkGate = new();
+    private SqliteConnection? _bulkConnection; // the held connection of HoldBulkConnection, while held
+    private bool _bulkInUse;
+    private int _bulkHolds;
+    private long _bulkDefaultCache;
 
     private CrmSyncStore(string databasePath, TimeProvider time)
     {
@@ -179,6 +184,14 @@ public sealed class CrmSyncStore : IDisposable
     /// <summary>Returns this database's pooled connections to the OS (so the file can be moved or deleted).</summary>
     public void Dispose()
     {
+        lock (_bulkGate)
+        {
+            if (_bulkConnection is { } held && !_bulkInUse)
+            {
+                _bulkConnection = null;
+                held.Dispose();
+            }
+        }
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
     }
@@ -227,29 +240,146 @@ public sealed class CrmSyncStore : IDisposable
     /// <param name="runId">The sync run that writes (recorded in the mark; null outside a run).</param>
     /// <param name="work">The writes, in the transaction it is given.</param>
     /// <param name="wording">The messages for the path that writes; null for the store's general wording.</param>
-    /// <param name="bulk">True for large writes (a pulled page): a bigger page cache and temporary tables in memory.</param>
+    /// <param name="bulk">True for large writes (a pulled page): a bigger page cache and temporary tables in memory, on the
+    /// connection <see cref="HoldBulkConnection"/> keeps while one is held.</param>
     internal T SyncWrite<T>(long? runId, Func<SqliteTransaction, T> work, StoreErrors.Wording? wording = null, bool bulk = false)
     {
+        SqliteConnection? held = null;
+        var failed = true;
         try
         {
-            using var connection = OpenConnection();
-            if (bulk)
+            held = bulk ? TakeBulkConnection() : null;
+            var connection = held ?? OpenConnection();
+            try
             {
-                using var pragma = connection.CreateCommand();
-                pragma.CommandText = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
-                pragma.ExecuteNonQuery();
+                if (bulk && held is null)
+                    Execute(connection, BulkPragmas);
+                using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE
+                SyncWriteMarker.Begin(transaction, runId);
+                var result = work(transaction);
+                SyncWriteMarker.End(transaction);
+                transaction.Commit();
+                failed = false;
+                return result;
             }
-            using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE
-            SyncWriteMarker.Begin(transaction, runId);
-            var result = work(transaction);
-            SyncWriteMarker.End(transaction);
-            transaction.Commit();
-            return result;
+            finally
+            {
+                if (held is null)
+                    connection.Dispose();
+            }
         }
         catch (SqliteException e)
         {
             throw StoreErrors.Translate(DatabasePath, e, wording);
         }
+        finally
+        {
+            if (held is not null)
+                ReturnBulkConnection(held, failed);
+        }
+    }
+
+    private const string BulkPragmas = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
+
+    /// <summary>
+    /// Keeps one connection for the bulk sync writes (<see cref="SyncWrite{T}"/> with <c>bulk</c>) until the returned handle
+    /// is disposed: every page of a long copy then runs on the same connection with one 32 MB page cache that stays valid
+    /// from one page to the next (no other connection writes in between), instead of on whichever pooled connection comes
+    /// next, each filling a cache of its own and re-reading the pages another connection's commit made stale. Holds nest;
+    /// the last release sets the connection's cache back to its default size, frees what SQLite no longer needs and returns
+    /// the connection to the pool. A bulk write that finds the held connection busy (another thread's) uses a pooled one as
+    /// before; a write that fails drops the held connection (the next one opens a new one).
+    /// </summary>
+    internal IDisposable HoldBulkConnection()
+    {
+        lock (_bulkGate)
+            _bulkHolds++;
+        return new BulkHold(this);
+    }
+
+    private sealed class BulkHold(CrmSyncStore store) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                store.ReleaseBulkHold();
+        }
+    }
+
+    private SqliteConnection? TakeBulkConnection()
+    {
+        lock (_bulkGate)
+        {
+            if (_bulkHolds == 0 || _bulkInUse)
+                return null;
+            if (_bulkConnection is null)
+            {
+                var connection = OpenConnection();
+                try
+                {
+                    using (var read = connection.Command(null, "PRAGMA cache_size;"))
+                        _bulkDefaultCache = Convert.ToInt64(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+                    Execute(connection, BulkPragmas);
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+                _bulkConnection = connection;
+            }
+            _bulkInUse = true;
+            return _bulkConnection;
+        }
+    }
+
+    private void ReturnBulkConnection(SqliteConnection connection, bool failed)
+    {
+        lock (_bulkGate)
+        {
+            _bulkInUse = false;
+            if (failed || _bulkHolds == 0)
+            {
+                _bulkConnection = null;
+                Close(connection);
+            }
+        }
+    }
+
+    private void ReleaseBulkHold()
+    {
+        lock (_bulkGate)
+        {
+            if (--_bulkHolds > 0 || _bulkInUse || _bulkConnection is not { } connection)
+                return;
+            _bulkConnection = null;
+            Close(connection);
+        }
+    }
+
+    private void Close(SqliteConnection connection)
+    {
+        try
+        {
+            // PRAGMA values cannot be parameters; this is an integer SQLite reported.
+            Execute(connection, $"PRAGMA cache_size = {_bulkDefaultCache.ToString(System.Globalization.CultureInfo.InvariantCulture)}; PRAGMA shrink_memory;");
+        }
+        catch (SqliteException)
+        {
+            SqliteConnection.ClearPool(connection); // not reset: not handed out again with a 32 MB cache
+        }
+        finally
+        {
+            connection.Dispose();
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.Command(null, sql);
+        command.ExecuteNonQuery();
     }
 
     /// <inheritdoc cref="SyncWrite{T}(long?, Func{SqliteTransaction, T}, StoreErrors.Wording?, bool)"/>

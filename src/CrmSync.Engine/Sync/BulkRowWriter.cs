@@ -29,7 +29,8 @@ namespace CrmSync.Engine.Sync;
 /// the record path's own UPDATE bound from its fields, or skipped when the row holds its stamp already (see
 /// <see cref="TryUpdate"/> for the rows left to the record path); a plain row of a new id is inserted as above.
 /// </para>
-/// Runs in the caller's page transaction; the capture triggers stay in place (they skip the sync's own writes).
+/// Runs in the caller's page transaction, with triggers off on its connection while every trigger of the table is one the
+/// sync's mark silences anyway (<see cref="SyncWriteMarker.SuspendSilencedTriggers"/>).
 /// </summary>
 internal sealed class BulkRowWriter
 {
@@ -118,7 +119,20 @@ internal sealed class BulkRowWriter
     public PageOutcome Apply(SqliteTransaction transaction, ICrmRowReader rows)
     {
         var outcome = new PageOutcome();
+        if (!SqliteNative.Available)
+        {
+            // The raw calls cannot reach SQLitePCLRaw's library in this process: every row by the record path (same result).
+            while (rows.Read())
+            {
+                outcome.Records++;
+                Add(outcome, _records.Apply(transaction, [rows.ToRecord()]));
+            }
+            return outcome;
+        }
         var connection = transaction.Connection!;
+        // The capture triggers do nothing for the sync's marked writes: off on this connection for the page, so no row pays for
+        // their programs and the statement journal a statement with triggers keeps (other connections keep capturing).
+        using var triggersOff = SyncWriteMarker.SuspendSilencedTriggers(transaction, _plan.TableName);
         // Prepared once per page on the page transaction's connection, finalized with it.
         using var statement = Prepare(connection, InsertSql());
         _insert = statement;
@@ -311,32 +325,34 @@ internal sealed class BulkRowWriter
     /// <summary>Inserts the current row; false when it changed nothing (its id has a row) or SQLite refused it (the statement was undone).</summary>
     private bool TryInsert(SqliteTransaction transaction, ICrmRowReader rows, ReadOnlySpan<byte> id, byte[] now)
     {
-        var statement = _insert!;
+        var handle = _insert!;
+        // Raw pointers for the per-field calls (SqliteNative); both handles outlive this row.
+        var statement = SqliteNative.Pointer(handle);
         var db = _connection!.Handle!;
         _misfits.Clear();
         try
         {
-            Check(raw.sqlite3_bind_text(statement, IdParameter, id));
-            Check(raw.sqlite3_bind_int64(statement, DeletedParameter, 0));
+            Check(SqliteNative.BindText(statement, IdParameter, id));
+            Check(SqliteNative.BindInt64(statement, DeletedParameter, 0));
             Check(rows.StampColumn >= 0
-                ? Bind(statement, StampParameter, rows.Field(rows.StampColumn), _stampType, _stampConversion, stamp: true)
-                : raw.sqlite3_bind_null(statement, StampParameter));
+                ? Bind(handle, StampParameter, rows.Field(rows.StampColumn), _stampType, _stampConversion, stamp: true)
+                : SqliteNative.BindNull(statement, StampParameter));
             Check(_createdColumn >= 0
-                ? Bind(statement, CreatedParameter, rows.Field(_createdColumn), _createdType, _createdType == CrmFieldType.DateTime ? Conversion.DateTime : Conversion.General, created: true)
-                : raw.sqlite3_bind_null(statement, CreatedParameter));
-            Check(raw.sqlite3_bind_text(statement, NowParameter, now));
+                ? Bind(handle, CreatedParameter, rows.Field(_createdColumn), _createdType, _createdType == CrmFieldType.DateTime ? Conversion.DateTime : Conversion.General, created: true)
+                : SqliteNative.BindNull(statement, CreatedParameter));
+            Check(SqliteNative.BindText(statement, NowParameter, now));
             if (_crmType is not null)
-                Check(raw.sqlite3_bind_text(statement, TypeParameter, _crmType));
-            BindFields(db, statement, _insertFields ??= Enumerable.Range(FirstFieldParameter, _plan.Fields.Count).ToArray(), _null, rows);
-            var rc = raw.sqlite3_step(statement);
+                Check(SqliteNative.BindText(statement, TypeParameter, _crmType));
+            BindFields(db, handle, _insertFields ??= Enumerable.Range(FirstFieldParameter, _plan.Fields.Count).ToArray(), _null, rows);
+            var rc = SqliteNative.Step(statement);
             if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
                 return false; // a constraint or the like: the record path applies it again and records the failure
-            if (raw.sqlite3_changes(db) == 0)
+            if (SqliteNative.Changes(SqliteNative.Pointer(db)) == 0)
                 return false; // the id has a row already
         }
         finally
         {
-            raw.sqlite3_reset(statement);
+            SqliteNative.Reset(statement);
         }
         ReportMisfits(transaction, id);
         return true;
@@ -360,7 +376,7 @@ internal sealed class BulkRowWriter
             {
                 if (!isNull[index])
                 {
-                    Check(db, raw.sqlite3_bind_null(statement, index));
+                    Check(db, SqliteNative.BindNull(SqliteNative.Pointer(statement), index));
                     isNull[index] = true;
                 }
                 continue;
@@ -389,28 +405,29 @@ internal sealed class BulkRowWriter
     private int Bind(sqlite3_stmt statement, int index, ReadOnlySpan<byte> text, CrmFieldType type, Conversion conversion,
         PulledField? field = null, bool stamp = false, bool created = false)
     {
+        var pointer = SqliteNative.Pointer(statement);
         if (text.IsEmpty)
-            return raw.sqlite3_bind_null(statement, index);
+            return SqliteNative.BindNull(pointer, index);
         switch (conversion)
         {
             case Conversion.Text when Utf8.IsValid(text):
             case Conversion.Date when IsDate(text):
-                return raw.sqlite3_bind_text(statement, index, text);
+                return SqliteNative.BindText(pointer, index, text);
             case Conversion.Boolean when text.SequenceEqual("true"u8):
-                return raw.sqlite3_bind_int64(statement, index, 1);
+                return SqliteNative.BindInt64(pointer, index, 1);
             case Conversion.Boolean when text.SequenceEqual("false"u8):
-                return raw.sqlite3_bind_int64(statement, index, 0);
+                return SqliteNative.BindInt64(pointer, index, 0);
             case Conversion.WholeNumber when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var whole):
-                return raw.sqlite3_bind_int64(statement, index, whole);
+                return SqliteNative.BindInt64(pointer, index, whole);
             case Conversion.DecimalToReal when decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m):
-                return raw.sqlite3_bind_double(statement, index, (double)m);
+                return SqliteNative.BindDouble(pointer, index, (double)m);
             case Conversion.DecimalToNumeric when decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m)
                                                   && SqliteValueConverter.SignificantDigits(m) <= SqliteValueConverter.NumericExactDigits:
                 return m.TryFormat(Scratch(64), out var written, default, CultureInfo.InvariantCulture)
-                    ? raw.sqlite3_bind_text(statement, index, _scratch.AsSpan(0, written))
+                    ? SqliteNative.BindText(pointer, index, _scratch.AsSpan(0, written))
                     : BindGeneral(statement, index, text, type, field, stamp, created);
             case Conversion.DateTime when Timestamp.TryWriteStored(text, Scratch(Timestamp.StoredLength)):
-                return raw.sqlite3_bind_text(statement, index, _scratch.AsSpan(0, Timestamp.StoredLength));
+                return SqliteNative.BindText(pointer, index, _scratch.AsSpan(0, Timestamp.StoredLength));
             default:
                 return BindGeneral(statement, index, text, type, field, stamp, created);
         }

@@ -116,6 +116,8 @@ internal sealed class PullPhase
     /// </summary>
     private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
     {
+        // Every page of the copy on one connection, its page cache kept warm from page to page (and one cache, not one per pooled connection).
+        using var bulkConnection = _store.HoldBulkConnection();
         var checkpoint = _store.Checkpoints.Read(plan.ObjectName, CheckpointTable.Initial);
         var state = checkpoint is null ? new CursorState(null, Now()) : ReadCursor(checkpoint.CursorJson);
         var done = checkpoint?.RowsDone ?? 0;

@@ -123,15 +123,17 @@ public sealed class PushEndToEndTests
         public void Report(SyncProgress value) => action(value);
     }
 
-    [Fact]
-    public async Task Edits_and_an_insert_made_while_the_initial_copy_runs_reach_the_crm_exactly_once_with_the_collision_rule()
+    [Theory]
+    [InlineData(CrmFullReadStrategy.Paged)]
+    [InlineData(CrmFullReadStrategy.Bulk)] // the row writer, with triggers off on its own connection while it writes a page
+    public async Task Edits_and_an_insert_made_while_the_initial_copy_runs_reach_the_crm_exactly_once_with_the_collision_rule(CrmFullReadStrategy strategy)
     {
         await using var bed = await Bed.StartAsync(new SeedPlan { Leads = 30, Contacts = 450, Accounts = 2 });
         var leads = bed.Emulator.Host.Data.List("Lead").Select(r => (string)r["Id"]!).ToList();
         var leadsBefore = leads.Count;
         string? contact = null;
         var edited = false;
-        var options = new SyncOptions { SchemaRefreshInterval = null, InitialStrategy = CrmFullReadStrategy.Paged, PageSize = 200 };
+        var options = new SyncOptions { SchemaRefreshInterval = null, InitialStrategy = strategy, PageSize = 200, BulkPageSize = 200 };
         var progress = new OnPage(p =>
         {
             // After the first page of contacts: every lead is copied, the contacts are not all copied yet.
