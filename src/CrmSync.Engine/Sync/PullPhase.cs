@@ -112,8 +112,9 @@ internal sealed class PullPhase
 
     /// <summary>
     /// The initial copy of an object, resumed from its <c>initial</c> checkpoint. When the checkpoint says it is a re-read
-    /// (the object's change position expired, or its deletions were last read longer ago than the CRM keeps deleted records), every CRM id of every page is marked with the page, and the transaction that
-    /// completes the copy flags the object's live local rows with a CRM id that the read did not return as deleted in the CRM.
+    /// (the object's change position expired, or its deletions were last read longer ago than the CRM keeps deleted records),
+    /// every CRM id of every page is marked with the page, and the transaction that completes the copy flags the object's
+    /// live local rows with a CRM id that the read did not return as deleted in the CRM.
     /// </summary>
     private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
     {
