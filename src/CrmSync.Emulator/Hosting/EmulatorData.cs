@@ -53,6 +53,12 @@ public sealed class EmulatorData
         Check(outcome, outcome.Errors);
     }
 
+    /// <summary>
+    /// Empties the recycle bin of a type, as Salesforce does 15 days after a delete: its deleted records are removed for good
+    /// (queryAll no longer returns them; /deleted/ still lists them within its own 15 days). Returns how many were removed.
+    /// </summary>
+    public int EmptyRecycleBin(string sobject) => Store.EmptyRecycleBin(Type(sobject));
+
     /// <summary>A record's current values (formula fields computed now), deleted records included; null when unknown.</summary>
     public IReadOnlyDictionary<string, object?>? Get(string sobject, string id)
     {

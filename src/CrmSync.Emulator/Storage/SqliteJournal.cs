@@ -74,7 +74,7 @@ public sealed class SqliteJournal : IDisposable
         }
     }
 
-    /// <summary>Removes rows physically (used only by rollback of a just-created record).</summary>
+    /// <summary>Removes rows physically (rollback of a just-created record, an emptied recycle bin).</summary>
     public void Remove(string recordType, string id)
     {
         lock (_sync)

@@ -105,14 +105,16 @@ internal sealed class PullPhase
 
     /// <summary>
     /// A full read's position: the page cursor, when it started, the fields of a backfill, and whether an initial copy is a
-    /// re-read after an expired change position (<see cref="RereadMarks"/>: its ids are marked, the unseen rows flagged deleted).
+    /// re-read after an expired change position or a pass over deletions older than the CRM keeps them (<see cref="RereadMarks"/>:
+    /// its ids are marked, the unseen rows flagged deleted).
     /// </summary>
     private sealed record CursorState(string? Cursor, string StartedAt, IReadOnlyList<string>? Fields = null, bool Reread = false);
 
     /// <summary>
     /// The initial copy of an object, resumed from its <c>initial</c> checkpoint. When the checkpoint says it is a re-read
-    /// (the object's change position expired), every CRM id of every page is marked with the page, and the transaction that
-    /// completes the copy flags the object's live local rows with a CRM id that the read did not return as deleted in the CRM.
+    /// (the object's change position expired, or its deletions were last read longer ago than the CRM keeps deleted records),
+    /// every CRM id of every page is marked with the page, and the transaction that completes the copy flags the object's
+    /// live local rows with a CRM id that the read did not return as deleted in the CRM.
     /// </summary>
     private async Task InitialCopyAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)
     {
@@ -165,7 +167,8 @@ internal sealed class PullPhase
 
     /// <summary>
     /// The end of a re-read, in the transaction that completes it: the object's local rows with a CRM id, not flagged
-    /// deleted, whose id no page of the re-read returned, were deleted in the CRM while the change position was expired.
+    /// deleted, whose id no page of the re-read returned, were deleted in the CRM while the change position was expired (or
+    /// deleted and purged since the last pass over the object's deletions).
     /// They are flagged as a delete from the CRM is (<see cref="RecordApplier.ApplyDeletedIds"/>: the row is kept, counted
     /// as PullDeletes); rows created locally and not pushed yet have no CRM id and are left alone. The marks are cleared.
     /// </summary>
@@ -176,8 +179,8 @@ internal sealed class PullPhase
         {
             var tally = applier.ApplyDeletedIds(tx, unseen);
             _context.Counts.Commit(tx, plan.ObjectName, RunOperation.PullDeletes, tally);
-            _context.Events.Verbose($"{tally.Deleted} records of {plan.ObjectName} the full re-read did not return (deleted in the CRM while its " +
-                                    "change position was expired) are flagged deleted.", plan.ObjectName);
+            _context.Events.Verbose($"{tally.Deleted} records of {plan.ObjectName} the full re-read did not return (deleted in the CRM " +
+                                    "since the sync last read its changes or deletions) are flagged deleted.", plan.ObjectName);
         }
         _store.RereadMarks.Clear(tx, plan.ObjectName);
     }
@@ -195,13 +198,40 @@ internal sealed class PullPhase
         _store.Watermarks.Commit(tx, plan.ObjectName, WatermarkTable.Formula, startedAt, null);
     }
 
-    private async Task IncrementalAsync(IReadOnlyList<SyncedObjectPlan> plans, CancellationToken cancellationToken)
+    private async Task IncrementalAsync(IReadOnlyList<SyncedObjectPlan> all, CancellationToken cancellationToken)
+    {
+        // Objects the CRM may have purged deleted records of since their last pass over deletions are read in full instead
+        // of their changes; objects whose change position expired join them after the batched read.
+        var rereads = all.Where(DeletePassOutlivedRetention).ToList();
+        var plans = all.Except(rereads).ToList();
+        var firstError = plans.Count == 0 ? null : await ReadChangesAsync(plans, rereads, cancellationToken).ConfigureAwait(false);
+        foreach (var plan in rereads)
+        {
+            if (StoppedAtApiReserve)
+                break;
+            Commit(tx =>
+            {
+                _store.RereadMarks.Clear(tx, plan.ObjectName);
+                _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(new CursorState(null, Now(), Reread: true)), 0, null);
+            });
+            await InitialCopyAsync(plan, cancellationToken).ConfigureAwait(false);
+            ReserveReached(plan.ObjectName);
+        }
+        if (firstError is not null)
+            throw firstError;
+    }
+
+    /// <summary>
+    /// One batched read of the changes of <paramref name="plans"/>, applied object by object. An object whose change position
+    /// expired is added to <paramref name="rereads"/>; the first object whose read failed is returned (after the others are applied).
+    /// </summary>
+    private async Task<CrmSyncException?> ReadChangesAsync(IReadOnlyList<SyncedObjectPlan> plans, List<SyncedObjectPlan> rereads,
+        CancellationToken cancellationToken)
     {
         var readStartedAt = Now();
         var requests = new List<CrmChangeReadRequest>(plans.Count);
         foreach (var plan in plans)
         {
-            WarnIfDeletePassStale(plan);
             var since = _store.Watermarks.Read(plan.ObjectName, WatermarkTable.PullUpdates)?.Stamp;
             requests.Add(new CrmChangeReadRequest(plan.Schema, plan.RequestFields)
             {
@@ -216,7 +246,6 @@ internal sealed class PullPhase
         var perCall = Math.Max(1, _source.MaxObjectsPerBatchedRead);
         LogicalCalls += (requests.Count + perCall - 1) / perCall;
         var filters = FilterStates(plans, requests, items);
-        var expired = new List<SyncedObjectPlan>();
         CrmSyncException? firstError = null;
         for (var i = 0; i < plans.Count; i++)
         {
@@ -231,7 +260,7 @@ internal sealed class PullPhase
                 _context.Events.Warning($"The CRM's change position for {plan.ObjectName} has expired (the sync did not run for longer than the CRM " +
                                         "keeps changes): the object is read in full again, and its local records that the CRM no longer returns " +
                                         "are flagged deleted when the read completes.", plan.ObjectName);
-                expired.Add(plan);
+                rereads.Add(plan);
                 continue;
             }
             if (item?.Page is null)
@@ -307,20 +336,7 @@ internal sealed class PullPhase
             if (ReserveReached(plan.ObjectName))
                 break;
         }
-        foreach (var plan in expired)
-        {
-            if (StoppedAtApiReserve)
-                break;
-            Commit(tx =>
-            {
-                _store.RereadMarks.Clear(tx, plan.ObjectName);
-                _store.Checkpoints.Commit(tx, plan.ObjectName, CheckpointTable.Initial, WriteCursor(new CursorState(null, Now(), Reread: true)), 0, null);
-            });
-            await InitialCopyAsync(plan, cancellationToken).ConfigureAwait(false);
-            ReserveReached(plan.ObjectName);
-        }
-        if (firstError is not null)
-            throw firstError;
+        return firstError;
     }
 
     /// <summary>
@@ -346,16 +362,24 @@ internal sealed class PullPhase
     /// <summary>How far back the CRM's delete log reaches (the options' value, else the change source's); null when it has none.</summary>
     private TimeSpan? DeleteLogRetention => _source.Capabilities.DeleteLogRetention is null ? null : _options.DeletionLogRetention ?? _source.Capabilities.DeleteLogRetention;
 
-    private void WarnIfDeletePassStale(SyncedObjectPlan plan)
+    /// <summary>
+    /// True when the last pass over the object's deletions is older than the CRM keeps deleted records (Salesforce: 15 days
+    /// in the recycle bin and the /deleted log): records deleted and purged since then are in neither, so neither the changes
+    /// nor the delete log would ever say they are gone. The object is then read in full again (a re-read, as after an expired
+    /// change position), and its local records the CRM no longer returns are flagged deleted when the read completes.
+    /// </summary>
+    private bool DeletePassOutlivedRetention(SyncedObjectPlan plan)
     {
         if (DeleteLogRetention is not { } retention)
-            return; // deletions come only with the changes: there is no delete log to fall behind
+            return false; // deletions come only with the changes: there is no delete log to fall behind
         var last = _store.Watermarks.Read(plan.ObjectName, WatermarkTable.PullDeletes)?.Stamp;
-        if (ParseTime(last) is { } at && _time.GetUtcNow() - at > retention)
-            _context.Events.Warning(
-                $"The last pass over the deletions of {plan.ObjectName} was at {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC, longer ago than the CRM keeps " +
-                $"deleted records ({retention.TotalDays:0} days): records deleted and purged since then may still look live locally. " +
-                "Reset the object's sync (a new initial copy) to be sure.", plan.ObjectName);
+        if (ParseTime(last) is not { } at || _time.GetUtcNow() - at <= retention)
+            return false;
+        _context.Events.Warning(
+            $"The last pass over the deletions of {plan.ObjectName} was at {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC, longer ago than the CRM keeps " +
+            $"deleted records ({retention.TotalDays:0} days), so records deleted and purged since then cannot be read as deletions: the object " +
+            "is read in full again, and its local records that the CRM no longer returns are flagged deleted when the read completes.", plan.ObjectName);
+        return true;
     }
 
     private async Task DeletionLogAsync(SyncedObjectPlan plan, CancellationToken cancellationToken)

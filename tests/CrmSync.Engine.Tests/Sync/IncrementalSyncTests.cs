@@ -128,7 +128,7 @@ public sealed class IncrementalSyncTests
     }
 
     [Fact]
-    public async Task The_delete_log_is_read_once_a_day_and_a_stale_delete_pass_is_warned_about()
+    public async Task The_delete_log_is_read_once_a_day_and_a_stale_delete_pass_makes_a_full_reread_that_flags_what_was_purged()
     {
         using var bed = await CopiedAsync();
         var clock = bed.FakeTime!;
@@ -147,10 +147,25 @@ public sealed class IncrementalSyncTests
         Assert.Equal(1L, bed.Row("person", "00Q000000000001AAA")["_crm_is_deleted"]);
         Assert.Equal(1, nextDay.Counts.Single(c => c.ObjectName == "Lead" && c.Operation == RunOperation.PullDeletes).Deleted);
 
-        // Sixteen days without a sync: the delete pass is older than Salesforce's 15-day delete log.
+        // Sixteen days without a sync: the delete pass is older than Salesforce's 15-day delete log. A lead deleted and
+        // purged meanwhile is in neither queryAll nor the delete log: only a full re-read shows it is gone.
+        bed.Source.Purge("Lead", "00Q000000000002AAA");
         clock.Advance(TimeSpan.FromDays(16));
+        var readsBefore = bed.Source.CallLog.Count(c => c == "ReadAll Lead");
         var late = await bed.CycleAsync();
-        Assert.Contains(late.Warnings, w => w.Contains("Lead", StringComparison.Ordinal) && w.Contains("15 days", StringComparison.Ordinal));
+        Assert.Equal(RunState.Succeeded, late.State);
+        Assert.Contains(late.Warnings, w => w.Contains("Lead", StringComparison.Ordinal) && w.Contains("15 days", StringComparison.Ordinal)
+                                            && w.Contains("read in full again", StringComparison.Ordinal));
+        Assert.DoesNotContain(late.Warnings, w => w.Contains("Reset", StringComparison.Ordinal));
+        Assert.Equal(readsBefore + 1, bed.Source.CallLog.Count(c => c == "ReadAll Lead"));
+        Assert.Equal(1L, bed.Row("person", "00Q000000000002AAA")["_crm_is_deleted"]);
+        Assert.Equal(0L, bed.Row("person", "003000000000001AAA")["_crm_is_deleted"]);
+        Assert.Equal(1, late.Counts.Single(c => c.ObjectName == "Lead" && c.Operation == RunOperation.PullDeletes).Deleted);
+
+        var after = await bed.CycleAsync();
+        Assert.Equal(RunKind.Incremental, after.Kind);
+        Assert.DoesNotContain(after.Warnings, w => w.Contains("15 days", StringComparison.Ordinal));
+        Assert.Equal(readsBefore + 1, bed.Source.CallLog.Count(c => c == "ReadAll Lead"));
     }
 
     [Fact]

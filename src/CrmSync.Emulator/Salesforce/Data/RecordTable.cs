@@ -75,7 +75,7 @@ internal sealed class RecordTable
         UpdateIndexes(previous, record);
     }
 
-    /// <summary>Physically removes a record (only to roll back a create).</summary>
+    /// <summary>Physically removes a record (to roll back a create, or to empty the recycle bin).</summary>
     public void Remove(string id)
     {
         if (!_byId.TryGetValue(id, out int index))

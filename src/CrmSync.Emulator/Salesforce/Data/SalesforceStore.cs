@@ -145,6 +145,26 @@ public sealed partial class SalesforceStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Removes the deleted records of an sObject for good, as Salesforce does when it empties the recycle bin (15 days after a
+    /// delete, or an emptyRecycleBin call): queryAll no longer returns them. The delete log keeps its entries (it has a
+    /// retention of its own). Returns how many records were removed.
+    /// </summary>
+    public int EmptyRecycleBin(SObjectDefinition sobject)
+    {
+        lock (Sync)
+        {
+            var table = _tables[sobject.Name];
+            var purged = table.Snapshot().Where(r => IsDeleted(sobject, r)).Select(r => r.Id).ToList();
+            foreach (var id in purged)
+            {
+                table.Remove(id);
+                _journal?.Remove(sobject.Name, id);
+            }
+            return purged.Count;
+        }
+    }
+
     private void PurgeDeleteLog()
     {
         var cutoff = _clock.GetUtcNow().UtcDateTime - DeleteLogRetention;
