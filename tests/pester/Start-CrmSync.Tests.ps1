@@ -48,6 +48,26 @@ Describe 'Start-CrmSync' {
         }
     }
 
+    Context 'a bulk initial copy inside PowerShell' {
+        BeforeAll { Connect-CrmSyncTestProfile -Emulator $script:Emulator -Name 'bulk' }
+
+        It 'copies every person by the Bulk API through the row writer, whose raw SQLite calls reach the module''s own SQLite' {
+            $awkward = "O'Brien, ""Jr.""`nZürich 東京"
+            Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Post -Path 'records/Lead' -Body @{ LastName = $awkward; Company = 'Bulk Pester' } | Out-Null
+            $result = Start-CrmSync -Profile 'bulk' -InitialStrategy Bulk -Confirm:$false
+            $result.State | Should -Be 'Succeeded'
+            $result.Kind | Should -Be 'Initial'
+            # The row writer binds through SqliteNative; were its calls unable to reach the e_sqlite3 the module loaded, every
+            # row would silently take the record path instead. Under pwsh (the module's own load context) they must reach it.
+            $native = [CrmSync.Engine.Sync.SyncRunResult].Assembly.GetType('CrmSync.Engine.Sync.SqliteNative', $true)
+            $native.GetProperty('Available', [Reflection.BindingFlags]'Static,Public,NonPublic').GetValue($null) | Should -BeTrue
+            $counts = (Invoke-CrmSyncTestAdmin -Emulator $script:Emulator -Method Get -Path 'info').counts
+            Invoke-CrmSyncTestSql -Name 'bulk' -Sql "SELECT count(*) FROM person WHERE _crm_type = 'Lead'" | Should -Be $counts.Lead
+            Invoke-CrmSyncTestSql -Name 'bulk' -Sql "SELECT count(*) FROM person WHERE _crm_type = 'Contact'" | Should -Be $counts.Contact
+            Invoke-CrmSyncTestSql -Name 'bulk' -Sql "SELECT LastName FROM person WHERE Company = 'Bulk Pester'" | Should -BeExactly $awkward
+        }
+    }
+
     Context 'later starts, as a scheduled task runs them' {
         BeforeAll {
             Connect-CrmSyncTestProfile -Emulator $script:Emulator -Name 'cron'
