@@ -130,7 +130,7 @@ public sealed class BulkIncrementalRowTests
             profile.Sql($"UPDATE person SET Title = 'Local contact title' WHERE _crm_id = '{contacts[200]}';");
             profile.Sql($"UPDATE person SET Phone = '+1 555 0100' WHERE _crm_id = '{leads[311]}';");
         }
-        var waiting = Scalar(rows.Store, "SELECT count(*) FROM crmsync_outbox WHERE state = 'Pending'");
+        var waiting = StoreDump.Scalar(rows.Store, "SELECT count(*) FROM crmsync_outbox WHERE state = 'Pending'");
         Assert.Equal(3L, waiting);
 
         var runs = new Dictionary<string, SyncRunResult>();
@@ -141,13 +141,13 @@ public sealed class BulkIncrementalRowTests
             Assert.Equal(2, profile.Client.Wire.Count("/jobs/query", HttpMethod.Post) - jobs); // Lead's and Contact's changes, one bulk job each
         }
 
-        var tables = Tables(rows.Store);
+        var tables = StoreDump.Tables(rows.Store);
         Assert.Contains("person", tables);
-        Assert.Equal(tables, Tables(records.Store));
+        Assert.Equal(tables, StoreDump.Tables(records.Store));
         foreach (var table in tables)
         {
-            var expected = Dump(records.Store, table);
-            var actual = Dump(rows.Store, table);
+            var expected = StoreDump.Rows(records.Store, table, SystemColumns.SyncedAt, SystemColumns.LocalUpdatedAt);
+            var actual = StoreDump.Rows(rows.Store, table, SystemColumns.SyncedAt, SystemColumns.LocalUpdatedAt);
             Assert.Equal(expected.Count, actual.Count);
             for (var i = 0; i < expected.Count; i++)
             {
@@ -157,97 +157,35 @@ public sealed class BulkIncrementalRowTests
             }
         }
         Assert.Equal(Errors(records.Store), Errors(rows.Store));
-        Assert.Equal(1L, Scalar(rows.Store, "SELECT count(*) FROM crmsync_error WHERE message LIKE '%AnnualRevenue%significant digits%'"));
+        Assert.Equal(1L, StoreDump.Scalar(rows.Store, "SELECT count(*) FROM crmsync_error WHERE message LIKE '%AnnualRevenue%significant digits%'"));
         Assert.Equal(Conflicts(records.Store, runs["records"].RunId), Conflicts(rows.Store, runs["rows"].RunId));
         Assert.Equal(2, Conflicts(rows.Store, runs["rows"].RunId).Count);
         // The sync's own writes are not local edits: the outbox holds the local edits that still have a column to push (the
         // contact's Title lost to the CRM) and nothing else, in both profiles.
-        Assert.Equal(2L, Scalar(records.Store, "SELECT count(*) FROM crmsync_outbox WHERE state = 'Pending'"));
-        Assert.Equal(Strings(records.Store, "SELECT row_key || ' ' || changed_columns FROM crmsync_outbox WHERE state = 'Pending' ORDER BY id"),
-            Strings(rows.Store, "SELECT row_key || ' ' || changed_columns FROM crmsync_outbox WHERE state = 'Pending' ORDER BY id"));
+        Assert.Equal(2L, StoreDump.Scalar(records.Store, "SELECT count(*) FROM crmsync_outbox WHERE state = 'Pending'"));
+        Assert.Equal(StoreDump.Strings(records.Store, "SELECT row_key || ' ' || changed_columns FROM crmsync_outbox WHERE state = 'Pending' ORDER BY id"),
+            StoreDump.Strings(rows.Store, "SELECT row_key || ' ' || changed_columns FROM crmsync_outbox WHERE state = 'Pending' ORDER BY id"));
         Assert.Equal(runs["records"].Counts.Select(c => c.ToString()), runs["rows"].Counts.Select(c => c.ToString()));
 
         // And what they hold is what the CRM and the rule say.
-        Assert.Equal("Local lead title", Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[310]}'"));
-        Assert.Equal("CRM contact title", Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{contacts[200]}'"));
-        Assert.Equal("CRM title beside a local phone", Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[311]}'"));
-        Assert.Equal("+1 555 0100", Scalar(rows.Store, $"SELECT Phone FROM person WHERE _crm_id = '{leads[311]}'"));
-        Assert.Equal("Quote \"0\", a comma,\nZoë 漢字 🙂", Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[0]}'"));
-        Assert.Equal("Changed 2", Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[2]}'"));
-        Assert.Equal(149L, Scalar(rows.Store, $"SELECT NumberOfEmployees FROM person WHERE _crm_id = '{leads[149]}'"));
-        Assert.Equal(1L, Scalar(rows.Store, $"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{leads[300]}'"));
-        Assert.Equal(1L, Scalar(rows.Store, $"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{leads[302]}'"));
-        Assert.Equal(1L, Scalar(rows.Store, $"SELECT count(*) FROM person WHERE _converted_from_lead_id = '{leads[303]}'"));
-        Assert.Equal(1L, Scalar(rows.Store, "SELECT count(*) FROM person WHERE LastName = 'New in the CRM'"));
-        Assert.Equal(249L, Scalar(rows.Store, "SELECT count(*) FROM person WHERE Title LIKE 'Contact %' AND _crm_type = 'Contact'"));
+        Assert.Equal("Local lead title", StoreDump.Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[310]}'"));
+        Assert.Equal("CRM contact title", StoreDump.Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{contacts[200]}'"));
+        Assert.Equal("CRM title beside a local phone", StoreDump.Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[311]}'"));
+        Assert.Equal("+1 555 0100", StoreDump.Scalar(rows.Store, $"SELECT Phone FROM person WHERE _crm_id = '{leads[311]}'"));
+        Assert.Equal("Quote \"0\", a comma,\nZoë 漢字 🙂", StoreDump.Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[0]}'"));
+        Assert.Equal("Changed 2", StoreDump.Scalar(rows.Store, $"SELECT Title FROM person WHERE _crm_id = '{leads[2]}'"));
+        Assert.Equal(149L, StoreDump.Scalar(rows.Store, $"SELECT NumberOfEmployees FROM person WHERE _crm_id = '{leads[149]}'"));
+        Assert.Equal(1L, StoreDump.Scalar(rows.Store, $"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{leads[300]}'"));
+        Assert.Equal(1L, StoreDump.Scalar(rows.Store, $"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{leads[302]}'"));
+        Assert.Equal(1L, StoreDump.Scalar(rows.Store, $"SELECT count(*) FROM person WHERE _converted_from_lead_id = '{leads[303]}'"));
+        Assert.Equal(1L, StoreDump.Scalar(rows.Store, "SELECT count(*) FROM person WHERE LastName = 'New in the CRM'"));
+        Assert.Equal(249L, StoreDump.Scalar(rows.Store, "SELECT count(*) FROM person WHERE Title LIKE 'Contact %' AND _crm_type = 'Contact'"));
         SqliteConnection.ClearAllPools();
     }
 
-    private static List<string> Tables(CrmSyncStore store)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'crmsync%' AND name NOT LIKE 'sqlite%' ORDER BY name";
-        using var reader = command.ExecuteReader();
-        var names = new List<string>();
-        while (reader.Read())
-            names.Add(reader.GetString(0));
-        return names;
-    }
-
     private static List<string> Errors(CrmSyncStore store) =>
-        Strings(store, "SELECT error_id || ' ' || coalesce(crm_id, '') || ' ' || message FROM crmsync_error ORDER BY error_id, crm_id, message");
+        StoreDump.Strings(store, "SELECT error_id || ' ' || coalesce(crm_id, '') || ' ' || message FROM crmsync_error ORDER BY error_id, crm_id, message");
 
     private static List<string> Conflicts(CrmSyncStore store, long runId) =>
         store.Conflicts.List(runId).Select(c => $"{c.CrmId} {c.FieldName} {c.LocalValue} {c.CrmValue} {c.Winner}").Order(StringComparer.Ordinal).ToList();
-
-    private static List<string> Strings(CrmSyncStore store, string sql)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-            values.Add(reader.GetString(0));
-        return values;
-    }
-
-    /// <summary>Every row as text: each column's name, SQLite type and value; the write times (_synced_at, _local_updated_at) left out.</summary>
-    private static List<string> Dump(CrmSyncStore store, string table)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT * FROM \"{table}\" ORDER BY \"{SystemColumns.CrmId}\", \"{SystemColumns.RowId}\"";
-        using var reader = command.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read())
-        {
-            var cells = new List<string>();
-            for (var i = 0; i < reader.FieldCount; i++)
-            {
-                if (reader.GetName(i) is SystemColumns.SyncedAt or SystemColumns.LocalUpdatedAt)
-                    continue; // write times: the pull's, and the local edit's (made by this test at two moments)
-                var value = reader.GetValue(i);
-                var text = value switch
-                {
-                    DBNull => "NULL",
-                    double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                    byte[] b => Convert.ToHexString(b),
-                    _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
-                };
-                cells.Add($"{reader.GetName(i)}:{reader.GetDataTypeName(i)}:{value.GetType().Name}={text}");
-            }
-            rows.Add(string.Join(" | ", cells));
-        }
-        return rows;
-    }
-
-    private static object? Scalar(CrmSyncStore store, string sql)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
 }

@@ -49,23 +49,15 @@ public sealed class BulkIncrementalTests
 
         await CycleAsync();
 
-        Assert.Equal(2500L, Scalar(store, "SELECT count(*) FROM person WHERE Title = 'Changed in bulk'"));
-        Assert.Equal(1L, Scalar(store, $"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{leads[^1]}'"));
+        Assert.Equal(2500L, StoreDump.Scalar(store, "SELECT count(*) FROM person WHERE Title = 'Changed in bulk'"));
+        Assert.Equal(1L, StoreDump.Scalar(store, $"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{leads[^1]}'"));
         Assert.Equal(1, client.Wire.Count("/jobs/query", HttpMethod.Post) - jobsBefore);
         // The next cycle reads from the bulk read's start: one more change arrives by the ordinary (composite) read.
         emulator.Host.Data.Update("Lead", leads[0], new Dictionary<string, object?> { ["Title"] = "After the bulk read" });
         await CycleAsync();
-        Assert.Equal("After the bulk read", Scalar(store, $"SELECT Title FROM person WHERE _crm_id = '{leads[0]}'"));
+        Assert.Equal("After the bulk read", StoreDump.Scalar(store, $"SELECT Title FROM person WHERE _crm_id = '{leads[0]}'"));
         Assert.Equal(1, client.Wire.Count("/jobs/query", HttpMethod.Post) - jobsBefore);
         Assert.True(client.Wire.Count("/query", HttpMethod.Get) - pagesBefore < 10, "the 2,500 changes were not read page by page");
         SqliteConnection.ClearAllPools();
-    }
-
-    private static object? Scalar(CrmSyncStore store, string sql)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
     }
 }

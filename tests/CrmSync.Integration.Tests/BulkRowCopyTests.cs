@@ -73,75 +73,25 @@ public sealed class BulkRowCopyTests
         using (rows)
         using (records)
         {
-            var tables = Tables(rows);
+            var tables = StoreDump.Tables(rows);
             Assert.Contains("person", tables);
-            Assert.Equal(tables, Tables(records));
+            Assert.Equal(tables, StoreDump.Tables(records));
             foreach (var table in tables)
             {
-                var expected = Dump(records, table);
-                var actual = Dump(rows, table);
+                var expected = StoreDump.Rows(records, table, SystemColumns.SyncedAt);
+                var actual = StoreDump.Rows(rows, table, SystemColumns.SyncedAt);
                 Assert.Equal(expected.Count, actual.Count);
                 for (var i = 0; i < expected.Count; i++)
                     Assert.Equal(expected[i], actual[i]);
             }
-            Assert.True(Dump(rows, "person").Count >= 703);
-            Assert.Equal(Scalar(records, "SELECT count(*) FROM crmsync_error"), Scalar(rows, "SELECT count(*) FROM crmsync_error"));
-            Assert.Equal(1L, Scalar(rows, "SELECT count(*) FROM crmsync_error WHERE message LIKE '%AnnualRevenue%significant digits%'"));
-            Assert.Equal(1L, Scalar(rows, $"SELECT count(*) FROM person WHERE _converted_from_lead_id = '{converted}'"));
+            Assert.True(StoreDump.Rows(rows, "person", SystemColumns.SyncedAt).Count >= 703);
+            Assert.Equal(StoreDump.Scalar(records, "SELECT count(*) FROM crmsync_error"), StoreDump.Scalar(rows, "SELECT count(*) FROM crmsync_error"));
+            Assert.Equal(1L, StoreDump.Scalar(rows, "SELECT count(*) FROM crmsync_error WHERE message LIKE '%AnnualRevenue%significant digits%'"));
+            Assert.Equal(1L, StoreDump.Scalar(rows, $"SELECT count(*) FROM person WHERE _converted_from_lead_id = '{converted}'"));
             // The awkward text arrives exactly as the CRM holds it (quotes, comma, new line, non-ASCII).
-            Assert.Equal("Zoë ünïcødé 漢字 🙂", Scalar(rows, "SELECT FirstName FROM person WHERE LastName = 'Quote \"inside\", a comma,' || char(10) || 'and a new line'"));
-            Assert.Equal("Acme, \"Quoted\" Ltd", Scalar(rows, "SELECT Company FROM person WHERE FirstName LIKE 'Zo%'"));
+            Assert.Equal("Zoë ünïcødé 漢字 🙂", StoreDump.Scalar(rows, "SELECT FirstName FROM person WHERE LastName = 'Quote \"inside\", a comma,' || char(10) || 'and a new line'"));
+            Assert.Equal("Acme, \"Quoted\" Ltd", StoreDump.Scalar(rows, "SELECT Company FROM person WHERE FirstName LIKE 'Zo%'"));
         }
         SqliteConnection.ClearAllPools();
-    }
-
-    private static List<string> Tables(CrmSyncStore store)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'crmsync%' AND name NOT LIKE 'sqlite%' ORDER BY name";
-        using var reader = command.ExecuteReader();
-        var names = new List<string>();
-        while (reader.Read())
-            names.Add(reader.GetString(0));
-        return names;
-    }
-
-    /// <summary>Every row as text: each column's name, SQLite type and value; the write time (_synced_at) left out.</summary>
-    private static List<string> Dump(CrmSyncStore store, string table)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT * FROM \"{table}\" ORDER BY \"{SystemColumns.CrmId}\", \"{SystemColumns.RowId}\"";
-        using var reader = command.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read())
-        {
-            var cells = new List<string>();
-            for (var i = 0; i < reader.FieldCount; i++)
-            {
-                if (reader.GetName(i) == SystemColumns.SyncedAt)
-                    continue;
-                var value = reader.GetValue(i);
-                var text = value switch
-                {
-                    DBNull => "NULL",
-                    double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                    byte[] b => Convert.ToHexString(b),
-                    _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
-                };
-                cells.Add($"{reader.GetName(i)}:{reader.GetDataTypeName(i)}:{value.GetType().Name}={text}");
-            }
-            rows.Add(string.Join(" | ", cells));
-        }
-        return rows;
-    }
-
-    private static object? Scalar(CrmSyncStore store, string sql)
-    {
-        using var connection = store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
     }
 }

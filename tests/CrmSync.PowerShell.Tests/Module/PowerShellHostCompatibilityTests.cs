@@ -131,10 +131,11 @@ public sealed class PowerShellHostCompatibilityTests
     {
         // The module resolves e_sqlite3 with AssemblyLoadContext.ResolvingUnmanagedDll. That works only while SQLitePCLRaw binds
         // through plain DllImport: a NativeLibrary.SetDllImportResolver of its own would run first (and only one is allowed
-        // per assembly), so an upgrade that adds one must be noticed here.
+        // per assembly), so an upgrade that adds one must be noticed here. (The engine's row writer sets one on its own
+        // assembly only, SqliteNative: it loads e_sqlite3 on behalf of the provider's assembly, which the module's handler answers.)
         using var provider = new StagedImage("SQLitePCLRaw.provider.e_sqlite3.dll");
         Assert.Contains("e_sqlite3", provider.ModuleReferences());
-        foreach (string dll in Directory.GetFiles(Staged, "*.dll"))
+        foreach (string dll in Directory.GetFiles(Staged, "SQLitePCLRaw*.dll"))
         {
             using var image = new StagedImage(Path.GetFileName(dll));
             Assert.DoesNotContain(image.MemberReferences(), m => m is "NativeLibrary.SetDllImportResolver");
