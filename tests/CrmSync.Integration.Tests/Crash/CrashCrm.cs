@@ -78,7 +78,9 @@ internal sealed class DynamicsCrashCrm(DynamicsOrg org, string filterField = "ne
     {
         var rows = org.Store.Snapshot(objectName);
         var qualified = objectName == "lead"
-            ? org.Store.Snapshot("contact").Where(c => Syncs(c) && c.Get("merged") is not true && c.Get("originatingleadid") is EntityRef)
+            // A lead qualified into a contact that syncs is that contact locally from then on, also once the contact is merged
+            // away (the loser is kept, marked merged): the lead never comes back as a lead (DYNAMICS.md 2.4 and 2.5).
+            ? org.Store.Snapshot("contact").Where(c => Syncs(c) && c.Get("originatingleadid") is EntityRef)
                 .Select(c => ((EntityRef)c.Get("originatingleadid")!).Id).ToHashSet()
             : [];
         var expected = new List<CrashRecord>();
@@ -102,8 +104,18 @@ internal sealed class DynamicsCrashCrm(DynamicsOrg org, string filterField = "ne
         if (org.Store.Find(objectName, guid) is { } row)
             return $"{id} ({objectName}: {filterField} {Text(row.Get(filterField))}, statecode {Text(row.Get("statecode"))}, merged {Text(row.Get("merged"))}, " +
                    $"masterid {Text(row.Get("masterid"))}{(StaleIds.Contains(id) ? ", stale" : "")}" +
-                   (row.Get("originatingleadid") is EntityRef lead ? $", qualified from {Describe("lead", Id(lead.Id))})" : ")");
+                   (row.Get("originatingleadid") is EntityRef lead ? $", qualified from {Describe("lead", Id(lead.Id))})" : ")")
+                   + (objectName == "lead" ? QualifiedInto(guid) : "");
         return org.Store.Tombstones(objectName).Any(t => t.Id == guid) ? $"{id} ({objectName}: deleted)" : $"{id} (not a {objectName})";
+    }
+
+    /// <summary>The contacts a lead was qualified into (with their filter, merge and deletion state), for a failure's message.</summary>
+    private string QualifiedInto(Guid lead)
+    {
+        var contacts = org.Store.Snapshot("contact").Where(c => c.Get("originatingleadid") is EntityRef r && r.Id == lead)
+            .Select(c => $"contact {Id(c.Id)}: {filterField} {Text(c.Get(filterField))}, merged {Text(c.Get("merged"))}, masterid {Text(c.Get("masterid"))}, statecode {Text(c.Get("statecode"))}")
+            .ToList();
+        return contacts.Count == 0 ? " [qualified into no live contact]" : " [qualified into " + string.Join("; ", contacts) + "]";
     }
 
     public override string Text(object? value) => value switch
