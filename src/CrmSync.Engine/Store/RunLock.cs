@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -21,6 +19,15 @@ public sealed record RunLease(
     public DateTimeOffset? ProcessStartedAt { get; init; }
 
     /// <summary>
+    /// On Linux: the holder's start in clock ticks since boot, as the kernel keeps it (<c>/proc/&lt;pid&gt;/stat</c> field 22),
+    /// fixed for the life of the process whatever the wall clock does; null on other systems and on leases of older code.
+    /// </summary>
+    public long? ProcessStartTicks { get; init; }
+
+    /// <summary>On Linux: the boot the holder started in (<c>/proc/sys/kernel/random/boot_id</c>); null elsewhere.</summary>
+    public string? BootId { get; init; }
+
+    /// <summary>
     /// On a lease just returned by <see cref="RunLock.Acquire"/>: the lease of a crashed run (its process on this host no
     /// longer runs) that this one took over, or null when the lock was free, released or simply expired.
     /// </summary>
@@ -34,7 +41,7 @@ public sealed record RunLease(
 /// The run lock (<c>crmsync_run_lock</c>): one lease row, so two overlapping Start-CrmSync calls (in one process or
 /// many, on one machine or several sharing the file) never both run. Taking the lease is atomic (BEGIN IMMEDIATE)
 /// and succeeds only when it is free, expired, or held by a crashed run on this host (the recorded process is no longer
-/// running: no process has its pid, or the one that has it started at another time). The holder extends it with
+/// running: no process has its pid, or the one that has it is another process: see <see cref="ProcessIdentity"/>). The holder extends it with
 /// heartbeats; a lease held from another host is only taken over once it has expired.
 /// </summary>
 public sealed class RunLock
@@ -62,19 +69,22 @@ public sealed class RunLock
             var crashed = current is not null && IsCrashedOnThisHost(current) ? current : null;
             if (current is not null && current.IsAliveAt(now) && crashed is null)
                 throw Held(current);
+            var self = ProcessIdentity.Current.Value;
             var lease = new RunLease(Guid.NewGuid(), Environment.ProcessId, Environment.MachineName, now, now, now + duration)
             {
-                ProcessStartedAt = CurrentProcessStartedAt.Value,
+                ProcessStartedAt = self.StartedAt,
+                ProcessStartTicks = self.StartTicks,
+                BootId = self.BootId,
             };
             using var command = connection.Command(tx, """
-                INSERT INTO crmsync_run_lock (id, holder_id, pid, host, acquired_at, heartbeat_at, expires_at, process_started_at)
-                VALUES (1, $holder, $pid, $host, $now, $now, $expires, $started)
+                INSERT INTO crmsync_run_lock (id, holder_id, pid, host, acquired_at, heartbeat_at, expires_at, process_started_at, process_start_ticks, boot_id)
+                VALUES (1, $holder, $pid, $host, $now, $now, $expires, $started, $ticks, $boot)
                 ON CONFLICT (id) DO UPDATE SET holder_id = excluded.holder_id, pid = excluded.pid, host = excluded.host,
                     acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at,
-                    process_started_at = excluded.process_started_at;
+                    process_started_at = excluded.process_started_at, process_start_ticks = excluded.process_start_ticks, boot_id = excluded.boot_id;
                 """).With("$holder", lease.HolderId.ToString("D")).With("$pid", lease.ProcessId).With("$host", lease.Host)
                 .With("$now", StoreTime.Format(now)).With("$expires", StoreTime.Format(lease.ExpiresAt))
-                .With("$started", StoreTime.ToDb(lease.ProcessStartedAt));
+                .With("$started", StoreTime.ToDb(lease.ProcessStartedAt)).With("$ticks", lease.ProcessStartTicks).With("$boot", lease.BootId);
             command.ExecuteNonQuery();
             return ReadCurrent(tx)! with { TookOverFrom = crashed };
         });
@@ -105,44 +115,7 @@ public sealed class RunLock
     /// </summary>
     internal static bool IsCrashedOnThisHost(RunLease lease) =>
         string.Equals(lease.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
-        && !IsProcessRunning(lease.ProcessId, lease.ProcessStartedAt);
-
-    /// <summary>
-    /// True when a process with <paramref name="processId"/> runs and, if <paramref name="startedAt"/> is known, started
-    /// then (whole seconds, one second of tolerance for how the OS derives start times), so a reused pid is not the holder.
-    /// </summary>
-    internal static bool IsProcessRunning(int processId, DateTimeOffset? startedAt)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(processId);
-            if (startedAt is not { } expected)
-                return true; // a lease from before start times were recorded: the pid is all there is to go by
-            var actual = ToWholeSeconds(process.StartTime.ToUniversalTime());
-            return (actual - ToWholeSeconds(expected.UtcDateTime)).Duration() <= TimeSpan.FromSeconds(1);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Win32Exception or NotSupportedException)
-        {
-            return false; // no such process, it exited meanwhile, or its start time cannot be read: not the holder
-        }
-    }
-
-    /// <summary>When this process started (UTC, whole seconds), as recorded in the leases it takes.</summary>
-    internal static readonly Lazy<DateTimeOffset?> CurrentProcessStartedAt = new(() =>
-    {
-        try
-        {
-            using var process = Process.GetCurrentProcess();
-            return new DateTimeOffset(ToWholeSeconds(process.StartTime.ToUniversalTime()), TimeSpan.Zero);
-        }
-        catch (Exception e) when (e is InvalidOperationException or Win32Exception or NotSupportedException)
-        {
-            return null;
-        }
-    });
-
-    private static DateTime ToWholeSeconds(DateTime utc) =>
-        new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+        && !ProcessIdentity.IsRunning(lease.ProcessId, lease.ProcessStartedAt, lease.ProcessStartTicks, lease.BootId);
 
     /// <summary>
     /// Extends the lease by <paramref name="leaseDuration"/> from now. Throws <see cref="ErrorIds.SyncLockHeld"/> when
@@ -186,12 +159,14 @@ public sealed class RunLock
     public RunLease? ReadCurrent(SqliteTransaction? transaction = null) => _store.Read(transaction, (connection, tx) =>
     {
         using var command = connection.Command(tx,
-            "SELECT holder_id, pid, host, acquired_at, heartbeat_at, expires_at, process_started_at FROM crmsync_run_lock WHERE id = 1;");
+            "SELECT holder_id, pid, host, acquired_at, heartbeat_at, expires_at, process_started_at, process_start_ticks, boot_id FROM crmsync_run_lock WHERE id = 1;");
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new RunLease(Guid.Parse(reader.GetString(0)), reader.GetInt32(1), reader.GetString(2), reader.Time(3), reader.Time(4), reader.Time(5))
             {
                 ProcessStartedAt = reader.NullableTime(6),
+                ProcessStartTicks = reader.NullableInt64(7),
+                BootId = reader.NullableString(8),
             }
             : null;
     });

@@ -340,6 +340,15 @@ internal static class StoreMigrations
             PRIMARY KEY (object_name, crm_id)
         ) WITHOUT ROWID;
         """,
+
+        // 9: the run lock records the holder as the kernel knows it on Linux: its start in clock ticks since boot
+        // (/proc/<pid>/stat field 22) and the boot it started in (/proc/sys/kernel/random/boot_id). Both are fixed for the
+        // life of the process, unlike process_started_at, which .NET derives from the wall clock at each reading (a clock
+        // step made a live holder look like a reused pid, and its lease was taken over). NULL on other systems and older code.
+        """
+        ALTER TABLE crmsync_run_lock ADD COLUMN process_start_ticks INTEGER;
+        ALTER TABLE crmsync_run_lock ADD COLUMN boot_id TEXT;
+        """,
     ];
 
     /// <summary>Code run after a migration's SQL, in its transaction, by migration number.</summary>

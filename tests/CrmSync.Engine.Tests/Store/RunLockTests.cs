@@ -173,15 +173,84 @@ public sealed class RunLockTests : IDisposable
     {
         using var first = CrmSyncStore.Open(_path, _time);
         using var second = CrmSyncStore.Open(_path, _time);
-        first.RunLock.Acquire();
+        var held = first.RunLock.Acquire();
         // this very process (alive) now has the pid, but the recorded holder started an hour earlier: it is not the holder
-        RewriteHolder("process_started_at = $started", ("$started", StoreTime.Format(ThisProcessStartedAt() - TimeSpan.FromHours(1))));
+        // (on Linux the kernel's start ticks say so, 100 ticks a second; elsewhere the start time)
+        RewriteHolder("process_started_at = $started, process_start_ticks = $ticks",
+            ("$started", StoreTime.Format(ThisProcessStartedAt() - TimeSpan.FromHours(1))), ("$ticks", held.ProcessStartTicks - 360_000));
 
         var taken = second.RunLock.Acquire();
 
         Assert.Equal(Environment.ProcessId, taken.TookOverFrom!.ProcessId);
         Assert.Equal(ThisProcessStartedAt() - TimeSpan.FromHours(1), taken.TookOverFrom.ProcessStartedAt);
         Assert.Equal(ThisProcessStartedAt(), taken.ProcessStartedAt);
+    }
+
+    [Fact]
+    public void On_linux_a_lease_records_the_holder_as_the_kernel_knows_it()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        using var store = CrmSyncStore.Open(_path, _time);
+        var lease = store.RunLock.Acquire();
+
+        var stat = File.ReadAllText($"/proc/{Environment.ProcessId}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture), lease.ProcessStartTicks);
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(), lease.BootId);
+        Assert.Equal(lease, store.RunLock.ReadCurrent());
+    }
+
+    /// <summary>
+    /// The kill -9 trial's step 0 once saw a start run beside a live holder (load 20-40): .NET derives a Linux process's
+    /// start time from the wall clock at each reading, so after a clock step the holder's recorded start time and the one
+    /// a new process reads differ by the step, and the live holder was taken for a reused pid. The kernel's start ticks
+    /// and boot id do not move: the live holder keeps its lease.
+    /// </summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(-5)]
+    [InlineData(3600)]
+    public void On_linux_a_live_holder_keeps_its_lease_when_the_wall_clock_stepped_since_it_recorded_its_start_time(int stepSeconds)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        using var first = CrmSyncStore.Open(_path, _time);
+        using var second = CrmSyncStore.Open(_path, _time);
+        var held = first.RunLock.Acquire(TimeSpan.FromMinutes(2));
+        // the holder (this live process) read its start time before the wall clock stepped by stepSeconds
+        RewriteHolder("process_started_at = $started", ("$started", StoreTime.Format(ThisProcessStartedAt() - TimeSpan.FromSeconds(stepSeconds))));
+
+        var e = Assert.Throws<CrmSyncException>(() => second.RunLock.Acquire());
+        Assert.Equal(ErrorIds.SyncLockHeld, e.ErrorId);
+        Assert.Contains($"process {Environment.ProcessId}", e.Message);
+        Assert.Throws<CrmSyncException>(() => second.RunLock.ThrowIfHeld());
+        Assert.True(RunLock.IsHeldAt(second.RunLock.ReadCurrent()!, _time.GetUtcNow()));
+        Assert.Equal(held.HolderId, first.RunLock.Heartbeat(held).HolderId);
+    }
+
+    [Fact]
+    public void On_linux_a_lease_of_another_boot_is_a_crashed_run_and_is_taken_over()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        using var first = CrmSyncStore.Open(_path, _time);
+        using var second = CrmSyncStore.Open(_path, _time);
+        var old = first.RunLock.Acquire(TimeSpan.FromMinutes(2));
+        RewriteHolder("boot_id = '00000000-0000-0000-0000-000000000000'"); // this pid and start, but before a reboot
+
+        var taken = second.RunLock.Acquire();
+
+        Assert.Equal(old.HolderId, taken.TookOverFrom!.HolderId);
+    }
+
+    [Fact]
+    public void A_proc_stat_line_gives_its_state_and_start_ticks_even_with_parentheses_and_spaces_in_the_name()
+    {
+        var line = "4242 (a (weird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 7 0 987654 12345678 900 18446744073709551615";
+        Assert.Equal(('S', 987654L), ProcessIdentity.ParseStat(line));
+        Assert.Null(ProcessIdentity.ParseStat("4242 (short) S 1 2"));
+        Assert.Null(ProcessIdentity.ParseStat("no parenthesis"));
     }
 
     [Fact]

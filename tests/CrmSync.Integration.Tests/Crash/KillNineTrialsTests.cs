@@ -40,11 +40,19 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
             Say($"emulator seeded ({persons} persons), profile connected (CurrentUser) and its fields synced in {bed.Home}");
 
             // 0. A lease held by a live process on this host (this test process) still refuses a start and names the holder.
+            // The lease outlasts any start-up delay of a loaded machine (the default two minutes would expire on its own if the
+            // child took that long to start: a start beside an expired lease is allowed). The live holder is recognised by the
+            // kernel's start ticks and boot id (ProcessIdentity), not by a wall-clock start time a clock step could move.
             using (var holder = CrmSyncStore.Open(bed.DatabasePath))
             {
-                var held = holder.RunLock.Acquire();
+                var held = holder.RunLock.Acquire(TimeSpan.FromMinutes(30));
+                // as if the wall clock had stepped 5 s since this process recorded its start time (.NET derives it from the
+                // wall clock): the child's reading then differs by 5 s, and the live holder must still be recognised
+                bed.Sql("UPDATE crmsync_run_lock SET process_started_at = strftime('%Y-%m-%dT%H:%M:%fZ', process_started_at, '-5 seconds') WHERE id = 1;");
                 using var refused = bed.StartCrmSync();
-                Assert.NotEqual(0, await refused.WaitAsync());
+                var exit = await refused.WaitAsync();
+                Assert.True(exit != 0, $"seed {settings.Seed}: a start beside the live holder (pid {Environment.ProcessId}, lease {held.HolderId}) ran and exited 0; " +
+                                       $"lease now: {holder.RunLock.ReadCurrent()}; stderr: {refused.StandardError}; stdout: {refused.StandardOutput}");
                 Assert.Contains("SyncLockHeld", refused.StandardError, StringComparison.Ordinal);
                 Assert.Contains($"process {Environment.ProcessId}", refused.StandardError, StringComparison.Ordinal);
                 Assert.True(holder.RunLock.Release(held));
