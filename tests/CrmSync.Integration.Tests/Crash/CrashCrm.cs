@@ -74,6 +74,23 @@ internal sealed class DynamicsCrashCrm(DynamicsOrg org, string filterField = "ne
 
     public bool Syncs(DvRecord record) => record.Get(filterField) is not false;
 
+    private readonly HashSet<Guid> convertedLeads = [];
+
+    /// <summary>True for a contact that Qualify made from a lead (it has an originatingleadid).</summary>
+    public bool MadeFromLead(Guid contactId) => org.Store.Find("contact", contactId)?.Get("originatingleadid") is EntityRef;
+
+    /// <summary>
+    /// Remembers the leads whose qualification the sync has applied (their contact syncs): call at a settled check. Such a
+    /// lead is that contact locally for good, so it is not expected back as a lead when the contact is later deleted in
+    /// Dataverse (the person ends flagged deleted, DYNAMICS.md 2.6), which the live rows alone can no longer tell.
+    /// </summary>
+    public void RememberConversions()
+    {
+        foreach (var contact in org.Store.Snapshot("contact"))
+            if (Syncs(contact) && contact.Get("originatingleadid") is EntityRef lead)
+                convertedLeads.Add(lead.Id);
+    }
+
     public override IReadOnlyList<CrashRecord> Expected(string objectName)
     {
         var rows = org.Store.Snapshot(objectName);
@@ -87,7 +104,7 @@ internal sealed class DynamicsCrashCrm(DynamicsOrg org, string filterField = "ne
         foreach (var row in rows)
         {
             var id = Id(row.Id);
-            if (row.Get("merged") is true || qualified.Contains(row.Id))
+            if (row.Get("merged") is true || qualified.Contains(row.Id) || convertedLeads.Contains(row.Id))
                 continue;
             var stale = StaleIds.Contains(id);
             if (!Syncs(row) && !stale && !PushedIds.Contains(id))
