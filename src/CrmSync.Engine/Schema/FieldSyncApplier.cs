@@ -117,7 +117,7 @@ public sealed class FieldSyncApplier
             }
 
             RecordRoles(tx, plan);
-            CreateIndexes(connection, tx, plan);
+            CreateIndexes(tx, plan);
             SaveLabels(connection, tx, plan);
             SaveOptionLabels(connection, tx, plan);
             if (plan.StoresExclusions)
@@ -157,17 +157,10 @@ public sealed class FieldSyncApplier
         return path;
     }
 
-    private void CreateIndexes(SqliteConnection connection, SqliteTransaction tx, FieldSyncPlan plan)
+    private void CreateIndexes(SqliteTransaction tx, FieldSyncPlan plan)
     {
         foreach (var table in plan.Tables.Where(t => t.IsPerson))
-        {
-            var quoted = QuoteTable(table.Name);
-            Execute(connection, tx, $"CREATE INDEX IF NOT EXISTS {QuoteIndex(table.Name + "_crm_type_id")} ON {quoted} (\"{SystemColumns.CrmType}\", \"{SystemColumns.CrmId}\");");
-            var email = _store.FieldCatalog.List(tableName: table.Name, transaction: tx)
-                .FirstOrDefault(e => string.Equals(e.FieldName, _objects.Persons.EmailField, StringComparison.OrdinalIgnoreCase) && e.SqliteType == SqliteColumnType.Text);
-            if (email is not null)
-                Execute(connection, tx, $"CREATE INDEX IF NOT EXISTS {QuoteIndex(table.Name + "_email_lower")} ON {quoted} (lower({SqlIdentifier.Quote(email.ColumnName)}));");
-        }
+            PersonIndexes.Ensure(_store, tx, table.Name, _objects.Persons.EmailField);
     }
 
     /// <summary>
@@ -223,20 +216,4 @@ public sealed class FieldSyncApplier
                 }
             }
     }
-
-    private static void Execute(SqliteConnection connection, SqliteTransaction tx, string sql)
-    {
-        using var command = connection.Command(tx, sql);
-        command.ExecuteNonQuery();
-    }
-
-    private static string QuoteTable(string name)
-    {
-        if (name.StartsWith("crmsync_", StringComparison.OrdinalIgnoreCase))
-            throw new CrmSyncException(ErrorIds.InvalidArgument, ErrorKind.InvalidArgument,
-                $"Table names starting with 'crmsync_' are reserved for CrmSync's own tables ({name}).", "Use the CRM object's name for a synced table.", name);
-        return SqlIdentifier.Quote(name);
-    }
-
-    private static string QuoteIndex(string name) => SqlIdentifier.Quote("ix_" + name);
 }

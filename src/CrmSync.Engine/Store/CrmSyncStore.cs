@@ -242,7 +242,10 @@ public sealed class CrmSyncStore : IDisposable
     /// <param name="wording">The messages for the path that writes; null for the store's general wording.</param>
     /// <param name="bulk">True for large writes (a pulled page): a bigger page cache and temporary tables in memory, on the
     /// connection <see cref="HoldBulkConnection"/> keeps while one is held.</param>
-    internal T SyncWrite<T>(long? runId, Func<SqliteTransaction, T> work, StoreErrors.Wording? wording = null, bool bulk = false)
+    /// <param name="sortOnDisk">True for a write that sorts a whole table (CREATE INDEX): not with <paramref name="bulk"/>;
+    /// the sort spills to SQLite's temporary files, not to memory, and its page cache (which also bounds the sorter's
+    /// memory) is 8 MB (<see cref="SortPragmas"/>), so the memory it takes does not grow with the table.</param>
+    internal T SyncWrite<T>(long? runId, Func<SqliteTransaction, T> work, StoreErrors.Wording? wording = null, bool bulk = false, bool sortOnDisk = false)
     {
         SqliteConnection? held = null;
         var failed = true;
@@ -254,6 +257,8 @@ public sealed class CrmSyncStore : IDisposable
             {
                 if (bulk && held is null)
                     Execute(connection, BulkPragmas);
+                if (sortOnDisk)
+                    Execute(connection, SortPragmas); // a pooled connection may carry a bulk write's pragmas
                 using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE
                 SyncWriteMarker.Begin(transaction, runId);
                 var result = work(transaction);
@@ -280,6 +285,9 @@ public sealed class CrmSyncStore : IDisposable
     }
 
     private const string BulkPragmas = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
+
+    /// <summary>The connection settings of a write that sorts a whole table (<see cref="SyncWrite{T}"/> with <c>sortOnDisk</c>).</summary>
+    private const string SortPragmas = "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE;";
 
     /// <summary>
     /// Keeps one connection for the bulk sync writes (<see cref="SyncWrite{T}"/> with <c>bulk</c>) until the returned handle

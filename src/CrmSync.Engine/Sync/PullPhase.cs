@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CrmSync.Engine.Crm;
+using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
 using Microsoft.Data.Sqlite;
 
@@ -31,10 +32,15 @@ internal sealed class PullPhase
     private CrmApiUsage? _lastUsage;
 
     private readonly IPullConflictGuard? _guard;
+    private readonly string? _personEmailField;
 
-    public PullPhase(SyncCycleContext context, IReadOnlyList<SyncedObjectPlan> plans, RecordWarningLog warnings, IPullConflictGuard? guard = null)
+    /// <param name="personEmailField">The CRM's email field of persons (<see cref="Crm.CrmPersonRules.EmailField"/>), which the
+    /// person tables' email index is built on; null leaves the secondary indexes alone (<see cref="SyncOptions.DeferPersonIndexes"/>).</param>
+    public PullPhase(SyncCycleContext context, IReadOnlyList<SyncedObjectPlan> plans, RecordWarningLog warnings, IPullConflictGuard? guard = null,
+        string? personEmailField = null)
     {
         _guard = guard;
+        _personEmailField = personEmailField;
         _context = context;
         _plans = plans;
         _warnings = warnings;
@@ -65,12 +71,20 @@ internal sealed class PullPhase
     {
         var initial = _plans.Where(p => NeedsInitialCopy(_store, p.ObjectName)).ToList();
         var incremental = _plans.Except(initial).ToList();
-        foreach (var plan in initial)
+        DeferIndexes(initial);
+        bool stopped;
+        try
         {
-            await InitialCopyAsync(plan, cancellationToken).ConfigureAwait(false);
-            if (ReserveReached(plan.ObjectName))
-                return;
+            stopped = await InitialCopiesAsync(initial, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RestoreIndexes(cancellationToken, afterFailure: true);
+            throw;
+        }
+        RestoreIndexes(cancellationToken, afterFailure: false);
+        if (stopped)
+            return;
         // Local edits made while an object was being copied wait in the outbox. Before the push sends them, the changes the
         // CRM made meanwhile are read (one incremental pass), so that an edit of the same field on both sides is a collision
         // decided by the rule, not a silent overwrite of the CRM's value.
@@ -98,6 +112,72 @@ internal sealed class PullPhase
     }
 
     private bool HasWaitingLocalChanges(string table) => _store.Outbox.HasWaiting(table);
+
+    /// <summary>The initial copies, in order; true when the API allowance's reserve stopped them.</summary>
+    private async Task<bool> InitialCopiesAsync(IReadOnlyList<SyncedObjectPlan> initial, CancellationToken cancellationToken)
+    {
+        foreach (var plan in initial)
+        {
+            await InitialCopyAsync(plan, cancellationToken).ConfigureAwait(false);
+            if (ReserveReached(plan.ObjectName))
+                return true;
+        }
+        return false;
+    }
+
+    private IEnumerable<string> PersonTables(IEnumerable<SyncedObjectPlan> plans) =>
+        plans.Where(p => p.IsPerson).Select(p => p.TableName).Distinct(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Before the first copy of a person table (no row with a CRM id yet, and not a re-read), its email index is dropped, to
+    /// be built once when the copies end (<see cref="PersonIndexes"/>, <see cref="SyncOptions.DeferPersonIndexes"/>). A copy
+    /// resumed after a crash finds the index already gone and the table partly filled: it is left as it is.
+    /// </summary>
+    private void DeferIndexes(IReadOnlyList<SyncedObjectPlan> initial)
+    {
+        if (!_options.DeferPersonIndexes || _personEmailField is null)
+            return;
+        var firstCopies = initial.Where(p => _store.Checkpoints.Read(p.ObjectName, CheckpointTable.Initial) is not { } c || !ReadCursor(c.CursorJson).Reread);
+        foreach (var table in PersonTables(firstCopies))
+        {
+            var dropped = false;
+            _store.SyncWrite(_context.RunId, tx =>
+            {
+                using var any = tx.Connection!.Command(tx, $"SELECT EXISTS (SELECT 1 FROM {SqlIdentifier.Quote(table)} WHERE \"{SystemColumns.CrmId}\" IS NOT NULL);");
+                if (Convert.ToInt64(any.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+                    dropped = DeferredIndex.Drop(tx, table);
+            }, IndexWording(table));
+            if (dropped)
+                _context.Events.Verbose($"Table {table} is copied without its email index {PersonIndexes.EmailName(table)}, which is built once the copy ends.");
+        }
+    }
+
+    /// <summary>
+    /// Builds the secondary indexes of the person tables that are missing (deferred by <see cref="DeferIndexes"/> in this
+    /// cycle or an earlier one that crashed or was cancelled), on the bulk connection. Not after a cancellation: the next
+    /// cycle builds them. After a failed copy a failure to build is a warning, so the copy's error is the one reported.
+    /// </summary>
+    private void RestoreIndexes(CancellationToken cancellationToken, bool afterFailure)
+    {
+        if (_personEmailField is not { } emailField || cancellationToken.IsCancellationRequested)
+            return;
+        foreach (var table in PersonTables(_plans))
+        {
+            if (_store.Read(connection => PersonIndexes.IsComplete(null, connection, table)))
+                continue;
+            try
+            {
+                var started = _time.GetTimestamp();
+                var created = _store.SyncWrite(_context.RunId, tx => PersonIndexes.Ensure(_store, tx, table, emailField), IndexWording(table), sortOnDisk: true);
+                if (created.Count > 0)
+                    _context.Events.Verbose($"Built the index(es) {string.Join(", ", created)} of table {table} in {_time.GetElapsedTime(started).TotalSeconds:0.0} s.");
+            }
+            catch (CrmSyncException e) when (afterFailure)
+            {
+                _context.Events.Warning($"The index(es) of table {table} could not be built after the failed copy ({e.Message}); the next cycle builds them.");
+            }
+        }
+    }
 
     /// <summary>The options' page size, or the change source's preferred one while the options keep the default.</summary>
     private int PageSize => _options.PageSize == SyncOptions.DefaultPageSize && _source.Capabilities.PreferredPageSize is { } preferred
@@ -552,6 +632,12 @@ internal sealed class PullPhase
             LockedAction: "Close the other program writing to the database, then start the sync again; it resumes from the last committed page.",
             Failed: $"Writing pulled records to {_store.DatabasePath} failed",
             FailedAction: "Check the database file and the disk, then start the sync again."), bulk: true);
+
+    private StoreErrors.Wording IndexWording(string table) => new(
+        Locked: $"The CrmSync database {_store.DatabasePath} stayed locked by another writer past the busy timeout while the sync dropped or built an index of table {table}.",
+        LockedAction: "Close the other program writing to the database, then start the sync again; it builds any index that is missing.",
+        Failed: $"Dropping or building an index of table {table} in {_store.DatabasePath} failed",
+        FailedAction: "Check the database file and the free disk space (a sort of the table's email addresses), then start the sync again.");
 
     private void AfterPage(CancellationToken cancellationToken)
     {

@@ -53,6 +53,14 @@ public sealed record SyncOptions
     /// </summary>
     public bool BulkRowWriter { get; init; } = true;
 
+    /// <summary>
+    /// True (the default): the first copy of a person table into a table that holds no CRM record yet runs without the
+    /// table's email index (<see cref="Schema.PersonIndexes"/>), which is built once from the finished table when the
+    /// initial copies of the cycle end (or, after a crash or a cancelled cycle, by the next cycle). Maintained row by row,
+    /// that index cost more than half of a large copy's CPU time. False keeps the index throughout.
+    /// </summary>
+    public bool DeferPersonIndexes { get; init; } = true;
+
     /// <summary>How far before the watermark incremental reads look again (clock skew, commit lag, equal stamps).</summary>
     public TimeSpan Overlap { get; init; } = TimeSpan.FromMinutes(5);
 

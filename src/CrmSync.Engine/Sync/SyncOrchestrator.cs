@@ -227,7 +227,7 @@ public sealed class SyncOrchestrator
                 plans = SyncedObjectPlan.ReadAll(_store, objects, syncFilterField);
                 _push?.PrepareCapture(_store, objects); // new columns and tables are watched at once
             }
-            pull = new PullPhase(context, plans, warnings, _push as IPullConflictGuard);
+            pull = new PullPhase(context, plans, warnings, _push as IPullConflictGuard, objects.Persons.EmailField);
             await pull.RunAsync(lost.Token).ConfigureAwait(false);
             if (_push is not null && !pull.StoppedAtApiReserve)
                 await _push.RunAsync(context, lost.Token).ConfigureAwait(false);

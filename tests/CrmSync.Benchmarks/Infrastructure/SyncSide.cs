@@ -136,7 +136,7 @@ internal sealed class SyncSide : IDisposable
     {
         public void Report(SyncEvent syncEvent)
         {
-            if (syncEvent.Level >= SyncEventLevel.Warning)
+            if (syncEvent.Level >= SyncEventLevel.Warning || syncEvent.Message.StartsWith("Built the index", StringComparison.Ordinal))
                 Console.WriteLine($"  [{syncEvent.Level}] {syncEvent.Message}");
         }
     }

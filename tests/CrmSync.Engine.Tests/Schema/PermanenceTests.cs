@@ -40,6 +40,19 @@ public sealed class PermanenceTests
     }
 
     [Fact]
+    public void The_sync_code_drops_nothing_but_the_deferred_email_index()
+    {
+        var sync = Path.Combine(RepoRoot(), "src", "CrmSync.Engine", "Sync");
+        var files = Directory.GetFiles(sync, "*.cs");
+        Assert.True(files.Length >= 10, "the sync sources were not found");
+        var drop = new Regex(@"\bDROP\s+(TABLE|COLUMN|INDEX|TRIGGER|VIEW)\b|\bALTER\s+TABLE\b[^;""]*\b(DROP|RENAME)\b", RegexOptions.IgnoreCase);
+        var dropping = files.Where(f => drop.IsMatch(File.ReadAllText(f))).Select(Path.GetFileName).ToList();
+        Assert.Equal(["DeferredIndex.cs"], dropping);
+        var only = drop.Matches(File.ReadAllText(Path.Combine(sync, "DeferredIndex.cs"))).Select(m => m.Value.ToUpperInvariant()).Distinct().ToList();
+        Assert.Equal(["DROP INDEX"], only);
+    }
+
+    [Fact]
     public void No_public_schema_method_is_named_like_a_removal()
     {
         var types = typeof(FieldSyncApplier).Assembly.GetTypes()

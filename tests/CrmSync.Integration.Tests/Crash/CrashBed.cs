@@ -330,7 +330,9 @@ internal sealed class CrashBed : IAsyncDisposable
 
     /// <summary>
     /// The database itself after the kills: <c>PRAGMA integrity_check</c> is ok, no run is left Running (a killed run is closed
-    /// as Failed by the next start), and no local insert's client key is on two rows.
+    /// as Failed by the next start), no local insert's client key is on two rows, and the person table has both of its
+    /// secondary indexes (the email one is dropped for the first copy and must be back once a run completed, whatever the
+    /// kills interrupted).
     /// </summary>
     public void AssertStoreSound(string context)
     {
@@ -341,6 +343,8 @@ internal sealed class CrashBed : IAsyncDisposable
         Assert.True(running == 0, $"{context}: {running} run(s) left Running");
         var keys = Strings(connection, "SELECT _client_key FROM person WHERE _client_key IS NOT NULL GROUP BY _client_key HAVING count(*) > 1 LIMIT 5;");
         Assert.True(keys.Count == 0, $"{context}: local rows share a client key: {string.Join(", ", keys)}");
+        var indexes = Strings(connection, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'person' AND name LIKE 'ix_person_%' ORDER BY name;");
+        Assert.True(indexes is ["ix_person_crm_type_id", "ix_person_email_lower"], $"{context}: the person table's indexes are {string.Join(", ", indexes)}");
     }
 
     /// <summary>

@@ -92,6 +92,7 @@ public sealed class KillNineTrialsTests(ITestOutputHelper output)
             }
             await bed.FinishAsync(settings, "initial copy");
             var compared = bed.AssertLocalEqualsCrm(random, $"seed {settings.Seed}, after the initial copy");
+            bed.AssertStoreSound($"seed {settings.Seed}, after the initial copy");
             Say($"initial copy complete: {compared} records equal the CRM's");
 
             // 2. Incremental cycles with CRM-side changes, each killed mid-way and rerun.
