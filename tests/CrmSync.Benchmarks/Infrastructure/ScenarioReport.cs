@@ -39,6 +39,19 @@ internal sealed class ScenarioReport(string title)
     public static string Seconds(TimeSpan duration) => duration.TotalSeconds.ToString("N3", CultureInfo.InvariantCulture) + " s";
 
     /// <summary>Cores, memory, runtime and date, for docs/benchmarks.md.</summary>
+    /// <summary>
+    /// The JIT setting that changes the sync side's CPU time most: profile-guided re-compilation (TieredPGO). The benchmark
+    /// runs with crmsync's setting (off, in its runtimeconfig); <c>DOTNET_TieredPGO=1</c> measures PowerShell's (the
+    /// runtime's default, on). The environment variable wins over the runtimeconfig.
+    /// </summary>
+    public static string Runtime()
+    {
+        var configured = AppContext.GetData("System.Runtime.TieredPGO") as string;
+        var variable = Environment.GetEnvironmentVariable("DOTNET_TieredPGO");
+        var on = variable is not null ? variable != "0" : configured is null || !string.Equals(configured, "false", StringComparison.OrdinalIgnoreCase);
+        return $"TieredPGO {(on ? "on (PowerShell's default)" : "off (crmsync's setting)")}; runtimeconfig {configured ?? "unset"}, DOTNET_TieredPGO {variable ?? "unset"}";
+    }
+
     public static string Machine()
     {
         var memory = "?";

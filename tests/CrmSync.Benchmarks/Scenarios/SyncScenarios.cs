@@ -40,6 +40,7 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         if (arguments.Dynamics)
             seed += ",filteryes=1,filterempty=0,filterno=0";
         Console.WriteLine($"machine: {ScenarioReport.Machine()}");
+        Console.WriteLine($"runtime: {ScenarioReport.Runtime()}");
         Console.WriteLine($"starting the emulator (child process) with --seed {seed} ...");
         var watch = Stopwatch.StartNew();
         var emulator = await EmulatorProcess.StartAsync(seed, arguments.BulkPolls, cancellationToken, arguments.Dynamics);
@@ -60,6 +61,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         self.Refresh();
         var cpuBefore = self.TotalProcessorTime;
+        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+        var jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         using var sampler = new MemorySampler();
         var progress = new ConsoleProgress(label);
         sync.Requests.ResetBreakdown();
@@ -67,6 +70,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         self.Refresh();
         LastCycleCpu = self.TotalProcessorTime - cpuBefore;
+        LastCycleJit = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore, System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore);
+        Console.WriteLine($"  JIT during the cycle: {ScenarioReport.Seconds(LastCycleJit.Time)} compiling {LastCycleJit.Methods:N0} methods");
         Console.WriteLine($"  {label}: {ScenarioReport.Seconds(result.Duration)} wall, {ScenarioReport.Seconds(LastCycleCpu)} CPU of this process, load average " +
                           $"{LoadAverage()}, managed heap peak {ScenarioReport.Megabytes(sampler.PeakManaged)}");
         return (result, calls, sampler.Peak, allocated);
@@ -76,6 +81,9 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
 
     /// <summary>CPU time (user + kernel, all threads) this process spent in the last measured cycle: less sensitive than wall time to other load on the box.</summary>
     private static TimeSpan LastCycleCpu { get; set; }
+
+    /// <summary>Time the JIT spent compiling during the last measured cycle (all threads) and the methods it compiled.</summary>
+    private static (TimeSpan Time, long Methods) LastCycleJit { get; set; }
 
     private static string LoadAverage()
     {
