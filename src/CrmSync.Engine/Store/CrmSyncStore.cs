@@ -286,8 +286,12 @@ public sealed class CrmSyncStore : IDisposable
 
     private const string BulkPragmas = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
 
-    /// <summary>The connection settings of a write that sorts a whole table (<see cref="SyncWrite{T}"/> with <c>sortOnDisk</c>).</summary>
-    private const string SortPragmas = "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE;";
+    /// <summary>
+    /// The connection settings of a write that sorts a whole table (<see cref="SyncWrite{T}"/> with <c>sortOnDisk</c>): an
+    /// 8 MB cache (which also bounds the sorter's memory), temporary files on disk, and one helper thread for the sort
+    /// (the CRM side is idle by then; 1.3-1.5 -> 1.2 s for 1,000,000 email addresses).
+    /// </summary>
+    private const string SortPragmas = "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE; PRAGMA threads = 1;";
 
     /// <summary>
     /// Keeps one connection for the bulk sync writes (<see cref="SyncWrite{T}"/> with <c>bulk</c>) until the returned handle
