@@ -116,6 +116,10 @@ internal sealed class PullPhase
     /// <summary>The initial copies, in order; true when the API allowance's reserve stopped them.</summary>
     private async Task<bool> InitialCopiesAsync(IReadOnlyList<SyncedObjectPlan> initial, CancellationToken cancellationToken)
     {
+        // One bulk connection (and one page cache) for every copy of the cycle: a connection closed after one object and a
+        // new one for the next left the first one's cache in the process's heap while the second filled its own (about
+        // +30 MB of peak working set at the switch from Lead to Contact).
+        using var bulkConnection = _store.HoldBulkConnection();
         foreach (var plan in initial)
         {
             await InitialCopyAsync(plan, cancellationToken).ConfigureAwait(false);
