@@ -68,18 +68,7 @@ public sealed class BulkIncrementalRowTests
     {
         var client = emulator.CreateClient();
         var home = new TempDirectory("crmsync-bulk-incremental-rows-" + name);
-        var store = new ProfileStore(new ProfileLocator(new CrmSyncPaths(home.Path)), client.Time).Create(new ProfileInfo
-        {
-            Name = name,
-            Crm = CrmKind.Salesforce,
-            LoginUrl = emulator.Host.BaseUrl,
-            InstanceUrl = emulator.Host.BaseUrl,
-            UserName = emulator.Host.Credentials.Username,
-            ApiVersion = "62.0",
-        });
-        var objects = SyncedObjectCatalog.Salesforce;
-        var snapshot = await new CrmSchemaDiscovery(client.Schema, objects).DiscoverAsync(null, CancellationToken.None);
-        new FieldSyncApplier(store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty));
+        var store = await emulator.CreateSyncedProfileAsync(client, home, name);
         var profile = new Profile(name, store, home, client, new PushPhase(store));
         await CycleAsync(profile); // the initial copy, by bulk
         return profile;

@@ -18,18 +18,7 @@ public sealed class BulkIncrementalTests
         await using var emulator = await TestEmulator.StartAsync(new SeedPlan { Leads = 3000, Contacts = 10, Accounts = 2 });
         var client = emulator.CreateClient();
         using var home = new TempDirectory("crmsync-bulk-incremental");
-        using var store = new ProfileStore(new ProfileLocator(new CrmSyncPaths(home.Path)), client.Time).Create(new ProfileInfo
-        {
-            Name = "bulk-incremental",
-            Crm = CrmKind.Salesforce,
-            LoginUrl = emulator.Host.BaseUrl,
-            InstanceUrl = emulator.Host.BaseUrl,
-            UserName = emulator.Host.Credentials.Username,
-            ApiVersion = "62.0",
-        });
-        var objects = SyncedObjectCatalog.Salesforce;
-        var snapshot = await new CrmSchemaDiscovery(client.Schema, objects).DiscoverAsync(null, CancellationToken.None);
-        new FieldSyncApplier(store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty));
+        using var store = await emulator.CreateSyncedProfileAsync(client, home, "bulk-incremental");
         var options = new SyncOptions { SchemaRefreshInterval = null, BulkThreshold = 1000, BulkPageSize = 700 };
         async Task<SyncRunResult> CycleAsync()
         {

@@ -22,18 +22,7 @@ public sealed class BulkRowCopyTests
     {
         var client = emulator.CreateClient();
         var home = new TempDirectory("crmsync-bulk-rows-" + name);
-        var store = new ProfileStore(new ProfileLocator(new CrmSyncPaths(home.Path)), client.Time).Create(new ProfileInfo
-        {
-            Name = name,
-            Crm = CrmKind.Salesforce,
-            LoginUrl = emulator.Host.BaseUrl,
-            InstanceUrl = emulator.Host.BaseUrl,
-            UserName = emulator.Host.Credentials.Username,
-            ApiVersion = "62.0",
-        });
-        var objects = SyncedObjectCatalog.Salesforce;
-        var snapshot = await new CrmSchemaDiscovery(client.Schema, objects).DiscoverAsync(null, CancellationToken.None);
-        new FieldSyncApplier(store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty));
+        var store = await emulator.CreateSyncedProfileAsync(client, home, name);
         var result = await new SyncOrchestrator(store, client.Client, new SyncOptions
         {
             SchemaRefreshInterval = null,

@@ -39,18 +39,7 @@ public sealed class StaleDeletePassTests
             var emulator = await TestEmulator.StartAsync(seed);
             var client = emulator.CreateClient();
             var home = new TempDirectory("crmsync-stale-deletes-profile");
-            var store = new ProfileStore(new ProfileLocator(new CrmSyncPaths(home.Path)), client.Time).Create(new ProfileInfo
-            {
-                Name = "stale",
-                Crm = CrmKind.Salesforce,
-                LoginUrl = emulator.Host.BaseUrl,
-                InstanceUrl = emulator.Host.BaseUrl,
-                UserName = emulator.Host.Credentials.Username,
-                ApiVersion = "62.0",
-            });
-            var objects = SyncedObjectCatalog.Salesforce;
-            var snapshot = await new CrmSchemaDiscovery(client.Schema, objects).DiscoverAsync(null, CancellationToken.None);
-            new FieldSyncApplier(store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty));
+            var store = await emulator.CreateSyncedProfileAsync(client, home, "stale");
             return new Bed(emulator, client, store, home);
         }
 

@@ -4,6 +4,8 @@ using CrmSync.Emulator.Salesforce.Seeding;
 using CrmSync.Engine.Connections;
 using CrmSync.Engine.Crm;
 using CrmSync.Engine.Resilience;
+using CrmSync.Engine.Schema;
+using CrmSync.Engine.Store;
 
 namespace CrmSync.Integration.Tests.Infrastructure;
 
@@ -63,6 +65,35 @@ internal sealed class TestEmulator : IAsyncDisposable
     }
 
     /// <summary>A client with a recording wire handler, a manual clock and an event log; disposed with the emulator.</summary>
+    /// <summary>
+    /// A Salesforce profile on this emulator in <paramref name="home"/>, on <paramref name="client"/>'s clock, its fields
+    /// created the one real way (discovery, planner, applier: what Sync-CrmField does, every field, no exclusions).
+    /// </summary>
+    public async Task<CrmSyncStore> CreateSyncedProfileAsync(TestClient client, TempDirectory home, string name)
+    {
+        var store = new ProfileStore(new ProfileLocator(new CrmSyncPaths(home.Path)), client.Time).Create(new ProfileInfo
+        {
+            Name = name,
+            Crm = CrmSync.Engine.Crm.CrmKind.Salesforce,
+            LoginUrl = Host.BaseUrl,
+            InstanceUrl = Host.BaseUrl,
+            UserName = Host.Credentials.Username,
+            ApiVersion = "62.0",
+        });
+        try
+        {
+            var objects = SyncedObjectCatalog.Salesforce;
+            var snapshot = await new CrmSchemaDiscovery(client.Schema, objects).DiscoverAsync(null, CancellationToken.None);
+            new FieldSyncApplier(store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty));
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
     public TestClient CreateClient(CrmConnectionSettings? settings = null, CrmResilienceOptions? resilience = null)
     {
         var time = new FakeTimeProvider(Clock);

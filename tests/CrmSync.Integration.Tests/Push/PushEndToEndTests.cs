@@ -46,18 +46,7 @@ public sealed class PushEndToEndTests
             }
             var client = emulator.CreateClient();
             var home = new TempDirectory("crmsync-push-e2e-profile");
-            var store = new ProfileStore(new ProfileLocator(new CrmSyncPaths(home.Path)), client.Time).Create(new ProfileInfo
-            {
-                Name = "e2e",
-                Crm = CrmKind.Salesforce,
-                LoginUrl = emulator.Host.BaseUrl,
-                InstanceUrl = emulator.Host.BaseUrl,
-                UserName = emulator.Host.Credentials.Username,
-                ApiVersion = "62.0",
-            });
-            var objects = SyncedObjectCatalog.Salesforce;
-            var snapshot = await new CrmSchemaDiscovery(client.Schema, objects).DiscoverAsync(null, CancellationToken.None);
-            new FieldSyncApplier(store, objects).Apply(new FieldSyncPlanner(objects).Plan(snapshot, FieldSyncState.Read(store), FieldExclusionSet.Empty));
+            var store = await emulator.CreateSyncedProfileAsync(client, home, "e2e");
             var bed = new Bed(emulator, client, store);
             bed._homes.Add(home);
             return bed;
