@@ -57,23 +57,10 @@ public sealed class StaleDeletePassTests
             return result;
         }
 
-        public void Sql(string sql)
-        {
-            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Store.DatabasePath, Pooling = false }.ToString());
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA busy_timeout = 5000; " + sql;
-            command.ExecuteNonQuery();
-        }
+        /// <summary>SQL through a connection of its own, like the sqlite3 CLI.</summary>
+        public void Sql(string sql) => StoreDump.Sql(Store, sql);
 
-        public object? Scalar(string sql)
-        {
-            using var connection = Store.OpenConnection();
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            var value = command.ExecuteScalar();
-            return value is DBNull ? null : value;
-        }
+        public object? Scalar(string sql) => StoreDump.Scalar(Store, sql);
 
         public long Deleted(string crmId) => (long)Scalar($"SELECT _crm_is_deleted FROM person WHERE _crm_id = '{crmId}'")!;
 

@@ -132,23 +132,9 @@ internal sealed class DynamicsSyncBed : IAsyncDisposable
     public static string Id(Guid id) => id.ToString("D");
 
     /// <summary>SQL through a connection of its own, like the sqlite3 CLI.</summary>
-    public void Sql(string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Store.DatabasePath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA busy_timeout = 5000; " + sql;
-        command.ExecuteNonQuery();
-    }
+    public void Sql(string sql) => StoreDump.Sql(Store, sql);
 
-    public object? Scalar(string sql)
-    {
-        using var connection = Store.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        var value = command.ExecuteScalar();
-        return value is DBNull ? null : value;
-    }
+    public object? Scalar(string sql) => StoreDump.Scalar(Store, sql);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CrmSync.Engine.Schema;
 using CrmSync.Engine.Store;
+using Microsoft.Data.Sqlite;
 
 namespace CrmSync.Integration.Tests.Infrastructure;
 
@@ -60,12 +61,23 @@ internal static class StoreDump
         return values;
     }
 
-    /// <summary>The single value <paramref name="sql"/> returns.</summary>
+    /// <summary>The single value <paramref name="sql"/> returns (null for none and for NULL).</summary>
     public static object? Scalar(CrmSyncStore store, string sql)
     {
         using var connection = store.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        return command.ExecuteScalar();
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    /// <summary>SQL through a connection of its own (no pooling, nothing shared with the engine), like the sqlite3 CLI.</summary>
+    public static void Sql(CrmSyncStore store, string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = store.DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout = 5000; " + sql;
+        command.ExecuteNonQuery();
     }
 }
