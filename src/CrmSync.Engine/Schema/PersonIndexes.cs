@@ -52,8 +52,8 @@ internal static class PersonIndexes
     }
 
     /// <summary>True when both secondary indexes of the person table exist (nothing for <see cref="Ensure"/> to do).</summary>
-    public static bool IsComplete(SqliteTransaction? tx, SqliteConnection connection, string table) =>
-        Exists(connection, tx, CrmTypeIdName(table)) && Exists(connection, tx, EmailName(table));
+    public static bool IsComplete(SqliteConnection connection, string table) =>
+        Exists(connection, null, CrmTypeIdName(table)) && Exists(connection, null, EmailName(table));
 
     internal static bool Exists(SqliteTransaction tx, string index) => Exists(tx.Connection!, tx, index);
 

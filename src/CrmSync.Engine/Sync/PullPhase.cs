@@ -158,7 +158,8 @@ internal sealed class PullPhase
 
     /// <summary>
     /// Builds the secondary indexes of the person tables that are missing (deferred by <see cref="DeferIndexes"/> in this
-    /// cycle or an earlier one that crashed or was cancelled), on the bulk connection. Not after a cancellation: the next
+    /// cycle or an earlier one that crashed or was cancelled), sorting on disk (<c>SyncWrite</c> with <c>sortOnDisk</c>, so the
+    /// sort's memory does not grow with the table). Not after a cancellation: the next
     /// cycle builds them. After a failed copy a failure to build is a warning, so the copy's error is the one reported.
     /// </summary>
     private void RestoreIndexes(CancellationToken cancellationToken, bool afterFailure)
@@ -167,7 +168,7 @@ internal sealed class PullPhase
             return;
         foreach (var table in PersonTables(_plans))
         {
-            if (_store.Read(connection => PersonIndexes.IsComplete(null, connection, table)))
+            if (_store.Read(connection => PersonIndexes.IsComplete(connection, table)))
                 continue;
             try
             {
