@@ -72,6 +72,51 @@ public sealed class BulkQueryTests
     }
 
     [Fact]
+    public async Task A_flat_select_list_gives_the_same_cells_as_the_projected_records_of_a_select_with_a_parent_field()
+    {
+        // A SELECT of the object's own fields is read straight into one array per request (no record per row); one with a
+        // parent path (Owner.Name) goes through the projected records. The shared columns must read the same.
+        await using var emu = await TestEmulator.StartAsync(new EmulatorOptions { BulkPollsToComplete = 0, Seed = new SeedPlan { Leads = 25 } });
+        emu.Host.Data.Insert("Lead", new Dictionary<string, object?> { ["LastName"] = "Say \"hi\"", ["Company"] = "Co, Ltd", ["AnnualRevenue"] = 1234.5m });
+        const string Fields = "Id, LastName, FirstName, Company, Email, AnnualRevenue, IsConverted, CreatedDate, SystemModstamp";
+        async Task<string[]> Lines(string soql)
+        {
+            string id = await CreateJob(emu, soql);
+            var (_, _, response) = await emu.GetAsync($"{Jobs}/{id}/results");
+            return (await response.Content.ReadAsStringAsync()).Split('\n');
+        }
+        var flat = await Lines($"SELECT {Fields} FROM Lead");
+        var projected = await Lines($"SELECT {Fields}, Owner.Name FROM Lead");
+        Assert.True(flat.Length >= 28, $"{flat.Length} lines"); // header, the seeded leads and the one above, the empty string after the last newline
+        Assert.Equal(flat.Length, projected.Length);
+        for (int i = 0; i < flat.Length - 1; i++)
+        {
+            Assert.StartsWith(flat[i] + ",", projected[i]);
+        }
+        Assert.Contains(flat, line => line.Contains("\"Say \"\"hi\"\"\",\"\",\"Co, Ltd\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(2026, 3, 2, 10, 0, 0, 0)]
+    [InlineData(987, 6, 5, 4, 3, 2, 7)]
+    [InlineData(9999, 12, 31, 23, 59, 59, 999)]
+    [InlineData(1, 1, 1, 0, 0, 0, 10)]
+    public void Datetimes_and_dates_are_written_as_the_format_strings_write_them(int year, int month, int day, int hour, int minute, int second, int ms)
+    {
+        var at = new DateTime(year, month, day, hour, minute, second, ms, DateTimeKind.Utc);
+        var date = DateOnly.FromDateTime(at);
+        var csv = new CrmSync.Emulator.Salesforce.Rest.BulkCsvWriter((byte)',', "\n");
+        csv.Cell(at, first: true);
+        csv.Cell(date, first: false);
+        csv.EndLine();
+        var written = new MemoryStream();
+        csv.FlushAsync(written, CancellationToken.None).GetAwaiter().GetResult();
+        var expected = "\"" + at.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture) + "\",\""
+            + date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) + "\"\n";
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(written.ToArray()));
+    }
+
+    [Fact]
     public async Task QueryAll_jobs_include_deleted_rows_and_jobs_can_be_aborted_and_deleted()
     {
         await using var emu = await TestEmulator.StartAsync(new EmulatorOptions { BulkPollsToComplete = 0 });

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using CrmSync.Emulator.Salesforce.Schema;
+using CrmSync.Emulator.Salesforce.Soql;
 
 namespace CrmSync.Emulator.Salesforce.Data;
 
@@ -38,7 +39,7 @@ public sealed class StoredRecord
 /// A read view of a record as the API shows it: stored values plus fields computed on read (formula fields, the
 /// compound person Name). Keys are field API names, looked up case-insensitively.
 /// </summary>
-public sealed class RecordView : IReadOnlyDictionary<string, object?>
+public sealed class RecordView : ISoqlIndexedRow
 {
     private readonly FieldSet _fields;
     private readonly DateOnly _today;
@@ -79,6 +80,27 @@ public sealed class RecordView : IReadOnlyDictionary<string, object?>
             return FormulaEvaluator.Evaluate(field.Formula, this, _today);
         }
         return Record.Get(field);
+    }
+
+    /// <inheritdoc />
+    public object Shape => _fields;
+
+    /// <inheritdoc />
+    public int PositionOf(string field) => _fields.Find(field) is { } definition ? IndexOf(_fields.Fields, definition) : -1;
+
+    /// <inheritdoc />
+    public object? ValueAt(int position) => ValueOf(_fields.Fields[position]);
+
+    private static int IndexOf(IReadOnlyList<FieldDefinition> fields, FieldDefinition field)
+    {
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (ReferenceEquals(fields[i], field))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /// <summary>The value of a field by name (null when absent).</summary>

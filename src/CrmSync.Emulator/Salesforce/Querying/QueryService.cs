@@ -38,6 +38,12 @@ public sealed class QueryExecution
 
     /// <summary>The record at a position, projected to the SELECT list.</summary>
     public SoqlRecord RecordAt(int index) => _rows is not null ? Plan.Project(_rows[index], _context) : _records![index];
+
+    /// <summary>True when <see cref="ValuesAt"/> applies: rows kept unprojected and a flat SELECT list (<see cref="SoqlPlan.IsFlat"/>).</summary>
+    public bool HasFlatValues => _rows is not null && Plan.IsFlat;
+
+    /// <summary>The values of the record at a position, in SELECT order (<see cref="HasFlatValues"/>): those of <see cref="RecordAt"/>, without a record.</summary>
+    public void ValuesAt(int index, Span<object?> values) => Plan.ProjectValues(_rows![index], values);
 }
 
 /// <summary>Compiles SOQL (cached per text, user visibility and schema version), runs it over store snapshots and keeps query cursors.</summary>

@@ -10,7 +10,6 @@ namespace CrmSync.Emulator.Salesforce.Rest;
 /// </summary>
 internal sealed class BulkCsvWriter(byte delimiter, string newline)
 {
-    private static readonly string DateTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
     private readonly byte[] _newline = Encoding.UTF8.GetBytes(newline);
     private byte[] _buffer = new byte[1 << 17];
 
@@ -37,11 +36,11 @@ internal sealed class BulkCsvWriter(byte delimiter, string newline)
                 break;
             case DateTime t:
                 Ensure(32);
-                Length += t.TryFormat(Free, out var dt, DateTimeFormat, CultureInfo.InvariantCulture) ? dt : 0;
+                WriteDateTime(t);
                 break;
             case DateOnly d:
                 Ensure(16);
-                Length += d.TryFormat(Free, out var dd, "yyyy-MM-dd", CultureInfo.InvariantCulture) ? dd : 0;
+                WriteDate(d.Year, d.Month, d.Day);
                 break;
             case decimal m:
                 Ensure(40);
@@ -80,6 +79,41 @@ internal sealed class BulkCsvWriter(byte delimiter, string newline)
     }
 
     private Span<byte> Free => _buffer.AsSpan(Length);
+
+    /// <summary><c>yyyy-MM-ddTHH:mm:ss.fffZ</c> (what <c>TryFormat</c> with that format writes), digit by digit.</summary>
+    private void WriteDateTime(DateTime t)
+    {
+        WriteDate(t.Year, t.Month, t.Day);
+        _buffer[Length++] = (byte)'T';
+        Digits(t.Hour, 2);
+        _buffer[Length++] = (byte)':';
+        Digits(t.Minute, 2);
+        _buffer[Length++] = (byte)':';
+        Digits(t.Second, 2);
+        _buffer[Length++] = (byte)'.';
+        Digits(t.Millisecond, 3);
+        _buffer[Length++] = (byte)'Z';
+    }
+
+    /// <summary><c>yyyy-MM-dd</c>.</summary>
+    private void WriteDate(int year, int month, int day)
+    {
+        Digits(year, 4);
+        _buffer[Length++] = (byte)'-';
+        Digits(month, 2);
+        _buffer[Length++] = (byte)'-';
+        Digits(day, 2);
+    }
+
+    private void Digits(int value, int count)
+    {
+        for (int i = count - 1; i >= 0; i--)
+        {
+            _buffer[Length + i] = (byte)('0' + value % 10);
+            value /= 10;
+        }
+        Length += count;
+    }
 
     private void Ascii(string text)
     {

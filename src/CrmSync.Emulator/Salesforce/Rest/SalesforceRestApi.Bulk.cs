@@ -180,12 +180,25 @@ public sealed partial class SalesforceRestApi
                     csv.Cell(columns[c], c == 0);
                 }
                 csv.EndLine();
+                // A flat SELECT list (every column a field of the object itself) is read straight into one reused array.
+                var values = execution.HasFlatValues ? new object?[columns.Count] : null;
                 for (int i = start; i < end; i++)
                 {
-                    var record = execution.RecordAt(i);
-                    for (int c = 0; c < columns.Count; c++)
+                    if (values is not null)
                     {
-                        csv.Cell(CellValue(record, paths[c], c), c == 0);
+                        execution.ValuesAt(i, values);
+                        for (int c = 0; c < values.Length; c++)
+                        {
+                            csv.Cell(values[c], c == 0);
+                        }
+                    }
+                    else
+                    {
+                        var record = execution.RecordAt(i);
+                        for (int c = 0; c < columns.Count; c++)
+                        {
+                            csv.Cell(CellValue(record, paths[c], c), c == 0);
+                        }
                     }
                     csv.EndLine();
                     if (csv.Length >= 1 << 16)

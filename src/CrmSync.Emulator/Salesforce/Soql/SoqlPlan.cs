@@ -128,6 +128,16 @@ public sealed class SoqlPlan
         });
     }
 
+    /// <summary>True when every selected column is a field of the FROM object itself (no parent path, no aggregate): <see cref="ProjectValues"/> applies.</summary>
+    public bool IsFlat => !IsAggregate && !IsCount && _query.Projection.IsFlat && _query.Projection.Count == SelectedPaths.Count;
+
+    /// <summary>The values <see cref="Project"/> gives of a row of a flat query (<see cref="IsFlat"/>), in SELECT order, without a record per row.</summary>
+    public void ProjectValues(Row row, Span<object?> values)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        _query.Projection.ProjectValues(row, values);
+    }
+
     /// <summary>Projects one row of the FROM object to the selected fields (not for COUNT queries).</summary>
     public SoqlRecord Project(Row row, SoqlExecutionContext context)
     {
