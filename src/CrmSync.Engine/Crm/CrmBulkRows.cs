@@ -50,6 +50,12 @@ public interface ICrmRowReader
     ReadOnlySpan<byte> Field(int column);
 
     /// <summary>
+    /// True when every field of every row is known to be valid UTF-8 (the reader checked its whole input once), so a writer
+    /// need not check each field; false when the writer must.
+    /// </summary>
+    bool FieldsAreValidUtf8 { get; }
+
+    /// <summary>
     /// True when the current row is a live record with no identity change (not deleted, not merged, not converted, not naming a
     /// lead it was converted from) whose last change the CRM does not attribute to the sync user
     /// (<see cref="CrmRecord.ModifiedBySyncUser"/> false), which a writer may insert or update from its fields; otherwise the

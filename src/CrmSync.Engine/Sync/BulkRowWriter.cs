@@ -150,6 +150,7 @@ internal sealed class BulkRowWriter
             Array.Fill(_updateNull, true);
         }
         _connection = connection;
+        _validUtf8 = rows.FieldsAreValidUtf8;
         var now = Encoding.UTF8.GetBytes(SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow()));
         // Only a row without a CRM id can adopt a record by its client key: when the table has none, no key is looked at.
         var adoptable = _keyField is not null && AnyRowWithoutCrmId(transaction);
@@ -361,6 +362,7 @@ internal sealed class BulkRowWriter
     }
 
     private int[]? _insertFields;
+    private bool _validUtf8; // the page's rows are all valid UTF-8 (ICrmRowReader.FieldsAreValidUtf8): no check per text field
 
     /// <summary>Binds the planned fields of the current row to <paramref name="parameters"/> (0: not in the statement); <paramref name="isNull"/> tracks NULL bindings by index.</summary>
     private void BindFields(sqlite3 db, sqlite3_stmt statement, int[] parameters, bool[] isNull, ICrmRowReader rows)
@@ -410,7 +412,7 @@ internal sealed class BulkRowWriter
             return SqliteNative.BindNull(pointer, index);
         switch (conversion)
         {
-            case Conversion.Text when Utf8.IsValid(text):
+            case Conversion.Text when _validUtf8 || Utf8.IsValid(text):
             case Conversion.Date when IsDate(text):
                 return SqliteNative.BindText(pointer, index, text);
             case Conversion.Boolean when text.SequenceEqual("true"u8):

@@ -276,17 +276,25 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
                           $"{sync.Scalar("SELECT count(*) FROM person;"):N0} persons");
     }
 
-    /// <summary>Prints the engine's progress at most every 2 seconds.</summary>
+    /// <summary>
+    /// Prints the engine's progress at most every 2 seconds, and always an object's first and last page, each with the time
+    /// since the cycle started (so the start of the first chunk and the switch between objects show).
+    /// </summary>
     private sealed class ConsoleProgress(string label) : IProgress<SyncProgress>
     {
+        private readonly long _start = Stopwatch.GetTimestamp();
         private long _last = Stopwatch.GetTimestamp();
+        private string? _object;
 
         public void Report(SyncProgress value)
         {
-            if (Stopwatch.GetElapsedTime(_last) < TimeSpan.FromSeconds(2))
+            var first = value.ObjectName != _object;
+            var last = value.Total is { } total && value.Done >= total;
+            _object = value.ObjectName;
+            if (!first && !last && Stopwatch.GetElapsedTime(_last) < TimeSpan.FromSeconds(2))
                 return;
             _last = Stopwatch.GetTimestamp();
-            Console.WriteLine($"  {label}: {value.ObjectName} {value.Phase} {value.Done:N0}/{value.Total?.ToString("N0", CultureInfo.InvariantCulture) ?? "?"}" +
+            Console.WriteLine($"  {label} +{Stopwatch.GetElapsedTime(_start).TotalSeconds:F2} s: {value.ObjectName} {value.Phase} {value.Done:N0}/{value.Total?.ToString("N0", CultureInfo.InvariantCulture) ?? "?"}" +
                               (value.RecordsPerSecond is { } r ? $" at {r:N0}/s" : ""));
         }
     }

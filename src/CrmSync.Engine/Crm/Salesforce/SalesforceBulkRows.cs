@@ -21,16 +21,35 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
     private int _idSlot = -1, _stampSlot = -1, _deletedSlot = -1, _masterSlot = -1, _convertedSlot = -1, _convertedContactSlot = -1;
     private int _deletedColumn = -1, _convertedColumn = -1;
 
+    /// <param name="utf8">The chunk's CSV.</param>
+    /// <param name="schema">The object's schema (field names and types), when known.</param>
+    /// <param name="objectName">The object, when <paramref name="schema"/> is null.</param>
     public SalesforceBulkRows(Stream utf8, CrmObjectSchema? schema, string objectName)
+        : this(CsvReader.Create(utf8, Options, leaveOpen: true), schema, objectName, validUtf8: false)
     {
-        var options = new CsvReaderOptions
-        {
-            Separator = ',',
-            HasHeader = true,
-            IncludeValuesInExceptions = false,
-            MalformedData = CsvMalformedDataHandling.Throw,
-        };
-        _csv = CsvReader.Create(utf8, options, leaveOpen: true);
+    }
+
+    /// <summary>The rows of a downloaded chunk, parsed in place in its buffer (no copy into the parser's), vouched for as valid UTF-8 when the chunk is (<see cref="FieldsAreValidUtf8"/>).</summary>
+    /// <param name="chunk">The chunk; it must not be refilled while these rows are read.</param>
+    /// <param name="schema">The object's schema (field names and types), when known.</param>
+    /// <param name="objectName">The object, when <paramref name="schema"/> is null.</param>
+    public SalesforceBulkRows(SalesforceBulkChunk chunk, CrmObjectSchema? schema, string objectName)
+        : this(CsvReader.Create(chunk.Memory, Options), schema, objectName, chunk.IsValidUtf8)
+    {
+    }
+
+    private static CsvReaderOptions Options => new()
+    {
+        Separator = ',',
+        HasHeader = true,
+        IncludeValuesInExceptions = false,
+        MalformedData = CsvMalformedDataHandling.Throw,
+    };
+
+    private SalesforceBulkRows(CsvReader csv, CrmObjectSchema? schema, string objectName, bool validUtf8)
+    {
+        FieldsAreValidUtf8 = validUtf8;
+        _csv = csv;
         _schema = schema;
         _objectName = schema?.Name ?? objectName;
     }
@@ -73,6 +92,13 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
     }
 
     public ReadOnlySpan<byte> Field(int column) => column < _csv.FieldCount ? _csv.GetSpan(column) : default;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A field is a piece of the input cut at ASCII delimiters, quotes and line ends, with "" made one quote: when the input
+    /// is valid UTF-8, so is each field.
+    /// </remarks>
+    public bool FieldsAreValidUtf8 { get; }
 
     public bool IsPlain => IsFalse(_deletedColumn) && IsFalse(_convertedColumn);
 
@@ -117,21 +143,27 @@ internal sealed class SalesforceBulkChunk
     /// <summary>The bytes of the chunk.</summary>
     public int Length { get; private set; }
 
+    /// <summary>True when the chunk's bytes are valid UTF-8 (checked once, as the download ends, on the downloading thread).</summary>
+    public bool IsValidUtf8 { get; private set; }
+
     /// <summary>Reads <paramref name="body"/> to its end into this buffer (replacing what it held).</summary>
     public async Task FillAsync(Stream body, CancellationToken cancellationToken)
     {
         Length = 0;
+        IsValidUtf8 = false;
         while (true)
         {
             if (Length == _data.Length)
                 Array.Resize(ref _data, _data.Length * 2);
             var read = await body.ReadAsync(_data.AsMemory(Length), cancellationToken).ConfigureAwait(false);
             if (read == 0)
-                return;
+                break;
             Length += read;
         }
+        // Once for the whole chunk, while the writer works on the other one (instead of once per text field on the writer's thread).
+        IsValidUtf8 = System.Text.Unicode.Utf8.IsValid(_data.AsSpan(0, Length));
     }
 
-    /// <summary>A read-only stream over the chunk's bytes (no copy).</summary>
-    public Stream Open() => new MemoryStream(_data, 0, Length, writable: false);
+    /// <summary>The chunk's bytes (no copy).</summary>
+    public ReadOnlyMemory<byte> Memory => _data.AsMemory(0, Length);
 }

@@ -138,8 +138,7 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
                 var page = new CrmRecordPage(schema.Name, chunk.Records, cursor, done ? finalWatermark : null, !done, total);
                 if (chunk.Bytes is { } bytes)
                 {
-                    await using var stream = bytes.Open();
-                    using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
+                    using var rows = new SalesforceBulkRows(bytes, schema, schema.Name);
                     yield return new CrmRowPage(page, rows);
                     buffers!.Enqueue(bytes); // the caller is done with this chunk's rows: the buffer takes the next download
                 }
@@ -272,8 +271,7 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
             locator = next;
             var done = next is null;
             var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
-            await using var stream = buffer.Open();
-            using var rows = new SalesforceBulkRows(stream, schema, schema.Name);
+            using var rows = new SalesforceBulkRows(buffer, schema, schema.Name);
             if (asRows)
             {
                 yield return new CrmRowPage(new CrmRecordPage(schema.Name, [], cursor, done ? watermark : null, !done, job.NumberRecordsProcessed), rows);
