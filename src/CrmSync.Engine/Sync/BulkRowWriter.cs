@@ -324,6 +324,7 @@ internal sealed class BulkRowWriter
     }
 
     /// <summary>Inserts the current row; false when it changed nothing (its id has a row) or SQLite refused it (the statement was undone).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool TryInsert(SqliteTransaction transaction, ICrmRowReader rows, ReadOnlySpan<byte> id, byte[] now)
     {
         var handle = _insert!;
@@ -365,6 +366,7 @@ internal sealed class BulkRowWriter
     private bool _validUtf8; // the page's rows are all valid UTF-8 (ICrmRowReader.FieldsAreValidUtf8): no check per text field
 
     /// <summary>Binds the planned fields of the current row to <paramref name="parameters"/> (0: not in the statement); <paramref name="isNull"/> tracks NULL bindings by index.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void BindFields(sqlite3 db, sqlite3_stmt statement, int[] parameters, bool[] isNull, ICrmRowReader rows)
     {
         for (var i = 0; i < _columns.Length; i++)
@@ -404,6 +406,7 @@ internal sealed class BulkRowWriter
     }
 
     /// <summary>Binds one field's text by its conversion; empty text is NULL (an empty bulk cell is null).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private int Bind(sqlite3_stmt statement, int index, ReadOnlySpan<byte> text, CrmFieldType type, Conversion conversion,
         PulledField? field = null, bool stamp = false, bool created = false)
     {
@@ -576,6 +579,7 @@ internal static class Timestamp
     /// (<c>…fff+0000</c>, <c>…fffZ</c>), exactly what <see cref="CrmValueConverter.ParseDateTime"/> followed by
     /// <see cref="SqliteValueConverter.FormatDateTime"/> gives; false for anything else (left to them).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static bool TryWriteStored(ReadOnlySpan<byte> text, Span<byte> target)
     {
         var utc = text.Length == 28 && text.EndsWith("+0000"u8) || text.Length == 24 && text[23] == 'Z';

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CrmSync.Emulator.Salesforce.Data;
+using CrmSync.Emulator.Salesforce.Schema;
 using CrmSync.Emulator.Salesforce.Soql;
 
 namespace CrmSync.Emulator.Salesforce.Querying;
@@ -92,6 +93,31 @@ public sealed class QueryService
         return record is null || SalesforceStore.IsDeleted(definition, record) ? null : _store.View(definition, record);
     }
 
+    /// <summary>
+    /// The rows of <paramref name="snapshot"/> that are live (unless <paramref name="isDeleted"/> is null) and pass
+    /// <paramref name="predicate"/>, as record views. Compiled optimized at once: a bulk job runs it over every row of the
+    /// object before its first result is served.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static List<RecordView> Matching(StoredRecord[] snapshot, SObjectDefinition definition, FieldSet fields, DateOnly today,
+        FieldDefinition? isDeleted, Func<IReadOnlyDictionary<string, object?>, bool> predicate)
+    {
+        var matched = new List<RecordView>();
+        foreach (var record in snapshot)
+        {
+            if (isDeleted is not null && record.Get(isDeleted) is true)
+            {
+                continue;
+            }
+            var row = new RecordView(definition, fields, record, today);
+            if (predicate(row))
+            {
+                matched.Add(row);
+            }
+        }
+        return matched;
+    }
+
     /// <summary>Runs a compiled query over a snapshot; <paramref name="includeDeleted"/> for queryAll.</summary>
     public QueryExecution Execute(SoqlPlan plan, bool includeDeleted, string apiVersion)
     {
@@ -114,14 +140,7 @@ public sealed class QueryService
         {
             return scanned;
         }
-        var matched = new List<RecordView>();
-        foreach (var row in rows)
-        {
-            if (predicate(row))
-            {
-                matched.Add(row);
-            }
-        }
+        var matched = Matching(snapshot, definition, fields, today, includeDeleted ? null : isDeleted, predicate);
         int offset = plan.Offset ?? 0;
         int limit = plan.Limit ?? int.MaxValue;
         if (plan.IsCount)

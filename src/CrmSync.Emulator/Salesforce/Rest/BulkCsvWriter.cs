@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace CrmSync.Emulator.Salesforce.Rest;
@@ -16,6 +17,7 @@ internal sealed class BulkCsvWriter(byte delimiter, string newline)
     public int Length { get; private set; }
 
     /// <summary>Appends one quoted cell (a delimiter first unless it is the first of the line).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Cell(object? value, bool first)
     {
         Ensure(64);
@@ -121,6 +123,7 @@ internal sealed class BulkCsvWriter(byte delimiter, string newline)
         Length += Encoding.ASCII.GetBytes(text, Free);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Text(string text)
     {
         if (!text.Contains('"'))

@@ -62,6 +62,7 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
 
     public int StampColumn { get; private set; } = -1;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool Read()
     {
         if (!_csv.Read())
@@ -91,6 +92,7 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
         _convertedColumn = ColumnOf(_convertedSlot);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<byte> Field(int column) => column < _csv.FieldCount ? _csv.GetSpan(column) : default;
 
     /// <inheritdoc />
@@ -100,7 +102,11 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
     /// </remarks>
     public bool FieldsAreValidUtf8 { get; }
 
-    public bool IsPlain => IsFalse(_deletedColumn) && IsFalse(_convertedColumn);
+    public bool IsPlain
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        get => IsFalse(_deletedColumn) && IsFalse(_convertedColumn);
+    }
 
     private bool IsFalse(int column)
     {

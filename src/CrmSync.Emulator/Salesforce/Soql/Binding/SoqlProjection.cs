@@ -45,6 +45,7 @@ internal sealed class SoqlProjection(string objectName, string? idField)
     /// The values of a flat projection (<see cref="IsFlat"/>) of <paramref name="row"/>, in SELECT order, into
     /// <paramref name="values"/>: the values <see cref="Project"/> gives, without a record per row.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void ProjectValues(Row row, Span<object?> values)
     {
         var positions = row is ISoqlIndexedRow indexed ? PositionsFor(indexed) : null;
