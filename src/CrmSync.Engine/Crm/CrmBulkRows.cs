@@ -56,6 +56,13 @@ public interface ICrmRowReader
     bool FieldsAreValidUtf8 { get; }
 
     /// <summary>
+    /// The memory the fields are slices of (those the reader did not decode elsewhere), pinned and unchanged until the page
+    /// that handed out this reader is done: a writer may have SQLite read such a field where it lies instead of copying it.
+    /// Empty when the reader has no such memory.
+    /// </summary>
+    ReadOnlyMemory<byte> PinnedInput { get; }
+
+    /// <summary>
     /// True when the current row is a live record with no identity change (not deleted, not merged, not converted, not naming a
     /// lead it was converted from) whose last change the CRM does not attribute to the sync user
     /// (<see cref="CrmRecord.ModifiedBySyncUser"/> false), which a writer may insert or update from its fields; otherwise the

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 using CrmSync.Engine.Crm;
@@ -151,6 +152,7 @@ internal sealed class BulkRowWriter
         }
         _connection = connection;
         _validUtf8 = rows.FieldsAreValidUtf8;
+        _pinned = rows.PinnedInput;
         var now = Encoding.UTF8.GetBytes(SqliteValueConverter.FormatDateTime(_store.Time.GetUtcNow()));
         // Only a row without a CRM id can adopt a record by its client key: when the table has none, no key is looked at.
         var adoptable = _keyField is not null && AnyRowWithoutCrmId(transaction);
@@ -334,7 +336,7 @@ internal sealed class BulkRowWriter
         _misfits.Clear();
         try
         {
-            Check(SqliteNative.BindText(statement, IdParameter, id));
+            Check(BindField(statement, IdParameter, id));
             Check(SqliteNative.BindInt64(statement, DeletedParameter, 0));
             Check(rows.StampColumn >= 0
                 ? Bind(handle, StampParameter, rows.Field(rows.StampColumn), _stampType, _stampConversion, stamp: true)
@@ -364,6 +366,24 @@ internal sealed class BulkRowWriter
 
     private int[]? _insertFields;
     private bool _validUtf8; // the page's rows are all valid UTF-8 (ICrmRowReader.FieldsAreValidUtf8): no check per text field
+    private ReadOnlyMemory<byte> _pinned; // the page's pinned input (ICrmRowReader.PinnedInput): fields in it are bound without a copy
+
+    /// <summary>
+    /// Binds a field's text as it lies when it is a slice of the page's pinned input (SQLite reads it there; the statements
+    /// are finalized when the page ends, before the buffer is refilled), else copied. Saves SQLite a malloc, a copy and a free
+    /// per text value.
+    /// </summary>
+    private int BindField(IntPtr statement, int index, ReadOnlySpan<byte> text)
+    {
+        var pinned = _pinned.Span;
+        if (!pinned.IsEmpty)
+        {
+            var offset = (long)System.Runtime.CompilerServices.Unsafe.ByteOffset(ref MemoryMarshal.GetReference(pinned), ref MemoryMarshal.GetReference(text));
+            if (offset >= 0 && offset + text.Length <= pinned.Length)
+                return SqliteNative.BindStaticText(statement, index, text);
+        }
+        return SqliteNative.BindText(statement, index, text);
+    }
 
     /// <summary>Binds the planned fields of the current row to <paramref name="parameters"/> (0: not in the statement); <paramref name="isNull"/> tracks NULL bindings by index.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -417,7 +437,7 @@ internal sealed class BulkRowWriter
         {
             case Conversion.Text when _validUtf8 || Utf8.IsValid(text):
             case Conversion.Date when IsDate(text):
-                return SqliteNative.BindText(pointer, index, text);
+                return BindField(pointer, index, text);
             case Conversion.Boolean when text.SequenceEqual("true"u8):
                 return SqliteNative.BindInt64(pointer, index, 1);
             case Conversion.Boolean when text.SequenceEqual("false"u8):

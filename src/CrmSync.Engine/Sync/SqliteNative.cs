@@ -58,6 +58,14 @@ internal static class SqliteNative
         ? BindTextNative(statement, index, ref Empty[0], 0, Transient)
         : BindTextNative(statement, index, ref MemoryMarshal.GetReference(text), text.Length, Transient);
 
+    /// <summary>
+    /// Binds UTF-8 text that SQLite reads where it lies (SQLITE_STATIC: no copy): only for memory that is pinned and
+    /// unchanged until the statement is finalized or the parameter bound again (<see cref="Crm.ICrmRowReader.PinnedInput"/>).
+    /// </summary>
+    public static int BindStaticText(IntPtr statement, int index, ReadOnlySpan<byte> text) => text.IsEmpty
+        ? BindTextNative(statement, index, ref Empty[0], 0, Transient)
+        : BindTextNative(statement, index, ref MemoryMarshal.GetReference(text), text.Length, IntPtr.Zero);
+
     [DllImport(Library, EntryPoint = "sqlite3_bind_text", ExactSpelling = true), SuppressGCTransition]
     private static extern int BindTextNative(IntPtr statement, int index, ref byte text, int length, IntPtr destructor);
 

@@ -25,7 +25,7 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
     /// <param name="schema">The object's schema (field names and types), when known.</param>
     /// <param name="objectName">The object, when <paramref name="schema"/> is null.</param>
     public SalesforceBulkRows(Stream utf8, CrmObjectSchema? schema, string objectName)
-        : this(CsvReader.Create(utf8, Options, leaveOpen: true), schema, objectName, validUtf8: false)
+        : this(CsvReader.Create(utf8, Options, leaveOpen: true), schema, objectName, validUtf8: false, pinned: default)
     {
     }
 
@@ -34,7 +34,7 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
     /// <param name="schema">The object's schema (field names and types), when known.</param>
     /// <param name="objectName">The object, when <paramref name="schema"/> is null.</param>
     public SalesforceBulkRows(SalesforceBulkChunk chunk, CrmObjectSchema? schema, string objectName)
-        : this(CsvReader.Create(chunk.Memory, Options), schema, objectName, chunk.IsValidUtf8)
+        : this(CsvReader.Create(chunk.Memory, Options), schema, objectName, chunk.IsValidUtf8, chunk.Memory)
     {
     }
 
@@ -46,9 +46,10 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
         MalformedData = CsvMalformedDataHandling.Throw,
     };
 
-    private SalesforceBulkRows(CsvReader csv, CrmObjectSchema? schema, string objectName, bool validUtf8)
+    private SalesforceBulkRows(CsvReader csv, CrmObjectSchema? schema, string objectName, bool validUtf8, ReadOnlyMemory<byte> pinned)
     {
         FieldsAreValidUtf8 = validUtf8;
+        PinnedInput = pinned;
         _csv = csv;
         _schema = schema;
         _objectName = schema?.Name ?? objectName;
@@ -102,6 +103,10 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
     /// </remarks>
     public bool FieldsAreValidUtf8 { get; }
 
+    /// <inheritdoc />
+    /// <remarks>The chunk's buffer (pinned, <see cref="SalesforceBulkChunk"/>), read in place: a field without "" is a slice of it.</remarks>
+    public ReadOnlyMemory<byte> PinnedInput { get; }
+
     public bool IsPlain
     {
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -141,10 +146,13 @@ internal sealed class SalesforceBulkRows : ICrmRowReader, IDisposable
     public void Dispose() => _csv.Dispose();
 }
 
-/// <summary>A reusable buffer holding one downloaded results chunk (grown as needed, never shrunk: two per bulk read).</summary>
+/// <summary>
+/// A reusable buffer holding one downloaded results chunk (grown as needed, never shrunk: two per bulk read), allocated
+/// pinned (the pinned object heap: the GC never moves it), so SQLite can read the fields of a row where they lie.
+/// </summary>
 internal sealed class SalesforceBulkChunk
 {
-    private byte[] _data = new byte[1 << 20];
+    private byte[] _data = GC.AllocateUninitializedArray<byte>(1 << 20, pinned: true);
 
     /// <summary>The bytes of the chunk.</summary>
     public int Length { get; private set; }
@@ -160,7 +168,11 @@ internal sealed class SalesforceBulkChunk
         while (true)
         {
             if (Length == _data.Length)
-                Array.Resize(ref _data, _data.Length * 2);
+            {
+                var larger = GC.AllocateUninitializedArray<byte>(_data.Length * 2, pinned: true);
+                _data.AsSpan(0, Length).CopyTo(larger);
+                _data = larger;
+            }
             var read = await body.ReadAsync(_data.AsMemory(Length), cancellationToken).ConfigureAwait(false);
             if (read == 0)
                 break;
