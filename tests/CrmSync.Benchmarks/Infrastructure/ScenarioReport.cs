@@ -40,16 +40,20 @@ internal sealed class ScenarioReport(string title)
 
     /// <summary>Cores, memory, runtime and date, for docs/benchmarks.md.</summary>
     /// <summary>
-    /// The JIT setting that changes the sync side's CPU time most: profile-guided re-compilation (TieredPGO). The benchmark
-    /// runs with crmsync's setting (off, in its runtimeconfig); <c>DOTNET_TieredPGO=1</c> measures PowerShell's (the
-    /// runtime's default, on). The environment variable wins over the runtimeconfig.
+    /// The JIT settings that change the sync side's CPU time most: profile-guided re-compilation (TieredPGO) and the calls
+    /// after which a method is re-compiled optimized (CallCountThreshold). The benchmark runs with crmsync's settings (off and
+    /// 2,000, in its runtimeconfig); <c>DOTNET_TieredPGO=1 DOTNET_TC_CallCountThreshold=30</c> measures PowerShell's (the
+    /// runtime's defaults). The environment variables win over the runtimeconfig.
     /// </summary>
     public static string Runtime()
     {
         var configured = AppContext.GetData("System.Runtime.TieredPGO") as string;
         var variable = Environment.GetEnvironmentVariable("DOTNET_TieredPGO");
         var on = variable is not null ? variable != "0" : configured is null || !string.Equals(configured, "false", StringComparison.OrdinalIgnoreCase);
-        return $"TieredPGO {(on ? "on (PowerShell's default)" : "off (crmsync's setting)")}; runtimeconfig {configured ?? "unset"}, DOTNET_TieredPGO {variable ?? "unset"}";
+        var threshold = Environment.GetEnvironmentVariable("DOTNET_TC_CallCountThreshold")
+            ?? AppContext.GetData("System.Runtime.TieredCompilation.CallCountThreshold") as string ?? "30";
+        return $"TieredPGO {(on ? "on (PowerShell's default)" : "off (crmsync's setting)")}; runtimeconfig {configured ?? "unset"}, DOTNET_TieredPGO {variable ?? "unset"}; " +
+               $"call count threshold {threshold} ({(threshold == "30" ? "the runtime's default, PowerShell's" : "crmsync's setting")})";
     }
 
     public static string Machine()
