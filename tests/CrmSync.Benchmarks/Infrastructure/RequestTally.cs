@@ -19,7 +19,15 @@ internal sealed class RequestTally : IProgress<CrmClientEvent>
     /// <summary>Requests by "METHOD path -> status" since the last <see cref="ResetBreakdown"/> (the request event's text without the host and request id).</summary>
     public IReadOnlyList<KeyValuePair<string, int>> Breakdown() => [.. _byPath.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)];
 
-    public void ResetBreakdown() => _byPath.Clear();
+    public void ResetBreakdown()
+    {
+        _byPath.Clear();
+        _since = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>CRMSYNC_BENCH_TRACE=1: every request of the measured cycle is printed with its time since the cycle started.</summary>
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("CRMSYNC_BENCH_TRACE") == "1";
+    private long _since = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public readonly record struct Snapshot(long Logins, long Collections, long Other, long Batches = 0)
     {
@@ -38,6 +46,8 @@ internal sealed class RequestTally : IProgress<CrmClientEvent>
             return;
         // "METHOD host/path -> status"
         var message = value.Message;
+        if (Trace)
+            Console.WriteLine($"  request +{System.Diagnostics.Stopwatch.GetElapsedTime(_since).TotalSeconds:F3} s ({Environment.TickCount64 % 100_000 / 1000.0:F3}): {message}");
         var space = message.IndexOf(' ', StringComparison.Ordinal);
         var slash = space < 0 ? -1 : message.IndexOf('/', space);
         var id = message.IndexOf(" (request id", StringComparison.Ordinal);

@@ -134,9 +134,14 @@ internal sealed class SyncSide : IDisposable
 
     private sealed class ConsoleSink : ISyncEventSink
     {
+        /// <summary>CRMSYNC_BENCH_TRACE=1: every event, with the time since the process started.</summary>
+        private static readonly bool Trace = Environment.GetEnvironmentVariable("CRMSYNC_BENCH_TRACE") == "1";
+
         public void Report(SyncEvent syncEvent)
         {
-            if (syncEvent.Level >= SyncEventLevel.Warning || syncEvent.Message.StartsWith("Built the index", StringComparison.Ordinal))
+            if (Trace)
+                Console.WriteLine($"  event {Environment.TickCount64 % 100_000 / 1000.0:F3}: [{syncEvent.Level}] {syncEvent.Message}");
+            else if (syncEvent.Level >= SyncEventLevel.Warning || syncEvent.Message.StartsWith("Built the index", StringComparison.Ordinal))
                 Console.WriteLine($"  [{syncEvent.Level}] {syncEvent.Message}");
         }
     }

@@ -118,6 +118,57 @@ public sealed class QueryService
         return matched;
     }
 
+    /// <summary>The records of <paramref name="snapshot"/> that are live (all of them when <paramref name="isDeleted"/> is null): the snapshot itself when none is deleted.</summary>
+    private static IReadOnlyList<StoredRecord> Live(StoredRecord[] snapshot, FieldDefinition? isDeleted)
+    {
+        if (isDeleted is null)
+        {
+            return snapshot;
+        }
+        int deleted = 0;
+        foreach (var record in snapshot)
+        {
+            if (record.Get(isDeleted) is true)
+            {
+                deleted++;
+            }
+        }
+        if (deleted == 0)
+        {
+            return snapshot;
+        }
+        var live = new List<StoredRecord>(snapshot.Length - deleted);
+        foreach (var record in snapshot)
+        {
+            if (record.Get(isDeleted) is not true)
+            {
+                live.Add(record);
+            }
+        }
+        return live;
+    }
+
+    /// <summary>A window of records read as views, each made when it is read (views are immutable: a new one reads the same).</summary>
+    private sealed class RecordViews(SObjectDefinition definition, FieldSet fields, DateOnly today, IReadOnlyList<StoredRecord> records, int offset, int count)
+        : IReadOnlyList<RecordView>
+    {
+        public int Count => count;
+
+        public RecordView this[int index] => (uint)index < (uint)count
+            ? new RecordView(definition, fields, records[offset + index], today)
+            : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<RecordView> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     /// <summary>Runs a compiled query over a snapshot; <paramref name="includeDeleted"/> for queryAll.</summary>
     public QueryExecution Execute(SoqlPlan plan, bool includeDeleted, string apiVersion)
     {
@@ -140,9 +191,19 @@ public sealed class QueryService
         {
             return scanned;
         }
-        var matched = Matching(snapshot, definition, fields, today, includeDeleted ? null : isDeleted, predicate);
         int offset = plan.Offset ?? 0;
         int limit = plan.Limit ?? int.MaxValue;
+        if (!plan.HasWhere && plan.OrderBy.Count == 0)
+        {
+            // Every live row, in store order (a COUNT(), a bulk job's whole object): counted or windowed without a view per
+            // row; the views are made as the rows are read.
+            var live = Live(snapshot, includeDeleted ? null : isDeleted);
+            int size = (int)Math.Min(Math.Max(0, live.Count - offset), limit);
+            return plan.IsCount
+                ? new QueryExecution(plan, [], null, size, context, apiVersion)
+                : new QueryExecution(plan, new RecordViews(definition, fields, today, live, Math.Min(offset, live.Count), size), null, size, context, apiVersion);
+        }
+        var matched = Matching(snapshot, definition, fields, today, includeDeleted ? null : isDeleted, predicate);
         if (plan.IsCount)
         {
             int count = (int)Math.Min(Math.Max(0, matched.Count - offset), limit);
