@@ -111,7 +111,11 @@ Describe 'An administrator sets up and runs the sync in PowerShell' {
             (Invoke-CrmSyncTestSql -Name 'trial' -Sql 'SELECT count(*) FROM crmsync_run') | Should -BeGreaterOrEqual ($runsBefore + 2)
 
             Send-CrmSyncInterrupt -Process $child.Process
-            $child.Process.WaitForExit(60000) | Should -BeTrue -Because 'Ctrl+C stops the continuous sync'
+            if (-not $child.Process.WaitForExit(60000)) {
+                # Say what the child was doing: its output so far (it is killed here), then fail.
+                $output = Stop-CrmSyncChildPwsh -Child $child
+                $false | Should -BeTrue -Because "Ctrl+C stops the continuous sync (the child still ran 60 s after SIGINT; it wrote: $output)"
+            }
             # PowerShell caught the signal and stopped the pipeline (StopProcessing), so `pwsh -Command` ends with 1;
             # a process killed by an unhandled SIGINT would end with 130
             $child.Process.ExitCode | Should -Be 1

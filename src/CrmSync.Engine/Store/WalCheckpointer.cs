@@ -22,6 +22,9 @@ internal sealed class WalCheckpointer : IDisposable
     /// <summary>How far the WAL may grow before the writer waits for the checkpointer (then rewinds it): 256 MB.</summary>
     public const long WalLimitBytes = 256L << 20;
 
+    /// <summary>The longest a writer waits for the checkpointer before it goes on anyway.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
     private readonly SqliteConnection _connection;
     private readonly long _limitFrames;
     private readonly object _gate = new();
@@ -50,6 +53,9 @@ internal sealed class WalCheckpointer : IDisposable
 
     /// <summary>Frames in the WAL at the last checkpoint (for tests and diagnostics).</summary>
     public long WalFrames => Interlocked.Read(ref _walFrames);
+
+    /// <summary>The checkpointer's own connection (tests break it to see a failure handled).</summary>
+    internal SqliteConnection Connection => _connection;
 
     /// <summary>Checkpoints run so far (for tests and diagnostics).</summary>
     public int Checkpoints => Volatile.Read(ref _checkpoints);
@@ -83,7 +89,7 @@ internal sealed class WalCheckpointer : IDisposable
         lock (_gate)
             behind = _committed - _covered > 1;
         if (behind || Interlocked.Read(ref _walFrames) >= _limitFrames)
-            _idle.Wait();
+            _idle.Wait(MaxWait); // a checkpoint slower than this (a stalled disk) lets the writer go on; the WAL grows meanwhile
     }
 
     private void Run()
@@ -117,9 +123,10 @@ internal sealed class WalCheckpointer : IDisposable
                 lock (_gate)
                     _covered = target;
             }
-            catch (SqliteException)
+            catch (Exception)
             {
                 // Nothing is lost (the frames stay in the WAL); the writer's connection takes its automatic checkpoints back.
+                // Any failure (SQLite's, or the connection gone): a writer waiting in BeforeWrite must never wait forever.
                 lock (_gate)
                 {
                     _failed = true;

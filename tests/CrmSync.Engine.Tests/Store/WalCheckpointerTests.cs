@@ -127,6 +127,30 @@ public sealed class WalCheckpointerTests : IDisposable
         Assert.Equal("ok", QuickCheck());
     }
 
+    [Fact]
+    public void A_failed_checkpoint_loses_nothing_and_gives_the_held_connection_its_automatic_checkpoints_back()
+    {
+        using (_store.HoldBulkConnection())
+        {
+            BulkPage(0, 100);
+            var checkpointer = _store.Checkpointer!;
+            checkpointer.Connection.Close(); // the next checkpoint fails
+            BulkPage(100, 100);
+            Assert.True(SpinWait.SpinUntil(() => checkpointer.Failed, TimeSpan.FromSeconds(10)), "the failure was not noticed");
+            checkpointer.BeforeWrite(); // returns at once: a writer never waits for a failed checkpointer
+            var autoCheckpoint = _store.SyncWrite(null, tx =>
+            {
+                using var read = tx.Connection!.Command(tx, "PRAGMA wal_autocheckpoint;");
+                return Convert.ToInt64(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }, bulk: true);
+            Assert.Equal(1000, autoCheckpoint);
+            Assert.Null(_store.Checkpointer);
+            BulkPage(200, 100);
+        }
+        Assert.Equal(300, Scalar("SELECT count(*) FROM big;"));
+        Assert.Equal("ok", QuickCheck());
+    }
+
     private string QuickCheck()
     {
         using var connection = _store.OpenConnection();
