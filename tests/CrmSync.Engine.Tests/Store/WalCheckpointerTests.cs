@@ -49,6 +49,14 @@ public sealed class WalCheckpointerTests : IDisposable
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>wal_autocheckpoint of the connection a bulk write gets (the held one, while held).</summary>
+    private long HeldAutoCheckpoint() =>
+        _store.SyncWrite(null, tx =>
+        {
+            using var read = tx.Connection!.Command(tx, "PRAGMA wal_autocheckpoint;");
+            return Convert.ToInt64(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }, bulk: true);
+
     private long WalBytes => new FileInfo(Path.Combine(_folder, "profile.db-wal")).Length;
 
     [Fact]
@@ -76,11 +84,7 @@ public sealed class WalCheckpointerTests : IDisposable
     {
         using (_store.HoldBulkConnection())
         {
-            var autoCheckpoint = _store.SyncWrite(null, tx =>
-            {
-                using var read = tx.Connection!.Command(tx, "PRAGMA wal_autocheckpoint;");
-                return Convert.ToInt64(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-            }, bulk: true);
+            var autoCheckpoint = HeldAutoCheckpoint();
             Assert.Equal(0, autoCheckpoint);
         }
         // Every pooled connection, the former held one included, checkpoints by itself again.
@@ -138,11 +142,7 @@ public sealed class WalCheckpointerTests : IDisposable
             BulkPage(100, 100);
             Assert.True(SpinWait.SpinUntil(() => checkpointer.Failed, TimeSpan.FromSeconds(10)), "the failure was not noticed");
             checkpointer.BeforeWrite(); // returns at once: a writer never waits for a failed checkpointer
-            var autoCheckpoint = _store.SyncWrite(null, tx =>
-            {
-                using var read = tx.Connection!.Command(tx, "PRAGMA wal_autocheckpoint;");
-                return Convert.ToInt64(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-            }, bulk: true);
+            var autoCheckpoint = HeldAutoCheckpoint();
             Assert.Equal(1000, autoCheckpoint);
             Assert.Null(_store.Checkpointer);
             BulkPage(200, 100);
