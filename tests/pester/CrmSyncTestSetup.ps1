@@ -32,16 +32,37 @@ function Invoke-CrmSyncChildPwsh {
 function Start-CrmSyncChildPwsh {
     # Starts a command in a new process of this very PowerShell and returns at once: { Process; StdOut; StdErr }, the
     # last two tasks that complete with everything the child wrote once it has exited.
+    # On Unix the child starts with SIGINT at its default disposition (GNU env --default-signal, coreutils 8.31+): a test
+    # runner started in the background of a non-interactive shell ignores SIGINT, every process it starts inherits that,
+    # and .NET keeps an ignored SIGINT ignored, so Ctrl+C (Send-CrmSyncInterrupt) would never reach the child.
     param([Parameter(Mandatory)] [string] $Command)
     $executable = [System.Environment]::ProcessPath
-    $start = [System.Diagnostics.ProcessStartInfo]::new($executable)
-    if ([System.IO.Path]::GetFileNameWithoutExtension($executable) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-    foreach ($argument in @('-NoProfile', '-NonInteractive', '-Command', $Command)) { $start.ArgumentList.Add($argument) }
+    $arguments = [System.Collections.Generic.List[string]]::new()
+    if ([System.IO.Path]::GetFileNameWithoutExtension($executable) -eq 'dotnet') { $arguments.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($argument in @('-NoProfile', '-NonInteractive', '-Command', $Command)) { $arguments.Add($argument) }
+    if (-not $IsWindows -and (Test-CrmSyncDefaultSignal)) {
+        $start = [System.Diagnostics.ProcessStartInfo]::new('env')
+        $start.ArgumentList.Add('--default-signal=INT')
+        $start.ArgumentList.Add($executable)
+    }
+    else {
+        $start = [System.Diagnostics.ProcessStartInfo]::new($executable)
+    }
+    foreach ($argument in $arguments) { $start.ArgumentList.Add($argument) }
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
     $start.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($start)
     [pscustomobject]@{ Process = $process; StdOut = $process.StandardOutput.ReadToEndAsync(); StdErr = $process.StandardError.ReadToEndAsync() }
+}
+
+function Test-CrmSyncDefaultSignal {
+    # True when this system's env can reset a signal to its default before it runs a program (GNU coreutils 8.31+).
+    if ($null -eq $script:CrmSyncDefaultSignal) {
+        & env --default-signal=INT true 2>$null
+        $script:CrmSyncDefaultSignal = $LASTEXITCODE -eq 0
+    }
+    $script:CrmSyncDefaultSignal
 }
 
 function Send-CrmSyncInterrupt {
