@@ -256,12 +256,17 @@ public sealed class CrmSyncStore : IDisposable
         {
             held = bulk ? TakeBulkConnection() : null;
             var connection = held ?? OpenConnection();
+            // A pooled connection given a large write's settings gets SQLite's defaults back before it returns to the pool,
+            // so the next user of that connection does not keep an 8 MB cache (or a sort's helper thread) it did not ask for.
+            long? pooledCache = null;
             try
             {
+                if (held is null && (bulk || sortOnDisk))
+                    pooledCache = ReadPragmaInt(connection, null, "cache_size");
                 if (bulk && held is null)
                     Execute(connection, BulkPragmas);
                 if (sortOnDisk)
-                    Execute(connection, SortPragmas); // a pooled connection may carry a bulk write's pragmas
+                    Execute(connection, SortPragmas);
                 if (held is not null)
                     BeforeHeldWrite(held);
                 using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE
@@ -277,7 +282,11 @@ public sealed class CrmSyncStore : IDisposable
             finally
             {
                 if (held is null)
+                {
+                    if (pooledCache is { } cache)
+                        RestoreDefaults(connection, $"PRAGMA cache_size = {cache.ToString(System.Globalization.CultureInfo.InvariantCulture)}; PRAGMA temp_store = DEFAULT; PRAGMA threads = 0;");
                     connection.Dispose();
+                }
             }
         }
         catch (SqliteException e)
@@ -443,17 +452,29 @@ public sealed class CrmSyncStore : IDisposable
         try
         {
             checkpointer?.Dispose();
-            // PRAGMA values cannot be parameters; these are integers SQLite reported.
-            Execute(connection, $"PRAGMA cache_size = {_bulkDefaultCache.ToString(System.Globalization.CultureInfo.InvariantCulture)}; " +
-                $"PRAGMA wal_autocheckpoint = {_bulkDefaultAutoCheckpoint.ToString(System.Globalization.CultureInfo.InvariantCulture)}; PRAGMA shrink_memory;");
-        }
-        catch (SqliteException)
-        {
-            SqliteConnection.ClearPool(connection); // not reset: not handed out again with the bulk cache
+            RestoreDefaults(connection, $"PRAGMA cache_size = {_bulkDefaultCache.ToString(System.Globalization.CultureInfo.InvariantCulture)}; " +
+                $"PRAGMA wal_autocheckpoint = {_bulkDefaultAutoCheckpoint.ToString(System.Globalization.CultureInfo.InvariantCulture)};");
         }
         finally
         {
             connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Gives a connection that is going back to the pool the settings it had (<paramref name="pragmas"/>: integers SQLite
+    /// reported, as PRAGMA values cannot be parameters) and frees the cache SQLite no longer needs; a connection that cannot
+    /// be reset is not handed out again.
+    /// </summary>
+    private static void RestoreDefaults(SqliteConnection connection, string pragmas)
+    {
+        try
+        {
+            Execute(connection, pragmas + " PRAGMA shrink_memory;");
+        }
+        catch (SqliteException)
+        {
+            SqliteConnection.ClearPool(connection);
         }
     }
 

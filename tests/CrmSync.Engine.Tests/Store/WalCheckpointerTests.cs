@@ -104,6 +104,35 @@ public sealed class WalCheckpointerTests : IDisposable
     }
 
     [Fact]
+    public void A_pooled_connection_gets_its_defaults_back_after_a_bulk_write_or_a_sort()
+    {
+        long Pragma(SqliteConnection connection, string name)
+        {
+            using var read = connection.Command(null, $"PRAGMA {name};");
+            return Convert.ToInt64(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        long defaultCache;
+        using (var first = _store.OpenConnection())
+            defaultCache = Pragma(first, "cache_size");
+        BulkPage(0, 10); // no hold: a pooled connection with the bulk cache
+        _store.SyncWrite(null, tx => 0, sortOnDisk: true);
+        var connections = Enumerable.Range(0, 3).Select(_ => _store.OpenConnection()).ToList();
+        try
+        {
+            foreach (var connection in connections)
+            {
+                Assert.Equal(defaultCache, Pragma(connection, "cache_size"));
+                Assert.Equal(0, Pragma(connection, "threads"));
+                Assert.Equal(0, Pragma(connection, "temp_store"));
+            }
+        }
+        finally
+        {
+            connections.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public void A_write_outside_a_hold_has_no_checkpointer()
     {
         BulkPage(0, 10);
