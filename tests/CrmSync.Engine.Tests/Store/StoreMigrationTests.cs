@@ -67,6 +67,32 @@ public sealed class StoreMigrationTests : IDisposable
     }
 
     [Fact]
+    public void A_new_database_gets_16_KB_pages_and_an_existing_one_keeps_its_own()
+    {
+        var fresh = _dir.Combine("fresh-pages.db");
+        using (CrmSyncStore.Open(fresh))
+        {
+        }
+        using (var connection = OpenRaw(fresh))
+        {
+            Assert.Equal((long)CrmSyncStore.NewDatabasePageSize, Scalar(connection, "PRAGMA page_size;"));
+            Assert.Equal(16384L, Scalar(connection, "PRAGMA page_size;"));
+            Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
+        }
+
+        var old = CreateVersion1Database("old-pages.db"); // SQLite's default 4 KB pages, as CrmSync created files before
+        using (var store = CrmSyncStore.Open(old))
+        {
+        }
+        using (var connection = OpenRaw(old))
+        {
+            Assert.Equal(4096L, Scalar(connection, "PRAGMA page_size;"));
+            Assert.Equal((long)CrmSyncStore.LatestSchemaVersion, Scalar(connection, "PRAGMA user_version;"));
+            Assert.Equal("ok", Scalar(connection, "PRAGMA integrity_check;"));
+        }
+    }
+
+    [Fact]
     public void A_fresh_store_has_every_system_table_and_the_error_time_index()
     {
         var path = _dir.Combine("fresh.db");
