@@ -95,6 +95,43 @@ public sealed class FullReadTests(SeededEmulatorFixture fixture)
         Assert.Equal(Convert.ToDecimal(Emulator.Host.Data.Get("Lead", sample.Id)!["AnnualRevenue"]), sample.Values["AnnualRevenue"]);
     }
 
+    [Fact]
+    public async Task Consecutive_bulk_row_reads_of_one_client_take_turns_with_the_same_two_chunk_buffers()
+    {
+        // Pinned buffers are only reclaimed by a full collection: a read growing its own would leave them behind for the next.
+        var test = Emulator.CreateClient();
+        var lead = await test.Schema.DescribeAsync("Lead", CancellationToken.None);
+        var source = Assert.IsType<CrmSync.Engine.Crm.Salesforce.SalesforceChangeSource>(test.Changes);
+        var request = new CrmFullReadRequest(lead, LeadFields) { Strategy = CrmFullReadStrategy.Bulk, BulkPageSize = 700 };
+        async Task<(int Rows, List<int> IdleDuring)> ReadAsync()
+        {
+            var rows = 0;
+            var idle = new List<int>();
+            await foreach (var page in source.ReadAllRowsAsync(request, CancellationToken.None))
+            {
+                idle.Add(source.Chunks.Idle);
+                while (page.Rows!.Read())
+                    rows++;
+            }
+            return (rows, idle);
+        }
+
+        var first = await test.Time.RunAdvancingAsync(ReadAsync(), PollDelays);
+        Assert.Equal(3000, first.Rows);
+        Assert.All(first.IdleDuring, idle => Assert.Equal(0, idle)); // both buffers in use while the read runs
+        Assert.Equal(2, source.Chunks.Idle); // and back when it ends
+        var buffers = new[] { source.Chunks.Rent(), source.Chunks.Rent() };
+        Assert.All(buffers, b => Assert.True(b.Capacity >= b.Length && b.Length > 0)); // they held the read's chunks
+        foreach (var b in buffers)
+            source.Chunks.Return(b);
+
+        var second = await test.Time.RunAdvancingAsync(ReadAsync(), PollDelays);
+        Assert.Equal(3000, second.Rows);
+        Assert.All(second.IdleDuring, idle => Assert.Equal(0, idle)); // the second read took the idle ones
+        var after = new[] { source.Chunks.Rent(), source.Chunks.Rent() };
+        Assert.Equal(buffers.ToHashSet(ReferenceEqualityComparer.Instance), after.ToHashSet(ReferenceEqualityComparer.Instance));
+    }
+
     [Theory]
     [InlineData(1000, true)]
     [InlineData(10_000, false)]

@@ -44,4 +44,27 @@ public sealed class SalesforceBulkChunkTests
         await chunk.FillAsync(new MemoryStream(Encoding.UTF8.GetBytes("\"Id\"\n\"00Q000000000001AAA\"\n")), CancellationToken.None);
         Assert.True(chunk.IsValidUtf8);
     }
+
+    [Fact]
+    public void The_pool_hands_out_idle_buffers_first_and_keeps_at_most_two()
+    {
+        var pool = new SalesforceBulkChunkPool();
+        var a = pool.Rent();
+        var b = pool.Rent();
+        var c = pool.Rent();
+        Assert.Equal(3, new HashSet<SalesforceBulkChunk>([a, b, c], ReferenceEqualityComparer.Instance).Count);
+        Assert.Equal(0, pool.Idle);
+
+        pool.Return(a);
+        pool.Return(a); // twice: still one idle entry, never handed to two readers
+        Assert.Equal(1, pool.Idle);
+        pool.Return(b);
+        pool.Return(c); // beyond the capacity: dropped
+        Assert.Equal(SalesforceBulkChunkPool.Capacity, pool.Idle);
+
+        var again = new[] { pool.Rent(), pool.Rent() };
+        Assert.Contains(a, again);
+        Assert.Contains(b, again); // the idle ones, not c (dropped) nor new ones
+        Assert.NotSame(c, pool.Rent()); // none idle: a new one
+    }
 }

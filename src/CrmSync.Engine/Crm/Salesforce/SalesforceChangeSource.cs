@@ -17,6 +17,9 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
     private readonly SalesforceSession _session;
     private readonly TimeProvider _time;
 
+    /// <summary>The bulk reads' chunk buffers, passed from one read to the next.</summary>
+    internal SalesforceBulkChunkPool Chunks { get; } = new();
+
     internal SalesforceChangeSource(SalesforceSession session, TimeProvider time)
     {
         _session = session;
@@ -108,7 +111,8 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
         // the caller committed.
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var completedJobId = job.Id;
-        var buffers = asRows ? new Queue<SalesforceBulkChunk>([new SalesforceBulkChunk(), new SalesforceBulkChunk()]) : null;
+        SalesforceBulkChunk[] rented = asRows ? [Chunks.Rent(), Chunks.Rent()] : [];
+        var buffers = asRows ? new Queue<SalesforceBulkChunk>(rented) : null;
         Task<BulkChunkRead> Fetch(string? at)
         {
             if (buffers is null)
@@ -163,6 +167,10 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
                 {
                 }
             }
+            // Nothing fills or reads them now (the download in flight has ended, the caller's rows are disposed): the next
+            // bulk read takes them as they are, grown to a chunk's size.
+            foreach (var chunk in rented)
+                Chunks.Return(chunk);
         }
 
         if (!await Bulk.DeleteJobAsync(job.Id, cancellationToken).ConfigureAwait(false))
@@ -264,25 +272,32 @@ public sealed class SalesforceChangeSource : ICrmChangeSource, ICrmBulkRowSource
         string? locator = null;
         // Each chunk is downloaded into one reused buffer (not buffered again by the resilience handler), then read into
         // records, or handed out as rows valid until the next page is asked for.
-        var buffer = new SalesforceBulkChunk();
-        do
+        var buffer = Chunks.Rent();
+        try
         {
-            var next = await Bulk.DownloadResultsAsync(job.Id, locator, pageSize, buffer, cancellationToken).ConfigureAwait(false);
-            locator = next;
-            var done = next is null;
-            var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
-            using var rows = new SalesforceBulkRows(buffer, schema, schema.Name);
-            if (asRows)
+            do
             {
-                yield return new CrmRowPage(new CrmRecordPage(schema.Name, [], cursor, done ? watermark : null, !done, job.NumberRecordsProcessed), rows);
-                continue;
+                var next = await Bulk.DownloadResultsAsync(job.Id, locator, pageSize, buffer, cancellationToken).ConfigureAwait(false);
+                locator = next;
+                var done = next is null;
+                var cursor = SalesforcePosition.Write(new SalesforcePosition.Bulk(job.Id, next, startedAt, done));
+                using var rows = new SalesforceBulkRows(buffer, schema, schema.Name);
+                if (asRows)
+                {
+                    yield return new CrmRowPage(new CrmRecordPage(schema.Name, [], cursor, done ? watermark : null, !done, job.NumberRecordsProcessed), rows);
+                    continue;
+                }
+                var records = new List<CrmRecord>();
+                while (rows.Read())
+                    records.Add(rows.ToRecord());
+                yield return CrmRowPage.Of(new CrmRecordPage(schema.Name, records, cursor, done ? watermark : null, !done, job.NumberRecordsProcessed));
             }
-            var records = new List<CrmRecord>();
-            while (rows.Read())
-                records.Add(rows.ToRecord());
-            yield return CrmRowPage.Of(new CrmRecordPage(schema.Name, records, cursor, done ? watermark : null, !done, job.NumberRecordsProcessed));
+            while (locator is not null);
         }
-        while (locator is not null);
+        finally
+        {
+            Chunks.Return(buffer); // the last page's rows are disposed: nothing reads it any more
+        }
         if (!await Bulk.DeleteJobAsync(job.Id, cancellationToken).ConfigureAwait(false))
             Report(CrmEventLevel.Warning, $"The finished bulk query job {job.Id} could not be deleted; Salesforce removes it after 7 days.");
     }
