@@ -84,10 +84,20 @@ public sealed class ResilienceHttpHandler : DelegatingHandler
     private static async Task BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        var buffered = new ByteArrayContent(bytes);
+        var buffered = new BufferedContent(bytes);
         foreach (var header in response.Content.Headers)
             buffered.Headers.TryAddWithoutValidation(header.Key, header.Value);
         response.Content.Dispose();
         response.Content = buffered;
     }
+}
+
+/// <summary>
+/// A response body the resilience handler read to its end (so a failure mid-body is retried as a whole): its bytes are
+/// readable as they are (<see cref="Bytes"/>), so a JSON body is parsed where it lies instead of being copied again.
+/// </summary>
+internal sealed class BufferedContent(byte[] bytes) : ByteArrayContent(bytes)
+{
+    /// <summary>The body, as received (decompressed).</summary>
+    public ReadOnlyMemory<byte> Bytes { get; } = bytes;
 }

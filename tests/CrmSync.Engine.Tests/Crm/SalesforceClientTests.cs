@@ -84,6 +84,42 @@ public sealed class SalesforceClientTests
     }
 
     [Fact]
+    public async Task A_successful_response_whose_body_is_not_json_is_a_protocol_error_naming_the_request()
+    {
+        // A proxy's or a maintenance page's HTML with 200 OK: the body is parsed as UTF-8 JSON straight from the response.
+        using var sf = new TestSalesforce().ExpectSoapLogin();
+        sf.Http.Expect(HttpMethod.Get, Data + "sobjects/Lead/describe", HttpStatusCode.OK, "<html><body>Down for maintenance</body></html>", "text/html");
+        sf.Http.Expect(HttpMethod.Get, Data + "sobjects/Whizbang/describe", HttpStatusCode.OK, "{\"name\": \"Whizbang\", \"fields\": [");
+
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() => sf.Client.Schema.DescribeAsync("Lead", CancellationToken.None));
+        Assert.Equal(ErrorIds.CrmProtocolError, ex.ErrorId);
+        Assert.Contains("not JSON", ex.Message);
+        Assert.Contains("Lead", ex.Message);
+        Assert.IsAssignableFrom<System.Text.Json.JsonException>(ex.InnerException);
+        var truncated = await Assert.ThrowsAsync<CrmSyncException>(() => sf.Client.Schema.DescribeAsync("Whizbang", CancellationToken.None));
+        Assert.Equal(ErrorIds.CrmProtocolError, truncated.ErrorId);
+        sf.Http.VerifyAllConsumed();
+    }
+
+    [Fact]
+    public async Task A_json_body_that_starts_with_a_byte_order_mark_is_read()
+    {
+        using var sf = new TestSalesforce().ExpectSoapLogin();
+        sf.Http.Expect(HttpMethod.Get, Data + "sobjects/Whizbang/describe", _ =>
+            new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new ByteArrayContent([.. new byte[] { 0xEF, 0xBB, 0xBF }, .. System.Text.Encoding.UTF8.GetBytes(Fixtures.Text("describe-custom-object-whizbang.json"))])
+                {
+                    Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") },
+                },
+            });
+
+        var schema = await sf.Client.Schema.DescribeAsync("Whizbang", CancellationToken.None);
+        Assert.Equal(30, schema.Fields.Count);
+        sf.Http.VerifyAllConsumed();
+    }
+
+    [Fact]
     public async Task Describe_parses_and_unknown_object_is_not_found()
     {
         using var sf = new TestSalesforce().ExpectSoapLogin();
