@@ -30,8 +30,21 @@ internal sealed class MemorySampler : IDisposable
     /// <summary>The largest managed heap seen (GC.GetTotalMemory without a collection: live and not yet collected objects).</summary>
     public long PeakManaged => Interlocked.Read(ref _peakManaged);
 
+    /// <summary>CRMSYNC_BENCH_GC=1: a line per second with the managed heap by generation (what the last collection left) and the collection counts.</summary>
+    private static readonly bool TraceHeap = Environment.GetEnvironmentVariable("CRMSYNC_BENCH_GC") == "1";
+    private int _samples;
+
     private void Sample()
     {
+        if (TraceHeap && Interlocked.Increment(ref _samples) % 40 == 0)
+        {
+            var info = GC.GetGCMemoryInfo(GCKind.Any);
+            static long Mb(long bytes) => bytes >> 20;
+            Console.WriteLine($"  heap {Mb(GC.GetTotalMemory(false))} MB now; after the last collection: {Mb(info.HeapSizeBytes)} MB " +
+                              $"(committed {Mb(info.TotalCommittedBytes)}; gen0 {Mb(info.GenerationInfo[0].SizeAfterBytes)}, gen1 {Mb(info.GenerationInfo[1].SizeAfterBytes)}, " +
+                              $"gen2 {Mb(info.GenerationInfo[2].SizeAfterBytes)}, LOH {Mb(info.GenerationInfo[3].SizeAfterBytes)}, POH {Mb(info.GenerationInfo[4].SizeAfterBytes)}); " +
+                              $"collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+        }
         var managed = GC.GetTotalMemory(false);
         if (managed > Interlocked.Read(ref _peakManaged))
             Interlocked.Exchange(ref _peakManaged, managed);

@@ -64,6 +64,7 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         using var sampler = new MemorySampler();
+        SQLitePCL.raw.sqlite3_memory_highwater(1); // SQLite's own high-water mark (page caches, sorter lists) from here
         var progress = new ConsoleProgress(label);
         sync.Requests.ResetBreakdown();
         var (result, calls) = await sync.CycleAsync(progress, cancellationToken);
@@ -73,7 +74,8 @@ internal sealed class SyncScenarios(BenchmarkArguments arguments)
         LastCycleJit = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore, System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore);
         Console.WriteLine($"  JIT during the cycle: {ScenarioReport.Seconds(LastCycleJit.Time)} compiling {LastCycleJit.Methods:N0} methods");
         Console.WriteLine($"  {label}: {ScenarioReport.Seconds(result.Duration)} wall, {ScenarioReport.Seconds(LastCycleCpu)} CPU of this process, load average " +
-                          $"{LoadAverage()}, managed heap peak {ScenarioReport.Megabytes(sampler.PeakManaged)}");
+                          $"{LoadAverage()}, managed heap peak {ScenarioReport.Megabytes(sampler.PeakManaged)}, " +
+                          $"SQLite's memory high-water {ScenarioReport.Megabytes(SQLitePCL.raw.sqlite3_memory_highwater(0))}");
         return (result, calls, sampler.Peak, allocated);
     }
 
