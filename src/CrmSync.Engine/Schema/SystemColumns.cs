@@ -60,7 +60,7 @@ public static class SystemColumns
     private static IReadOnlyList<SystemColumn> PersonExtra { get; } =
     [
         new(CrmType, SqliteColumnType.Text) { AllowedValues = [.. PersonKind.All] },
-        new(ClientKey, SqliteColumnType.Text) { Unique = true },
+        new(ClientKey, SqliteColumnType.Text) { UniqueWhenNotNull = true },
         new(MergedInto, SqliteColumnType.Text),
         new(ConvertedFromLeadId, SqliteColumnType.Text),
         new(LocalCreatedAt, SqliteColumnType.Text),
@@ -68,7 +68,7 @@ public static class SystemColumns
     ];
 
     /// <summary>The extra system columns of the other two-way tables (campaign, campaign_member).</summary>
-    private static IReadOnlyList<SystemColumn> TwoWayExtra { get; } = [new(ClientKey, SqliteColumnType.Text) { Unique = true }];
+    private static IReadOnlyList<SystemColumn> TwoWayExtra { get; } = [new(ClientKey, SqliteColumnType.Text) { UniqueWhenNotNull = true }];
 
     /// <summary>The system columns of a table of the given kind, in table order, for <see cref="SchemaWriter.CreateTableIfMissing"/>.</summary>
     public static IReadOnlyList<SystemColumn> For(bool isPerson, bool isTwoWay) =>

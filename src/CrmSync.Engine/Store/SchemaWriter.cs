@@ -16,6 +16,14 @@ public sealed record SystemColumn(string Name, SqliteColumnType Type, bool Prima
     /// <summary>UNIQUE; a unique TEXT column compares case-sensitively (<c>COLLATE BINARY</c>, spelled out).</summary>
     public bool Unique { get; init; }
 
+    /// <summary>
+    /// Unique among the rows that have a value: a partial unique index (<c>WHERE column IS NOT NULL</c>) instead of a UNIQUE
+    /// constraint, for a column most rows leave NULL (<c>_client_key</c>: only rows created locally have one). A UNIQUE
+    /// constraint indexes the NULLs too: an index entry written for every pulled row, which no look-up ever reads.
+    /// A TEXT column compares case-sensitively (<c>COLLATE BINARY</c>, spelled out).
+    /// </summary>
+    public bool UniqueWhenNotNull { get; init; }
+
     /// <summary>A 0/1 flag: INTEGER NOT NULL DEFAULT 0 CHECK (column IN (0, 1)).</summary>
     public bool IsFlag { get; init; }
 
@@ -62,8 +70,15 @@ public sealed class SchemaWriter
         {
             if (TableExists(connection, tx, tableName))
                 return false;
-            using var command = connection.Command(tx, $"CREATE TABLE {table} ({string.Join(", ", columns)});");
-            command.ExecuteNonQuery();
+            using (var command = connection.Command(tx, $"CREATE TABLE {table} ({string.Join(", ", columns)});"))
+                command.ExecuteNonQuery();
+            foreach (var column in systemColumns.Where(c => c.UniqueWhenNotNull))
+            {
+                var name = SqlIdentifier.IsValidSystemColumn(column.Name) ? SqlIdentifier.QuoteSystemColumn(column.Name) : SqlIdentifier.Quote(column.Name);
+                using var index = connection.Command(tx,
+                    $"CREATE UNIQUE INDEX {SqlIdentifier.Quote(PartialUniqueIndexName(tableName, column.Name))} ON {table} ({name}) WHERE {name} IS NOT NULL;");
+                index.ExecuteNonQuery();
+            }
             return true;
         });
     }
@@ -117,6 +132,9 @@ public sealed class SchemaWriter
         return (long)command.ExecuteScalar()! > 0;
     }
 
+    /// <summary>The name of the partial unique index of a <see cref="SystemColumn.UniqueWhenNotNull"/> column: <c>ux_&lt;table&gt;_&lt;column without its leading '_'&gt;</c>.</summary>
+    public static string PartialUniqueIndexName(string tableName, string columnName) => "ux_" + tableName + "_" + columnName.TrimStart('_');
+
     /// <summary>The column definition of a system column: every name checked and quoted, every constraint from a flag.</summary>
     private static string ColumnDefinition(string tableName, SystemColumn column)
     {
@@ -129,7 +147,9 @@ public sealed class SchemaWriter
             throw Invalid(tableName, column, "allowed values belong to a TEXT column and are 1 to 64 letters, digits or '_'");
 
         var sql = new System.Text.StringBuilder($"{name} {TypeName(column.Type)}");
-        if (column.Unique && column.Type == SqliteColumnType.Text)
+        if (column.UniqueWhenNotNull && (column.Unique || column.PrimaryKey))
+            throw Invalid(tableName, column, "a column is either the primary key, UNIQUE or unique when not NULL");
+        if ((column.Unique || column.UniqueWhenNotNull) && column.Type == SqliteColumnType.Text)
             sql.Append(" COLLATE BINARY");
         if (column.PrimaryKey)
             sql.Append(" PRIMARY KEY");

@@ -171,7 +171,7 @@ public sealed class SyncFieldsCommandTests
             var names = new List<string>();
             while (r.Read())
                 names.Add(r.GetString(0));
-            Assert.Equal(["ix_person_crm_type_id", "ix_person_email_lower"], names);
+            Assert.Equal(["ix_person_crm_type_id", "ix_person_email_lower", "ux_person_client_key"], names); // the last: unique among the keys that are set
         }
     }
 

@@ -146,6 +146,56 @@ public sealed class FieldCatalogTests : IDisposable
         Assert.Equal("REAL", types.ExecuteScalar());
     }
 
+    [Fact]
+    public void The_client_key_is_unique_among_the_rows_that_have_one_through_a_partial_index()
+    {
+        using var connection = _store.OpenConnection();
+        using (var transaction = connection.BeginTransaction())
+        {
+            Assert.True(_store.SchemaWriter.CreateTableIfMissing(transaction, "person", SystemColumns.For(isPerson: true, isTwoWay: true)));
+            Assert.True(_store.SchemaWriter.CreateTableIfMissing(transaction, "campaign", SystemColumns.For(isPerson: false, isTwoWay: true)));
+            transaction.Commit();
+        }
+        object? Scalar(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command.ExecuteScalar();
+        }
+        foreach (var table in new[] { "person", "campaign" })
+        {
+            var index = SchemaWriter.PartialUniqueIndexName(table, SystemColumns.ClientKey);
+            Assert.Equal("ux_" + table + "_client_key", index);
+            // The index exists, is unique and partial; the column carries no UNIQUE constraint of its own (no index of the NULLs).
+            Assert.Equal(1L, Scalar($"SELECT \"unique\" FROM pragma_index_list('{table}') WHERE name = '{index}';"));
+            Assert.Equal(1L, Scalar($"SELECT partial FROM pragma_index_list('{table}') WHERE name = '{index}';"));
+            Assert.Equal(0L, Scalar($"SELECT count(*) FROM pragma_index_list('{table}') AS l JOIN pragma_index_info(l.name) AS i WHERE l.origin = 'u' AND i.name = '_client_key';"));
+
+            Execute($"INSERT INTO {table} (_crm_id, _client_key) VALUES ('a', NULL), ('b', NULL), ('c', 'k1');"); // NULLs: any number
+            var duplicate = Assert.Throws<SqliteException>(() => Execute($"INSERT INTO {table} (_crm_id, _client_key) VALUES ('d', 'k1');"));
+            Assert.Equal(19, duplicate.SqliteErrorCode); // SQLITE_CONSTRAINT, as the UNIQUE constraint answered
+            Assert.Contains("_client_key", duplicate.Message);
+            // The look-up of a created row by its key (RecordApplier's adoption) still uses an index.
+            Assert.Contains(index, QueryPlan(connection, $"SELECT _row_id FROM {table} WHERE _client_key = 'k1' AND _crm_id IS NULL;"));
+        }
+
+        var bad = new SystemColumn("_client_key", SqliteColumnType.Text) { Unique = true, UniqueWhenNotNull = true };
+        using var tx = connection.BeginTransaction();
+        Assert.Throws<CrmSyncException>(() => _store.SchemaWriter.CreateTableIfMissing(tx, "other",
+            [new SystemColumn("_row_id", SqliteColumnType.Integer, PrimaryKey: true), bad]));
+    }
+
+    private static string QueryPlan(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read())
+            lines.Add(reader.GetString(3));
+        return string.Join("\n", lines);
+    }
+
     [Theory]
     [InlineData("person; DROP TABLE crmsync_run")]
     [InlineData("crmsync_field_catalog")]
