@@ -61,10 +61,41 @@ internal static class DataverseJson
         }
         catch (JsonException ex)
         {
-            throw new CrmSyncException(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError,
-                $"Dataverse returned a body that is not JSON for {target}.", "Retry; if it persists, report it to the CrmSync maintainers.", target, ex);
+            throw NotJson(target, ex);
         }
     }
+
+    /// <summary>Parses a JSON body held as UTF-8 bytes (a leading byte order mark is skipped), or throws a protocol error naming <paramref name="target"/>.</summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, string target)
+    {
+        if (utf8.Span.StartsWith("\uFEFF"u8))
+            utf8 = utf8[3..];
+        try
+        {
+            return JsonDocument.Parse(utf8);
+        }
+        catch (JsonException ex)
+        {
+            throw NotJson(target, ex);
+        }
+    }
+
+    /// <summary>Parses a JSON body read from <paramref name="utf8"/>, or throws a protocol error naming <paramref name="target"/>.</summary>
+    public static async Task<JsonDocument> ParseAsync(Stream utf8, string target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(utf8, default, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            throw NotJson(target, ex);
+        }
+    }
+
+    private static CrmSyncException NotJson(string target, JsonException ex) =>
+        new(ErrorIds.CrmProtocolError, ErrorKind.ProtocolError,
+            $"Dataverse returned a body that is not JSON for {target}.", "Retry; if it persists, report it to the CrmSync maintainers.", target, ex);
 
     /// <summary>Runs a parser over a response, turning shape surprises into a protocol error naming <paramref name="target"/>.</summary>
     public static T Read<T>(Func<T> parse, string target)

@@ -154,6 +154,31 @@ public sealed class DataverseChangeSourceTests
     }
 
     [Fact]
+    public async Task A_page_is_read_from_its_utf8_bytes_with_or_without_a_byte_order_mark_and_a_body_that_is_not_json_is_a_protocol_error()
+    {
+        var contact = TestEntities.Contact();
+        using var d = SignedIn(contact);
+        var page = "{\"value\":[{\"@odata.etag\":\"W/\\\"1\\\"\",\"fullname\":\"Zoë 漢字 🙂\",\"contactid\":\"76bf4d48-34cb-ed11-b596-0022481d68cd\"}],"
+                   + "\"@odata.deltaLink\":\"" + TestDynamics.Api + "contacts?$select=contactid,fullname&$deltatoken=1\"}";
+        d.Http.Expect(HttpMethod.Get, TestDynamics.Api + "contacts?$select=contactid,fullname", _ => new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(page)])
+            {
+                Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") },
+            },
+        });
+        var pages = await All(d.Client.Changes.ReadAllAsync(new CrmFullReadRequest(contact.Schema, ["fullname"]) { PageSize = 5000 }, CancellationToken.None));
+        Assert.Equal("Zoë 漢字 🙂", Assert.Single(Assert.Single(pages).Records).Values["fullname"]);
+
+        d.Http.Expect(HttpMethod.Get, TestDynamics.Api + "contacts?$select=contactid,fullname", HttpStatusCode.OK, "<html>Service Unavailable</html>", "text/html");
+        var ex = await Assert.ThrowsAsync<CrmSyncException>(() => All(d.Client.Changes.ReadAllAsync(
+            new CrmFullReadRequest(contact.Schema, ["fullname"]) { PageSize = 5000 }, CancellationToken.None)));
+        Assert.Equal(ErrorIds.CrmProtocolError, ex.ErrorId);
+        Assert.Contains("not JSON", ex.Message);
+        d.Http.VerifyAllConsumed();
+    }
+
+    [Fact]
     public async Task A_stored_link_to_another_host_is_refused_before_the_token_is_sent()
     {
         var account = TestEntities.Account();
