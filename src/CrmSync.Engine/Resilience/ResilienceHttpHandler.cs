@@ -100,4 +100,25 @@ internal sealed class BufferedContent(byte[] bytes) : ByteArrayContent(bytes)
 {
     /// <summary>The body, as received (decompressed).</summary>
     public ReadOnlyMemory<byte> Bytes { get; } = bytes;
+
+    /// <summary>
+    /// Parses a JSON response body from its UTF-8 bytes (where they lie when the handler buffered them, else from the
+    /// stream), never from a UTF-16 string copy: a page of thousands of records is megabytes, and its string was twice that
+    /// again on the large object heap. A leading byte order mark is skipped. Throws <see cref="System.Text.Json.JsonException"/>
+    /// for a body that is not JSON (each CRM's session maps it to its protocol error).
+    /// </summary>
+    public static async Task<System.Text.Json.JsonDocument> ParseJsonAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        if (content is BufferedContent buffered)
+        {
+            var bytes = buffered.Bytes;
+            if (bytes.Span.StartsWith("\uFEFF"u8))
+                bytes = bytes[3..]; // the stream parser skips it; this one would not
+            return System.Text.Json.JsonDocument.Parse(bytes);
+        }
+        var body = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+            return await System.Text.Json.JsonDocument.ParseAsync(body, default, cancellationToken).ConfigureAwait(false);
+    }
 }

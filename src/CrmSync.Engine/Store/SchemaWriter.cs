@@ -74,7 +74,7 @@ public sealed class SchemaWriter
                 command.ExecuteNonQuery();
             foreach (var column in systemColumns.Where(c => c.UniqueWhenNotNull))
             {
-                var name = SqlIdentifier.IsValidSystemColumn(column.Name) ? SqlIdentifier.QuoteSystemColumn(column.Name) : SqlIdentifier.Quote(column.Name);
+                var name = QuoteColumn(column);
                 using var index = connection.Command(tx,
                     $"CREATE UNIQUE INDEX {SqlIdentifier.Quote(PartialUniqueIndexName(tableName, column.Name))} ON {table} ({name}) WHERE {name} IS NOT NULL;");
                 index.ExecuteNonQuery();
@@ -135,11 +135,14 @@ public sealed class SchemaWriter
     /// <summary>The name of the partial unique index of a <see cref="SystemColumn.UniqueWhenNotNull"/> column: <c>ux_&lt;table&gt;_&lt;column without its leading '_'&gt;</c>.</summary>
     public static string PartialUniqueIndexName(string tableName, string columnName) => "ux_" + tableName + "_" + columnName.TrimStart('_');
 
+    private static string QuoteColumn(SystemColumn column) =>
+        SqlIdentifier.IsValidSystemColumn(column.Name) ? SqlIdentifier.QuoteSystemColumn(column.Name) : SqlIdentifier.Quote(column.Name);
+
     /// <summary>The column definition of a system column: every name checked and quoted, every constraint from a flag.</summary>
     private static string ColumnDefinition(string tableName, SystemColumn column)
     {
         ArgumentNullException.ThrowIfNull(column);
-        var name = SqlIdentifier.IsValidSystemColumn(column.Name) ? SqlIdentifier.QuoteSystemColumn(column.Name) : SqlIdentifier.Quote(column.Name);
+        var name = QuoteColumn(column);
         if (column.IsFlag && (column.Type != SqliteColumnType.Integer || column.PrimaryKey || column.AllowedValues is not null))
             throw Invalid(tableName, column, "a flag column is a plain INTEGER column");
         if (column.AllowedValues is { } allowed && (column.Type != SqliteColumnType.Text || column.PrimaryKey || allowed.Count == 0

@@ -65,27 +65,12 @@ internal static class DataverseJson
         }
     }
 
-    /// <summary>Parses a JSON body held as UTF-8 bytes (a leading byte order mark is skipped), or throws a protocol error naming <paramref name="target"/>.</summary>
-    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, string target)
-    {
-        if (utf8.Span.StartsWith("\uFEFF"u8))
-            utf8 = utf8[3..];
-        try
-        {
-            return JsonDocument.Parse(utf8);
-        }
-        catch (JsonException ex)
-        {
-            throw NotJson(target, ex);
-        }
-    }
-
-    /// <summary>Parses a JSON body read from <paramref name="utf8"/>, or throws a protocol error naming <paramref name="target"/>.</summary>
-    public static async Task<JsonDocument> ParseAsync(Stream utf8, string target, CancellationToken cancellationToken)
+    /// <summary>Awaits a JSON parse of a response body, turning a body that is not JSON into a protocol error naming <paramref name="target"/>.</summary>
+    public static async Task<JsonDocument> ReadAsync(Func<Task<JsonDocument>> parse, string target)
     {
         try
         {
-            return await JsonDocument.ParseAsync(utf8, default, cancellationToken).ConfigureAwait(false);
+            return await parse().ConfigureAwait(false);
         }
         catch (JsonException ex)
         {

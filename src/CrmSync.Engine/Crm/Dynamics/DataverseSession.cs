@@ -277,13 +277,7 @@ public sealed class DataverseSession : ICrmSession, IDisposable
         using var response = await SendAsync(createRequest, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw ToException(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), target);
-        // Parsed from the body's UTF-8 bytes, not from a string of them: a page of 5,000 rows is megabytes, and its UTF-16
-        // copy was twice that again on the large object heap. A buffered body is parsed where it lies.
-        if (response.Content is Resilience.BufferedContent buffered)
-            return DataverseJson.Parse(buffered.Bytes, target);
-        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (body.ConfigureAwait(false))
-            return await DataverseJson.ParseAsync(body, target, cancellationToken).ConfigureAwait(false);
+        return await DataverseJson.ReadAsync(() => Resilience.BufferedContent.ParseJsonAsync(response.Content, cancellationToken), target).ConfigureAwait(false);
     }
 
     /// <summary>

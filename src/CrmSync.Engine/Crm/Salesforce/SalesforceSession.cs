@@ -253,33 +253,13 @@ public sealed class SalesforceSession : ICrmSession, IDisposable
         using var response = await SendAsync(createRequest, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw ToException(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), target);
-        // Parsed from the body's UTF-8 bytes, not from a string of them: a query page of 2,000 wide records is megabytes,
-        // and its UTF-16 copy was twice that again on the large object heap. A buffered body is parsed where it lies.
-        if (response.Content is Resilience.BufferedContent buffered)
+        try
         {
-            try
-            {
-                var bytes = buffered.Bytes;
-                if (bytes.Span.StartsWith("\uFEFF"u8))
-                    bytes = bytes[3..]; // a byte order mark, which the stream parser skips and this one would not
-                return JsonDocument.Parse(bytes);
-            }
-            catch (JsonException ex)
-            {
-                throw NotJson(target, ex);
-            }
+            return await Resilience.BufferedContent.ParseJsonAsync(response.Content, cancellationToken).ConfigureAwait(false);
         }
-        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (body.ConfigureAwait(false))
+        catch (JsonException ex)
         {
-            try
-            {
-                return await JsonDocument.ParseAsync(body, default, cancellationToken).ConfigureAwait(false);
-            }
-            catch (JsonException ex)
-            {
-                throw NotJson(target, ex);
-            }
+            throw NotJson(target, ex);
         }
     }
 
